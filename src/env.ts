@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+/** Everything the Worker receives from wrangler: bindings, vars and secrets, all as strings. */
+export interface Bindings {
+  DB: D1Database;
+  BRIDGE_ENV?: string;
+  KALLYAI_API_BASE?: string;
+  UPSTREAM_TIMEOUT_MS?: string;
+  SANDBOX_ENABLED?: string;
+  SANDBOX_CALL_SECONDS?: string;
+  SANDBOX_TOKEN_TTL_SECONDS?: string;
+  SANDBOX_HANG_SECONDS?: string;
+  DEFAULT_TIMEZONE?: string;
+  DEFAULT_COUNTRY?: string;
+}
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends Bindings {}
+  }
+}
+
+const flag = z
+  .enum(["true", "false", "1", "0", "on", "off"])
+  .transform((v) => v === "true" || v === "1" || v === "on");
+const seconds = z.coerce.number().nonnegative();
+
+const ConfigSchema = z.object({
+  BRIDGE_ENV: z.enum(["production", "development"]).default("production"),
+  KALLYAI_API_BASE: z.url().default("https://api.kallyai.com"),
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  SANDBOX_ENABLED: flag.default(false),
+  SANDBOX_CALL_SECONDS: seconds.default(20),
+  SANDBOX_TOKEN_TTL_SECONDS: seconds.default(3600),
+  SANDBOX_HANG_SECONDS: seconds.default(60),
+  DEFAULT_TIMEZONE: z.string().default("America/New_York"),
+  DEFAULT_COUNTRY: z.string().length(2).toUpperCase().default("US"),
+});
+
+export interface Config {
+  /** Development relaxes what only makes sense on localhost (plain-http webhooks, dev secrets). */
+  dev: boolean;
+  upstream: { baseUrl: string; timeoutMs: number };
+  sandbox: { enabled: boolean; callSeconds: number; tokenTtlSeconds: number; hangSeconds: number };
+  defaults: { timezone: string; country: string };
+}
+
+export class ConfigError extends Error {}
+
+const parsed = new WeakMap<object, Config>();
+
+/** Parses the vars once per `env` object (one per isolate in production) and caches the result. */
+export function config(env: Bindings): Config {
+  const cached = parsed.get(env);
+  if (cached) return cached;
+  const result = ConfigSchema.safeParse(emptyAsMissing(env));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`Configuration variable ${issue?.path.join(".")} is invalid: ${issue?.message}`);
+  }
+  const v = result.data;
+  const cfg: Config = {
+    dev: v.BRIDGE_ENV === "development",
+    upstream: { baseUrl: v.KALLYAI_API_BASE.replace(/\/+$/, ""), timeoutMs: v.UPSTREAM_TIMEOUT_MS },
+    sandbox: {
+      enabled: v.SANDBOX_ENABLED,
+      callSeconds: v.SANDBOX_CALL_SECONDS,
+      tokenTtlSeconds: v.SANDBOX_TOKEN_TTL_SECONDS,
+      hangSeconds: v.SANDBOX_HANG_SECONDS,
+    },
+    defaults: { timezone: v.DEFAULT_TIMEZONE, country: v.DEFAULT_COUNTRY },
+  };
+  parsed.set(env, cfg);
+  return cfg;
+}
+
+function emptyAsMissing(env: Bindings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== "") out[k] = v;
+  return out;
+}

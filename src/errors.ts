@@ -1,0 +1,63 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigError } from "./env";
+
+/** The one error shape every failure of the bridge answers with. */
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/**
+ * A failure the caller can act on. Throw it anywhere; `errorHandler` turns it into
+ * `{"error": {"code", "message"}}` with `status` and, when known, `Retry-After`.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly extra: { retryAfter?: number; field?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const notFound = (what: string, hint = "Check the id, or list the collection to find it.") =>
+  new ApiError(404, "not_found", `${what} was not found. ${hint}`);
+
+export function errorBody(code: string, message: string, field?: string): ErrorBody {
+  return { error: field ? { code, message, field } : { code, message } };
+}
+
+export function errorResponse(err: ApiError): Response {
+  const headers = new Headers({ "content-type": "application/json; charset=utf-8", ...err.extra.headers });
+  if (err.extra.retryAfter !== undefined) headers.set("retry-after", String(Math.max(1, Math.ceil(err.extra.retryAfter))));
+  return new Response(JSON.stringify(errorBody(err.code, err.message, err.extra.field)), { status: err.status, headers });
+}
+
+/** Maps anything thrown to an ApiError; unexpected errors become a generic 500 that leaks nothing. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ConfigError) {
+    return new ApiError(500, "misconfigured", `The bridge is misconfigured: ${err.message}. Fix it in wrangler.toml or with \`wrangler secret put\`.`);
+  }
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /JSON/i.test(err.message)) {
+      return new ApiError(400, "malformed_json", "The request body is not valid JSON. Send a JSON object, or form fields.");
+    }
+    const status = err.status as ContentfulStatusCode;
+    return new ApiError(status, status === 401 ? "unauthorized" : "bad_request", err.message || "The request was refused.");
+  }
+  return new ApiError(500, "internal_error", "Something went wrong inside the bridge. Try again; if it keeps failing, report the X-Request-Id header of this answer.");
+}
+
+export function errorHandler(err: unknown, c: Context): Response {
+  const apiError = toApiError(err);
+  if (apiError.status >= 500) {
+    // Log the kind of failure and the request id only: messages of foreign errors may carry secrets.
+    console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), code: apiError.code, error: err instanceof Error ? err.name : typeof err }));
+  }
+  return errorResponse(apiError);
+}

@@ -1,0 +1,140 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { config } from "../env";
+import { ApiError } from "../errors";
+import { signInPage } from "./pages";
+import { SandboxStore } from "./store";
+import type { SandboxEnv } from "./types";
+
+/** The OAuth2 client registered with the sandbox, for the bridge's deployed sign-in path. */
+export const SANDBOX_OAUTH_CLIENT = { id: "sandbox-client", secret: "sandbox-secret" };
+const CODE_TTL_MS = 10 * 60 * 1000;
+const REFRESH_TTL_MS = 90 * 24 * 3600 * 1000;
+
+const randomToken = (prefix: string) => {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return prefix + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+};
+
+const refuse = (code: string, message: string) => new ApiError(400, code, message);
+
+/** The CLI flow only ever redirects to this machine, as KallyAI's does. */
+function loopbackRedirect(value: string | undefined): URL {
+  const url = value ? URL.parse(value) : null;
+  if (!url || !["http:", "https:"].includes(url.protocol)) throw refuse("invalid_redirect_uri", "redirect_uri must be an http://localhost or http://127.0.0.1 URL.");
+  if (url.hostname !== "localhost" && url.hostname !== "127.0.0.1") {
+    throw refuse("invalid_redirect_uri", "redirect_uri must point to localhost or 127.0.0.1: KallyAI's CLI sign-in only redirects to this machine.");
+  }
+  return url;
+}
+
+/** The registered test client may redirect to any https URL, or to this machine. */
+function clientRedirect(clientId: string | undefined, value: string | undefined): URL {
+  if (clientId !== SANDBOX_OAUTH_CLIENT.id) throw refuse("invalid_client", `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`);
+  const url = value ? URL.parse(value) : null;
+  const local = url && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
+  if (!url || !(url.protocol === "https:" || (local && url.protocol === "http:"))) throw refuse("invalid_redirect_uri", "redirect_uri must be an https URL (or http on localhost).");
+  return url;
+}
+
+function redirectWith(target: URL, params: Record<string, string | undefined>): Response {
+  const url = new URL(target);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") url.searchParams.set(k, v);
+  return new Response(null, { status: 302, headers: { location: url.toString(), "cache-control": "no-store" } });
+}
+
+function allocationFor(email: string) {
+  const calls = /\+calls(\d+)@/i.exec(email)?.[1];
+  return calls !== undefined ? { calls: Number(calls), minutes: Number(calls) * 5 } : { calls: 30, minutes: 60 };
+}
+
+export async function issueTokenSet(store: SandboxStore, userId: string, ttlSeconds: number, clientId: string | null = null) {
+  const access = randomToken("sbx_at_");
+  const refresh = randomToken("sbx_rt_");
+  const now = Date.now();
+  await store.issueToken(access, { kind: "access", user_id: userId, expires_at: now + ttlSeconds * 1000, client_id: clientId, redirect_uri: null });
+  await store.issueToken(refresh, { kind: "refresh", user_id: userId, expires_at: now + REFRESH_TTL_MS, client_id: clientId, redirect_uri: null });
+  return { access_token: access, refresh_token: refresh, expires_in: ttlSeconds, token_type: "Bearer" };
+}
+
+const Email = z.email();
+async function signIn(store: SandboxStore, email: string | undefined) {
+  const parsed = Email.safeParse(email?.trim().toLowerCase());
+  if (!parsed.success) throw refuse("invalid_email", "Enter a valid email address to sign in.");
+  return store.upsertUser(parsed.data, allocationFor(parsed.data));
+}
+
+async function formOrJson(req: Request): Promise<Record<string, string>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (type.includes("application/json")) {
+    const body = await req.json().catch(() => null);
+    if (!body || typeof body !== "object") throw refuse("invalid_request", "The body must be a JSON object.");
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
+  }
+  const form = await req.formData().catch(() => null);
+  if (!form) throw refuse("invalid_request", "Send form fields (application/x-www-form-urlencoded) or JSON.");
+  return Object.fromEntries([...form.entries()].map(([k, v]) => [k, typeof v === "string" ? v : ""]));
+}
+
+export const sandboxAuth = new Hono<SandboxEnv>()
+  .get("/cli", (c) => {
+    const redirectUri = loopbackRedirect(c.req.query("redirect_uri")).toString();
+    const state = c.req.query("state") ?? "";
+    return c.html(signInPage(c.req.path, { redirect_uri: redirectUri, state }, "A program on this computer asks to use your KallyAI account."));
+  })
+  .post("/cli", async (c) => {
+    const form = await formOrJson(c.req.raw);
+    const target = loopbackRedirect(form.redirect_uri);
+    const user = await signIn(new SandboxStore(c.env.DB), form.email);
+    const tokens = await issueTokenSet(new SandboxStore(c.env.DB), user.id, config(c.env).sandbox.tokenTtlSeconds);
+    return redirectWith(target, { access_token: tokens.access_token, refresh_token: tokens.refresh_token, expires_in: String(tokens.expires_in), state: form.state });
+  })
+  .get("/authorize", (c) => {
+    const q = c.req.query();
+    if (q.response_type !== "code") throw refuse("unsupported_response_type", "response_type must be code.");
+    const target = clientRedirect(q.client_id, q.redirect_uri);
+    const hidden = { client_id: q.client_id!, redirect_uri: target.toString(), state: q.state ?? "", scope: q.scope ?? "calls.write" };
+    return c.html(signInPage(c.req.path, hidden, "An app asks to place calls with your KallyAI account."));
+  })
+  .post("/authorize", async (c) => {
+    const form = await formOrJson(c.req.raw);
+    const target = clientRedirect(form.client_id, form.redirect_uri);
+    const store = new SandboxStore(c.env.DB);
+    const user = await signIn(store, form.email);
+    const code = randomToken("sbx_code_");
+    await store.issueToken(code, { kind: "code", user_id: user.id, expires_at: Date.now() + CODE_TTL_MS, client_id: form.client_id!, redirect_uri: target.toString() });
+    return redirectWith(target, { code, state: form.state });
+  })
+  .post("/gpt/token", async (c) => {
+    const form = await formOrJson(c.req.raw);
+    const basic = c.req.header("authorization")?.match(/^Basic (.+)$/i)?.[1];
+    const [basicId, basicSecret] = basic ? atob(basic).split(":") : [];
+    const clientId = form.client_id ?? basicId;
+    const clientSecret = form.client_secret ?? basicSecret;
+    if (clientId !== SANDBOX_OAUTH_CLIENT.id || clientSecret !== SANDBOX_OAUTH_CLIENT.secret) {
+      throw new ApiError(401, "invalid_client", "Unknown client or wrong client_secret.");
+    }
+    const store = new SandboxStore(c.env.DB);
+    const ttl = config(c.env).sandbox.tokenTtlSeconds;
+    if (form.grant_type === "refresh_token") return c.json(await rotate(store, form.refresh_token, ttl));
+    if (form.grant_type !== "authorization_code") throw refuse("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
+    const code = form.code ? await store.findToken(form.code, "code") : null;
+    if (!code || code.client_id !== clientId || code.redirect_uri !== form.redirect_uri || !(await store.consumeToken(form.code!, "code"))) {
+      throw refuse("invalid_grant", "The code is unknown, expired, already used, or was issued for another redirect_uri.");
+    }
+    return c.json(await issueTokenSet(store, code.user_id, ttl, clientId));
+  })
+  .post("/refresh", async (c) => {
+    const body = await c.req.json<{ refresh_token?: unknown }>().catch(() => null);
+    const token = typeof body?.refresh_token === "string" ? body.refresh_token : undefined;
+    return c.json(await rotate(new SandboxStore(c.env.DB), token, config(c.env).sandbox.tokenTtlSeconds));
+  });
+
+/** Refresh tokens rotate: the one presented stops working, a new one comes back. */
+async function rotate(store: SandboxStore, refreshToken: string | undefined, ttlSeconds: number) {
+  const stored = refreshToken ? await store.findToken(refreshToken, "refresh") : null;
+  if (!stored || !(await store.consumeToken(refreshToken!, "refresh"))) {
+    throw new ApiError(401, "invalid_refresh_token", "The refresh token is unknown, expired or already used. Sign in again.");
+  }
+  return issueTokenSet(store, stored.user_id, ttlSeconds, stored.client_id);
+}

@@ -1,0 +1,148 @@
+import { Hono } from "hono";
+import { config } from "../env";
+import { ApiError } from "../errors";
+import { CallRequest } from "../kallyai/schemas";
+import { E164, isEmergencyNumber, isPremiumRate, isSupportedCountry, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
+import { injectFault } from "./faults";
+import { BLOCKED_SUFFIX, callState, durationFor, faultFor, outcomeFor, resultFor, SAFETY_WORDS, transcriptFor } from "./scenarios";
+import { type SandboxCallRow, SandboxStore, sha256 } from "./store";
+import type { SandboxEnv } from "./types";
+
+const refuse = (status: 403 | 422, code: string, message: string) => new ApiError(status, code, message);
+
+/** The upstream's checks, in the order KallyAI's error table lists them. */
+function validate(body: unknown): CallRequest {
+  const submission = (body as { submission?: Record<string, unknown> } | null)?.submission;
+  const phone = submission?.respondent_phone;
+  if (typeof phone === "string" && isEmergencyNumber(phone)) throw refuse(422, "emergency_number", "Emergency numbers cannot be called.");
+  if (typeof phone !== "string" || !E164.test(phone)) throw refuse(422, "missing_phone_number", "respondent_phone is required in E.164 format, e.g. +14155551234.");
+  for (const field of ["language", "call_language"] as const) {
+    const lang = submission?.[field];
+    if (lang !== undefined && lang !== "en" && lang !== "es") throw refuse(422, "unsupported_language", `${field} must be en or es.`);
+  }
+  const parsed = CallRequest.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw refuse(422, "validation_error", `${issue.path.join(".")}: ${issue.message}`);
+  }
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: parsed.data.timezone });
+  } catch {
+    throw refuse(422, "validation_error", "timezone: not an IANA time zone");
+  }
+  if (isPremiumRate(phone)) throw refuse(422, "toll_number", "Premium-rate numbers cannot be called.");
+  if (phone.endsWith(BLOCKED_SUFFIX)) throw refuse(422, "blocked_number", "This number is blocked.");
+  if (!isSupportedCountry(phone)) throw refuse(403, "country_restriction", `Calls to this country are not supported. Supported: ${SUPPORTED_COUNTRIES_TEXT}.`);
+  if (SAFETY_WORDS.test(parsed.data.submission.task_description)) throw refuse(422, "safety_violation", "The task violates KallyAI's safety rules.");
+  return parsed.data;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function callJson(row: SandboxCallRow, now: number, detailed: boolean) {
+  const request = JSON.parse(row.request) as CallRequest;
+  const state = callState(row, now);
+  const ended = state.ended_at !== null;
+  const result = ended ? resultFor(state.status, request.submission) : { highlights: null, next_steps: null };
+  const base = {
+    call_id: row.id,
+    status: state.status,
+    highlights: result.highlights,
+    next_steps: result.next_steps,
+    duration_seconds: ended ? (state.status === "cancelled" ? Math.round((state.ended_at! - row.created_at) / 1000) : row.duration_seconds) : null,
+    submission: request.submission,
+    timezone: request.timezone,
+    metadata: { created_at: iso(row.created_at), ended_at: iso(state.ended_at) },
+  };
+  if (!detailed) return base;
+  return { ...base, created_at: iso(row.created_at), ended_at: iso(state.ended_at), to: request.submission.respondent_phone, business_name: request.submission.business_name ?? null, result_summary: result.highlights };
+}
+
+async function ownCall(c: { env: SandboxEnv["Bindings"]; get: (k: "user") => { id: string } }, id: string) {
+  const row = await new SandboxStore(c.env.DB).call(id);
+  if (!row) throw new ApiError(404, "call_not_found", "Call not found.");
+  if (row.user_id !== c.get("user").id) throw new ApiError(403, "forbidden", "This call belongs to another user.");
+  return row;
+}
+
+/** One second of silence: what the sandbox "recorded". */
+function silentWav(): Uint8Array<ArrayBuffer> {
+  const rate = 8000;
+  const data = rate;
+  const buf = new DataView(new ArrayBuffer(44 + data));
+  const put = (o: number, s: string) => [...s].forEach((ch, i) => buf.setUint8(o + i, ch.charCodeAt(0)));
+  put(0, "RIFF"); buf.setUint32(4, 36 + data, true); put(8, "WAVE"); put(12, "fmt ");
+  buf.setUint32(16, 16, true); buf.setUint16(20, 1, true); buf.setUint16(22, 1, true); buf.setUint32(24, rate, true);
+  buf.setUint32(28, rate, true); buf.setUint16(32, 1, true); buf.setUint16(34, 8, true); put(36, "data"); buf.setUint32(40, data, true);
+  for (let i = 0; i < data; i++) buf.setUint8(44 + i, 128);
+  return new Uint8Array(buf.buffer);
+}
+
+export const sandboxCalls = new Hono<SandboxEnv>()
+  .post("/", async (c) => {
+    const raw = await c.req.json().catch(() => undefined);
+    if (raw === undefined) throw refuse(422, "validation_error", "The body must be JSON.");
+    const request = validate(raw);
+    const fault = faultFor(request.submission.respondent_phone);
+    if (fault && fault !== "malformed") return injectFault(fault, c);
+
+    const store = new SandboxStore(c.env.DB);
+    const user = c.get("user");
+    const key = c.req.header("idempotency-key") ?? null;
+    const hash = await sha256(JSON.stringify(request));
+    const now = Date.now();
+    const id = crypto.randomUUID();
+    const outcome = outcomeFor(request.submission.respondent_phone);
+
+    const usage = (await store.usage(user.id))!;
+    if (usage.calls_used >= user.calls_allocated || usage.minutes_used >= user.minutes_allocated) {
+      if (!key || !(await store.callByKey(user.id, key))) {
+        return c.json({ error: { code: "quota_exceeded", message: "No minutes left on your plan.", plan_type: "sandbox", minutes_allocated: user.minutes_allocated, minutes_used: usage.minutes_used, upgrade_url: "https://kallyai.com/pricing" } }, 402);
+      }
+    }
+    const { row, replayed } = await store.insertCall({
+      id, user_id: user.id, request: JSON.stringify(request), outcome, duration_seconds: durationFor(id, outcome),
+      created_at: now, ends_at: now + config(c.env).sandbox.callSeconds * 1000, idempotency_key: key, request_hash: hash,
+    });
+    if (replayed && row.request_hash !== hash) throw refuse(422, "idempotency_conflict", "This Idempotency-Key was used with a different request.");
+    if (fault === "malformed") return injectFault(fault, c);
+    if (replayed) c.header("idempotent-replayed", "true");
+    return c.json(callJson(row, Date.now(), true), 201);
+  })
+  .get("/", async (c) => {
+    const limit = Math.min(100, Math.max(1, Number(c.req.query("limit") ?? 20) || 20));
+    const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
+    const { rows, total } = await new SandboxStore(c.env.DB).listCalls(c.get("user").id, limit, offset);
+    const now = Date.now();
+    return c.json({ items: rows.map((r) => callJson(r, now, false)), total });
+  })
+  .get("/:id", async (c) => c.json(callJson(await ownCall(c, c.req.param("id")), Date.now(), true)))
+  .get("/:id/transcript", async (c) => {
+    const row = await ownCall(c, c.req.param("id"));
+    const state = callState(row, Date.now());
+    if (state.status !== "success" && state.status !== "voicemail") throw new ApiError(404, "transcript_not_found", "No transcript for this call (yet).");
+    return c.json({ entries: transcriptFor(state.status, (JSON.parse(row.request) as CallRequest).submission, row.created_at) });
+  })
+  .get("/:id/recording", async (c) => {
+    const row = await ownCall(c, c.req.param("id"));
+    const state = callState(row, Date.now());
+    if (state.status !== "success" && state.status !== "voicemail") throw new ApiError(404, "recording_not_found", "No recording for this call.");
+    return c.json({ recording_url: `${c.req.url.replace(/\/recording(\?.*)?$/, "")}/recording.wav` });
+  })
+  .post("/:id/cancel", async (c) => {
+    const row = await ownCall(c, c.req.param("id"));
+    const now = Date.now();
+    if (row.cancelled_at === null && !(await new SandboxStore(c.env.DB).cancelCall(row.id, now))) {
+      throw new ApiError(409, "call_already_ended", "The call has already ended.");
+    }
+    return c.json(callJson((await new SandboxStore(c.env.DB).call(row.id))!, now, true));
+  });
+
+/** Served without a token, like a signed media URL: the call id is the capability. */
+export const sandboxRecordings = new Hono<SandboxEnv>().get("/:id/recording.wav", async (c) => {
+  const row = await new SandboxStore(c.env.DB).call(c.req.param("id"));
+  if (!row || !["success", "voicemail"].includes(callState(row, Date.now()).status)) throw new ApiError(404, "recording_not_found", "No recording for this call.");
+  return c.body(silentWav(), 200, { "content-type": "audio/wav" });
+});
+
+export { SUPPORTED_COUNTRIES_TEXT };

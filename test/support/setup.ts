@@ -1,0 +1,14 @@
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, vi } from "vitest";
+import { interceptedFetch, resetRoutes } from "./network";
+
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+
+beforeEach(() => {
+  resetRoutes();
+  vi.spyOn(globalThis, "fetch").mockImplementation(interceptedFetch);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
