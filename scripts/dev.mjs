@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// `npm run dev`: the bridge under `wrangler dev` with a local D1 (migrations applied first),
+// the KallyAI sandbox as its upstream, and the cron fired on its production cadence, because
+// `wrangler dev` never fires crons by itself. Ctrl-C stops both.
+//
+//   npm run dev -- --port 8790 --var SANDBOX_CALL_SECONDS:2 [--persist-to DIR] [other wrangler flags]
+//   DEV_CRON_SECONDS=10 npm run dev      # fire the cron more often than once a minute
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const wranglerBin = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+const args = process.argv.slice(2);
+const valueOf = (flag) => {
+  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i === -1) return undefined;
+  return args[i].includes("=") ? args[i].split("=").slice(1).join("=") : args[i + 1];
+};
+const port = Number(valueOf("--port") ?? process.env.PORT ?? 8787);
+const persistTo = valueOf("--persist-to");
+const cronSeconds = Number(process.env.DEV_CRON_SECONDS ?? 60);
+const origin = `http://127.0.0.1:${port}`;
+
+const log = (message) => console.log(`[dev] ${message}`);
+
+function run(argv, { inherit = true } = {}) {
+  return spawn(process.execPath, [wranglerBin, ...argv], {
+    stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+  });
+}
+
+function exitCode(child) {
+  return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+// 1. The schema: D1 migrations, applied to the local database. Idempotent: applied ones are skipped.
+const migrate = run(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])]);
+if ((await exitCode(migrate)) !== 0) {
+  console.error("[dev] Applying the D1 migrations failed; see above.");
+  process.exit(1);
+}
+
+// 2. The bridge. Dev defaults come first so the user's own --var flags override them.
+const devVars = {
+  BRIDGE_ENV: "development",
+  SANDBOX_ENABLED: "true",
+  KALLYAI_API_BASE: `${origin}/sandbox`,
+};
+const wranglerArgs = ["dev", "--ip", "127.0.0.1", "--test-scheduled", ...Object.entries(devVars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
+if (valueOf("--port") === undefined) wranglerArgs.push("--port", String(port));
+const worker = run([...wranglerArgs, ...args]);
+let stopping = false;
+
+// 3. The cron, on its production cadence, aligned to the wall clock like Cloudflare's.
+let timer;
+async function fireCron() {
+  try {
+    const res = await fetch(`${origin}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+    if (!res.ok) log(`cron tick answered ${res.status}`);
+  } catch {
+    // The worker is still starting or reloading; the next tick tries again.
+  }
+}
+function scheduleCron() {
+  const ms = cronSeconds * 1000;
+  const wait = ms - (Date.now() % ms);
+  timer = setTimeout(async () => {
+    await fireCron();
+    if (!stopping) scheduleCron();
+  }, wait);
+}
+scheduleCron();
+log(`bridge on ${origin} (sandbox at ${origin}/sandbox); cron fires every ${cronSeconds}s; fire it now with: curl '${origin}/__scheduled?cron=*+*+*+*+*'`);
+
+function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  clearTimeout(timer);
+  worker.kill(signal);
+  const force = setTimeout(() => worker.kill("SIGKILL"), 5000);
+  force.unref();
+}
+process.on("SIGINT", () => stop("SIGINT"));
+process.on("SIGTERM", () => stop("SIGTERM"));
+
+const code = await exitCode(worker);
+clearTimeout(timer);
+process.exit(stopping ? 0 : code);
