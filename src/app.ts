@@ -4,7 +4,12 @@ import { errorHandler, errorResponse } from "./errors";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
+import { admin } from "./routes/admin";
+import { auth } from "./routes/auth";
 import { health } from "./routes/health";
+import { keys } from "./routes/keys";
+import { link } from "./routes/link";
+import { me } from "./routes/me";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
 
 export function createApp() {
@@ -12,10 +17,17 @@ export function createApp() {
   app.use(requestId());
 
   app.route("/", health);
+  app.route("/", auth);
+  app.route("/", link);
+  app.route("/", me);
+  app.route("/", keys);
+  app.route("/", admin);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);
 
+  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys)." });
+  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {

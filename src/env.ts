@@ -12,6 +12,14 @@ export interface Bindings {
   SANDBOX_HANG_SECONDS?: string;
   DEFAULT_TIMEZONE?: string;
   DEFAULT_COUNTRY?: string;
+  BRIDGE_ID?: string;
+  /** Secret: `kid:base64(32 bytes)` entries, comma-separated; the first encrypts, all decrypt. */
+  VAULT_KEYS?: string;
+  /** Secret: a JSON array of JWKs (each with `kid` and `alg`); the first signs, all verify. */
+  API_KEY_SIGNING_KEYS?: string;
+  OAUTH_CLIENT_ID?: string;
+  OAUTH_CLIENT_SECRET?: string;
+  ADMIN_TOKEN?: string;
 }
 
 declare global {
@@ -35,7 +43,20 @@ const ConfigSchema = z.object({
   SANDBOX_HANG_SECONDS: seconds.default(60),
   DEFAULT_TIMEZONE: z.string().default("America/New_York"),
   DEFAULT_COUNTRY: z.string().length(2).toUpperCase().default("US"),
+  BRIDGE_ID: z.string().min(1).max(100).default("kallyai-bridge"),
+  VAULT_KEYS: z.string().optional(),
+  API_KEY_SIGNING_KEYS: z.string().optional(),
+  OAUTH_CLIENT_ID: z.string().optional(),
+  OAUTH_CLIENT_SECRET: z.string().optional(),
+  ADMIN_TOKEN: z.string().min(16).optional(),
 });
+
+/**
+ * Development-only secrets, so `npm run dev` and the tests need no setup. Production refuses to
+ * start without real ones (see README, "Deploy").
+ */
+export const DEV_VAULT_KEYS = "dev:ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=";
+export const DEV_SIGNING_KEYS = JSON.stringify([{ kty: "oct", kid: "dev", alg: "HS256", k: "ZGV2LW9ubHktc2lnbmluZy1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9u" }]);
 
 export interface Config {
   /** Development relaxes what only makes sense on localhost (plain-http webhooks, dev secrets). */
@@ -43,6 +64,11 @@ export interface Config {
   upstream: { baseUrl: string; timeoutMs: number };
   sandbox: { enabled: boolean; callSeconds: number; tokenTtlSeconds: number; hangSeconds: number };
   defaults: { timezone: string; country: string };
+  bridgeId: string;
+  vaultKeys: string;
+  signingKeys: string;
+  oauth: { clientId: string; clientSecret: string } | null;
+  adminToken: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -69,9 +95,20 @@ export function config(env: Bindings): Config {
       hangSeconds: v.SANDBOX_HANG_SECONDS,
     },
     defaults: { timezone: v.DEFAULT_TIMEZONE, country: v.DEFAULT_COUNTRY },
+    bridgeId: v.BRIDGE_ID,
+    vaultKeys: required(v.VAULT_KEYS, "VAULT_KEYS", v.BRIDGE_ENV, DEV_VAULT_KEYS),
+    signingKeys: required(v.API_KEY_SIGNING_KEYS, "API_KEY_SIGNING_KEYS", v.BRIDGE_ENV, DEV_SIGNING_KEYS),
+    oauth: v.OAUTH_CLIENT_ID && v.OAUTH_CLIENT_SECRET ? { clientId: v.OAUTH_CLIENT_ID, clientSecret: v.OAUTH_CLIENT_SECRET } : null,
+    adminToken: v.ADMIN_TOKEN ?? null,
   };
   parsed.set(env, cfg);
   return cfg;
+}
+
+function required(value: string | undefined, name: string, environment: string, devDefault: string): string {
+  if (value) return value;
+  if (environment === "development") return devDefault;
+  throw new ConfigError(`the secret ${name} is not set (see README, "Deploy")`);
 }
 
 function emptyAsMissing(env: Bindings): Record<string, unknown> {

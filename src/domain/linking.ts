@@ -1,0 +1,66 @@
+import { decodeJwt } from "jose";
+import { ApiError } from "../errors";
+import type { TokenSet } from "../kallyai/schemas";
+import type { UserRow } from "../storage/accounts";
+import { randomBase64Url } from "../shared/encoding";
+import type { Deps } from "./deps";
+import { type IssuedKey, issueKey } from "./api-keys";
+import { sealTokens } from "./session";
+
+export interface Linked {
+  user: UserRow;
+  key: IssuedKey;
+}
+
+/**
+ * KallyAI's access tokens are JWTs whose `sub` names the account. Read without verification:
+ * these tokens come straight from KallyAI's token endpoint, never from the caller.
+ */
+function accountOf(tokens: TokenSet): string | null {
+  try {
+    const sub = decodeJwt(tokens.access_token).sub;
+    return typeof sub === "string" && sub ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stores a token pair for the account, creating the user or updating the one already linked to
+ * the same KallyAI account (or, when KallyAI's tokens name no account, the caller's own user).
+ */
+export async function linkTokens(d: Deps, tokens: TokenSet, callerUserId: string | null, keyName: string): Promise<Linked> {
+  const account = accountOf(tokens);
+  let userId = callerUserId;
+  if (account) {
+    const existing = await d.accounts.userByAccount(account);
+    if (existing) userId = existing.id;
+    else if (userId) await d.accounts.setAccount(userId, account);
+  }
+  userId ??= `usr_${randomBase64Url(12)}`;
+  const user = await d.accounts.upsertUser(userId, account);
+  await d.accounts.putTokens(user.id, await sealTokens(d, user.id, tokens));
+  const key = await issueKey(d, user.id, { name: keyName });
+  return { user, key };
+}
+
+/** The import path: a refresh token (e.g. from ~/.kallyai_token.json), proven by refreshing it. */
+export async function linkRefreshToken(d: Deps, refreshToken: string, callerUserId: string | null, keyName: string): Promise<Linked> {
+  let tokens: TokenSet;
+  try {
+    tokens = await d.upstream.refresh(refreshToken);
+  } catch (err) {
+    if (err instanceof ApiError && err.status < 500) {
+      throw new ApiError(401, "invalid_refresh_token", "KallyAI did not accept this refresh token. Sign in again (`kallyai --login`) and send the new refresh_token from ~/.kallyai_token.json.");
+    }
+    throw err;
+  }
+  return linkTokens(d, tokens, callerUserId, keyName);
+}
+
+/** `--logout`: the tokens are deleted and every key of the user stops working. */
+export async function unlink(d: Deps, userId: string): Promise<{ revokedKeys: number }> {
+  await d.accounts.deleteTokens(userId);
+  await d.accounts.setLinkState(userId, "unlinked");
+  return { revokedKeys: await d.keys.revokeAll(userId) };
+}

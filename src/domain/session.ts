@@ -1,0 +1,92 @@
+import { ApiError } from "../errors";
+import { UpstreamUnauthorized } from "../kallyai/errors";
+import type { TokenSet } from "../kallyai/schemas";
+import type { SealedTokens, VaultRow } from "../storage/accounts";
+import type { Deps } from "./deps";
+
+/** Refresh this long before expiry, so a token never expires in the middle of a request. */
+const REFRESH_MARGIN_MS = 2 * 60 * 1000;
+const LEASE_MS = 15_000;
+const WAIT_FOR_OTHER_REFRESH_MS = 12_000;
+
+export const relinkRequired = () =>
+  new ApiError(409, "relink_required", "KallyAI no longer accepts this bridge's sign-in for your account. Link it again: open /auth/login on the bridge, or run `kallyai --login --bridge <bridge URL>`.");
+
+const notLinked = () => new ApiError(409, "relink_required", "No KallyAI account is linked. Link one: open /auth/login on the bridge, or POST /v1/link with a refresh token.");
+
+export async function sealTokens(d: Deps, userId: string, tokens: TokenSet): Promise<SealedTokens> {
+  const vault = await d.vault();
+  const refresh = await vault.seal(userId, tokens.refresh_token);
+  const access = await vault.seal(userId, tokens.access_token);
+  return { keyId: vault.currentKeyId, refreshToken: refresh.ciphertext, accessToken: access.ciphertext, accessExpiresAt: Date.now() + tokens.expires_in * 1000 };
+}
+
+/**
+ * Runs `fn` with a valid KallyAI access token of the user. A token close to expiry is refreshed
+ * first; a token the upstream refuses (401) is refreshed and `fn` retried once.
+ */
+export async function withUpstream<T>(d: Deps, userId: string, fn: (accessToken: string) => Promise<T>): Promise<T> {
+  const { token, version } = await currentAccess(d, userId);
+  try {
+    return await fn(token);
+  } catch (err) {
+    if (!(err instanceof UpstreamUnauthorized)) throw err;
+    return fn((await refreshed(d, userId, version)).token);
+  }
+}
+
+export async function currentAccess(d: Deps, userId: string): Promise<{ token: string; version: number }> {
+  const row = await linkedVault(d, userId);
+  if (isFresh(row)) return { token: await openAccess(d, row), version: row.version };
+  return refreshed(d, userId, row.version);
+}
+
+async function linkedVault(d: Deps, userId: string): Promise<VaultRow> {
+  const [user, row] = await Promise.all([d.accounts.user(userId), d.accounts.vault(userId)]);
+  if (user?.link_state === "relink_required") throw relinkRequired();
+  if (!user || !row) throw notLinked();
+  return row;
+}
+
+const isFresh = (row: VaultRow) => row.access_token !== null && (row.access_expires_at ?? 0) - Date.now() > REFRESH_MARGIN_MS;
+
+async function openAccess(d: Deps, row: VaultRow): Promise<string> {
+  return (await d.vault()).open(row.user_id, { keyId: row.key_id, ciphertext: row.access_token! });
+}
+
+/**
+ * Single-flight refresh across requests, isolates and cron runs: KallyAI rotates refresh tokens,
+ * so two refreshes at once would leave one of them holding a dead token. One request takes a
+ * lease in D1 and refreshes; the others wait for the version to move and read the new token.
+ */
+async function refreshed(d: Deps, userId: string, staleVersion: number): Promise<{ token: string; version: number }> {
+  const deadline = Date.now() + WAIT_FOR_OTHER_REFRESH_MS;
+  for (let pause = 25; ; pause = Math.min(pause * 2, 250)) {
+    const row = await linkedVault(d, userId);
+    if (row.version !== staleVersion && isFresh(row)) return { token: await openAccess(d, row), version: row.version };
+    if (await d.accounts.claimRefresh(userId, row.version, LEASE_MS)) return refreshNow(d, row);
+    if (Date.now() > deadline) {
+      throw new ApiError(503, "upstream_unavailable", "The bridge is renewing its KallyAI sign-in for your account. Try again in a few seconds.", { retryAfter: 5 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+async function refreshNow(d: Deps, row: VaultRow): Promise<{ token: string; version: number }> {
+  const vault = await d.vault();
+  const refreshToken = await vault.open(row.user_id, { keyId: row.key_id, ciphertext: row.refresh_token });
+  let tokens: TokenSet;
+  try {
+    tokens = await d.upstream.refresh(refreshToken);
+  } catch (err) {
+    await d.accounts.releaseRefresh(row.user_id, row.version);
+    if (err instanceof ApiError && err.status < 500) {
+      // KallyAI refused the refresh token itself: only a new sign-in can fix that.
+      await d.accounts.setLinkState(row.user_id, "relink_required");
+      throw relinkRequired();
+    }
+    throw err;
+  }
+  await d.accounts.commitRefresh(row.user_id, row.version, await sealTokens(d, row.user_id, tokens));
+  return { token: tokens.access_token, version: row.version + 1 };
+}

@@ -1,0 +1,40 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { authenticate } from "../domain/api-keys";
+import { deps } from "../domain/deps";
+import type { Scope } from "../domain/keys";
+import { ApiError } from "../errors";
+import type { AppEnv } from "./types";
+
+/** The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+export function presentedKey(c: Context): string | undefined {
+  const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  return bearer ?? c.req.header("x-api-key")?.trim() ?? undefined;
+}
+
+/** Requires a valid, unrevoked API key of this bridge, holding `scope` when one is named. */
+export const requireKey =
+  (scope?: Scope): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const token = presentedKey(c);
+    if (!token) throw new ApiError(401, "missing_api_key", "Send your bridge API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Get one by linking your account at /auth/login.");
+    const d = deps(c.env);
+    const auth = await authenticate(d, token);
+    if (scope && !auth.scopes.includes(scope)) {
+      throw new ApiError(403, "insufficient_scope", `This API key lacks the "${scope}" scope. Create a key that has it with POST /v1/keys.`);
+    }
+    c.set("auth", auth);
+    background(c, d.keys.touch(auth.key.id, Date.now()));
+    await next();
+  };
+
+/** Work that may finish after the answer is sent (awaited where there is no execution context). */
+export function background(c: Context, work: Promise<unknown>): void {
+  let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined;
+  }
+  const quiet = work.catch(() => undefined);
+  if (ctx) ctx.waitUntil(quiet);
+}

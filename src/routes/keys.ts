@@ -1,0 +1,91 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { issueKey, keyJson } from "../domain/api-keys";
+import { deps } from "../domain/deps";
+import { SCOPES } from "../domain/keys";
+import { ApiError, notFound } from "../errors";
+import { requireKey } from "../http/auth";
+import { errorResponses, json, keyAuth, router } from "../http/openapi";
+
+const Scope = z.enum(SCOPES);
+const KeyInfo = z
+  .object({
+    id: z.string().openapi({ example: "key_3kTq9v0bX1yZ" }),
+    name: z.string().openapi({ example: "Zapier — restaurant bookings" }),
+    scopes: z.array(Scope),
+    calls_per_hour: z.number().int(),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+  })
+  .openapi("ApiKeyInfo");
+const NewKey = KeyInfo.omit({ last_used_at: true }).extend({ api_key: z.string().openapi({ description: "The key itself. Shown only in this answer." }) }).openapi("NewApiKey");
+
+const CreateKey = z
+  .object({
+    name: z.string().trim().min(1).max(100).openapi({ example: "iOS Shortcut" }),
+    scopes: z.array(Scope).min(1).optional().openapi({ description: "Default: all scopes of the key making the request." }),
+    expires_in: z.number().int().min(60).max(10 * 365 * 24 * 3600).optional().openapi({ description: "Seconds until the key expires. Default: never." }),
+    calls_per_hour: z.number().int().min(0).max(1000).optional().openapi({ description: "Runaway guard: calls this key may place per hour. Default 20." }),
+  })
+  .openapi("CreateApiKey");
+
+export const keys = router();
+keys.use("/v1/keys", requireKey());
+keys.use("/v1/keys/*", requireKey());
+
+keys.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/keys",
+    tags: ["keys"],
+    summary: "Create an API key for one tool",
+    security: keyAuth,
+    request: { body: { required: true, content: { "application/json": { schema: CreateKey, example: { name: "Zapier", scopes: ["calls:write", "calls:read"] } } } } },
+    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(400, 401, 403, 422) },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const auth = c.get("auth");
+    const beyond = body.scopes?.filter((s) => !auth.scopes.includes(s)) ?? [];
+    if (beyond.length) throw new ApiError(403, "insufficient_scope", `A key cannot grant scopes it does not have: ${beyond.join(", ")}.`);
+    const key = await issueKey(deps(c.env), auth.userId, {
+      name: body.name,
+      scopes: body.scopes ?? auth.scopes,
+      expiresInSeconds: body.expires_in,
+      callsPerHour: body.calls_per_hour,
+    });
+    return c.json(key, 201);
+  },
+);
+
+keys.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/keys",
+    tags: ["keys"],
+    summary: "List the active API keys (never the keys themselves)",
+    security: keyAuth,
+    responses: { 200: json(z.object({ items: z.array(KeyInfo) }), "Active keys, newest first"), ...errorResponses(401) },
+  }),
+  async (c) => {
+    const rows = await deps(c.env).keys.listActive(c.get("auth").userId);
+    return c.json({ items: rows.results.map(keyJson) }, 200);
+  },
+);
+
+keys.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/keys/{id}",
+    tags: ["keys"],
+    summary: "Revoke an API key",
+    security: keyAuth,
+    request: { params: z.object({ id: z.string().min(1).max(64) }) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once"), ...errorResponses(401, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await deps(c.env).keys.revoke(id, c.get("auth").userId))) throw notFound(`API key ${id}`, "List your keys with GET /v1/keys.");
+    return c.json({ id, revoked: true as const }, 200);
+  },
+);

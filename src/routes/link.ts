@@ -1,0 +1,70 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { authenticate } from "../domain/api-keys";
+import { deps } from "../domain/deps";
+import { linkRefreshToken, unlink } from "../domain/linking";
+import { ApiError } from "../errors";
+import { presentedKey, requireKey } from "../http/auth";
+import { clientIp } from "../http/client-ip";
+import { errorResponses, json, keyAuth, router } from "../http/openapi";
+
+/** Each address may try to link this many times per window: refresh tokens are not guessable, but tries are cheap. */
+const LINK_ATTEMPTS = 10;
+const LINK_WINDOW_MS = 10 * 60 * 1000;
+
+const LinkBody = z
+  .object({
+    refresh_token: z.string().trim().min(1).max(4096).openapi({ description: "The refresh_token from ~/.kallyai_token.json (what `kallyai --login` saves)." }),
+    key_name: z.string().trim().min(1).max(100).optional().openapi({ description: 'Name of the first API key. Default "linked".' }),
+  })
+  .openapi("LinkAccount");
+
+const Linked = z
+  .object({
+    api_key: z.string().openapi({ description: "A bridge API key with all scopes. Shown only in this answer." }),
+    key_id: z.string(),
+    user_id: z.string(),
+  })
+  .openapi("Linked");
+
+export const link = router();
+
+link.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/link",
+    tags: ["account link"],
+    summary: "Link a KallyAI account with its refresh token",
+    description: "The bridge proves the token by refreshing it at KallyAI, stores the result encrypted, and answers a first API key. Relinking the same KallyAI account updates its tokens.",
+    request: { body: { required: true, content: { "application/json": { schema: LinkBody, example: { refresh_token: "eyJhbGciOi…" } } } } },
+    responses: { 201: json(Linked, "Linked"), ...errorResponses(400, 401, 422, 429, 502, 503, 504) },
+  }),
+  async (c) => {
+    const d = deps(c.env);
+    const window = Math.floor(Date.now() / LINK_WINDOW_MS);
+    const resetAt = (window + 1) * LINK_WINDOW_MS;
+    if (!(await d.counters.take(`link:${clientIp(c)}:${window}`, LINK_ATTEMPTS, resetAt))) {
+      throw new ApiError(429, "rate_limited", `Too many link attempts from your address. Wait ${Math.ceil((resetAt - Date.now()) / 60000)} minutes.`, { retryAfter: (resetAt - Date.now()) / 1000 });
+    }
+    const presented = presentedKey(c);
+    const caller = presented ? (await authenticate(d, presented)).userId : null;
+    const body = c.req.valid("json");
+    const { user, key } = await linkRefreshToken(d, body.refresh_token, caller, body.key_name ?? "linked");
+    return c.json({ api_key: key.api_key, key_id: key.id, user_id: user.id }, 201);
+  },
+);
+
+link.use("/v1/unlink", requireKey());
+link.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/unlink",
+    tags: ["account link"],
+    summary: "Unlink: delete the stored KallyAI tokens and revoke every key",
+    security: keyAuth,
+    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked"), ...errorResponses(401) },
+  }),
+  async (c) => {
+    const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId);
+    return c.json({ unlinked: true as const, revoked_keys: revokedKeys }, 200);
+  },
+);

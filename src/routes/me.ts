@@ -1,0 +1,45 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { deps } from "../domain/deps";
+import { SCOPES } from "../domain/keys";
+import { requireKey } from "../http/auth";
+import { errorResponses, json, keyAuth, router } from "../http/openapi";
+
+const Me = z
+  .object({
+    linked: z.boolean(),
+    user_id: z.string(),
+    key: z.object({ id: z.string(), name: z.string(), scopes: z.array(z.enum(SCOPES)), expires_at: z.string().nullable() }),
+    upstream: z.object({
+      token_expires_at: z.string().nullable().openapi({ description: "When the stored KallyAI access token expires; it is renewed automatically." }),
+      state: z.enum(["linked", "relink_required", "unlinked"]),
+    }),
+  })
+  .openapi("Me");
+
+export const me = router();
+me.use("/v1/me", requireKey());
+me.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/me",
+    tags: ["account link"],
+    summary: "Who this key belongs to, and whether the KallyAI account is linked (`--auth-status`)",
+    security: keyAuth,
+    responses: { 200: json(Me, "The key and its account"), ...errorResponses(401) },
+  }),
+  async (c) => {
+    const { userId, key, scopes } = c.get("auth");
+    const d = deps(c.env);
+    const [user, vault] = await Promise.all([d.accounts.user(userId), d.accounts.vault(userId)]);
+    const state = user?.link_state ?? "unlinked";
+    return c.json(
+      {
+        linked: state === "linked" && vault !== null,
+        user_id: userId,
+        key: { id: key.id, name: key.name, scopes, expires_at: key.expires_at === null ? null : new Date(key.expires_at).toISOString() },
+        upstream: { token_expires_at: vault?.access_expires_at ? new Date(vault.access_expires_at).toISOString() : null, state },
+      },
+      200,
+    );
+  },
+);

@@ -1,0 +1,47 @@
+/** D1 queries for API keys. The key itself (a signed JWT) is never stored; its id is the row. */
+
+export interface ApiKeyRow {
+  id: string;
+  user_id: string;
+  name: string;
+  scopes: string;
+  calls_per_hour: number;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export class ApiKeys {
+  constructor(private readonly db: D1Database) {}
+
+  insert(row: Omit<ApiKeyRow, "last_used_at" | "revoked_at">) {
+    return this.db
+      .prepare("INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind(row.id, row.user_id, row.name, row.scopes, row.calls_per_hour, row.created_at, row.expires_at)
+      .run();
+  }
+
+  get(id: string, userId: string) {
+    return this.db.prepare("SELECT * FROM api_keys WHERE id = ? AND user_id = ?").bind(id, userId).first<ApiKeyRow>();
+  }
+
+  listActive(userId: string) {
+    return this.db.prepare("SELECT * FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC").bind(userId).all<ApiKeyRow>();
+  }
+
+  async revoke(id: string, userId: string): Promise<boolean> {
+    const r = await this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(Date.now(), id, userId).run();
+    return r.meta.changes === 1;
+  }
+
+  async revokeAll(userId: string): Promise<number> {
+    const r = await this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL").bind(Date.now(), userId).run();
+    return r.meta.changes;
+  }
+
+  /** Written at most once a minute per key, so a busy key does not write on every request. */
+  touch(id: string, now: number) {
+    return this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)").bind(now, id, now - 60_000).run();
+  }
+}

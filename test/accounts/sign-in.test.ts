@@ -1,0 +1,128 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { SANDBOX_OAUTH_CLIENT } from "../../src/sandbox/auth";
+import { bridgeWith } from "../support/accounts";
+import { errorOf } from "../support/bridge";
+import { route } from "../support/network";
+
+const LOCAL = "http://localhost:8787";
+const local = (path: string, init?: RequestInit) => exports.default.fetch(new Request(LOCAL + path, { redirect: "manual", ...init }));
+
+/** The browser's part: follow /auth/login to the sandbox's form and submit it. */
+async function signInAtSandbox(loginLocation: string, email: string) {
+  const form = await fetch(loginLocation);
+  expect(form.status).toBe(200);
+  const html = await form.text();
+  expect(html).toContain("<form");
+  const hidden = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&#38;/g, "&")]));
+  const action = new URL(html.match(/action="([^"]+)"/)![1]!, loginLocation);
+  const submitted = await fetch(action, { method: "POST", body: new URLSearchParams({ ...hidden, email }), redirect: "manual" });
+  expect(submitted.status).toBe(302);
+  return new URL(submitted.headers.get("location")!);
+}
+
+async function startLocalLogin() {
+  const res = await local("/auth/login");
+  expect(res.status).toBe(302);
+  const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+  return { location: res.headers.get("location")!, cookie };
+}
+
+describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
+  it("goes through the sandbox's sign-in and shows a working API key once", async () => {
+    const { location, cookie } = await startLocalLogin();
+    const upstream = new URL(location);
+    expect(upstream.pathname).toBe("/sandbox/v1/auth/cli");
+    expect(upstream.searchParams.get("redirect_uri")).toBe(`${LOCAL}/auth/callback`);
+    expect(upstream.searchParams.get("state")).toMatch(/^[\w-]{40,}$/);
+
+    const callback = await signInAtSandbox(location, `cli-${crypto.randomUUID()}@example.com`);
+    expect(callback.origin + callback.pathname).toBe(`${LOCAL}/auth/callback`);
+    const page = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("cache-control")).toBe("no-store");
+    const html = await page.text();
+    const apiKey = html.match(/<pre id="api-key">([^<]+)<\/pre>/)![1]!;
+
+    const me = await local("/v1/me", { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ linked: true, upstream: { state: "linked" } });
+  });
+
+  it("refuses a callback without state", async () => {
+    const res = await local("/auth/callback?refresh_token=x");
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ code: "invalid_state" });
+  });
+
+  it("refuses an unknown state", async () => {
+    const { cookie } = await startLocalLogin();
+    const res = await local("/auth/callback?refresh_token=x&state=not-a-state", { headers: { cookie } });
+    expect(await errorOf(res)).toMatchObject({ code: "invalid_state", message: expect.stringContaining("unknown") });
+  });
+
+  it("refuses a reused state", async () => {
+    const { location, cookie } = await startLocalLogin();
+    const callback = await signInAtSandbox(location, `reuse-${crypto.randomUUID()}@example.com`);
+    expect((await local(callback.pathname + callback.search, { headers: { cookie } })).status).toBe(200);
+    const again = await local(callback.pathname + callback.search, { headers: { cookie } });
+    expect(again.status).toBe(400);
+    expect((await errorOf(again)).message).toContain("already completed");
+  });
+
+  it("refuses an expired state", async () => {
+    const { location, cookie } = await startLocalLogin();
+    await env.DB.prepare("UPDATE login_states SET expires_at = ?").bind(Date.now() - 1).run();
+    const callback = await signInAtSandbox(location, `late-${crypto.randomUUID()}@example.com`);
+    const res = await local(callback.pathname + callback.search, { headers: { cookie } });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toContain("expired");
+  });
+
+  it("refuses a state started in another browser (no cookie)", async () => {
+    const { location } = await startLocalLogin();
+    const callback = await signInAtSandbox(location, `csrf-${crypto.randomUUID()}@example.com`);
+    const res = await local(callback.pathname + callback.search);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toContain("another browser");
+  });
+
+  it("shows people an HTML page for a refused callback", async () => {
+    const res = await local("/auth/callback", { headers: { accept: "text/html" } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("Start again");
+  });
+});
+
+describe("GET /auth/login on a deployed bridge", () => {
+  it("without an OAuth client, explains the import path", async () => {
+    const res = await exports.default.fetch(new Request("https://bridge.example.com/auth/login"));
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.code).toBe("sign_in_unavailable");
+    expect(error.message).toContain("/v1/link");
+    expect(error.message).toContain("kallyai --login");
+  });
+
+  it("with an OAuth client, runs the authorization-code flow", async () => {
+    const deployed = bridgeWith({ OAUTH_CLIENT_ID: SANDBOX_OAUTH_CLIENT.id, OAUTH_CLIENT_SECRET: SANDBOX_OAUTH_CLIENT.secret });
+    const origin = "https://bridge.example.com";
+    // The deployed bridge's own origin is reachable for the browser in this test.
+    route(origin, (req) => deployed(new URL(req.url).pathname + new URL(req.url).search, req, origin));
+    const login = await deployed("/auth/login", { redirect: "manual" }, origin);
+    expect(login.status).toBe(302);
+    const authorize = new URL(login.headers.get("location")!);
+    expect(authorize.pathname).toBe("/sandbox/v1/auth/authorize");
+    expect(authorize.searchParams.get("client_id")).toBe(SANDBOX_OAUTH_CLIENT.id);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+
+    const callback = await signInAtSandbox(authorize.toString(), `oauth-${crypto.randomUUID()}@example.com`);
+    expect(callback.searchParams.get("code")).toBeTruthy();
+    const page = await deployed(callback.pathname + callback.search, { headers: { cookie } }, origin);
+    expect(page.status).toBe(200);
+    const apiKey = (await page.text()).match(/<pre id="api-key">([^<]+)<\/pre>/)![1]!;
+    const me = await deployed("/v1/me", { headers: { "x-api-key": apiKey } }, origin);
+    expect(await me.json()).toMatchObject({ linked: true });
+  });
+});
