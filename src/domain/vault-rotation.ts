@@ -1,28 +1,30 @@
 import type { Deps } from "./deps";
+import { VaultError } from "./vault";
 
 /**
- * Re-encrypts vault rows still on an old key with the current one, a batch at a time.
- * Safe to run while the bridge serves: a row that changed meanwhile is left for the next batch.
+ * Re-encrypts vault rows still on an old key with the current one, a batch at a time. Safe to run
+ * while the bridge serves: a row that changed meanwhile was written with the current key anyway.
+ * A row that no longer decrypts (tampered, or its key was dropped) is counted and left alone.
  */
-export async function reencryptVault(d: Deps, batchSize = 100): Promise<{ reencrypted: number; remaining: number }> {
+export async function reencryptVault(d: Deps, batchSize = 100): Promise<{ reencrypted: number; failed: number; remaining: number }> {
   const vault = await d.vault();
   let reencrypted = 0;
-  for (;;) {
-    const { results } = await d.accounts.vaultRowsNotOnKey(vault.currentKeyId, batchSize);
-    if (results.length === 0) return { reencrypted, remaining: 0 };
-    let progressed = false;
+  let failed = 0;
+  for (let after = ""; ; ) {
+    const { results } = await d.accounts.vaultRowsNotOnKey(vault.currentKeyId, after, batchSize);
+    if (results.length === 0) break;
     for (const row of results) {
-      const open = (ciphertext: string) => vault.open(row.user_id, { keyId: row.key_id, ciphertext });
-      const refresh = await vault.seal(row.user_id, await open(row.refresh_token));
-      const access = row.access_token === null ? null : await vault.seal(row.user_id, await open(row.access_token));
-      if (await d.accounts.rewrap(row.user_id, row.version, { keyId: vault.currentKeyId, refreshToken: refresh.ciphertext, accessToken: access?.ciphertext ?? null })) {
-        reencrypted++;
-        progressed = true;
+      try {
+        const open = (ciphertext: string) => vault.open(row.user_id, { keyId: row.key_id, ciphertext });
+        const refresh = await vault.seal(row.user_id, await open(row.refresh_token));
+        const access = row.access_token === null ? null : await vault.seal(row.user_id, await open(row.access_token));
+        if (await d.accounts.rewrap(row.user_id, row.version, { keyId: vault.currentKeyId, refreshToken: refresh.ciphertext, accessToken: access?.ciphertext ?? null })) reencrypted++;
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err;
+        failed++;
       }
     }
-    if (!progressed) {
-      const left = await d.accounts.vaultRowsNotOnKey(vault.currentKeyId, batchSize);
-      return { reencrypted, remaining: left.results.length };
-    }
+    after = results[results.length - 1]!.user_id;
   }
+  return { reencrypted, failed, remaining: await d.accounts.countNotOnKey(vault.currentKeyId) };
 }

@@ -114,8 +114,12 @@ export class Accounts {
     return this.db.prepare("DELETE FROM vault WHERE user_id = ?").bind(userId).run();
   }
 
-  vaultRowsNotOnKey(keyId: string, limit: number) {
-    return this.db.prepare("SELECT * FROM vault WHERE key_id != ? LIMIT ?").bind(keyId, limit).all<VaultRow>();
+  vaultRowsNotOnKey(keyId: string, afterUserId: string, limit: number) {
+    return this.db.prepare("SELECT * FROM vault WHERE key_id != ? AND user_id > ? ORDER BY user_id LIMIT ?").bind(keyId, afterUserId, limit).all<VaultRow>();
+  }
+
+  async countNotOnKey(keyId: string): Promise<number> {
+    return (await this.db.prepare("SELECT count(*) AS n FROM vault WHERE key_id != ?").bind(keyId).first<{ n: number }>())!.n;
   }
 
   /** Re-encryption writes back only if the row did not change meanwhile. */
