@@ -4,7 +4,10 @@ import { errorHandler, errorResponse } from "./errors";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
+import { CallInputSchema } from "./shared/call-input";
+import { account } from "./routes/account";
 import { admin } from "./routes/admin";
+import { calls } from "./routes/calls";
 import { auth } from "./routes/auth";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
@@ -21,11 +24,14 @@ export function createApp() {
   app.route("/", link);
   app.route("/", me);
   app.route("/", keys);
+  app.route("/", calls);
+  app.route("/", account);
   app.route("/", admin);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);
 
+  app.openAPIRegistry.register("CallInput", CallInputSchema);
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys)." });
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
   app.doc31("/openapi.json", (c) => ({

@@ -47,6 +47,8 @@ export function toApiError(err: unknown): ApiError {
     if (err.status === 400 && /JSON/i.test(err.message)) {
       return new ApiError(400, "malformed_json", "The request body is not valid JSON. Send a JSON object, or form fields.");
     }
+    if (err.status === 415) return new ApiError(415, "unsupported_media_type", "This endpoint takes JSON: send Content-Type: application/json.");
+    if (err.status === 413) return new ApiError(413, "payload_too_large", "The request body is too large.");
     const status = err.status as ContentfulStatusCode;
     return new ApiError(status, status === 401 ? "unauthorized" : "bad_request", err.message || "The request was refused.");
   }

@@ -1,6 +1,7 @@
 import { type Bindings, type Config, config } from "../env";
 import { KallyAIClient } from "../kallyai/client";
 import { Accounts } from "../storage/accounts";
+import { Calls } from "../storage/calls";
 import { Counters } from "../storage/counters";
 import { ApiKeys } from "../storage/keys";
 import { LoginStates } from "../storage/login-states";
@@ -12,6 +13,7 @@ export interface Deps {
   cfg: Config;
   upstream: KallyAIClient;
   accounts: Accounts;
+  calls: Calls;
   keys: ApiKeys;
   loginStates: LoginStates;
   counters: Counters;
@@ -30,6 +32,7 @@ export function deps(env: Bindings): Deps {
       cfg,
       upstream: KallyAIClient.fromConfig(cfg),
       accounts: new Accounts(env.DB),
+      calls: new Calls(env.DB),
       keys: new ApiKeys(env.DB),
       loginStates: new LoginStates(env.DB),
       counters: new Counters(env.DB),

@@ -2,7 +2,6 @@ import type { z } from "zod";
 import type { Config } from "../env";
 import { upstreamFailure, upstreamInvalid, upstreamTimeout, upstreamUnreachable } from "./errors";
 import {
-  type CallRequest,
   TokenSet,
   UpstreamBillingPortal,
   UpstreamCall,
@@ -47,7 +46,15 @@ export class KallyAIClient {
   private readonly opts: Required<Omit<ClientOptions, "fetch">> & { fetch: typeof fetch };
 
   constructor(opts: ClientOptions) {
-    this.opts = { maxAttempts: 3, maxRetryWaitMs: 2_000, fetch: (...a) => fetch(...a), ...opts, baseUrl: opts.baseUrl.replace(/\/+$/, "") };
+    // Defaults apply to options left out *or* passed as undefined (spreading `{maxAttempts: undefined}`
+    // over the defaults would retry forever and call an undefined fetch).
+    this.opts = {
+      baseUrl: opts.baseUrl.replace(/\/+$/, ""),
+      timeoutMs: opts.timeoutMs,
+      maxAttempts: Math.max(1, opts.maxAttempts ?? 3),
+      maxRetryWaitMs: opts.maxRetryWaitMs ?? 2_000,
+      fetch: opts.fetch ?? ((...a) => fetch(...a)),
+    };
   }
 
   static fromConfig(cfg: Config): KallyAIClient {
@@ -65,7 +72,7 @@ export class KallyAIClient {
   exchangeCode(form: { code: string; redirect_uri: string; client_id: string; client_secret: string }) {
     return this.send({ method: "POST", path: "/v1/auth/gpt/token", form: { grant_type: "authorization_code", ...form } }, TokenSet);
   }
-  placeCall(token: string, body: CallRequest, idempotencyKey: string) {
+  placeCall(token: string, body: { submission: Record<string, unknown>; timezone: string }, idempotencyKey: string) {
     return this.send({ method: "POST", path: "/v1/calls", token, json: body, idempotencyKey }, UpstreamCall);
   }
   listCalls(token: string, page: { limit: number; offset: number }) {

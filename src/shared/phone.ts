@@ -11,7 +11,9 @@ const EMERGENCY = new Set([
 ]);
 
 export function isEmergencyNumber(raw: string): boolean {
-  const digits = raw.replace(/\D/g, "").replace(/^00/, "");
+  const all = raw.replace(/\D/g, "");
+  if (EMERGENCY.has(all)) return true;
+  const digits = all.replace(/^00/, "");
   if (digits.length === 0 || digits.length > 7) return false;
   if (EMERGENCY.has(digits)) return true;
   // A country calling code in front ("+1 911", "+44 999", "0034 112") does not make it callable.
@@ -40,3 +42,22 @@ export function isPremiumRate(e164: string): boolean {
 }
 
 export type { CountryCode };
+
+export type PhoneResult = { ok: true; e164: string } | { ok: false; reason: "missing" | "invalid" | "emergency" };
+
+/**
+ * Turns a number as people type it ("(415) 555-1234", "0034 912 345 678", "+44 20 7946 0958")
+ * into E.164, reading national formats in `country`. Emergency numbers are caught first.
+ */
+export function normalizePhone(raw: string | undefined, country: string): PhoneResult {
+  const text = raw?.trim() ?? "";
+  if (!text) return { ok: false, reason: "missing" };
+  if (isEmergencyNumber(text)) return { ok: false, reason: "emergency" };
+  if (/[a-z]/i.test(text.replace(/\b(ext|x)\.?\s*\d+$/i, ""))) return { ok: false, reason: "invalid" };
+  // International prefixes typed out: 00 (most of the world) and 011 (North America).
+  const international = text.replace(/^\s*(00|011(?=[\s\d]{8,}))\s*/, "+");
+  const parsed = parsePhoneNumberFromString(international, country.toUpperCase() as CountryCode);
+  if (!parsed || !parsed.isPossible()) return { ok: false, reason: "invalid" };
+  if (isEmergencyNumber(parsed.nationalNumber)) return { ok: false, reason: "emergency" };
+  return { ok: true, e164: parsed.number };
+}

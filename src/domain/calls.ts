@@ -1,0 +1,195 @@
+import { ApiError } from "../errors";
+import type { UpstreamCallRequest } from "../shared/call-input";
+import { sha256Hex } from "../shared/encoding";
+import type { CallRow } from "../storage/calls";
+import type { Authenticated } from "./api-keys";
+import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
+import type { Deps } from "./deps";
+import { takeCallAllowance } from "./guard";
+import { withUpstream } from "./session";
+
+/** How long a placer may take before another request (or the cron) takes the placement over. */
+const PLACEMENT_LEASE_MS = 60_000;
+/** How long a retry waits for the first request with the same key to finish placing. */
+const WAIT_FOR_PLACER_MS = 12_000;
+/** First outcome check: calls do not end in their first seconds. */
+export const FIRST_POLL_DELAY_MS = 15_000;
+
+export interface Placed {
+  id: string;
+  status: string;
+  created_at: string;
+  links: { self: string; transcript: string; recording: string; cancel: string };
+}
+
+const links = (id: string) => ({
+  self: `/v1/calls/${id}`,
+  transcript: `/v1/calls/${id}/transcript`,
+  recording: `/v1/calls/${id}/recording`,
+  cancel: `/v1/calls/${id}/cancel`,
+});
+
+const conflict = () => new ApiError(422, "idempotency_conflict", "This Idempotency-Key was already used for a different call. Use a new key for a new call, or resend exactly the same fields.");
+
+/**
+ * Places a call once per idempotency key: retries with the same key and body get the first
+ * answer; concurrent copies wait for the first to finish instead of placing again.
+ */
+export async function placeCall(d: Deps, auth: Authenticated, request: UpstreamCallRequest, idempotencyKey: string | undefined): Promise<Placed> {
+  const key = idempotencyKey ?? `auto-${crypto.randomUUID()}`;
+  const hash = await sha256Hex(JSON.stringify(request));
+  const now = Date.now();
+  const claim = { user_id: auth.userId, idempotency_key: key, request_hash: hash, request: JSON.stringify(request), key_id: auth.key.id, lease_until: now + PLACEMENT_LEASE_MS, created_at: now };
+  if (!(await d.calls.claimPlacement(claim))) {
+    const settled = await awaitPlacement(d, claim);
+    if (settled) return settled;
+  }
+  return placeClaimed(d, auth, key, request);
+}
+
+/** Another request holds the key: wait for its answer, or take over if it died. */
+async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPlacement"]>[0]): Promise<Placed | null> {
+  const { user_id: userId, idempotency_key: key, request_hash: hash } = claim;
+  const deadline = Date.now() + WAIT_FOR_PLACER_MS;
+  for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+    const p = await d.calls.placement(userId, key);
+    if (!p) {
+      // The first request failed and let go of the key: this one tries afresh.
+      if (await d.calls.claimPlacement({ ...claim, lease_until: Date.now() + PLACEMENT_LEASE_MS, created_at: Date.now() })) return null;
+      continue;
+    }
+    if (p.request_hash !== hash) throw conflict();
+    if (p.state === "placed" && p.response) return JSON.parse(p.response) as Placed;
+    if (await d.calls.retakePlacement(userId, key, Date.now(), PLACEMENT_LEASE_MS)) return null;
+    if (Date.now() > deadline) {
+      throw new ApiError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still placing the call. Retry in a few seconds to get its answer.", { retryAfter: 3 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+async function placeClaimed(d: Deps, auth: Authenticated, key: string, request: UpstreamCallRequest): Promise<Placed> {
+  const allowance = await takeCallAllowance(d, auth.key);
+  try {
+    const call = await withUpstream(d, auth.userId, (token) => d.upstream.placeCall(token, request, key));
+    return await recordPlacement(d, { userId: auth.userId, keyId: auth.key.id, key }, request, call);
+  } catch (err) {
+    await d.calls.releasePlacement(auth.userId, key);
+    await allowance.giveBack();
+    throw err;
+  }
+}
+
+export async function recordPlacement(
+  d: Deps,
+  p: { userId: string; keyId: string | null; key: string },
+  request: UpstreamCallRequest,
+  call: Parameters<typeof outcomeOf>[0],
+): Promise<Placed> {
+  const outcome = outcomeOf(call);
+  const createdAt = createdAtOf(call) ?? Date.now();
+  const placed: Placed = { id: call.call_id, status: outcome.status, created_at: new Date(createdAt).toISOString(), links: links(call.call_id) };
+  await d.calls.recordPlaced(
+    { userId: p.userId, key: p.key, response: JSON.stringify(placed) },
+    {
+      id: call.call_id,
+      user_id: p.userId,
+      key_id: p.keyId,
+      status: outcome.status,
+      request: JSON.stringify(request),
+      highlights: outcome.highlights,
+      next_steps: outcome.next_steps,
+      duration_seconds: outcome.duration_seconds,
+      created_at: createdAt,
+      ended_at: outcome.ended_at,
+      next_poll_at: Date.now() + FIRST_POLL_DELAY_MS,
+    },
+  );
+  return placed;
+}
+
+const callNotFound = (id: string) => new ApiError(404, "call_not_found", `No call ${id} on your account. List your calls with GET /v1/calls.`);
+
+/** The bridge's row of a call, if it is the user's; another user's call is "not found". */
+async function ownRow(d: Deps, userId: string, id: string): Promise<CallRow | null> {
+  const row = await d.calls.get(id);
+  if (row && row.user_id !== userId) throw callNotFound(id);
+  return row;
+}
+
+/** Asks KallyAI, mapping "not yours" and "unknown" alike to 404. */
+async function upstreamCall(d: Deps, userId: string, id: string) {
+  try {
+    return await withUpstream(d, userId, (token) => d.upstream.getCall(token, id));
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 404 || err.code === "forbidden")) throw callNotFound(id);
+    throw err;
+  }
+}
+
+/** The call as of now: a call not finished yet is read fresh from KallyAI. */
+export async function getCall(d: Deps, userId: string, id: string): Promise<CallView> {
+  const row = await ownRow(d, userId, id);
+  if (row && isFinished(row.status)) return viewOfRow(row);
+  const call = await upstreamCall(d, userId, id);
+  if (!row) return viewOfUpstream(call);
+  const outcome = outcomeOf(call);
+  await d.calls.updateProgress(id, outcome);
+  return viewOfRow({ ...row, ...outcome });
+}
+
+/** Holds the request until the call finishes or `seconds` pass, checking every `intervalMs`. */
+export async function waitForCall(d: Deps, userId: string, id: string, seconds: number, intervalMs = 750): Promise<CallView> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const view = await getCall(d, userId, id);
+    const left = deadline - Date.now();
+    if (view.finished || left <= 0) return view;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
+  }
+}
+
+export async function listCalls(d: Deps, userId: string, opts: { limit: number; cursor?: string; offset?: number; status?: string[] }) {
+  const before = opts.cursor ? decodeCursor(opts.cursor) : undefined;
+  const { results } = await d.calls.list(userId, { limit: opts.limit + 1, before, offset: before ? 0 : opts.offset, status: opts.status });
+  const page = results.slice(0, opts.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(viewOfRow), next_cursor: results.length > opts.limit && last ? encodeCursor(last) : null };
+}
+
+const encodeCursor = (row: CallRow) => btoa(`${row.created_at}:${row.id}`).replace(/=+$/, "");
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  try {
+    const [createdAt, id] = atob(cursor).split(/:(.*)/s);
+    if (!id || !/^\d+$/.test(createdAt!)) throw new Error();
+    return { createdAt: Number(createdAt), id };
+  } catch {
+    throw new ApiError(422, "validation_error", "cursor: not a cursor from this API. Use next_cursor from the previous page.", { field: "cursor" });
+  }
+}
+
+export async function transcript(d: Deps, userId: string, id: string) {
+  await ownRow(d, userId, id);
+  const t = await withUpstream(d, userId, (token) => d.upstream.transcript(token, id)).catch(mapForeign(id));
+  return { call_id: id, entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })) };
+}
+
+export async function recording(d: Deps, userId: string, id: string) {
+  await ownRow(d, userId, id);
+  const r = await withUpstream(d, userId, (token) => d.upstream.recording(token, id)).catch(mapForeign(id));
+  return { call_id: id, recording_url: String(r.recording_url) };
+}
+
+export async function cancelCall(d: Deps, userId: string, id: string): Promise<CallView> {
+  const row = await ownRow(d, userId, id);
+  const call = await withUpstream(d, userId, (token) => d.upstream.cancelCall(token, id)).catch(mapForeign(id));
+  if (!row) return viewOfUpstream(call);
+  const outcome = outcomeOf(call);
+  await d.calls.updateProgress(id, outcome);
+  return viewOfRow({ ...row, ...outcome });
+}
+
+const mapForeign = (id: string) => (err: unknown): never => {
+  if (err instanceof ApiError && err.code === "forbidden") throw callNotFound(id);
+  throw err;
+};

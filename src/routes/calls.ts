@@ -1,0 +1,141 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { cancelCall, getCall, listCalls, placeCall, recording, transcript, waitForCall } from "../domain/calls";
+import { deps } from "../domain/deps";
+import { callSentence, transcriptText } from "../domain/speech";
+import { requireKey } from "../http/auth";
+import { parseCallRequest } from "../http/call-request";
+import { readFields } from "../http/fields";
+import { wantsText } from "../http/negotiate";
+import { errorResponses, json, keyAuth, router } from "../http/openapi";
+import { CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
+
+const CallId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
+const Format = z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
+const upstreamErrors = [401, 403, 404, 409, 422, 429, 502, 503, 504] as const;
+
+export const calls = router();
+calls.use("/v1/calls", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
+calls.use("/v1/calls/*", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
+
+calls.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/calls",
+    tags: ["calls"],
+    summary: "Place a call (kallyai -p … -t …)",
+    description:
+      "Send flat fields as JSON, a form (urlencoded or multipart) or the query string; or KallyAI's own `{submission, timezone}` body. Phone numbers may be in any common format. Retrying with the same `Idempotency-Key` (header or field) within 24 h answers the first response and places no second call.",
+    security: keyAuth,
+    request: {
+      headers: z.object({ "idempotency-key": z.string().max(255).optional().openapi({ description: "Makes retries safe." }) }),
+      body: {
+        description: "The call's fields",
+        content: {
+          "application/json": { schema: { $ref: "#/components/schemas/CallInput" }, example: { phone: "(415) 555-1234", task: "Reserve a table for 4 at 8pm", category: "restaurant", name: "John Smith", business: "Italian Bistro", party_size: 4, date: "2026-01-28", time: "20:00" } },
+          "application/x-www-form-urlencoded": { schema: { $ref: "#/components/schemas/CallInput" } },
+          "multipart/form-data": { schema: { $ref: "#/components/schemas/CallInput" } },
+        },
+      },
+    },
+    responses: { 202: { description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } }, ...errorResponses(400, 402, 413, 415, ...upstreamErrors) },
+  }),
+  async (c) => {
+    const d = deps(c.env);
+    const fields = await readFields(c);
+    const request = parseCallRequest(fields, d.cfg.defaults);
+    const key = c.req.header("idempotency-key")?.trim() || (typeof fields.idempotency_key === "string" ? fields.idempotency_key : undefined);
+    const placed = await placeCall(d, c.get("auth"), request, key);
+    if (wantsText(c)) return c.text(`Calling ${request.submission.business_name ?? request.submission.respondent_phone} now. Call id ${placed.id}.`, 202);
+    return c.json(placed, 202);
+  },
+);
+
+calls.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/calls",
+    tags: ["calls"],
+    summary: "Call history, newest first (kallyai --history)",
+    security: keyAuth,
+    request: {
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+        cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+        offset: z.coerce.number().int().min(0).max(10_000).optional(),
+        status: z.string().max(200).optional().openapi({ description: "Only these statuses, comma-separated (e.g. success,voicemail)" }),
+      }),
+    },
+    responses: { 200: json(z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() }), "A page of calls"), ...errorResponses(401, 403, 422) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const status = q.status?.split(",").map((s) => s.trim()).filter(Boolean);
+    return c.json(await listCalls(deps(c.env), c.get("auth").userId, { limit: q.limit, cursor: q.cursor, offset: q.offset, status }), 200);
+  },
+);
+
+calls.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/calls/{id}",
+    tags: ["calls"],
+    summary: "One call and its outcome (kallyai --call-info)",
+    description: "`wait=N` (up to 25 s) holds the request until the call ends, so a Shortcut can loop on it without hammering anything.",
+    security: keyAuth,
+    request: {
+      params: CallId,
+      query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: Format }),
+    },
+    responses: { 200: { description: "The call", content: { "application/json": { schema: CallSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const { wait } = c.req.valid("query");
+    const d = deps(c.env);
+    const userId = c.get("auth").userId;
+    const call = wait ? await waitForCall(d, userId, id, wait) : await getCall(d, userId, id);
+    return wantsText(c) ? c.text(callSentence(call), 200) : c.json(call, 200);
+  },
+);
+
+calls.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/calls/{id}/transcript",
+    tags: ["calls"],
+    summary: "What was said (kallyai --transcript)",
+    security: keyAuth,
+    request: { params: CallId, query: z.object({ format: Format }) },
+    responses: { 200: { description: "The transcript", content: { "application/json": { schema: TranscriptSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
+  }),
+  async (c) => {
+    const t = await transcript(deps(c.env), c.get("auth").userId, c.req.valid("param").id);
+    return wantsText(c) ? c.text(transcriptText(t.entries), 200) : c.json(t, 200);
+  },
+);
+
+calls.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/calls/{id}/recording",
+    tags: ["calls"],
+    summary: "Where to download the call's recording, when KallyAI has one",
+    security: keyAuth,
+    request: { params: CallId },
+    responses: { 200: json(z.object({ call_id: z.string(), recording_url: z.string() }).openapi({ example: { call_id: "6f1c…", recording_url: "https://…/recording.wav" } }), "The recording's URL"), ...errorResponses(...upstreamErrors) },
+  }),
+  async (c) => c.json(await recording(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
+);
+
+calls.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/calls/{id}/cancel",
+    tags: ["calls"],
+    summary: "Cancel a queued or running call",
+    security: keyAuth,
+    request: { params: CallId },
+    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors) },
+  }),
+  async (c) => c.json(await cancelCall(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
+);
