@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { SignJWT } from "jose";
 import { z } from "zod";
 import { config } from "../env";
 import { ApiError } from "../errors";
@@ -48,8 +49,21 @@ function allocationFor(email: string) {
   return calls !== undefined ? { calls: Number(calls), minutes: Number(calls) * 5 } : { calls: 30, minutes: 60 };
 }
 
+/** Like KallyAI's, access tokens are JWTs whose `sub` is the account id (the sandbox signs with its own key). */
+const SANDBOX_JWT_KEY = new TextEncoder().encode("kallyai-sandbox-access-token-signing-key");
+function accessJwt(userId: string, ttlSeconds: number): Promise<string> {
+  return new SignJWT({ scope: "calls.write" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(userId)
+    .setIssuer("kallyai-sandbox")
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + Math.max(1, Math.ceil(ttlSeconds)))
+    .sign(SANDBOX_JWT_KEY);
+}
+
 export async function issueTokenSet(store: SandboxStore, userId: string, ttlSeconds: number, clientId: string | null = null) {
-  const access = randomToken("sbx_at_");
+  const access = await accessJwt(userId, ttlSeconds);
   const refresh = randomToken("sbx_rt_");
   const now = Date.now();
   await store.issueToken(access, { kind: "access", user_id: userId, expires_at: now + ttlSeconds * 1000, client_id: clientId, redirect_uri: null });
@@ -62,6 +76,21 @@ async function signIn(store: SandboxStore, email: string | undefined) {
   const parsed = Email.safeParse(email?.trim().toLowerCase());
   if (!parsed.success) throw refuse("invalid_email", "Enter a valid email address to sign in.");
   return store.upsertUser(parsed.data, allocationFor(parsed.data));
+}
+
+/** `Authorization: Basic base64(id:secret)`, each part form-urlencoded (RFC 6749 §2.3.1); undefined when absent or garbled. */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+  const encoded = header?.match(/^Basic\s+(.+)$/i)?.[1];
+  if (!encoded) return undefined;
+  try {
+    const decoded = atob(encoded.trim());
+    const colon = decoded.indexOf(":");
+    if (colon < 0) return undefined;
+    const part = (s: string) => decodeURIComponent(s.replace(/\+/g, " "));
+    return { id: part(decoded.slice(0, colon)), secret: part(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined;
+  }
 }
 
 async function formOrJson(req: Request): Promise<Record<string, string>> {
@@ -107,19 +136,22 @@ export const sandboxAuth = new Hono<SandboxEnv>()
   })
   .post("/gpt/token", async (c) => {
     const form = await formOrJson(c.req.raw);
-    const basic = c.req.header("authorization")?.match(/^Basic (.+)$/i)?.[1];
-    const [basicId, basicSecret] = basic ? atob(basic).split(":") : [];
-    const clientId = form.client_id ?? basicId;
-    const clientSecret = form.client_secret ?? basicSecret;
-    if (clientId !== SANDBOX_OAUTH_CLIENT.id || clientSecret !== SANDBOX_OAUTH_CLIENT.secret) {
-      throw new ApiError(401, "invalid_client", "Unknown client or wrong client_secret.");
+    const basic = basicCredentials(c.req.header("authorization"));
+    const clientId = form.client_id ?? basic?.id;
+    const clientSecret = form.client_secret ?? basic?.secret;
+    // An unknown client is a bad request (400); a known one with the wrong secret failed to authenticate (401).
+    if (clientId !== SANDBOX_OAUTH_CLIENT.id) {
+      throw refuse("invalid_client", `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`);
     }
+    if (clientSecret !== SANDBOX_OAUTH_CLIENT.secret) throw new ApiError(401, "invalid_client", "Wrong client_secret.");
     const store = new SandboxStore(c.env.DB);
     const ttl = config(c.env).sandbox.tokenTtlSeconds;
     if (form.grant_type === "refresh_token") return c.json(await rotate(store, form.refresh_token, ttl));
     if (form.grant_type !== "authorization_code") throw refuse("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
     const code = form.code ? await store.findToken(form.code, "code") : null;
-    if (!code || code.client_id !== clientId || code.redirect_uri !== form.redirect_uri || !(await store.consumeToken(form.code!, "code"))) {
+    // The code was stored with the normalized redirect_uri ("https://a.example" became "https://a.example/").
+    const redirectUri = form.redirect_uri ? URL.parse(form.redirect_uri)?.toString() : undefined;
+    if (!code || code.client_id !== clientId || code.redirect_uri !== redirectUri || !(await store.consumeToken(form.code!, "code"))) {
       throw refuse("invalid_grant", "The code is unknown, expired, already used, or was issued for another redirect_uri.");
     }
     return c.json(await issueTokenSet(store, code.user_id, ttl, clientId));

@@ -110,8 +110,9 @@ export const sandboxCalls = new Hono<SandboxEnv>()
     return c.json(callJson(row, Date.now(), true), 201);
   })
   .get("/", async (c) => {
-    const limit = Math.min(100, Math.max(1, Number(c.req.query("limit") ?? 20) || 20));
-    const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
+    // Whole numbers only: D1 refuses a fractional LIMIT/OFFSET ("datatype mismatch").
+    const limit = Math.min(100, Math.max(1, Math.trunc(Number(c.req.query("limit") ?? 20)) || 20));
+    const offset = Math.max(0, Math.trunc(Number(c.req.query("offset") ?? 0)) || 0);
     const { rows, total } = await new SandboxStore(c.env.DB).listCalls(c.get("user").id, limit, offset);
     const now = Date.now();
     return c.json({ items: rows.map((r) => callJson(r, now, false)), total });

@@ -95,9 +95,10 @@ export class SandboxStore {
     return this.db.prepare("SELECT * FROM sandbox_calls WHERE id = ?").bind(id).first<SandboxCallRow>();
   }
 
+  /** Newest first; calls placed in the same millisecond keep their insertion order (rowid), not their random ids'. */
   async listCalls(userId: string, limit: number, offset: number) {
     const [rows, count] = await this.db.batch([
-      this.db.prepare("SELECT * FROM sandbox_calls WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?").bind(userId, limit, offset),
+      this.db.prepare("SELECT * FROM sandbox_calls WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?").bind(userId, limit, offset),
       this.db.prepare("SELECT count(*) AS total FROM sandbox_calls WHERE user_id = ?").bind(userId),
     ]);
     return { rows: rows!.results as SandboxCallRow[], total: (count!.results[0] as { total: number }).total };
