@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { upstreamFailure } from "../../src/kallyai/errors";
+import { linkedUser, withKey } from "../support/accounts";
+import { bridge, errorOf } from "../support/bridge";
+import { place, placed, restaurant } from "../support/calls";
+import { sandboxRequestCount } from "../support/sandbox";
+
+describe("KallyAI's refusals reach the caller with the same code and advice", () => {
+  it("quota_exceeded → 402 with where to upgrade", async () => {
+    const user = await linkedUser(`broke+calls0-${crypto.randomUUID()}@example.com`.replace("+calls0-", "-x+calls0@").replace("@example.com", ".example.com"));
+    const res = await place(user.apiKey);
+    expect(res.status).toBe(402);
+    const error = await errorOf(res);
+    expect(error.code).toBe("quota_exceeded");
+    expect(error.message).toContain("https://kallyai.com/pricing");
+  });
+
+  it.each([
+    ["+8613800138000", 403, "country_restriction", "Spain"],
+    ["+19005551234", 422, "toll_number", "regular number"],
+    ["+14155550666", 422, "blocked_number", "another number"],
+  ])("%s → %i %s", async (phone, status, code, advice) => {
+    const user = await linkedUser();
+    const res = await place(user.apiKey, { phone, task: "Ask about store hours today" });
+    expect(res.status).toBe(status);
+    const error = await errorOf(res);
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(advice);
+  });
+
+  it("safety_violation → 422", async () => {
+    const user = await linkedUser();
+    const res = await place(user.apiKey, { phone: "+14155551234", task: "Threaten the owner about the refund" });
+    expect(await errorOf(res)).toMatchObject({ code: "safety_violation", message: expect.stringContaining("Rephrase") });
+  });
+
+  it.each([
+    [402, "quota_exceeded", 402],
+    [422, "missing_phone_number", 422],
+    [422, "emergency_number", 422],
+    [422, "toll_number", 422],
+    [422, "blocked_number", 422],
+    [422, "safety_violation", 422],
+    [403, "country_restriction", 403],
+    [403, "unsupported_country", 403],
+    [422, "unsupported_language", 422],
+    [403, "forbidden", 403],
+    [404, "call_not_found", 404],
+    [404, "transcript_not_found", 404],
+  ])("upstream %i %s → bridge %i with the same code (both error shapes)", (upstreamStatus, code, status) => {
+    for (const body of [{ error: { code, message: "x" } }, { error: { code, details: { message: "x" }, correlation_id: "c" } }]) {
+      const err = upstreamFailure(upstreamStatus, body);
+      expect(err.status).toBe(status);
+      expect(err.code).toBe(code);
+      expect(err.message.length).toBeGreaterThan(20);
+    }
+  });
+
+  it("a quota body's own upgrade_url is the one advised", () => {
+    expect(upstreamFailure(402, { error: { code: "quota_exceeded", upgrade_url: "https://kallyai.com/upgrade?plan=pro" } }).message).toContain("https://kallyai.com/upgrade?plan=pro");
+  });
+
+  it("an unknown 4xx code passes through as a refusal, never as 5xx", () => {
+    expect(upstreamFailure(422, { error: { code: "new_rule", message: "Something new" } })).toMatchObject({ status: 422, code: "new_rule" });
+    expect(upstreamFailure(400, "not json")).toMatchObject({ status: 422, code: "upstream_rejected" });
+  });
+});
+
+describe("KallyAI failing → upstream_unavailable, and nothing leaks", () => {
+  it.each([
+    ["+14155550500", 502, "upstream_unavailable"],
+    ["+14155550429", 503, "upstream_unavailable"],
+    ["+14155550408", 504, "upstream_unavailable"],
+    ["+14155550206", 502, "upstream_invalid_response"],
+  ])("sandbox fault %s → %i %s", async (phone, status, code) => {
+    const user = await linkedUser();
+    const res = await place(user.apiKey, { phone, task: "Ask about store hours today" });
+    expect(res.status).toBe(status);
+    const text = await res.text();
+    expect(JSON.parse(text).error.code).toBe(code);
+    expect(text).not.toMatch(/sbx_|eyJ|at \w+ \(|stack/);
+    if (status === 503) expect(res.headers.get("retry-after")).toBe("7");
+  });
+
+  it("a call that failed upstream can be retried with the same key (nothing was held)", async () => {
+    const user = await linkedUser();
+    expect((await place(user.apiKey, { phone: "+14155550500", task: "Ask about store hours today" }, { "idempotency-key": "after-500" })).status).toBe(502);
+    expect((await place(user.apiKey, { ...restaurant }, { "idempotency-key": "after-500-b" })).status).toBe(202);
+    const before = await sandboxRequestCount("POST", "/v1/calls");
+    expect((await place(user.apiKey, { phone: "+14155550500", task: "Ask about store hours today" }, { "idempotency-key": "after-500" })).status).toBe(502);
+    expect(await sandboxRequestCount("POST", "/v1/calls")).toBeGreaterThan(before);
+  });
+
+  it("GETs are retried on a 5xx; the answer is 502 after the retries", async () => {
+    const user = await linkedUser();
+    const { id } = await placed(user.apiKey);
+    const before = await sandboxRequestCount("GET", `/v1/calls/${id}`);
+    const res = await bridge(`/v1/calls/${id}`, withKey(user.apiKey, { "x-sandbox-fault": "500" }));
+    // The fault header is not forwarded: the bridge's own requests to KallyAI carry only what the client sends.
+    expect(res.status).toBe(200);
+    expect(await sandboxRequestCount("GET", `/v1/calls/${id}`)).toBe(before + 1);
+  });
+});
