@@ -44,8 +44,14 @@ export class KeySigner {
     for (const jwk of list) {
       if (!jwk?.kid || !jwk.alg || jwk.alg === "none") throw new ConfigError("every JWK in API_KEY_SIGNING_KEYS needs a kid and an alg");
       const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = jwk;
-      const sign = await importJWK(jwk, jwk.alg);
-      const verify = jwk.kty === "oct" ? sign : await importJWK(publicPart, jwk.alg);
+      let sign: KeyLike;
+      let verify: KeyLike;
+      try {
+        sign = await importJWK(jwk, jwk.alg);
+        verify = jwk.kty === "oct" ? sign : await importJWK(publicPart, jwk.alg);
+      } catch {
+        throw new ConfigError(`API_KEY_SIGNING_KEYS: the JWK "${jwk.kid}" could not be imported (check kty, alg and base64url fields)`);
+      }
       keys.push({ kid: jwk.kid, alg: jwk.alg, sign, verify });
     }
     if (keys.length === 0) throw new ConfigError("API_KEY_SIGNING_KEYS has no key");

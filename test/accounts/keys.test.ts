@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { DEV_SIGNING_KEYS } from "../../src/env";
-import { fromBase64 } from "../../src/shared/encoding";
+import { fromBase64, toBase64Url } from "../../src/shared/encoding";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
 
@@ -83,9 +83,17 @@ describe("API key verification", () => {
     expect(await errorOf(await me(await forge({ sub: user.userId, jti: "key_never_issued" })))).toMatchObject({ code: "invalid_api_key" });
   });
 
+  it("a malformed signing key is reported as misconfiguration, not a crash", async () => {
+    const user = await linkedUser();
+    const broken = bridgeWith({ API_KEY_SIGNING_KEYS: JSON.stringify([{ kty: "oct", kid: "bad", alg: "HS256", k: "not+base64url/" }]) });
+    const res = await broken("/v1/me", withKey(user.apiKey));
+    expect(res.status).toBe(500);
+    expect(await errorOf(res)).toMatchObject({ code: "misconfigured", message: expect.stringContaining("API_KEY_SIGNING_KEYS") });
+  });
+
   it("keeps live keys working after the signing key rotates (kid)", async () => {
     const user = await linkedUser();
-    const newKey = { kty: "oct", kid: "k2", alg: "HS256", k: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/=+$/, "") };
+    const newKey = { kty: "oct", kid: "k2", alg: "HS256", k: toBase64Url(crypto.getRandomValues(new Uint8Array(32))) };
     const rotated = bridgeWith({ API_KEY_SIGNING_KEYS: JSON.stringify([newKey, JSON.parse(DEV_SIGNING_KEYS)[0]]) });
     expect((await rotated("/v1/me", withKey(user.apiKey))).status).toBe(200);
     const created = await rotated("/v1/keys", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${user.apiKey}` }, body: JSON.stringify({ name: "after rotation" }) });
