@@ -1,0 +1,156 @@
+import { ApiError } from "../../src/errors";
+import { KallyAIClient } from "../../src/kallyai/client";
+import { isTerminal, type UpstreamCall } from "../../src/kallyai/schemas";
+import { type CallInput, toUpstreamRequest } from "../../src/shared/call-input";
+import { CliError, EXIT, fromHttp, usageError } from "../errors";
+import { signIn } from "../login";
+import { readTokenFile, removeFile, type TokenFile, writeTokenFile } from "../token-file";
+import type { AuthStatus, CallView, LoginOptions, Target } from "./types";
+
+/** Refresh this long before the access token runs out, so a request never races its expiry. */
+const REFRESH_MARGIN_S = 60;
+const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
+
+export interface DirectOptions {
+  baseUrl: string;
+  tokenFile: string;
+  defaultCountry: string;
+  /** Sign in on first use when there is no token (interactive terminals only). */
+  autoLogin: LoginOptions | null;
+}
+
+/** KallyAI's API itself, with the official CLI's token file, refreshed automatically. */
+export class DirectTarget implements Target {
+  readonly kind = "direct" as const;
+  readonly baseUrl: string;
+  private readonly client: KallyAIClient;
+
+  constructor(private readonly opts: DirectOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+    this.client = new KallyAIClient({ baseUrl: this.baseUrl, timeoutMs: 30_000 });
+  }
+
+  async placeCall(input: CallInput, timezone: string, idempotencyKey: string): Promise<CallView> {
+    const built = toUpstreamRequest(input, { timezone, country: this.opts.defaultCountry });
+    if (!built.ok) throw new CliError(EXIT.usage, built.code, built.message);
+    return viewOf(await this.authed((t) => this.client.placeCall(t, built.request as Parameters<KallyAIClient["placeCall"]>[1], idempotencyKey)));
+  }
+  async getCall(id: string) {
+    return viewOf(await this.authed((t) => this.client.getCall(t, id)));
+  }
+  async listCalls(limit: number) {
+    const list = await this.authed((t) => this.client.listCalls(t, { limit, offset: 0 }));
+    return list.items.map(viewOf);
+  }
+  async transcript(id: string) {
+    const t = await this.authed((token) => this.client.transcript(token, id));
+    return { call_id: id, entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })) };
+  }
+  usage() {
+    return this.authed((t) => this.client.statistics(t));
+  }
+  subscription() {
+    return this.authed((t) => this.client.subscription(t));
+  }
+  billing() {
+    return this.authed((t) => this.client.billingPortal(t));
+  }
+
+  async login(opts: LoginOptions) {
+    const tokens = await signIn(this.baseUrl, opts);
+    const file = writeTokenFile(this.opts.tokenFile, tokens);
+    return { target: this.kind, credentials_file: this.opts.tokenFile, expires_at: iso(file.expires_at) };
+  }
+
+  async logout(opts: { unlink: boolean }) {
+    if (opts.unlink) throw usageError("--unlink is for bridge mode (--bridge URL): it unlinks your KallyAI account from the bridge.");
+    return { target: this.kind, removed: removeFile(this.opts.tokenFile), credentials_file: this.opts.tokenFile };
+  }
+
+  async authStatus(): Promise<AuthStatus> {
+    const file = readTokenFile(this.opts.tokenFile);
+    const status: AuthStatus = { target: this.kind, base_url: this.baseUrl, signed_in: file !== null, credentials_file: this.opts.tokenFile };
+    if (file) status.expires_at = iso(file.expires_at);
+    return status;
+  }
+
+  /** A valid access token: from the file, refreshed when (nearly) expired, or from a new sign-in. */
+  private async token(): Promise<string> {
+    let file = readTokenFile(this.opts.tokenFile);
+    if (!file) {
+      if (!this.opts.autoLogin) throw new CliError(EXIT.auth, "not_signed_in", "You are not signed in to KallyAI.", "Run kallyai --login (add --no-browser to get a URL to open yourself).");
+      await this.login(this.opts.autoLogin);
+      file = readTokenFile(this.opts.tokenFile)!;
+    }
+    if (file.expires_at - REFRESH_MARGIN_S <= Date.now() / 1000) file = await this.refresh(file);
+    return file.access_token;
+  }
+
+  private async refresh(file: TokenFile): Promise<TokenFile> {
+    try {
+      return writeTokenFile(this.opts.tokenFile, await this.client.refresh(file.refresh_token));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        throw new CliError(EXIT.auth, "session_expired", "Your KallyAI session has expired or was revoked.", "Run kallyai --login to sign in again.");
+      }
+      throw this.failure(err);
+    }
+  }
+
+  /** Runs a request with a fresh token; a 401 (token revoked early) gets one refresh and one retry. */
+  private async authed<T>(fn: (token: string) => Promise<T>): Promise<T> {
+    const token = await this.token();
+    try {
+      return await fn(token);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) throw this.failure(err);
+      const file = readTokenFile(this.opts.tokenFile);
+      if (!file) throw this.failure(err);
+      const fresh = await this.refresh(file);
+      try {
+        return await fn(fresh.access_token);
+      } catch (again) {
+        throw this.failure(again);
+      }
+    }
+  }
+
+  /** The client's errors speak for the bridge; here they are about KallyAI and this CLI. */
+  private failure(err: unknown): unknown {
+    if (!(err instanceof ApiError)) return err;
+    if (err.status === 401) return new CliError(EXIT.auth, "unauthorized", "KallyAI refused the saved sign-in.", "Run kallyai --login to sign in again.");
+    if (err.code === "upstream_unavailable") {
+      const what = err.status === 503 ? "KallyAI is rate limiting requests" : err.status === 504 ? "KallyAI did not answer in time" : `KallyAI (${this.baseUrl}) could not be reached or is having trouble`;
+      return new CliError(EXIT.unavailable, err.code, `${what}. Try again in a minute.`);
+    }
+    if (err.code === "upstream_invalid_response") return new CliError(EXIT.unavailable, err.code, `KallyAI (${this.baseUrl}) sent an answer the CLI could not read. Is KALLYAI_API_BASE right?`);
+    return fromHttp(err.status, err.code, err.message);
+  }
+}
+
+/** KallyAI's call object in the bridge's flat shape, wherever KallyAI put each field. */
+export function viewOf(call: UpstreamCall): CallView {
+  const s = (call.submission ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
+  return {
+    id: call.call_id,
+    status: call.status,
+    finished: isTerminal(call.status),
+    highlights: call.highlights ?? call.result_summary ?? null,
+    next_steps: call.next_steps ?? null,
+    duration_seconds: call.duration_seconds ?? null,
+    created_at: call.created_at ?? call.metadata?.created_at ?? null,
+    ended_at: call.ended_at ?? call.metadata?.ended_at ?? null,
+    phone: call.to ?? str(s.respondent_phone),
+    task: str(s.task_description),
+    category: str(s.task_category),
+    business: call.business_name ?? str(s.business_name),
+    name: str(s.user_name),
+    party_size: typeof s.party_size === "number" ? s.party_size : null,
+    date: str(s.appointment_date),
+    time: str(s.appointment_time),
+    time_preference: str(s.time_preference_text),
+    timezone: str((call as Record<string, unknown>).timezone),
+    language: str(s.language),
+  };
+}
