@@ -1,0 +1,84 @@
+import { ApiError } from "../errors";
+import { fieldError } from "../http/call-request";
+import { CallInputSchema } from "../shared/call-input";
+import { randomBase64Url, sha256Hex } from "../shared/encoding";
+import type { TriggerRow } from "../storage/triggers";
+import type { Authenticated } from "./api-keys";
+import type { Deps } from "./deps";
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
+type Template = Record<string, string | number | boolean | string[]>;
+
+const CALL_FIELDS = new Set(Object.keys(CallInputSchema.shape));
+const triggerNotFound = () => new ApiError(404, "trigger_not_found", "This trigger URL does not exist or was revoked. Create a new one with POST /v1/triggers.");
+
+/**
+ * Checks a template now rather than at the first hit: every field must be a call field, and the
+ * fields without placeholders must already be valid.
+ */
+export function checkTemplate(template: Template): void {
+  for (const field of Object.keys(template)) {
+    if (!CALL_FIELDS.has(field) || field === "idempotency_key") throw new ApiError(422, "validation_error", `${field} is not a call field. Use phone, task, category, … (see POST /v1/calls).`, { field });
+  }
+  const fixed = Object.fromEntries(Object.entries(template).filter(([, v]) => !(typeof v === "string" && v.match(PLACEHOLDER))));
+  const parsed = CallInputSchema.partial().safeParse(fixed);
+  if (!parsed.success) throw fieldError(parsed.error);
+}
+
+export interface NewTrigger {
+  id: string;
+  name: string;
+  url: string;
+  fields: Template;
+  created_at: string;
+}
+
+export async function createTrigger(d: Deps, auth: Authenticated, name: string, template: Template, origin: string): Promise<NewTrigger> {
+  checkTemplate(template);
+  const token = randomBase64Url(24); // 192 bits
+  const id = `trg_${randomBase64Url(9)}`;
+  const now = Date.now();
+  await d.triggers.insert({ id, user_id: auth.userId, key_id: auth.key.id, name, token_hash: await sha256Hex(token), template: JSON.stringify(template), created_at: now });
+  return { id, name, url: `${origin}/t/${token}`, fields: template, created_at: new Date(now).toISOString() };
+}
+
+export function triggerJson(row: TriggerRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    fields: JSON.parse(row.template) as Template,
+    created_at: new Date(row.created_at).toISOString(),
+    last_used_at: row.last_used_at === null ? null : new Date(row.last_used_at).toISOString(),
+  };
+}
+
+/** The trigger behind a URL token, with the key it acts as; a revoked trigger or key is not found. */
+export async function resolveTrigger(d: Deps, token: string): Promise<{ trigger: TriggerRow; auth: Authenticated }> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) throw triggerNotFound();
+  const trigger = await d.triggers.byTokenHash(await sha256Hex(token));
+  if (!trigger) throw triggerNotFound();
+  const key = await d.keys.get(trigger.key_id, trigger.user_id);
+  if (!key || key.revoked_at !== null || (key.expires_at !== null && key.expires_at < Date.now())) throw triggerNotFound();
+  return { trigger, auth: { userId: trigger.user_id, key, scopes: key.scopes.split(" ") as Authenticated["scopes"] } };
+}
+
+/**
+ * The call fields of one hit: the template with {{placeholders}} filled from the request
+ * (value1..value3 or any field name), then call fields sent with the request override defaults.
+ */
+export function fillTemplate(template: Template, sent: Record<string, unknown>): Record<string, unknown> {
+  const text = (v: unknown) => (Array.isArray(v) ? v.join(", ") : String(v));
+  const filled: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(template)) {
+    if (typeof value !== "string") {
+      filled[field] = value;
+      continue;
+    }
+    filled[field] = value.replace(PLACEHOLDER, (_, name: string) => {
+      if (sent[name] === undefined) throw new ApiError(422, "missing_field", `This trigger's ${field} needs {{${name}}}: send ${name} (as JSON, a form field or ?${name}=…).`, { field: name });
+      return text(sent[name]);
+    });
+  }
+  for (const [field, value] of Object.entries(sent)) if (CALL_FIELDS.has(field)) filled[field] = value;
+  return filled;
+}

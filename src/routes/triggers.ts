@@ -1,0 +1,146 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { placeCall, waitForCall } from "../domain/calls";
+import { deps } from "../domain/deps";
+import { callSentence } from "../domain/speech";
+import { createTrigger, fillTemplate, resolveTrigger, triggerJson } from "../domain/triggers";
+import { notFound } from "../errors";
+import { background, requireKey } from "../http/auth";
+import { fieldError, parseCallRequest } from "../http/call-request";
+import { readFields } from "../http/fields";
+import { wantsText } from "../http/negotiate";
+import { errorResponses, json, keyAuth, router } from "../http/openapi";
+import type { AppEnv } from "../http/types";
+import { CallSchema, PlacedSchema, TextAnswer } from "./schemas";
+
+const FieldValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.array(z.string().max(500)).max(20)]);
+const CreateTrigger = z
+  .object({ name: z.string().trim().min(1).max(100).openapi({ example: "Oat milk check" }) })
+  .catchall(FieldValue)
+  .openapi("CreateTrigger", {
+    description: "A name, plus any call field (see POST /v1/calls) as a default. Values may hold {{value1}}, {{value2}}, {{value3}} or {{any_field}}, filled from each hit.",
+    example: { name: "Oat milk check", phone: "+14155551234", category: "general", task: "Ask whether they have {{value1}} in stock" },
+  });
+const TriggerInfo = z
+  .object({ id: z.string(), name: z.string(), fields: z.record(z.string(), FieldValue), created_at: z.string(), last_used_at: z.string().nullable() })
+  .openapi("Trigger");
+const NewTrigger = z
+  .object({ id: z.string(), name: z.string(), url: z.string().openapi({ description: "GET or POST it to place the call. Shown only in this answer." }), fields: z.record(z.string(), FieldValue), created_at: z.string() })
+  .openapi("NewTrigger");
+const TriggerId = z.object({ id: z.string().min(1).max(64) });
+
+/** Managing trigger URLs (with a key)… */
+export const triggers = router();
+triggers.use("/v1/triggers", requireKey("calls:write"));
+triggers.use("/v1/triggers/*", requireKey("calls:write"));
+
+triggers.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/triggers",
+    tags: ["triggers"],
+    summary: "Create a trigger URL that places a call when hit",
+    security: keyAuth,
+    request: { body: { required: true, content: { "application/json": { schema: CreateTrigger } } } },
+    responses: { 201: json(NewTrigger, "The trigger and its URL (shown once)"), ...errorResponses(400, 401, 403, 422) },
+  }),
+  async (c) => {
+    const { name, ...template } = c.req.valid("json");
+    const created = await createTrigger(deps(c.env), c.get("auth"), name, template, new URL(c.req.url).origin);
+    return c.json(created, 201);
+  },
+);
+
+triggers.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/triggers",
+    tags: ["triggers"],
+    summary: "List trigger URLs (without their secret URLs)",
+    security: keyAuth,
+    responses: { 200: json(z.object({ items: z.array(TriggerInfo) }), "Active triggers, newest first"), ...errorResponses(401, 403) },
+  }),
+  async (c) => c.json({ items: (await deps(c.env).triggers.list(c.get("auth").userId)).results.map(triggerJson) }, 200),
+);
+
+triggers.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/triggers/{id}",
+    tags: ["triggers"],
+    summary: "One trigger",
+    security: keyAuth,
+    request: { params: TriggerId },
+    responses: { 200: json(TriggerInfo, "The trigger"), ...errorResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await deps(c.env).triggers.get(id, c.get("auth").userId);
+    if (!row) throw notFound(`Trigger ${id}`, "List your triggers with GET /v1/triggers.");
+    return c.json(triggerJson(row), 200);
+  },
+);
+
+triggers.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/triggers/{id}",
+    tags: ["triggers"],
+    summary: "Revoke a trigger URL",
+    security: keyAuth,
+    request: { params: TriggerId },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on"), ...errorResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await deps(c.env).triggers.revoke(id, c.get("auth").userId))) throw notFound(`Trigger ${id}`, "List your triggers with GET /v1/triggers.");
+    return c.json({ id, revoked: true as const }, 200);
+  },
+);
+
+/** …and the URLs themselves: the unguessable token is the credential. */
+const hit = createRoute({
+  method: "post",
+  path: "/t/{token}",
+  tags: ["triggers"],
+  summary: "Hit a trigger URL: place its call (GET works too)",
+  description: "Send value1..value3 or any call field as JSON, form fields or query parameters. `wait=N` (≤ 25) answers the call once it has ended, if it ends within N seconds.",
+  request: {
+    params: z.object({ token: z.string().openapi({ description: "From the URL POST /v1/triggers answered" }) }),
+    query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional(), format: z.enum(["json", "text"]).optional() }).passthrough(),
+  },
+  responses: {
+    202: { description: "Placed", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } },
+    200: { description: "Placed and ended within `wait`", content: { "application/json": { schema: CallSchema }, ...TextAnswer } },
+    ...errorResponses(404, 413, 415, 422, 429, 502, 503, 504),
+  },
+});
+
+export const triggerUrls = router();
+
+async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise<Response> {
+  const d = deps(c.env);
+  const { trigger, auth } = await resolveTrigger(d, c.req.param("token")!);
+  const sent = await readFields(c);
+  const request = parseCallRequest(fillTemplate(JSON.parse(trigger.template), sent), d.cfg.defaults);
+  const key = c.req.header("idempotency-key")?.trim() || (typeof sent.idempotency_key === "string" ? sent.idempotency_key : undefined);
+  const placed = await placeCall(d, auth, request, key);
+  background(c, d.triggers.touch(trigger.id, Date.now()));
+  if (wait) {
+    const call = await waitForCall(d, auth.userId, placed.id, wait);
+    const status = call.finished ? 200 : 202;
+    return wantsText(c) ? c.text(callSentence(call), status) : c.json(call, status);
+  }
+  if (wantsText(c)) return c.text(`Calling ${request.submission.business_name ?? request.submission.respondent_phone} now.`, 202);
+  return c.json(placed, 202);
+}
+
+// Served by hand (any content type, GET or POST); documented from the same schemas.
+const HitQuery = hit.request.query;
+triggerUrls.openAPIRegistry.registerPath(hit);
+triggerUrls.openAPIRegistry.registerPath({ ...hit, method: "get", summary: "Hit a trigger URL with GET (same as POST)" });
+triggerUrls.on(["GET", "POST"], "/t/:token", async (c) => {
+  const query = HitQuery.safeParse(c.req.query());
+  if (!query.success) throw fieldError(query.error);
+  return hitTrigger(c, query.data.wait);
+});

@@ -1,0 +1,45 @@
+/** D1 queries for trigger URLs. */
+
+export interface TriggerRow {
+  id: string;
+  user_id: string;
+  key_id: string;
+  name: string;
+  token_hash: string;
+  template: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export class Triggers {
+  constructor(private readonly db: D1Database) {}
+
+  insert(row: Omit<TriggerRow, "last_used_at" | "revoked_at">) {
+    return this.db
+      .prepare("INSERT INTO triggers (id, user_id, key_id, name, token_hash, template, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind(row.id, row.user_id, row.key_id, row.name, row.token_hash, row.template, row.created_at)
+      .run();
+  }
+
+  byTokenHash(hash: string) {
+    return this.db.prepare("SELECT * FROM triggers WHERE token_hash = ? AND revoked_at IS NULL").bind(hash).first<TriggerRow>();
+  }
+
+  get(id: string, userId: string) {
+    return this.db.prepare("SELECT * FROM triggers WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(id, userId).first<TriggerRow>();
+  }
+
+  list(userId: string) {
+    return this.db.prepare("SELECT * FROM triggers WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC").bind(userId).all<TriggerRow>();
+  }
+
+  async revoke(id: string, userId: string): Promise<boolean> {
+    const r = await this.db.prepare("UPDATE triggers SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(Date.now(), id, userId).run();
+    return r.meta.changes === 1;
+  }
+
+  touch(id: string, now: number) {
+    return this.db.prepare("UPDATE triggers SET last_used_at = ? WHERE id = ?").bind(now, id).run();
+  }
+}
