@@ -2,7 +2,7 @@ import type { AuthStatus, CallView, LoginResult, LogoutResult, TranscriptView, U
 
 /** Human-readable text for each command; --json prints the objects themselves instead. */
 
-const line = (label: string, value: unknown) => (value === null || value === undefined || value === "" ? [] : [`${`${label}:`.padEnd(14)}${value}`]);
+const line = (label: string, value: unknown) => (value === null || value === undefined || value === "" ? [] : [`${`${label}:`.padEnd(16)}${value}`]);
 const when = (value: unknown) => {
   if (typeof value !== "string") return value;
   const ms = Date.parse(value);
