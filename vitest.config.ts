@@ -11,6 +11,8 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
+                // A second, empty database: test/schema.test.ts applies schema.sql to it.
+                d1Databases: ["SCHEMA_CHECK"],
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   // The worker under test is also its own upstream: test/support/network.ts routes

@@ -1,0 +1,245 @@
+-- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0005_triggers.sql).
+-- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
+
+-- 0001_sandbox.sql
+-- The KallyAI sandbox's own state (test mode). The bridge never reads these tables.
+CREATE TABLE sandbox_users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  calls_allocated INTEGER NOT NULL,
+  minutes_allocated INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- Access tokens, refresh tokens and authorization codes, stored as SHA-256 hashes.
+CREATE TABLE sandbox_tokens (
+  token_hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh', 'code')),
+  user_id TEXT NOT NULL REFERENCES sandbox_users (id),
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  client_id TEXT,
+  redirect_uri TEXT,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE sandbox_calls (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES sandbox_users (id),
+  request TEXT NOT NULL,
+  -- the terminal status the scenario leads to, or 'never'
+  outcome TEXT NOT NULL,
+  duration_seconds INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  cancelled_at INTEGER,
+  idempotency_key TEXT,
+  request_hash TEXT NOT NULL,
+  UNIQUE (user_id, idempotency_key)
+);
+CREATE INDEX sandbox_calls_by_user ON sandbox_calls (user_id, created_at DESC);
+
+-- Every request the sandbox received, so tests and people can see what the bridge sent.
+CREATE TABLE sandbox_requests (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+
+-- 0002_accounts.sql
+-- Linked KallyAI accounts, their tokens (encrypted), and the API keys handed to tools.
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  -- KallyAI's id for the account when its tokens reveal one; relinking the same account finds this row
+  kallyai_account TEXT UNIQUE,
+  link_state TEXT NOT NULL DEFAULT 'linked' CHECK (link_state IN ('linked', 'relink_required', 'unlinked')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+-- The vault: AES-256-GCM ciphertexts (base64 of IV || ciphertext), bound to user_id as associated data.
+CREATE TABLE vault (
+  user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  key_id TEXT NOT NULL,
+  refresh_token TEXT NOT NULL,
+  access_token TEXT,
+  access_expires_at INTEGER,
+  -- bumped on every token write; a refresh commits only if the version it read is still current
+  version INTEGER NOT NULL DEFAULT 0,
+  -- lease held by the one request refreshing the tokens of this user
+  refresh_lease_until INTEGER,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX vault_by_key ON vault (key_id);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  calls_per_hour INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at DESC);
+
+-- Sign-in states: random, single-use, short-lived (stored hashed).
+CREATE TABLE login_states (
+  state_hash TEXT PRIMARY KEY,
+  flow TEXT NOT NULL CHECK (flow IN ('cli', 'oauth')),
+  redirect_uri TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+
+-- Fixed-window counters: per-key hourly call guard, per-IP link attempts.
+CREATE TABLE rate_counters (
+  bucket TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX rate_counters_by_expiry ON rate_counters (expires_at);
+
+-- 0003_calls.sql
+-- Calls placed through the bridge, and the idempotency records that make placing them safe to retry.
+
+-- Keyed by the caller's Idempotency-Key (or one the bridge made up). Written before the call is
+-- placed, so a crash between "placed at KallyAI" and "recorded here" is finished by the next cron
+-- tick, which places again with the same key (KallyAI answers the same call).
+CREATE TABLE placements (
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  idempotency_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  request TEXT NOT NULL,
+  key_id TEXT,
+  state TEXT NOT NULL CHECK (state IN ('placing', 'placed')),
+  call_id TEXT,
+  -- the first answer, replayed to retries with the same key
+  response TEXT,
+  lease_until INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, idempotency_key)
+);
+CREATE INDEX placements_stale ON placements (state, lease_until);
+
+CREATE TABLE calls (
+  -- KallyAI's call_id
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  key_id TEXT,
+  -- KallyAI's status, or 'expired' when the bridge gave up waiting for an outcome
+  status TEXT NOT NULL,
+  -- KallyAI's request: {"submission": {...}, "timezone": "..."}
+  request TEXT NOT NULL,
+  highlights TEXT,
+  next_steps TEXT,
+  duration_seconds INTEGER,
+  created_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  -- the outcome poller: when to look next (NULL once the outcome is recorded), how often it looked,
+  -- and the lease of the tick working on it
+  next_poll_at INTEGER,
+  polls INTEGER NOT NULL DEFAULT 0,
+  lease_until INTEGER
+);
+CREATE INDEX calls_by_user ON calls (user_id, created_at DESC, id DESC);
+CREATE INDEX calls_due ON calls (next_poll_at) WHERE next_poll_at IS NOT NULL;
+
+-- 0004_events.sql
+-- Call outcome events, webhook subscriptions and their deliveries (docs/webhooks.md).
+
+-- One row per (call, type). Written in the same D1 batch that records the call's outcome, so a
+-- crash cannot separate "outcome recorded" from "event emitted". The id is derived from the call
+-- id and the type, so it is stable whoever records the outcome first.
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  call_id TEXT NOT NULL,
+  -- call.completed, call.succeeded, call.failed, call.expired
+  type TEXT NOT NULL,
+  -- the webhook body: {"type", "timestamp", "data": {the call}}
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (call_id, type)
+);
+CREATE INDEX events_by_user ON events (user_id, created_at DESC, id DESC);
+CREATE INDEX events_by_age ON events (created_at);
+
+-- Subscriptions. kind 'webhook' is a Standard Webhooks endpoint (url + whsec_ secret); kind
+-- 'ifttt' delivers to IFTTT's Webhooks trigger URL, whose key is the secret. Secrets are sealed
+-- with the vault (AES-GCM, bound to user_id).
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('webhook', 'ifttt')),
+  -- the target; for IFTTT the event name only (the URL is built with the key at delivery)
+  url TEXT NOT NULL,
+  ifttt_event TEXT,
+  -- JSON array of event types
+  events TEXT NOT NULL,
+  description TEXT,
+  key_id TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'disabled')),
+  disabled_reason TEXT,
+  disabled_at INTEGER,
+  -- the first failed attempt since the last success; 5 days of failures disable the subscription
+  failing_since INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhooks_by_user ON webhooks (user_id, created_at DESC);
+
+-- One delivery per (event, subscription), created in the batch that creates the event.
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  -- when to try next (NULL once succeeded or failed), and the lease of the tick sending it
+  next_attempt_at INTEGER,
+  lease_until INTEGER,
+  last_status INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (event_id, webhook_id)
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at DESC);
+
+CREATE TABLE delivery_attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  -- the receiver's status code, NULL when no answer came (timeout, refused connection)
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt);
+
+-- 0005_triggers.sql
+-- Trigger URLs (IFTTT-Maker style): hitting /t/<token> places a call from a stored template.
+CREATE TABLE triggers (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  -- the key that created it: its hourly guard applies, and revoking it stops the trigger too
+  key_id TEXT NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  -- SHA-256 of the URL's token; the token itself is shown once
+  token_hash TEXT NOT NULL UNIQUE,
+  -- the call fields, values may hold {{placeholders}}
+  template TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE INDEX triggers_by_user ON triggers (user_id, created_at DESC);
