@@ -8,11 +8,14 @@ import { CallInputSchema } from "./shared/call-input";
 import { account } from "./routes/account";
 import { admin } from "./routes/admin";
 import { calls } from "./routes/calls";
+import { events } from "./routes/events";
+import { triggers, triggerUrls } from "./routes/triggers";
 import { auth } from "./routes/auth";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { link } from "./routes/link";
 import { me } from "./routes/me";
+import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
 
 export function createApp() {
@@ -26,7 +29,11 @@ export function createApp() {
   app.route("/", keys);
   app.route("/", calls);
   app.route("/", account);
+  app.route("/", triggers);
+  app.route("/", triggerUrls);
   app.route("/", admin);
+  app.route("/", webhooks);
+  app.route("/", events);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);

@@ -20,6 +20,12 @@ export interface Bindings {
   OAUTH_CLIENT_ID?: string;
   OAUTH_CLIENT_SECRET?: string;
   ADMIN_TOKEN?: string;
+  /** Outcome poller and webhooks (see docs/webhooks.md). */
+  POLLER_UPSTREAM_BUDGET?: string;
+  POLLER_CONCURRENCY?: string;
+  POLLER_SWEEP_SECONDS?: string;
+  WEBHOOKS_DELIVERY_BUDGET?: string;
+  WEBHOOKS_ALLOW_LOOPBACK?: string;
 }
 
 declare global {
@@ -49,6 +55,11 @@ const ConfigSchema = z.object({
   OAUTH_CLIENT_ID: z.string().optional(),
   OAUTH_CLIENT_SECRET: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16).optional(),
+  POLLER_UPSTREAM_BUDGET: z.coerce.number().int().min(1).max(9_000).default(1_000),
+  POLLER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(6),
+  POLLER_SWEEP_SECONDS: seconds.max(840).default(50),
+  WEBHOOKS_DELIVERY_BUDGET: z.coerce.number().int().min(1).max(9_000).default(500),
+  WEBHOOKS_ALLOW_LOOPBACK: flag.optional(),
 });
 
 /**
@@ -69,6 +80,10 @@ export interface Config {
   signingKeys: string;
   oauth: { clientId: string; clientSecret: string } | null;
   adminToken: string | null;
+  /** The outcome poller's limits per cron invocation (docs/webhooks.md). */
+  poller: { upstreamBudget: number; concurrency: number; sweepSeconds: number };
+  /** Webhook delivery: attempts per invocation; whether plain-http and loopback/private targets are allowed (dev). */
+  webhooks: { deliveryBudget: number; allowLoopback: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +115,8 @@ export function config(env: Bindings): Config {
     signingKeys: required(v.API_KEY_SIGNING_KEYS, "API_KEY_SIGNING_KEYS", v.BRIDGE_ENV, DEV_SIGNING_KEYS),
     oauth: v.OAUTH_CLIENT_ID && v.OAUTH_CLIENT_SECRET ? { clientId: v.OAUTH_CLIENT_ID, clientSecret: v.OAUTH_CLIENT_SECRET } : null,
     adminToken: v.ADMIN_TOKEN ?? null,
+    poller: { upstreamBudget: v.POLLER_UPSTREAM_BUDGET, concurrency: v.POLLER_CONCURRENCY, sweepSeconds: v.POLLER_SWEEP_SECONDS },
+    webhooks: { deliveryBudget: v.WEBHOOKS_DELIVERY_BUDGET, allowLoopback: v.WEBHOOKS_ALLOW_LOOPBACK ?? v.BRIDGE_ENV === "development" },
   };
   parsed.set(env, cfg);
   return cfg;

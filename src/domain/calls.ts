@@ -6,6 +6,7 @@ import type { Authenticated } from "./api-keys";
 import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
 import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";
+import { finalizeCall } from "./outcomes";
 import { withUpstream } from "./session";
 
 /** How long a placer may take before another request (or the cron) takes the placement over. */
@@ -134,7 +135,9 @@ export async function getCall(d: Deps, userId: string, id: string): Promise<Call
   const call = await upstreamCall(d, userId, id);
   if (!row) return viewOfUpstream(call);
   const outcome = outcomeOf(call);
-  await d.calls.updateProgress(id, outcome);
+  // A finished call is finalised at once, emitting its events (webhooks, /v1/events) now.
+  if (isFinished(outcome.status)) await finalizeCall(d, row, outcome);
+  else await d.calls.updateProgress(id, outcome);
   return viewOfRow({ ...row, ...outcome });
 }
 
@@ -185,7 +188,8 @@ export async function cancelCall(d: Deps, userId: string, id: string): Promise<C
   const call = await withUpstream(d, userId, (token) => d.upstream.cancelCall(token, id)).catch(mapForeign(id));
   if (!row) return viewOfUpstream(call);
   const outcome = outcomeOf(call);
-  await d.calls.updateProgress(id, outcome);
+  if (isFinished(outcome.status)) await finalizeCall(d, row, outcome);
+  else await d.calls.updateProgress(id, outcome);
   return viewOfRow({ ...row, ...outcome });
 }
 

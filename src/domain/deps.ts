@@ -3,8 +3,11 @@ import { KallyAIClient } from "../kallyai/client";
 import { Accounts } from "../storage/accounts";
 import { Calls } from "../storage/calls";
 import { Counters } from "../storage/counters";
+import { Events } from "../storage/events";
 import { ApiKeys } from "../storage/keys";
 import { LoginStates } from "../storage/login-states";
+import { Webhooks } from "../storage/webhooks";
+import { Triggers } from "../storage/triggers";
 import { type KeySigner, signerFor } from "./keys";
 import { type Vault, vaultFor } from "./vault";
 
@@ -17,6 +20,9 @@ export interface Deps {
   keys: ApiKeys;
   loginStates: LoginStates;
   counters: Counters;
+  events: Events;
+  webhooks: Webhooks;
+  triggers: Triggers;
   db: D1Database;
   vault(): Promise<Vault>;
   signer(): Promise<KeySigner>;
@@ -36,6 +42,9 @@ export function deps(env: Bindings): Deps {
       keys: new ApiKeys(env.DB),
       loginStates: new LoginStates(env.DB),
       counters: new Counters(env.DB),
+      events: new Events(env.DB),
+      webhooks: new Webhooks(env.DB),
+      triggers: new Triggers(env.DB),
       db: env.DB,
       vault: () => vaultFor(cfg.vaultKeys),
       signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),

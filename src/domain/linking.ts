@@ -62,5 +62,7 @@ export async function linkRefreshToken(d: Deps, refreshToken: string, callerUser
 export async function unlink(d: Deps, userId: string): Promise<{ revokedKeys: number }> {
   await d.accounts.deleteTokens(userId);
   await d.accounts.setLinkState(userId, "unlinked");
+  // Webhooks stop too: subscriptions are disabled (the reason shows on GET /v1/webhooks/{id}).
+  await d.webhooks.disableAll(userId, "The KallyAI account was unlinked from the bridge.", Date.now());
   return { revokedKeys: await d.keys.revokeAll(userId) };
 }

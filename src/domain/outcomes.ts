@@ -1,0 +1,31 @@
+import type { CallRow, Outcome } from "../storage/calls";
+import type { CallWrite, EventRow } from "../storage/events";
+import { isFinished } from "./call-view";
+import type { Deps } from "./deps";
+import { eventsFor } from "./events";
+
+/** What to write after looking at a call: its outcome as now known, and when to look again (null = never). */
+export interface Observation {
+  row: CallRow;
+  outcome: Outcome;
+  nextPollAt: number | null;
+}
+
+/**
+ * Records what the poller (or a GET of the call) saw, for many calls in one D1 transaction. A
+ * finished call is finalised (next_poll_at NULL) in the same batch that writes its events and
+ * their deliveries, so a crash can never record an outcome without its event or emit an event twice.
+ */
+export async function recordObservations(d: Deps, observations: Observation[], now = Date.now()): Promise<void> {
+  const writes: CallWrite[] = [];
+  const events: EventRow[] = [];
+  for (const { row, outcome, nextPollAt } of observations) {
+    const finished = isFinished(outcome.status);
+    writes.push({ id: row.id, ...outcome, next_poll_at: finished ? null : nextPollAt });
+    if (finished) events.push(...(await eventsFor({ ...row, ...outcome }, now)));
+  }
+  await d.events.record(writes, events, now);
+}
+
+/** Finalises one call whose finished outcome a request saw first, emitting its events now. */
+export const finalizeCall = (d: Deps, row: CallRow, outcome: Outcome) => recordObservations(d, [{ row, outcome, nextPollAt: null }]);

@@ -1,0 +1,185 @@
+import { ApiError } from "../errors";
+import { KallyAIClient } from "../kallyai/client";
+import { UpstreamUnauthorized } from "../kallyai/errors";
+import type { UpstreamCall } from "../kallyai/schemas";
+import type { CallRow, Outcome } from "../storage/calls";
+import { isFinished, outcomeOf } from "./call-view";
+import { recordPlacement } from "./calls";
+import { deliverDue } from "./deliveries";
+import type { Deps } from "./deps";
+import { type Observation, recordObservations } from "./outcomes";
+import { Budget, mapPool } from "./pool";
+import { currentAccess, withUpstream } from "./session";
+
+/**
+ * The outcome poller (docs/webhooks.md, "Poll schedule"). Calls are looked at 15 s after they
+ * are placed (FIRST_POLL_DELAY_MS in calls.ts), then every 10 s for their first 5 minutes, every
+ * minute up to 30 minutes, every 5 minutes after that, and given up at 6 hours with status
+ * "expired" and a call.expired event.
+ */
+export const EXPIRE_AFTER_MS = 6 * 3600_000;
+export function pollDelayMs(ageMs: number): number {
+  if (ageMs < 5 * 60_000) return 10_000;
+  if (ageMs < 30 * 60_000) return 60_000;
+  return 5 * 60_000;
+}
+/** A call whose owner must relink is looked at again this much later (not every tick). */
+export const PARK_MS = 30 * 60_000;
+/** How long a tick holds the calls it took; another tick takes them over after that. */
+const CALL_LEASE_MS = 2 * 60_000;
+/** Calls taken and recorded per D1 round trip. */
+const CHUNK = 50;
+/** While sweeping inside one tick, look again at least this often (new calls fall due at 15 s). */
+const MAX_SLEEP_MS = 10_000;
+const MIN_SLEEP_MS = 1_000;
+const STALE_PLACEMENTS_PER_TICK = 20;
+const PLACED_RETENTION_MS = 24 * 3600_000;
+const EVENT_RETENTION_MS = 30 * 24 * 3600_000;
+
+/** Per invocation: one access token per user (read once, refreshed at most once), and the poll client. */
+export class PollContext {
+  private readonly tokens = new Map<string, Promise<string>>();
+  /** One attempt per poll, so the budget counts requests exactly; the next poll is the retry. */
+  readonly client: KallyAIClient;
+  constructor(
+    readonly d: Deps,
+    readonly budget: Budget,
+  ) {
+    this.client = new KallyAIClient({ baseUrl: d.cfg.upstream.baseUrl, timeoutMs: Math.min(d.cfg.upstream.timeoutMs, 10_000), maxAttempts: 1 });
+  }
+
+  token(userId: string): Promise<string> {
+    let t = this.tokens.get(userId);
+    if (!t) {
+      t = currentAccess(this.d, userId).then((a) => a.token);
+      t.catch(() => undefined);
+      this.tokens.set(userId, t);
+    }
+    return t;
+  }
+
+  async getCall(userId: string, id: string): Promise<UpstreamCall> {
+    this.budget.take();
+    try {
+      return await this.client.getCall(await this.token(userId), id);
+    } catch (err) {
+      if (!(err instanceof UpstreamUnauthorized)) throw err;
+      // The token was refused: refresh it (single-flight across ticks) and keep the new one.
+      this.budget.take(2);
+      return withUpstream(this.d, userId, (token) => {
+        this.tokens.set(userId, Promise.resolve(token));
+        return this.client.getCall(token, id);
+      });
+    }
+  }
+}
+
+const relinkNeeded = (err: unknown) => err instanceof ApiError && err.code === "relink_required";
+const currentOutcome = (row: CallRow): Outcome => ({ status: row.status, highlights: row.highlights, next_steps: row.next_steps, duration_seconds: row.duration_seconds, ended_at: row.ended_at });
+
+/** Looks at one claimed call and says what to record. */
+async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
+  const now = Date.now();
+  const age = now - row.created_at;
+  const expired = age >= EXPIRE_AFTER_MS;
+  const giveUp = (): Observation => ({ row, outcome: { ...currentOutcome(row), status: "expired" }, nextPollAt: null });
+  try {
+    const outcome = outcomeOf(await ctx.getCall(row.user_id, row.id));
+    if (isFinished(outcome.status)) return { row, outcome, nextPollAt: null };
+    if (expired) return giveUp();
+    return { row, outcome, nextPollAt: now + pollDelayMs(age) };
+  } catch (err) {
+    if (expired) return giveUp();
+    if (relinkNeeded(err)) {
+      // Parked: the owner must link the account again; no request was made for this call.
+      return { row, outcome: currentOutcome(row), nextPollAt: Math.min(now + PARK_MS, row.created_at + EXPIRE_AFTER_MS) };
+    }
+    // KallyAI failed or was slow: the next scheduled poll is the retry.
+    return { row, outcome: currentOutcome(row), nextPollAt: now + pollDelayMs(age) };
+  }
+}
+
+/**
+ * One sweep: takes due calls oldest-due first in chunks, polls them with bounded concurrency
+ * and records each chunk in one D1 batch, until none is due or the budget is spent. Calls left
+ * over stay due and are the first taken next time.
+ */
+export async function sweepCalls(ctx: PollContext): Promise<{ polled: number }> {
+  let polled = 0;
+  while (!ctx.budget.spent) {
+    const limit = Math.min(CHUNK, ctx.budget.left);
+    const claimed = await ctx.d.events.claimDueCalls(Date.now(), limit, CALL_LEASE_MS);
+    if (claimed.length === 0) break;
+    const observations = await mapPool(claimed, ctx.d.cfg.poller.concurrency, (row) => observe(ctx, row));
+    await recordObservations(ctx.d, observations);
+    polled += claimed.length;
+    if (claimed.length < limit) break;
+  }
+  return { polled };
+}
+
+/**
+ * Completes placements whose placer died between "claimed the idempotency key" and "recorded
+ * the call": places again with the same key, which KallyAI answers with the same call.
+ */
+export async function recoverPlacements(d: Deps, budget: Budget): Promise<number> {
+  const now = Date.now();
+  const { results } = await d.calls.stalePlacements(now, Math.min(STALE_PLACEMENTS_PER_TICK, Math.max(0, budget.left)));
+  let recovered = 0;
+  for (const p of results) {
+    if (!(await d.calls.retakePlacement(p.user_id, p.idempotency_key, Date.now(), CALL_LEASE_MS))) continue;
+    budget.take();
+    try {
+      const request = JSON.parse(p.request) as Parameters<typeof recordPlacement>[2];
+      const call = await withUpstream(d, p.user_id, (token) => d.upstream.placeCall(token, request, p.idempotency_key));
+      await recordPlacement(d, { userId: p.user_id, keyId: p.key_id, key: p.idempotency_key }, request, call);
+      recovered++;
+    } catch (err) {
+      // KallyAI refused the call itself: let the key go, so a retry by the caller places afresh.
+      if (err instanceof ApiError && err.status < 500 && !relinkNeeded(err)) await d.calls.releasePlacement(p.user_id, p.idempotency_key);
+    }
+  }
+  return recovered;
+}
+
+/** Expired rows: rate counters, sign-in states, idempotency records (24 h), events and deliveries (30 days). */
+export async function cleanUp(d: Deps, now = Date.now()) {
+  await Promise.all([
+    d.counters.deleteExpired(now),
+    d.loginStates.deleteExpired(now),
+    d.calls.deletePlacedBefore(now - PLACED_RETENTION_MS),
+    d.events.deleteOlderThan(now - EVENT_RETENTION_MS),
+  ]);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The cron tick. Sweeps calls and deliveries, then keeps sweeping whenever something falls due
+ * (checking at least every 10 s) for POLLER_SWEEP_SECONDS of wall time, so outcomes are seen
+ * within seconds although the cron fires once a minute. 0 = one sweep per tick.
+ */
+export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void = () => undefined) {
+  const started = Date.now();
+  const deadline = started + d.cfg.poller.sweepSeconds * 1000;
+  const ctx = new PollContext(d, new Budget(d.cfg.poller.upstreamBudget));
+  const deliveries = new Budget(d.cfg.webhooks.deliveryBudget);
+  waitUntil(cleanUp(d).catch((err) => log("cleanup_failed", err)));
+  const totals = { polled: 0, delivered: 0, recovered: await recoverPlacements(d, ctx.budget).catch((err) => (log("recovery_failed", err), 0)) };
+  for (;;) {
+    totals.polled += (await sweepCalls(ctx).catch((err) => (log("sweep_failed", err), { polled: 0 }))).polled;
+    totals.delivered += await deliverDue(d, deliveries).catch((err) => (log("delivery_failed", err), 0));
+    if (ctx.budget.spent && deliveries.spent) break;
+    const now = Date.now();
+    if (now >= deadline) break;
+    const due = await d.events.nextDue(now);
+    const wake = Math.min(Math.max(due ?? Infinity, now + MIN_SLEEP_MS), now + MAX_SLEEP_MS);
+    if (wake > deadline) break;
+    await sleep(wake - now);
+  }
+  return { ...totals, upstreamRequests: d.cfg.poller.upstreamBudget - ctx.budget.left };
+}
+
+function log(event: string, err: unknown) {
+  console.error(JSON.stringify({ level: "error", event, error: err instanceof Error ? err.name : typeof err }));
+}

@@ -1,0 +1,173 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { retryDelivery } from "../domain/deliveries";
+import { deps } from "../domain/deps";
+import { EVENT_TYPES } from "../domain/events";
+import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../domain/webhooks";
+import { requireKey } from "../http/auth";
+import { errorResponses, json, keyAuth, router } from "../http/openapi";
+
+const WebhookId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e" }) });
+const EventTypes = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).openapi({ description: "Which events to send. call.completed: every finished call (data.status says how it ended); call.succeeded: status success; call.failed: failed, busy, no_answer, voicemail or cancelled; call.expired: no outcome within 6 hours." });
+
+const WebhookSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(["webhook", "ifttt"]),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    state: z.enum(["active", "disabled"]),
+    disabled_reason: z.string().nullable(),
+    disabled_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("Webhook", {
+    example: { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", kind: "webhook", url: "https://hooks.zapier.com/hooks/standard/123/abc/", events: ["call.completed"], description: "Zap: log calls", state: "active", disabled_reason: null, disabled_at: null, created_at: "2026-01-28T18:00:00.000Z" },
+  });
+
+const CreatedSchema = WebhookSchema.extend({ secret: z.string().optional().openapi({ description: "whsec_…: verify the webhook-signature header with it (Standard Webhooks). Shown only now; IFTTT subscriptions have none." }) }).openapi("CreatedWebhook");
+
+const DeliverySchema = z
+  .object({
+    id: z.string(),
+    event_id: z.string().openapi({ description: "Sent as webhook-id, the same on every attempt." }),
+    event_type: z.string(),
+    state: z.enum(["pending", "succeeded", "failed"]),
+    attempts: z.number(),
+    next_attempt_at: z.string().nullable(),
+    last_status: z.number().nullable(),
+    last_error: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    attempt_log: z.array(z.object({ attempt: z.number(), at: z.string(), status_code: z.number().nullable(), error: z.string().nullable(), duration_ms: z.number() })),
+  })
+  .openapi("Delivery");
+
+export const webhooks = router();
+webhooks.use("/v1/webhooks", requireKey("webhooks"));
+webhooks.use("/v1/webhooks/*", requireKey("webhooks"));
+webhooks.use("/v1/deliveries/*", requireKey("webhooks"));
+
+webhooks.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/webhooks",
+    tags: ["webhooks"],
+    summary: "Subscribe to call events (REST hook)",
+    description:
+      "kind `webhook` (default): events are POSTed to `url` signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature with the returned `secret`). kind `ifttt`: events go to IFTTT's Webhooks trigger https://maker.ifttt.com/trigger/{event}/with/key/{key} as value1=status, value2=highlights, value3=next_steps. Answering 410 Gone to a delivery removes the subscription.",
+    security: keyAuth,
+    request: {
+      body: {
+        content: {
+          "application/json": {
+            schema: z.object({
+              kind: z.enum(["webhook", "ifttt"]).default("webhook"),
+              url: z.string().max(2000).optional().openapi({ description: "kind webhook: the https address to POST events to" }),
+              event: z.string().max(100).optional().openapi({ description: "kind ifttt: the event name of your applet's Webhooks trigger" }),
+              key: z.string().max(200).optional().openapi({ description: "kind ifttt: your IFTTT Webhooks key (stored encrypted)" }),
+              events: EventTypes,
+              description: z.string().max(200).optional(),
+            }),
+            example: { url: "https://hooks.zapier.com/hooks/standard/123/abc/", events: ["call.completed"], description: "Zap: log calls" },
+          },
+        },
+      },
+    },
+    responses: { 201: json(CreatedSchema, "Subscribed"), ...errorResponses(401, 403, 422) },
+  }),
+  async (c) => c.json(await createWebhook(deps(c.env), c.get("auth").userId, c.req.valid("json")), 201),
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/webhooks",
+    tags: ["webhooks"],
+    summary: "Your subscriptions",
+    security: keyAuth,
+    responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), "Subscriptions, newest first"), ...errorResponses(401, 403) },
+  }),
+  async (c) => c.json(await listWebhooks(deps(c.env), c.get("auth").userId), 200),
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/webhooks/{id}",
+    tags: ["webhooks"],
+    summary: "One subscription (state and, when disabled, why)",
+    security: keyAuth,
+    request: { params: WebhookId },
+    responses: { 200: json(WebhookSchema, "The subscription"), ...errorResponses(401, 403, 404) },
+  }),
+  async (c) => c.json(viewOf(await ownWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id)), 200),
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/webhooks/{id}",
+    tags: ["webhooks"],
+    summary: "Unsubscribe",
+    security: keyAuth,
+    request: { params: WebhookId },
+    responses: { 204: { description: "Removed, with its deliveries" }, ...errorResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    await deleteWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id);
+    return c.body(null, 204);
+  },
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/webhooks/{id}/test",
+    tags: ["webhooks"],
+    summary: "Send a sample event now",
+    description: "One delivery of a sample event of the subscription's first event type, signed like real ones (with an id starting evt_test_). Not retried, not listed in deliveries.",
+    security: keyAuth,
+    request: { params: WebhookId },
+    responses: {
+      200: json(
+        z.object({ delivered: z.boolean(), event_id: z.string(), type: z.string(), status_code: z.number().nullable(), error: z.string().nullable(), duration_ms: z.number() }).openapi("WebhookTest"),
+        "What the receiver answered",
+      ),
+      ...errorResponses(401, 403, 404),
+    },
+  }),
+  async (c) => c.json(await testWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/webhooks/{id}/deliveries",
+    tags: ["webhooks"],
+    summary: "Deliveries of a subscription, newest first, with every attempt",
+    security: keyAuth,
+    request: { params: WebhookId, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
+    responses: { 200: json(z.object({ items: z.array(DeliverySchema) }), "Deliveries"), ...errorResponses(401, 403, 404, 422) },
+  }),
+  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query").limit), 200),
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/deliveries/{id}/retry",
+    tags: ["webhooks"],
+    summary: "Send a delivery again now (manual replay, same webhook-id)",
+    security: keyAuth,
+    request: { params: z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b" }) }) },
+    responses: {
+      200: json(
+        z.object({ id: z.string(), state: z.string(), attempts: z.number(), last_status: z.number().nullable(), last_error: z.string().nullable(), subscription_removed: z.boolean() }).openapi("DeliveryRetry"),
+        "The attempt's result",
+      ),
+      ...errorResponses(401, 403, 404, 409),
+    },
+  }),
+  async (c) => c.json(await retryDelivery(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
+);

@@ -1,0 +1,140 @@
+/**
+ * D1 queries of the outcome poller and the events feed: claiming due calls, recording outcomes
+ * together with their events and deliveries, listing events. Times are epoch milliseconds.
+ * Work on many calls is one statement each (rows passed as one JSON parameter), never one per call.
+ */
+import type { CallRow } from "./calls";
+
+export interface EventRow {
+  id: string;
+  user_id: string;
+  call_id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+}
+
+/** What to write to a call after looking at it. `next_poll_at` NULL finalises the outcome. */
+export interface CallWrite {
+  id: string;
+  status: string;
+  highlights: string | null;
+  next_steps: string | null;
+  duration_seconds: number | null;
+  ended_at: number | null;
+  next_poll_at: number | null;
+}
+
+const callsOf = (json: string) => `SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.status') AS status,
+  json_extract(value, '$.highlights') AS highlights, json_extract(value, '$.next_steps') AS next_steps,
+  json_extract(value, '$.duration_seconds') AS duration_seconds, json_extract(value, '$.ended_at') AS ended_at,
+  json_extract(value, '$.next_poll_at') AS next_poll_at FROM json_each(${json})`;
+
+export class Events {
+  constructor(private readonly db: D1Database) {}
+
+  /**
+   * Takes up to `limit` calls due for a poll, oldest-due first, and leases them: one statement,
+   * so two overlapping ticks can never take the same call (a lease that ran out is taken again).
+   */
+  async claimDueCalls(now: number, limit: number, leaseMs: number): Promise<CallRow[]> {
+    const { results } = await this.db
+      .prepare(
+        `UPDATE calls SET lease_until = ?1 + ?2, polls = polls + 1
+         WHERE id IN (SELECT id FROM calls WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+                      ORDER BY next_poll_at LIMIT ?3)
+         RETURNING *`,
+      )
+      .bind(now, leaseMs, limit)
+      .all<CallRow>();
+    return results.sort((a, b) => (a.next_poll_at ?? 0) - (b.next_poll_at ?? 0));
+  }
+
+  /**
+   * One transaction: the events (only for calls not finalised yet, so a late tick cannot emit a
+   * second, different outcome), one delivery per matching active subscription, then the calls'
+   * new state and the release of their leases.
+   */
+  async record(writes: CallWrite[], events: EventRow[], now: number): Promise<void> {
+    if (writes.length === 0) return;
+    const statements: D1PreparedStatement[] = [];
+    if (events.length > 0) {
+      statements.push(
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO events (id, user_id, call_id, type, payload, created_at)
+             SELECT json_extract(value, '$.id'), json_extract(value, '$.user_id'), json_extract(value, '$.call_id'), json_extract(value, '$.type'),
+                    json_extract(value, '$.payload'), json_extract(value, '$.created_at')
+             FROM json_each(?1)
+             WHERE EXISTS (SELECT 1 FROM calls WHERE calls.id = json_extract(value, '$.call_id') AND calls.next_poll_at IS NOT NULL)`,
+          )
+          .bind(JSON.stringify(events)),
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO deliveries (id, webhook_id, event_id, user_id, state, attempts, next_attempt_at, created_at, updated_at)
+             SELECT 'dlv_' || lower(hex(randomblob(12))), w.id, e.id, e.user_id, 'pending', 0, ?2, ?2, ?2
+             FROM events e JOIN webhooks w ON w.user_id = e.user_id AND w.state = 'active'
+             WHERE e.id IN (SELECT value FROM json_each(?1)) AND e.created_at = ?2
+               AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE json_each.value = e.type)`,
+          )
+          .bind(JSON.stringify(events.map((e) => e.id)), now),
+      );
+    }
+    statements.push(
+      this.db
+        .prepare(
+          `UPDATE calls SET status = u.status, highlights = u.highlights, next_steps = u.next_steps, duration_seconds = u.duration_seconds,
+             ended_at = u.ended_at, next_poll_at = u.next_poll_at, lease_until = NULL, updated_at = ?2
+           FROM (${callsOf("?1")}) AS u
+           WHERE calls.id = u.id AND calls.next_poll_at IS NOT NULL`,
+        )
+        .bind(JSON.stringify(writes), now),
+    );
+    await this.db.batch(statements);
+  }
+
+  /** When the next call or delivery falls due (not leased by another tick), or null. */
+  async nextDue(now: number): Promise<number | null> {
+    const row = await this.db
+      .prepare(
+        `SELECT (SELECT min(next_poll_at) FROM calls WHERE next_poll_at IS NOT NULL AND (lease_until IS NULL OR lease_until < ?1)) AS calls,
+         (SELECT min(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL AND (lease_until IS NULL OR lease_until < ?1)) AS deliveries`,
+      )
+      .bind(now)
+      .first<{ calls: number | null; deliveries: number | null }>();
+    const times = [row?.calls, row?.deliveries].filter((t): t is number => typeof t === "number");
+    return times.length ? Math.min(...times) : null;
+  }
+
+  /** Newest first; `before` is the last item's (created_at, id) of the previous page. */
+  list(userId: string, opts: { limit: number; type?: string; before?: { createdAt: number; id: string } }) {
+    const where = ["user_id = ?"];
+    const params: unknown[] = [userId];
+    if (opts.type) {
+      where.push("type = ?");
+      params.push(opts.type);
+    }
+    if (opts.before) {
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      params.push(opts.before.createdAt, opts.before.createdAt, opts.before.id);
+    }
+    params.push(opts.limit);
+    return this.db
+      .prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`)
+      .bind(...params)
+      .all<EventRow>();
+  }
+
+  forCall(callId: string) {
+    return this.db.prepare("SELECT * FROM events WHERE call_id = ? ORDER BY created_at, id").bind(callId).all<EventRow>();
+  }
+
+  /** Events (and their deliveries) older than `cutoff`. */
+  deleteOlderThan(cutoff: number) {
+    return this.db.batch([
+      this.db.prepare("DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.created_at < ?)").bind(cutoff),
+      this.db.prepare("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE created_at < ?)").bind(cutoff),
+      this.db.prepare("DELETE FROM events WHERE created_at < ?").bind(cutoff),
+    ]);
+  }
+}
