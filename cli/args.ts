@@ -95,8 +95,12 @@ export function parse(argv: string[]): Parsed {
 /** node:util's messages, shortened: "Option '-p, --phone <value>' argument missing" becomes "--phone needs a value". */
 function parseArgsMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : "";
-  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument (?:missing|is ambiguous)/.exec(text);
-  if (missing) return `${missing[1]} needs a value.`;
+  const missing = /^Option '([^']+)' argument (?:missing|is ambiguous)/.exec(text)?.[1];
+  if (missing) {
+    const short = /^-(\w)\b/.exec(missing)?.[1];
+    const long = /--[\w-]+/.exec(missing)?.[0] ?? `--${Object.entries(OPTIONS).find(([, o]) => "short" in o && o.short === short)?.[0] ?? short}`;
+    return `${long} needs a value.`;
+  }
   return text.split("\n")[0]!.replace(/\. To specify .*$/, ".") || "The arguments could not be read.";
 }
 

@@ -135,6 +135,16 @@ describe("kallyai, direct mode", () => {
     expect(run.json()).toMatchObject({ status: "no_answer", finished: true, phone: "+15551230001" });
   });
 
+  it("--wait gives up on a call that never ends (exit 9), and --call-info ID --wait picks it up again", async () => {
+    const run = await cli(["-p", "+15551230005", "-t", "Ask about store hours", "--wait", "--json"], { KALLYAI_WAIT_SECONDS: "3" });
+    expect(run.code).toBe(9);
+    const call = run.json();
+    expect(call).toMatchObject({ phone: "+15551230005", finished: false });
+    const human = await cli(["--call-info", call.id, "--wait"], { KALLYAI_WAIT_SECONDS: "3" });
+    expect(human.code).toBe(9);
+    expect(human.stdout).toContain(`Still in progress; stopped waiting. Follow it with: kallyai --call-info ${call.id} --wait`);
+  });
+
   it("--call-info ID, in human and --json form", async () => {
     const human = await cli(["--call-info", reservationId]);
     expect(human.code).toBe(0);
@@ -155,9 +165,8 @@ describe("kallyai, direct mode", () => {
     expect(human.stdout).toContain("Italian Bistro: Reserve a table for 4 at 8pm");
     expect(human.stdout).toContain("no answer");
     const { items } = (await cli(["--history", "--json"])).json();
-    expect(items).toHaveLength(3);
-    expect(items.map((c: { phone: string }) => c.phone)).toEqual(["+15551230001", "+15551234567", "+14155551234"]);
-    expect(items[2]).toMatchObject({ id: reservationId, status: "success" });
+    expect(items.map((c: { phone: string }) => c.phone)).toEqual(["+15551230005", "+15551230001", "+15551234567", "+14155551234"]);
+    expect(items[3]).toMatchObject({ id: reservationId, status: "success" });
   });
 
   it("--transcript ID, in human and --json form; a call without one is not found (exit 6)", async () => {
@@ -178,11 +187,11 @@ describe("kallyai, direct mode", () => {
 
   it("--usage counts the calls placed, in human and --json form", async () => {
     const json = (await cli(["--usage", "--json"])).json();
-    expect(json).toMatchObject({ plan_type: "sandbox", calls_allocated: 30, calls_used: 3, calls_remaining: 27, minutes_allocated: 60 });
+    expect(json).toMatchObject({ plan_type: "sandbox", calls_allocated: 30, calls_used: 4, calls_remaining: 26, minutes_allocated: 60 });
     const human = await cli(["--usage"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Plan:\s+sandbox/);
-    expect(human.stdout).toContain("3 of 30 calls used, 27 remaining");
+    expect(human.stdout).toContain("4 of 30 calls used, 26 remaining");
     expect(human.stdout).toMatch(/Minutes:\s+\d+ of 60 minutes used/);
   });
 
