@@ -30,7 +30,11 @@ export function errorResponses(...statuses: number[]) {
   return Object.fromEntries(statuses.map((s) => [s, { description: DESCRIPTIONS[s] ?? "Error", content: { "application/json": { schema: ErrorSchema } } }]));
 }
 
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+/** A JSON answer, with an example for the document (every endpoint shows one). */
+export const json = <T extends z.ZodType>(schema: T, description: string, example?: unknown) => ({
+  description,
+  content: { "application/json": example === undefined ? { schema } : { schema, example } },
+});
 
 export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }];
 

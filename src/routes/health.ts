@@ -18,7 +18,7 @@ export const health = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).o
     path: "/health",
     tags: ["meta"],
     summary: "Liveness and configuration check",
-    responses: { 200: { description: "The bridge is up and its database answers.", content: { "application/json": { schema: Health } } } },
+    responses: { 200: { description: "The bridge is up and its database answers.", content: { "application/json": { schema: Health, example: { status: "ok", upstream: "kallyai", database: "ok", time: "2026-01-28T18:00:00.000Z" } } } } },
   }),
   async (c) => {
     await c.env.DB.prepare("SELECT 1").first();

@@ -65,7 +65,12 @@ keys.openapi(
     tags: ["keys"],
     summary: "List the active API keys (never the keys themselves)",
     security: keyAuth,
-    responses: { 200: json(z.object({ items: z.array(KeyInfo) }), "Active keys, newest first"), ...errorResponses(401) },
+    responses: {
+      200: json(z.object({ items: z.array(KeyInfo) }), "Active keys, newest first", {
+        items: [{ id: "key_3kTq9v0bX1yZ", name: "Zapier", scopes: ["calls:write", "calls:read"], calls_per_hour: 20, created_at: "2026-01-20T09:00:00.000Z", expires_at: null, last_used_at: "2026-01-28T18:02:11.000Z" }],
+      }),
+      ...errorResponses(401),
+    },
   }),
   async (c) => {
     const rows = await deps(c.env).keys.listActive(c.get("auth").userId);
@@ -81,7 +86,7 @@ keys.openapi(
     summary: "Revoke an API key",
     security: keyAuth,
     request: { params: z.object({ id: z.string().min(1).max(64) }) },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once"), ...errorResponses(401, 404) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 404) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");

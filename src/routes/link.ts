@@ -61,7 +61,7 @@ link.openapi(
     tags: ["account link"],
     summary: "Unlink: delete the stored KallyAI tokens and revoke every key",
     security: keyAuth,
-    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked"), ...errorResponses(401) },
+    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(401) },
   }),
   async (c) => {
     const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId);

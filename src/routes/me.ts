@@ -25,7 +25,15 @@ me.openapi(
     tags: ["account link"],
     summary: "Who this key belongs to, and whether the KallyAI account is linked (`--auth-status`)",
     security: keyAuth,
-    responses: { 200: json(Me, "The key and its account"), ...errorResponses(401) },
+    responses: {
+      200: json(Me, "The key and its account", {
+        linked: true,
+        user_id: "usr_JnG3r5q6aPZCCN4",
+        key: { id: "key_2q1YXEfSj0H9aVC", name: "iOS Shortcut", scopes: ["calls:write", "calls:read"], expires_at: null },
+        upstream: { token_expires_at: "2026-01-28T19:02:11.000Z", state: "linked" },
+      }),
+      ...errorResponses(401),
+    },
   }),
   async (c) => {
     const { userId, key, scopes } = c.get("auth");

@@ -21,12 +21,13 @@ const CreateTrigger = z
     description: "A name, plus any call field (see POST /v1/calls) as a default. Values may hold {{value1}}, {{value2}}, {{value3}} or {{any_field}}, filled from each hit.",
     example: { name: "Oat milk check", phone: "+14155551234", category: "general", task: "Ask whether they have {{value1}} in stock" },
   });
+const TRIGGER_EXAMPLE = { id: "trg_x1Yq2Zr3", name: "Oat milk check", fields: { phone: "+14155551234", task: "Ask whether they have {{value1}} in stock" }, created_at: "2026-01-20T09:00:00.000Z", last_used_at: null };
 const TriggerInfo = z
   .object({ id: z.string(), name: z.string(), fields: z.record(z.string(), FieldValue), created_at: z.string(), last_used_at: z.string().nullable() })
-  .openapi("Trigger");
+  .openapi("Trigger", { example: TRIGGER_EXAMPLE });
 const NewTrigger = z
   .object({ id: z.string(), name: z.string(), url: z.string().openapi({ description: "GET or POST it to place the call. Shown only in this answer." }), fields: z.record(z.string(), FieldValue), created_at: z.string() })
-  .openapi("NewTrigger");
+  .openapi("NewTrigger", { example: { ...TRIGGER_EXAMPLE, url: "https://bridge.example.com/t/Xq3vN0cTq8m1…", last_used_at: undefined } });
 const TriggerId = z.object({ id: z.string().min(1).max(64) });
 
 /** Managing trigger URLs (with a key)… */
@@ -58,7 +59,7 @@ triggers.openapi(
     tags: ["triggers"],
     summary: "List trigger URLs (without their secret URLs)",
     security: keyAuth,
-    responses: { 200: json(z.object({ items: z.array(TriggerInfo) }), "Active triggers, newest first"), ...errorResponses(401, 403) },
+    responses: { 200: json(z.object({ items: z.array(TriggerInfo) }), "Active triggers, newest first", { items: [TRIGGER_EXAMPLE] }), ...errorResponses(401, 403) },
   }),
   async (c) => c.json({ items: (await deps(c.env).triggers.list(c.get("auth").userId)).results.map(triggerJson) }, 200),
 );
@@ -89,7 +90,7 @@ triggers.openapi(
     summary: "Revoke a trigger URL",
     security: keyAuth,
     request: { params: TriggerId },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on"), ...errorResponses(401, 403, 404) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on", { id: "trg_x1Yq2Zr3", revoked: true }), ...errorResponses(401, 403, 404) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
