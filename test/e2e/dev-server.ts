@@ -23,9 +23,9 @@ export interface DevServer {
 }
 
 /** Starts `npm run dev` exactly as a person would (scripts/dev.mjs), on its own port and database. */
-export async function startDevServer(extraArgs: string[] = []): Promise<DevServer> {
+export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?: string } = {}): Promise<DevServer> {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "kallyai-dev-"));
+  const state = opts.stateDir ?? mkdtempSync(join(tmpdir(), "kallyai-dev-"));
   const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--persist-to", state, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, DEV_CRON_SECONDS: process.env.DEV_CRON_SECONDS ?? "60" },
@@ -56,7 +56,7 @@ export async function startDevServer(extraArgs: string[] = []): Promise<DevServe
     stop: async () => {
       child.kill("SIGINT");
       const code = await exited;
-      rmSync(state, { recursive: true, force: true });
+      if (!opts.stateDir) rmSync(state, { recursive: true, force: true });
       return code;
     },
   };
