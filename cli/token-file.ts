@@ -18,7 +18,8 @@ export function credentialPaths(env: NodeJS.ProcessEnv = process.env) {
 /** KallyAI's tokens, as the official CLI stores them; expires_at is Unix time in seconds. */
 export interface TokenFile {
   access_token: string;
-  refresh_token: string;
+  /** The official CLI may store null when KallyAI sent none; then an expired token means signing in again. */
+  refresh_token: string | null;
   expires_at: number;
 }
 
@@ -78,8 +79,9 @@ function toEpochSeconds(value: unknown): number | null {
 
 export function readTokenFile(path: string): TokenFile | null {
   const raw = readJson(path);
-  if (!raw || typeof raw.access_token !== "string" || typeof raw.refresh_token !== "string") return null;
-  return { access_token: raw.access_token, refresh_token: raw.refresh_token, expires_at: toEpochSeconds(raw.expires_at) ?? 0 };
+  if (!raw || typeof raw.access_token !== "string" || !raw.access_token) return null;
+  const refresh = typeof raw.refresh_token === "string" && raw.refresh_token ? raw.refresh_token : null;
+  return { access_token: raw.access_token, refresh_token: refresh, expires_at: toEpochSeconds(raw.expires_at) ?? 0 };
 }
 
 export function writeTokenFile(path: string, tokens: { access_token: string; refresh_token: string; expires_in: number }): TokenFile {

@@ -36,9 +36,10 @@ export class BridgeTarget implements Target {
 
   async placeCall(input: CallInput, timezone: string, idempotencyKey: string): Promise<CallView> {
     const body = { ...input, timezone: input.timezone ?? timezone };
-    const placed = await this.send<{ id: string }>({ method: "POST", path: "/v1/calls", json: body, idempotencyKey });
-    // The 202 answer is short; the call itself has every field.
-    return this.getCall(placed.id);
+    const placed = await this.send<{ id: string; status: string; created_at?: string }>({ method: "POST", path: "/v1/calls", json: body, idempotencyKey });
+    // The 202 answer is short; the call itself has every field. The call is placed either way, so
+    // when reading it back fails, the answer is built from what was sent.
+    return this.getCall(placed.id).catch(() => placedView(placed, body));
   }
   getCall(id: string, waitSeconds?: number) {
     const wait = waitSeconds ? `?wait=${Math.min(25, Math.max(1, Math.round(waitSeconds)))}` : "";
@@ -174,6 +175,29 @@ export class BridgeTarget implements Target {
       throw new CliError(res.ok ? EXIT.unavailable : fromHttp(res.status, "bridge_error", "").exitCode, "bridge_error", `The bridge at ${this.baseUrl} answered ${res.status} with no readable body. Is --bridge the bridge's address?`);
     }
   }
+}
+
+function placedView(placed: { id: string; status: string; created_at?: string }, input: CallInput): CallView {
+  return {
+    id: placed.id,
+    status: placed.status,
+    finished: false,
+    highlights: null,
+    next_steps: null,
+    duration_seconds: null,
+    created_at: placed.created_at ?? null,
+    ended_at: null,
+    phone: input.phone,
+    task: input.task,
+    category: input.category,
+    business: input.business ?? null,
+    name: input.name ?? null,
+    party_size: input.party_size ?? null,
+    date: input.date ?? null,
+    time: input.time ?? null,
+    timezone: input.timezone ?? null,
+    language: input.language,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

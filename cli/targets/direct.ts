@@ -87,12 +87,12 @@ export class DirectTarget implements Target {
   }
 
   private async refresh(file: TokenFile): Promise<TokenFile> {
+    const expired = () => new CliError(EXIT.auth, "session_expired", "Your KallyAI session has expired or was revoked.", "Run kallyai --login to sign in again.");
+    if (!file.refresh_token) throw expired();
     try {
       return writeTokenFile(this.opts.tokenFile, await this.client.refresh(file.refresh_token));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
-        throw new CliError(EXIT.auth, "session_expired", "Your KallyAI session has expired or was revoked.", "Run kallyai --login to sign in again.");
-      }
+      if (err instanceof ApiError && err.status === 401) throw expired();
       throw this.failure(err);
     }
   }

@@ -30,8 +30,21 @@ export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 /** Runs `node dist/kallyai.mjs ARGS`; `onStdout` sees the output as it arrives (for --login). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, onStdout?: (soFar: string) => void): Promise<Run> {
+  return run(process.execPath, [CLI, ...args], env, onStdout);
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/** The same inside a pseudo-terminal (util-linux or BSD `script`), as when a person types the command. */
+export function runCliInTerminal(args: string[], env: NodeJS.ProcessEnv, onStdout?: (soFar: string) => void): Promise<Run> {
+  const argv = [process.execPath, CLI, ...args];
+  const scriptArgs = process.platform === "linux" ? ["-qfec", argv.map(shellQuote).join(" "), "/dev/null"] : ["-q", "/dev/null", ...argv];
+  return run("script", scriptArgs, env, onStdout);
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, onStdout?: (soFar: string) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

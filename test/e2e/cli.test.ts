@@ -2,7 +2,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pkg from "../../package.json";
-import { buildCli, cleanEnv, completeSignIn, loginThroughBrowser, recordingServer, type Run, runCli, tempDir } from "./cli-harness";
+import { buildCli, cleanEnv, completeSignIn, loginThroughBrowser, printedSignInUrl, recordingServer, type Run, runCli, runCliInTerminal, tempDir } from "./cli-harness";
 import { type DevServer, startDevServer } from "./dev-server";
 
 // The built CLI (dist/kallyai.mjs) as a subprocess, in direct mode, against `npm run dev`'s sandbox.
@@ -274,6 +274,22 @@ describe("kallyai, direct mode", () => {
     expect(status.json().signed_in).toBe(false);
     const again = await cli(["--logout", "--json"]);
     expect(again.json()).toMatchObject({ removed: false });
+  });
+
+  it("in a terminal, a command signs in first when there are no credentials, then does its work", async () => {
+    const termHome = tempDir("kallyai-cli-tty-");
+    let signIn: ReturnType<typeof completeSignIn> | undefined;
+    const run = await runCliInTerminal(["--usage", "--no-browser"], { ...env, KALLYAI_CONFIG_DIR: termHome }, (out) => {
+      const url = printedSignInUrl(out);
+      if (url && !signIn) signIn = completeSignIn(url, "terminal@example.com");
+    });
+    outputs.push(run.stdout);
+    expect(run.code).toBe(0);
+    expect((await signIn!).page).toContain("You can close this window");
+    expect(run.stdout).toContain("Open this URL in a browser to sign in to KallyAI");
+    expect(run.stdout).toMatch(/Plan:\s+sandbox/);
+    expect(run.stdout).toContain("0 of 30 calls used");
+    expect(statSync(join(termHome, ".kallyai_token.json")).mode & 0o777).toBe(0o600);
   });
 
   it("never printed a token", () => {
