@@ -1,3 +1,5 @@
+import { ApiError } from "../src/errors";
+
 /**
  * Every way the CLI can fail, each with its own exit code (documented in docs/cli.md), so scripts
  * and agents can tell "fix your input" from "sign in" from "try again later".
@@ -60,9 +62,6 @@ export function fromHttp(status: number, code: string, message: string): CliErro
 /** Anything thrown, as a CliError; foreign errors keep only their kind (their text may carry secrets). */
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err && typeof err === "object" && "status" in err && "code" in err && err instanceof Error) {
-    const e = err as Error & { status: number; code: string };
-    return fromHttp(e.status, e.code, e.message);
-  }
+  if (err instanceof ApiError) return fromHttp(err.status, err.code, err.message);
   return new CliError(EXIT.unexpected, "internal_error", `Something went wrong inside the CLI (${err instanceof Error ? err.name : typeof err}).`);
 }

@@ -7,7 +7,7 @@ import { HELP } from "./help";
 import * as out from "./output";
 import { BridgeTarget } from "./targets/bridge";
 import { DirectTarget } from "./targets/direct";
-import type { LoginOptions, Target } from "./targets/types";
+import type { CallView, LoginOptions, Target } from "./targets/types";
 import { credentialPaths } from "./token-file";
 import { waitForOutcome } from "./wait";
 
@@ -19,15 +19,19 @@ interface Io {
   json: boolean;
   /** The command's result: text, or the object as JSON with --json. */
   result: (text: string, data: unknown) => void;
+  /** The result of a command that succeeded: printed, then exit code 0. */
+  done: (text: string, data: unknown) => number;
   /** Progress and prompts: stdout for people, stderr with --json so stdout stays one JSON document. */
   say: (line: string) => void;
 }
 
 function io(json: boolean): Io {
+  const result = (text: string, data: unknown) => void process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
   return {
     json,
-    result: (text, data) => process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`),
-    say: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
+    result,
+    done: (text, data) => (result(text, data), EXIT.ok),
+    say: (line) => void (json ? process.stderr : process.stdout).write(`${line}\n`),
   };
 }
 
@@ -50,8 +54,8 @@ function makeTarget(values: Values, env: NodeJS.ProcessEnv, autoLogin: LoginOpti
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<number> {
   const { action, values } = parse(argv);
-  if (action === "help") return o.result(HELP.trimEnd(), { help: HELP }), EXIT.ok;
-  if (action === "version") return o.result(pkg.version, { version: pkg.version }), EXIT.ok;
+  if (action === "help") return o.done(HELP.trimEnd(), { help: HELP });
+  if (action === "version") return o.done(pkg.version, { version: pkg.version });
 
   const loginOptions: LoginOptions = { openBrowser: !values["no-browser"], say: o.say };
   // Signing in on first use needs a person at the keyboard; scripts get exit code 3 instead.
@@ -63,43 +67,43 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
       // Bridge mode: national formats are read with the bridge's own default country.
       const input = validateCall(values, target.kind === "direct" ? DEFAULT_COUNTRY : undefined);
       const call = await target.placeCall(input, values.timezone ?? localTimeZone(), randomUUID());
-      if (!values.wait) return o.result(out.placedText(call, false), call), EXIT.ok;
+      if (!values.wait) return o.done(out.placedText(call), call);
       if (!o.json) process.stderr.write(`Call ${call.id} placed; waiting for the outcome…\n`);
       return finish(await waitForOutcome(target, call, o.json), o);
     }
     case "call-info": {
       const call = await target.getCall(values["call-info"]!.trim());
-      if (!values.wait || call.finished) return o.result(out.callText(call), call), EXIT.ok;
+      if (!values.wait || call.finished) return o.done(out.callText(call), call);
       return finish(await waitForOutcome(target, call, o.json), o);
     }
     case "history": {
       const items = await target.listCalls(HISTORY_LIMIT);
-      return o.result(out.historyText(items), { items }), EXIT.ok;
+      return o.done(out.historyText(items), { items });
     }
     case "transcript": {
       const t = await target.transcript(values.transcript!.trim());
-      return o.result(out.transcriptText(t), t), EXIT.ok;
+      return o.done(out.transcriptText(t), t);
     }
     case "usage": {
       const u = await target.usage();
-      return o.result(out.usageText(u), u), EXIT.ok;
+      return o.done(out.usageText(u), u);
     }
     case "subscription": {
       const s = await target.subscription();
-      return o.result(out.subscriptionText(s), s), EXIT.ok;
+      return o.done(out.subscriptionText(s), s);
     }
     case "billing": {
       const { portal_url } = await target.billing();
       const opened = !values["no-browser"] && (await openBrowser(portal_url, env));
-      return o.result(out.billingText(portal_url, opened), { portal_url, opened }), EXIT.ok;
+      return o.done(out.billingText(portal_url, opened), { portal_url, opened });
     }
     case "login": {
       const r = await target.login(loginOptions);
-      return o.result(out.loginText(r), { signed_in: true, ...r }), EXIT.ok;
+      return o.done(out.loginText(r), { signed_in: true, ...r });
     }
     case "logout": {
       const r = await target.logout({ unlink: Boolean(values.unlink) });
-      return o.result(out.logoutText(r), r), EXIT.ok;
+      return o.done(out.logoutText(r), r);
     }
     case "auth-status": {
       const s = await target.authStatus();
@@ -109,7 +113,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
   }
 }
 
-function finish(result: { call: import("./targets/types").CallView; gaveUp: boolean }, o: Io): number {
+/** The outcome of a followed call: exit 0 for success, 8 for any other end, 9 when the wait gave up. */
+function finish(result: { call: CallView; gaveUp: boolean }, o: Io): number {
   const { call, gaveUp } = result;
   if (gaveUp) {
     o.result(`${out.callText(call)}\n\nStill in progress; stopped waiting. Follow it with: kallyai --call-info ${call.id} --wait`, call);

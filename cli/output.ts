@@ -40,9 +40,8 @@ export function callText(call: CallView): string {
   ].join("\n");
 }
 
-export function placedText(call: CallView, waiting: boolean): string {
-  const next = waiting ? [] : ["", `Follow it with: kallyai --call-info ${call.id}`];
-  return [`Call placed.`, callText(call), ...next].join("\n");
+export function placedText(call: CallView): string {
+  return ["Call placed.", callText(call), "", `Follow it with: kallyai --call-info ${call.id} (add --wait to wait for the outcome)`].join("\n");
 }
 
 export function historyText(calls: CallView[]): string {

@@ -20,6 +20,8 @@ interface Request {
   json?: unknown;
   idempotencyKey?: string;
   auth?: boolean;
+  /** A key other than the configured one (right after --login). */
+  key?: string;
   timeoutMs?: number;
 }
 
@@ -63,6 +65,7 @@ export class BridgeTarget implements Target {
 
   /** KallyAI's sign-in, then the refresh token goes to the bridge (POST /v1/link) for a bridge API key. */
   async login(opts: LoginOptions) {
+    const previous = this.savedKey();
     const kallyai = await this.kallyaiBase();
     const tokens = await signIn(kallyai, opts);
     opts.say("Signed in to KallyAI; linking the account to the bridge…");
@@ -73,6 +76,10 @@ export class BridgeTarget implements Target {
       auth: false,
     });
     writeSecretJson(this.opts.keyFile, { bridge_url: this.baseUrl, api_key: linked.api_key, key_id: linked.key_id, user_id: linked.user_id, saved_at: new Date().toISOString() });
+    if (previous?.key_id && previous.key_id !== linked.key_id && previous.user_id === linked.user_id) {
+      // Signing in again replaces the key this CLI saved before; the old one is revoked (best effort).
+      await this.send({ method: "DELETE", path: `/v1/keys/${encodeURIComponent(previous.key_id)}`, key: linked.api_key }).catch(() => undefined);
+    }
     return { target: this.kind, credentials_file: this.opts.keyFile, key_id: linked.key_id, user_id: linked.user_id };
   }
 
@@ -136,7 +143,7 @@ export class BridgeTarget implements Target {
   /** One request; reads, and calls with an Idempotency-Key, are tried up to 3 times on network and 5xx failures. */
   private async send<T>(req: Request): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
-    if (req.auth !== false) headers.authorization = `Bearer ${await this.apiKey()}`;
+    if (req.auth !== false) headers.authorization = `Bearer ${req.key ?? (await this.apiKey())}`;
     if (req.json !== undefined) headers["content-type"] = "application/json";
     if (req.idempotencyKey) headers["idempotency-key"] = req.idempotencyKey;
     const attempts = req.method === "GET" || req.idempotencyKey ? 3 : 1;

@@ -156,6 +156,18 @@ describe("kallyai, bridge mode", () => {
     expect(wrong.code).toBe(3);
   });
 
+  it("--login again replaces the saved key and revokes the one it replaced", async () => {
+    const before = readKeyFile();
+    const { run } = await loginThroughBrowser(bridge, env, "cli-bridge@example.com");
+    outputs.push(run.stdout, run.stderr);
+    expect(run.code).toBe(0);
+    const after = readKeyFile();
+    expect(after.user_id).toBe(before.user_id);
+    expect(after.key_id).not.toBe(before.key_id);
+    expect((await fetch(`${server.origin}/v1/me`, { headers: { authorization: `Bearer ${before.api_key}` } })).status).toBe(401);
+    expect((await cli(["--usage", "--json"])).json().calls_used).toBe(3);
+  });
+
   it("--logout deletes the key file and revokes the CLI's key", async () => {
     const { api_key } = readKeyFile();
     const run = await cli(["--logout"]);
