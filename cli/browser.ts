@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 
-/** Whether a browser can be shown here: macOS and Windows always, elsewhere only with a display. */
+/** Whether a browser can be shown here: $BROWSER, Windows, macOS outside SSH, elsewhere only with a display. */
 export function hasDisplay(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.BROWSER) return true;
-  if (process.platform === "darwin" || process.platform === "win32") return !env.SSH_CONNECTION || process.platform === "win32";
+  if (process.platform === "win32") return true;
+  if (process.platform === "darwin") return !env.SSH_CONNECTION;
   return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
 }
 

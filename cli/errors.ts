@@ -32,7 +32,7 @@ export class CliError extends Error {
 
 export const usageError = (message: string, code = "invalid_arguments") => new CliError(EXIT.usage, code, message, "Run kallyai --help for the flags.");
 
-const AUTH_CODES = new Set(["unauthorized", "upstream_unauthorized", "missing_token", "invalid_token", "token_expired", "invalid_refresh_token", "invalid_api_key", "key_revoked", "relink_required", "not_linked"]);
+const AUTH_CODES = new Set(["unauthorized", "upstream_unauthorized", "missing_token", "invalid_token", "token_expired", "invalid_refresh_token", "invalid_api_key", "key_revoked", "relink_required", "not_linked", "insufficient_scope", "api_key_revoked", "api_key_expired", "missing_api_key"]);
 
 /** What to do next, per error code, as the seed's "Common Errors" table advises. */
 const HINTS: Record<string, string> = {

@@ -88,6 +88,8 @@ export class BridgeTarget implements Target {
     const saved = this.savedKey();
     const result: Awaited<ReturnType<Target["logout"]>> = { target: this.kind, removed: false, credentials_file: this.opts.keyFile };
     if (opts.unlink) {
+      // Unlinking needs a key; signing in just to unlink makes no sense.
+      if (!this.opts.apiKey && !saved) throw this.noKey();
       const unlinked = await this.send<{ unlinked: boolean; revoked_keys: number }>({ method: "POST", path: "/v1/unlink" });
       result.unlinked = unlinked.unlinked;
       result.revoked_keys = unlinked.revoked_keys;
@@ -124,12 +126,16 @@ export class BridgeTarget implements Target {
       await this.login(this.opts.autoLogin);
       return this.savedKey()!.api_key;
     }
+    throw this.noKey();
+  }
+
+  private noKey(): CliError {
     const other = readBridgeFile(this.opts.keyFile);
-    throw new CliError(
+    return new CliError(
       EXIT.auth,
       "no_api_key",
       other ? `The saved bridge API key is for ${other.bridge_url}, not ${this.baseUrl}.` : `No bridge API key for ${this.baseUrl}.`,
-      "Run kallyai --bridge URL --login, or pass --api-key (or set KALLYAI_API_KEY).",
+      `Run kallyai --bridge ${this.baseUrl} --login, or pass --api-key (or set KALLYAI_API_KEY).`,
     );
   }
 
@@ -178,7 +184,11 @@ export class BridgeTarget implements Target {
         continue;
       }
       const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      if (typeof error?.code === "string") return Promise.reject(fromHttp(res.status, error.code, typeof error.message === "string" ? error.message : `The bridge answered ${res.status}.`));
+      if (typeof error?.code === "string") {
+        const failure = fromHttp(res.status, error.code, typeof error.message === "string" ? error.message : `The bridge answered ${res.status}.`);
+        if (failure.exitCode !== EXIT.auth) throw failure;
+        throw new CliError(EXIT.auth, failure.code, failure.message, `Get a new key with kallyai --bridge ${this.baseUrl} --login (or pass another with --api-key).`);
+      }
       throw new CliError(res.ok ? EXIT.unavailable : fromHttp(res.status, "bridge_error", "").exitCode, "bridge_error", `The bridge at ${this.baseUrl} answered ${res.status} with no readable body. Is --bridge the bridge's address?`);
     }
   }
