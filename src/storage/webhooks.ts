@@ -195,7 +195,7 @@ export class Webhooks {
           .bind(ids("failed"), now),
       );
     }
-    await this.db.batch(statements);
+    if (statements.length > 0) await this.db.batch(statements);
     const gone = JSON.parse(ids("gone")) as string[];
     if (gone.length > 0) await this.delete(gone);
   }

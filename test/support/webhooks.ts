@@ -25,7 +25,7 @@ export interface Received {
 }
 
 /** A fake receiver on `origin` that records every request and answers with `answer(n)` (n = 1, 2, …). */
-export function receiver(origin = "https://receiver.test", answer: (n: number, req: Request) => Response | Promise<Response> = () => new Response("ok")) {
+export function receiver(origin = `https://receiver-${crypto.randomUUID().slice(0, 8)}.test`, answer: (n: number, req: Request) => Response | Promise<Response> = () => new Response("ok")) {
   const received: Received[] = [];
   route(origin, async (req) => {
     received.push({ at: Date.now(), url: req.url, headers: Object.fromEntries(req.headers), body: await req.text() });
@@ -46,8 +46,9 @@ export const getJson = async <T = Record<string, unknown>>(apiKey: string, path:
   return (await res.json()) as T;
 };
 
-/** Makes every pending delivery due now, as if its backoff had passed. */
-export const makeDeliveriesDue = () => env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE next_attempt_at IS NOT NULL").bind(Date.now() - 1).run();
+/** Makes the user's pending deliveries due now, as if their backoff had passed. */
+export const makeDeliveriesDue = (userId: string) =>
+  env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE next_attempt_at IS NOT NULL AND user_id = ?").bind(Date.now() - 1, userId).run();
 
 /** Makes calls due for a poll now. */
 export const makeCallsDue = (ids?: string[]) =>

@@ -1,0 +1,155 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { EXPIRE_AFTER_MS, PARK_MS, pollDelayMs } from "../../src/domain/poller";
+import { linkedUser } from "../support/accounts";
+import { place, placed } from "../support/calls";
+import { route } from "../support/network";
+import { endSandboxCall } from "../support/sandbox";
+import { callRow, eventsOf, makeCallsDue, receiver, subscribe, tick, upstreamPolls } from "../support/webhooks";
+
+const ageCall = (id: string, ms: number) =>
+  env.DB.batch([
+    env.DB.prepare("UPDATE calls SET created_at = created_at - ?1, next_poll_at = ?2 WHERE id = ?3").bind(ms, Date.now() - 1, id),
+    env.DB.prepare("UPDATE sandbox_calls SET created_at = created_at - ?1 WHERE id = ?2").bind(ms, id),
+  ]);
+
+describe("the outcome poller", () => {
+  it("does not poll in a call's first 15 seconds", async () => {
+    const user = await linkedUser();
+    const call = await placed(user.apiKey);
+    const row = await callRow(call.id);
+    expect(row!.next_poll_at! - row!.created_at).toBeGreaterThanOrEqual(14_000);
+    await tick();
+    expect(await upstreamPolls(call.id)).toBe(0);
+  });
+
+  it("polls a running call, records its progress, and looks again 10 s later while it is young", async () => {
+    const user = await linkedUser();
+    const call = await placed(user.apiKey);
+    await makeCallsDue([call.id]);
+    await tick();
+    expect(await upstreamPolls(call.id)).toBe(1);
+    const row = await callRow(call.id);
+    expect(row!.status).toMatch(/queued|in_progress/);
+    expect(row!.polls).toBe(1);
+    expect(row!.lease_until).toBeNull();
+    expect(row!.next_poll_at! - Date.now()).toBeGreaterThan(8_000);
+    expect(row!.next_poll_at! - Date.now()).toBeLessThanOrEqual(10_000);
+    expect(await eventsOf(call.id)).toEqual([]);
+  });
+
+  it("polls less often as calls get older", () => {
+    expect(pollDelayMs(20_000)).toBe(10_000);
+    expect(pollDelayMs(6 * 60_000)).toBe(60_000);
+    expect(pollDelayMs(45 * 60_000)).toBe(5 * 60_000);
+    expect(EXPIRE_AFTER_MS).toBe(6 * 3600_000);
+  });
+
+  it("looks every minute at a 10-minute-old call and every 5 minutes at a 1-hour-old one", async () => {
+    const user = await linkedUser();
+    const [a, b] = [await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }), await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" })];
+    await ageCall(a!.id, 10 * 60_000);
+    await ageCall(b!.id, 60 * 60_000);
+    await tick();
+    const ra = await callRow(a!.id);
+    const rb = await callRow(b!.id);
+    expect(ra!.next_poll_at! - Date.now()).toBeGreaterThan(55_000);
+    expect(ra!.next_poll_at! - Date.now()).toBeLessThanOrEqual(60_000);
+    expect(rb!.next_poll_at! - Date.now()).toBeGreaterThan(295_000);
+  });
+
+  it("gives up at 6 hours: status expired and one call.expired (and call.completed) event", async () => {
+    const user = await linkedUser();
+    const hook = receiver();
+    await subscribe(user.apiKey, { url: hook.url, events: ["call.expired"] });
+    // 0005: the sandbox call never ends.
+    const call = await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" });
+    await ageCall(call.id, EXPIRE_AFTER_MS + 1000);
+    await tick();
+    expect(await callRow(call.id)).toMatchObject({ status: "expired", next_poll_at: null });
+    expect((await eventsOf(call.id)).map((e) => e.type)).toEqual(["call.completed", "call.expired"]);
+    expect(hook.received).toHaveLength(1);
+    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ type: "call.expired", data: { id: call.id, status: "expired", finished: true } });
+  });
+
+  it("parks the calls of an account that must be relinked instead of retrying them every tick", async () => {
+    const user = await linkedUser();
+    const call = await placed(user.apiKey);
+    await env.DB.prepare("UPDATE users SET link_state = 'relink_required' WHERE id = ?").bind(user.userId).run();
+    await makeCallsDue([call.id]);
+    await tick();
+    expect(await upstreamPolls(call.id)).toBe(0);
+    const row = await callRow(call.id);
+    expect(row!.next_poll_at! - Date.now()).toBeGreaterThan(PARK_MS - 5_000);
+    await tick();
+    expect((await callRow(call.id))!.polls).toBe(1);
+  });
+
+  it("a call whose KallyAI poll fails is looked at again on its schedule", async () => {
+    const user = await linkedUser();
+    const call = await placed(user.apiKey);
+    await makeCallsDue([call.id]);
+    route("http://bridge.test", () => new Response("oops", { status: 500 }));
+    await tick();
+    const row = await callRow(call.id);
+    expect(row!.next_poll_at).not.toBeNull();
+    expect(row!.lease_until).toBeNull();
+    expect(row!.next_poll_at! - Date.now()).toBeLessThanOrEqual(10_000);
+  });
+
+  it("two overlapping ticks never poll the same call: each is polled once", async () => {
+    const user = await linkedUser();
+    const calls = await Promise.all(Array.from({ length: 12 }, () => placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" })));
+    await makeCallsDue(calls.map((c) => c.id));
+    const before = await upstreamPolls();
+    await Promise.all([tick(), tick(), tick()]);
+    expect((await upstreamPolls()) - before).toBe(calls.length);
+  });
+
+  it("completes a placement whose placer died: places again with the same idempotency key and records the call", async () => {
+    const user = await linkedUser();
+    const key = `crash-${crypto.randomUUID()}`;
+    // The first request placed the call at KallyAI and died before recording it.
+    const res = await place(user.apiKey, { phone: "+14155551234", task: "Ask about store hours today" }, { "idempotency-key": key });
+    const first = (await res.json()) as { id: string };
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM calls WHERE id = ?").bind(first.id),
+      env.DB.prepare("UPDATE placements SET state = 'placing', call_id = NULL, response = NULL, lease_until = ? WHERE idempotency_key = ?").bind(Date.now() - 1, key),
+    ]);
+    const upstreamBefore = (await env.DB.prepare("SELECT count(*) AS n FROM sandbox_calls").first<{ n: number }>())!.n;
+    await tick();
+    const p = await env.DB.prepare("SELECT state, call_id FROM placements WHERE idempotency_key = ?").bind(key).first<{ state: string; call_id: string }>();
+    expect(p).toEqual({ state: "placed", call_id: first.id });
+    expect(await callRow(first.id)).toMatchObject({ id: first.id });
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM sandbox_calls").first<{ n: number }>())!.n).toBe(upstreamBefore);
+    // A retry by the caller now gets the same call.
+    const again = await place(user.apiKey, { phone: "+14155551234", task: "Ask about store hours today" }, { "idempotency-key": key });
+    expect(((await again.json()) as { id: string }).id).toBe(first.id);
+  });
+
+  it("deletes expired rows: rate counters, sign-in states, idempotency records older than 24 h", async () => {
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO rate_counters (bucket, count, expires_at) VALUES ('old-bucket', 1, ?)").bind(Date.now() - 1000),
+      env.DB.prepare("INSERT INTO rate_counters (bucket, count, expires_at) VALUES ('live-bucket', 1, ?)").bind(Date.now() + 60_000),
+    ]);
+    const user = await linkedUser();
+    await placed(user.apiKey);
+    await env.DB.prepare("UPDATE placements SET created_at = ? WHERE user_id = ?").bind(Date.now() - 25 * 3600_000, user.userId).run();
+    await tick();
+    const buckets = (await env.DB.prepare("SELECT bucket FROM rate_counters WHERE bucket IN ('old-bucket', 'live-bucket')").all<{ bucket: string }>()).results.map((r) => r.bucket);
+    expect(buckets).toEqual(["live-bucket"]);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM placements WHERE user_id = ?").bind(user.userId).first<{ n: number }>())!.n).toBe(0);
+  });
+
+  it("keeps sweeping inside one tick (POLLER_SWEEP_SECONDS): a call falling due mid-tick is polled and delivered in the same tick", async () => {
+    const user = await linkedUser();
+    const hook = receiver();
+    await subscribe(user.apiKey, { url: hook.url, events: ["call.completed"] });
+    const call = await placed(user.apiKey);
+    await endSandboxCall(call.id);
+    await env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE id = ?").bind(Date.now() + 1_500, call.id).run();
+    await tick({ POLLER_SWEEP_SECONDS: "4" });
+    expect(hook.received).toHaveLength(1);
+    expect(await callRow(call.id)).toMatchObject({ status: "success", next_poll_at: null });
+  });
+});
