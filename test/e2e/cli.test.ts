@@ -91,6 +91,27 @@ describe("kallyai, direct mode", () => {
     expect(tokens.expires_at).toBeLessThan(Date.now() / 1000 + 3700);
   });
 
+  it("--login opens the browser when there is one (here a scripted one that signs in by itself)", async () => {
+    const browserHome = tempDir("kallyai-cli-browser-");
+    const browser = join(browserHome, "browser.mjs");
+    writeFileSync(
+      browser,
+      `const url = process.argv[2];
+const html = await (await fetch(url)).text();
+const action = /action="([^"]+)"/.exec(html)[1];
+const hidden = Object.fromEntries([...html.matchAll(/type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2].replace(/&#(\\d+);/g, (_, n) => String.fromCharCode(Number(n)))]));
+const res = await fetch(new URL(action, url), { method: "POST", body: new URLSearchParams({ ...hidden, email: "opened@example.com" }), redirect: "manual" });
+await fetch(res.headers.get("location"));
+`,
+    );
+    const run = await runCli(["--login", "--json"], { ...env, KALLYAI_CONFIG_DIR: browserHome, DISPLAY: ":0", BROWSER: `${process.execPath} ${browser}` });
+    outputs.push(run.stdout, run.stderr);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("Your browser was opened to sign in to KallyAI");
+    expect(run.json()).toMatchObject({ signed_in: true, target: "direct", credentials_file: join(browserHome, ".kallyai_token.json") });
+    expect(statSync(join(browserHome, ".kallyai_token.json")).mode & 0o777).toBe(0o600);
+  });
+
   it("--auth-status after signing in: the target and until when", async () => {
     const status = await cli(["--auth-status"]);
     expect(status.code).toBe(0);
