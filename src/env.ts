@@ -57,7 +57,7 @@ const ConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(16).optional(),
   POLLER_UPSTREAM_BUDGET: z.coerce.number().int().min(1).max(9_000).default(1_000),
   POLLER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(6),
-  POLLER_SWEEP_SECONDS: seconds.max(840).default(50),
+  POLLER_SWEEP_SECONDS: seconds.max(840).default(58),
   WEBHOOKS_DELIVERY_BUDGET: z.coerce.number().int().min(1).max(9_000).default(500),
   WEBHOOKS_ALLOW_LOOPBACK: flag.optional(),
 });

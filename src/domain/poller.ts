@@ -52,16 +52,20 @@ export class PollContext {
     let t = this.tokens.get(userId);
     if (!t) {
       t = currentAccess(this.d, userId).then((a) => a.token);
-      t.catch(() => undefined);
+      // A refusal to relink is kept for the invocation; anything else is tried again by the next call.
+      t.catch((err) => {
+        if (!relinkNeeded(err)) this.tokens.delete(userId);
+      });
       this.tokens.set(userId, t);
     }
     return t;
   }
 
   async getCall(userId: string, id: string): Promise<UpstreamCall> {
+    const token = await this.token(userId);
     this.budget.take();
     try {
-      return await this.client.getCall(await this.token(userId), id);
+      return await this.client.getCall(token, id);
     } catch (err) {
       if (!(err instanceof UpstreamUnauthorized)) throw err;
       // The token was refused: refresh it (single-flight across ticks) and keep the new one.

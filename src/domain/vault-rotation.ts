@@ -26,5 +26,20 @@ export async function reencryptVault(d: Deps, batchSize = 100): Promise<{ reencr
     }
     after = results[results.length - 1]!.user_id;
   }
-  return { reencrypted, failed, remaining: await d.accounts.countNotOnKey(vault.currentKeyId) };
+  // Webhook signing secrets and IFTTT keys are sealed with the vault too.
+  for (let after = ""; ; ) {
+    const { results } = await d.webhooks.notOnKey(vault.currentKeyId, after, batchSize);
+    if (results.length === 0) break;
+    for (const w of results) {
+      try {
+        const sealed = await vault.seal(w.user_id, await vault.open(w.user_id, { keyId: w.key_id, ciphertext: w.secret }));
+        if (await d.webhooks.rewrap(w.id, { keyId: w.key_id, secret: w.secret }, sealed)) reencrypted++;
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err;
+        failed++;
+      }
+    }
+    after = results[results.length - 1]!.id;
+  }
+  return { reencrypted, failed, remaining: (await d.accounts.countNotOnKey(vault.currentKeyId)) + (await d.webhooks.countNotOnKey(vault.currentKeyId)) };
 }

@@ -116,6 +116,24 @@ export class Webhooks {
     ]);
   }
 
+  /** Subscriptions whose secret is sealed with another vault key (for re-encryption), by id. */
+  notOnKey(keyId: string, afterId: string, limit: number) {
+    return this.db.prepare("SELECT id, user_id, key_id, secret FROM webhooks WHERE key_id != ? AND id > ? ORDER BY id LIMIT ?").bind(keyId, afterId, limit).all<Pick<WebhookRow, "id" | "user_id" | "key_id" | "secret">>();
+  }
+
+  async countNotOnKey(keyId: string): Promise<number> {
+    return (await this.db.prepare("SELECT count(*) AS n FROM webhooks WHERE key_id != ?").bind(keyId).first<{ n: number }>())!.n;
+  }
+
+  /** Replaces a sealed secret if it is still the one that was read. */
+  async rewrap(id: string, old: { keyId: string; secret: string }, sealed: { keyId: string; ciphertext: string }): Promise<boolean> {
+    const r = await this.db
+      .prepare("UPDATE webhooks SET key_id = ?, secret = ? WHERE id = ? AND key_id = ? AND secret = ?")
+      .bind(sealed.keyId, sealed.ciphertext, id, old.keyId, old.secret)
+      .run();
+    return r.meta.changes === 1;
+  }
+
   /** Takes up to `limit` deliveries due now, oldest-due first, under a lease (one statement). */
   async claimDue(now: number, limit: number, leaseMs: number): Promise<DueDelivery[]> {
     const { results: ids } = await this.db

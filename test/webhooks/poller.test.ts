@@ -4,7 +4,7 @@ import { EXPIRE_AFTER_MS, PARK_MS, pollDelayMs } from "../../src/domain/poller";
 import { linkedUser } from "../support/accounts";
 import { place, placed } from "../support/calls";
 import { route } from "../support/network";
-import { endSandboxCall } from "../support/sandbox";
+import { endSandboxCall, expireSandboxAccessTokens } from "../support/sandbox";
 import { callRow, eventsOf, makeCallsDue, receiver, subscribe, tick, upstreamPolls } from "../support/webhooks";
 
 const ageCall = (id: string, ms: number) =>
@@ -151,5 +151,18 @@ describe("the outcome poller", () => {
     await tick({ POLLER_SWEEP_SECONDS: "4" });
     expect(hook.received).toHaveLength(1);
     expect(await callRow(call.id)).toMatchObject({ status: "success", next_poll_at: null });
+  });
+
+  it("an access token KallyAI refuses is refreshed once, and the poll goes through", async () => {
+    const user = await linkedUser();
+    const calls = [await placed(user.apiKey), await placed(user.apiKey)];
+    for (const c of calls) await endSandboxCall(c.id);
+    await expireSandboxAccessTokens();
+    await makeCallsDue(calls.map((c) => c.id));
+    const refreshes = () => env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE path = '/v1/auth/refresh'").first<{ n: number }>();
+    const before = (await refreshes())!.n;
+    await tick();
+    for (const c of calls) expect(await callRow(c.id)).toMatchObject({ status: "success", next_poll_at: null });
+    expect((await refreshes())!.n - before).toBe(1);
   });
 });

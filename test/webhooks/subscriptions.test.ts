@@ -195,4 +195,22 @@ describe("IFTTT subscriptions", () => {
     expect(hits[0]!.url).toBe(`https://maker.ifttt.com/trigger/call_done/with/key/${key}`);
     expect(hits[0]!.body).toEqual({ value1: "success", value2: expect.stringContaining("Italian Bistro"), value3: expect.stringContaining("Arrive") });
   });
+
+  it("vault rotation re-encrypts webhook secrets and IFTTT keys; deliveries still verify with the original secret", async () => {
+    const user = await linkedUser();
+    const hook = receiver();
+    const sub = await subscribe(user.apiKey, { url: hook.url, events: ["call.completed"] });
+    const call = await placed(user.apiKey);
+    await endSandboxCall(call.id);
+    const newKey = `wk2:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
+    const { reencryptVault } = await import("../../src/domain/vault-rotation");
+    const { deps } = await import("../../src/domain/deps");
+    const result = await reencryptVault(deps({ ...env, VAULT_KEYS: `${newKey},${DEV_VAULT_KEYS}` } as never));
+    expect(result).toMatchObject({ remaining: 0 });
+    expect((await env.DB.prepare("SELECT key_id FROM webhooks WHERE id = ?").bind(sub.id).first<{ key_id: string }>())!.key_id).toBe("wk2");
+    await makeCallsDue([call.id]);
+    await tick({ VAULT_KEYS: newKey });
+    expect(hook.received).toHaveLength(1);
+    expect(new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers)).toMatchObject({ data: { id: call.id } });
+  });
 });
