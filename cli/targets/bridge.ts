@@ -212,8 +212,13 @@ function placedView(placed: { id: string; status: string; created_at?: string },
     party_size: input.party_size ?? null,
     date: input.date ?? null,
     time: input.time ?? null,
+    time_preference: input.time_preference ?? null,
     timezone: input.timezone ?? null,
     language: input.language,
+    call_language: input.call_language ?? input.language,
+    user_phone: input.user_phone ?? null,
+    urgent: input.urgent ?? null,
+    instructions: input.instructions ?? null,
   };
 }
 

@@ -1,10 +1,11 @@
 import { ApiError } from "../../src/errors";
 import { KallyAIClient } from "../../src/kallyai/client";
-import { isTerminal, type UpstreamCall } from "../../src/kallyai/schemas";
+import type { UpstreamCall } from "../../src/kallyai/schemas";
 import { type CallInput, toUpstreamRequest } from "../../src/shared/call-input";
 import { CliError, EXIT, fromHttp, usageError } from "../errors";
 import { signIn } from "../login";
 import { readTokenFile, removeFile, type TokenFile, writeTokenFile } from "../token-file";
+import { viewOfUpstream } from "../../src/shared/call-view";
 import type { AuthStatus, CallView, LoginOptions, Target } from "./types";
 
 /** Refresh this long before the access token runs out, so a request never races its expiry. */
@@ -128,29 +129,5 @@ export class DirectTarget implements Target {
   }
 }
 
-/** KallyAI's call object in the bridge's flat shape, wherever KallyAI put each field. */
-export function viewOf(call: UpstreamCall): CallView {
-  const s = (call.submission ?? {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === "string" ? v : null);
-  return {
-    id: call.call_id,
-    status: call.status,
-    finished: isTerminal(call.status),
-    highlights: call.highlights ?? call.result_summary ?? null,
-    next_steps: call.next_steps ?? null,
-    duration_seconds: call.duration_seconds ?? null,
-    created_at: call.created_at ?? call.metadata?.created_at ?? null,
-    ended_at: call.ended_at ?? call.metadata?.ended_at ?? null,
-    phone: call.to ?? str(s.respondent_phone),
-    task: str(s.task_description),
-    category: str(s.task_category),
-    business: call.business_name ?? str(s.business_name),
-    name: str(s.user_name),
-    party_size: typeof s.party_size === "number" ? s.party_size : null,
-    date: str(s.appointment_date),
-    time: str(s.appointment_time),
-    time_preference: str(s.time_preference_text),
-    timezone: str((call as Record<string, unknown>).timezone),
-    language: str(s.language),
-  };
-}
+/** KallyAI's call object in the bridge's flat shape: the bridge's own mapping. */
+export const viewOf = (call: UpstreamCall): CallView => viewOfUpstream(call);

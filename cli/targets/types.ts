@@ -1,28 +1,8 @@
 import type { CallInput } from "../../src/shared/call-input";
 
-/** One call, in the bridge's flat shape; direct mode maps KallyAI's call object into it. */
-export interface CallView {
-  id: string;
-  status: string;
-  finished: boolean;
-  highlights: string | null;
-  next_steps: string | null;
-  duration_seconds: number | null;
-  created_at: string | null;
-  ended_at: string | null;
-  phone: string | null;
-  task: string | null;
-  category: string | null;
-  business: string | null;
-  name: string | null;
-  party_size: number | null;
-  date: string | null;
-  time: string | null;
-  time_preference?: string | null;
-  timezone: string | null;
-  language: string | null;
-  [extra: string]: unknown;
-}
+/** One call, in the bridge's flat shape (the same type the bridge answers with). */
+export type { CallView } from "../../src/shared/call-view";
+import type { CallView } from "../../src/shared/call-view";
 
 export interface TranscriptView {
   call_id: string;

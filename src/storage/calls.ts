@@ -1,3 +1,7 @@
+import type { Outcome } from "../shared/call-view";
+
+export type { Outcome };
+
 /** D1 queries for calls and placements (idempotency records). Times are epoch milliseconds. */
 
 export interface CallRow {
@@ -30,13 +34,6 @@ export interface PlacementRow {
   created_at: number;
 }
 
-export interface Outcome {
-  status: string;
-  highlights: string | null;
-  next_steps: string | null;
-  duration_seconds: number | null;
-  ended_at: number | null;
-}
 
 export class Calls {
   constructor(private readonly db: D1Database) {}
