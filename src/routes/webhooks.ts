@@ -9,6 +9,8 @@ import { errorResponses, json, keyAuth, router } from "../http/openapi";
 const WebhookId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e" }) });
 const EventTypes = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).openapi({ description: "Which events to send. call.completed: every finished call (data.status says how it ended); call.succeeded: status success; call.failed: failed, busy, no_answer, voicemail or cancelled; call.expired: no outcome within 6 hours." });
 
+const WEBHOOK_EXAMPLE = { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", kind: "webhook", url: "https://hooks.zapier.com/hooks/standard/123/abc/", events: ["call.completed"], description: "Zap: log calls", state: "active", disabled_reason: null, disabled_at: null, created_at: "2026-01-28T18:00:00.000Z" };
+
 const WebhookSchema = z
   .object({
     id: z.string(),
@@ -21,11 +23,26 @@ const WebhookSchema = z
     disabled_at: z.string().nullable(),
     created_at: z.string(),
   })
-  .openapi("Webhook", {
-    example: { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", kind: "webhook", url: "https://hooks.zapier.com/hooks/standard/123/abc/", events: ["call.completed"], description: "Zap: log calls", state: "active", disabled_reason: null, disabled_at: null, created_at: "2026-01-28T18:00:00.000Z" },
-  });
+  .openapi("Webhook", { example: WEBHOOK_EXAMPLE });
 
 const CreatedSchema = WebhookSchema.extend({ secret: z.string().optional().openapi({ description: "whsec_…: verify the webhook-signature header with it (Standard Webhooks). Shown only now; IFTTT subscriptions have none." }) }).openapi("CreatedWebhook");
+
+const DELIVERY_EXAMPLE = {
+  id: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b",
+  event_id: "evt_9b2f41c0d3e84a7f9c1e2d3b4a5f6e7d",
+  event_type: "call.completed",
+  state: "succeeded",
+  attempts: 2,
+  next_attempt_at: null,
+  last_status: 200,
+  last_error: null,
+  created_at: "2026-01-28T18:03:52.000Z",
+  updated_at: "2026-01-28T18:04:00.000Z",
+  attempt_log: [
+    { attempt: 1, at: "2026-01-28T18:03:52.000Z", status_code: 503, error: "HTTP 503", duration_ms: 212 },
+    { attempt: 2, at: "2026-01-28T18:04:00.000Z", status_code: 200, error: null, duration_ms: 180 },
+  ],
+};
 
 const DeliverySchema = z
   .object({
@@ -86,7 +103,7 @@ webhooks.openapi(
     tags: ["webhooks"],
     summary: "Your subscriptions",
     security: keyAuth,
-    responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), "Subscriptions, newest first"), ...errorResponses(401, 403) },
+    responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), "Subscriptions, newest first", { items: [WEBHOOK_EXAMPLE] }), ...errorResponses(401, 403) },
   }),
   async (c) => c.json(await listWebhooks(deps(c.env), c.get("auth").userId), 200),
 );
@@ -112,11 +129,12 @@ webhooks.openapi(
     summary: "Unsubscribe",
     security: keyAuth,
     request: { params: WebhookId },
-    responses: { 204: { description: "Removed, with its deliveries" }, ...errorResponses(401, 403, 404) },
+    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), "Removed, with its deliveries", { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", deleted: true }), ...errorResponses(401, 403, 404) },
   }),
   async (c) => {
-    await deleteWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id);
-    return c.body(null, 204);
+    const { id } = c.req.valid("param");
+    await deleteWebhook(deps(c.env), c.get("auth").userId, id);
+    return c.json({ id, deleted: true as const }, 200);
   },
 );
 
@@ -133,6 +151,7 @@ webhooks.openapi(
       200: json(
         z.object({ delivered: z.boolean(), event_id: z.string(), type: z.string(), status_code: z.number().nullable(), error: z.string().nullable(), duration_ms: z.number() }).openapi("WebhookTest"),
         "What the receiver answered",
+        { delivered: true, event_id: "evt_test_0f1e2d3c4b5a69788796a5b4c3d2e1f0", type: "call.completed", status_code: 200, error: null, duration_ms: 143 },
       ),
       ...errorResponses(401, 403, 404),
     },
@@ -148,7 +167,7 @@ webhooks.openapi(
     summary: "Deliveries of a subscription, newest first, with every attempt",
     security: keyAuth,
     request: { params: WebhookId, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
-    responses: { 200: json(z.object({ items: z.array(DeliverySchema) }), "Deliveries"), ...errorResponses(401, 403, 404, 422) },
+    responses: { 200: json(z.object({ items: z.array(DeliverySchema) }), "Deliveries", { items: [DELIVERY_EXAMPLE] }), ...errorResponses(401, 403, 404, 422) },
   }),
   async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query").limit), 200),
 );
@@ -165,6 +184,7 @@ webhooks.openapi(
       200: json(
         z.object({ id: z.string(), state: z.string(), attempts: z.number(), last_status: z.number().nullable(), last_error: z.string().nullable(), subscription_removed: z.boolean() }).openapi("DeliveryRetry"),
         "The attempt's result",
+        { id: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b", state: "succeeded", attempts: 11, last_status: 200, last_error: null, subscription_removed: false },
       ),
       ...errorResponses(401, 403, 404, 409),
     },

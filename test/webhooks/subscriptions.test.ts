@@ -30,7 +30,9 @@ describe("webhook subscriptions", () => {
     expect((await bridge(`/v1/webhooks/${created.id}`, withKey(other.apiKey))).status).toBe(404);
     expect((await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(other.apiKey) })).status).toBe(404);
 
-    expect((await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(user.apiKey) })).status).toBe(204);
+    const deleted = await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(user.apiKey) });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ id: created.id, deleted: true });
     expect((await bridge(`/v1/webhooks/${created.id}`, withKey(user.apiKey))).status).toBe(404);
   });
 
