@@ -173,7 +173,8 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
   for (;;) {
     totals.polled += (await sweepCalls(ctx).catch((err) => (log("sweep_failed", err), { polled: 0 }))).polled;
     totals.delivered += await deliverDue(d, deliveries).catch((err) => (log("delivery_failed", err), 0));
-    if (ctx.budget.spent && deliveries.spent) break;
+    // A spent budget ends the invocation: what is left is taken first by the next one.
+    if (ctx.budget.spent || deliveries.spent) break;
     const now = Date.now();
     if (now >= deadline) break;
     const due = await d.events.nextDue(now);
