@@ -182,7 +182,9 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
     if (wake > deadline) break;
     await sleep(wake - now);
   }
-  return { ...totals, upstreamRequests: d.cfg.poller.upstreamBudget - ctx.budget.left };
+  const result = { ...totals, upstream_requests: d.cfg.poller.upstreamBudget - ctx.budget.left, ms: Date.now() - started };
+  if (result.polled || result.delivered || result.recovered) console.log(JSON.stringify({ level: "info", event: "tick", ...result }));
+  return result;
 }
 
 function log(event: string, err: unknown) {
