@@ -165,4 +165,23 @@ describe("the outcome poller", () => {
     for (const c of calls) expect(await callRow(c.id)).toMatchObject({ status: "success", next_poll_at: null });
     expect((await refreshes())!.n - before).toBe(1);
   });
+
+  it("deletes events and their deliveries after 30 days", async () => {
+    const user = await linkedUser();
+    const hook = receiver();
+    await subscribe(user.apiKey, { url: hook.url, events: ["call.completed"] });
+    const [old, recent] = [await placed(user.apiKey), await placed(user.apiKey)];
+    for (const c of [old!, recent!]) await endSandboxCall(c.id);
+    await makeCallsDue([old!.id, recent!.id]);
+    await tick();
+    expect(hook.received).toHaveLength(2);
+    await env.DB.prepare("UPDATE events SET created_at = ? WHERE call_id = ?").bind(Date.now() - 31 * 24 * 3600_000, old!.id).run();
+    await tick();
+    expect(await eventsOf(old!.id)).toEqual([]);
+    expect((await eventsOf(recent!.id)).length).toBe(2);
+    const deliveries = await env.DB.prepare("SELECT count(*) AS n FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.user_id = ?").bind(user.userId).first<{ n: number }>();
+    const orphans = await env.DB.prepare("SELECT count(*) AS n FROM deliveries WHERE user_id = ? AND event_id NOT IN (SELECT id FROM events)").bind(user.userId).first<{ n: number }>();
+    expect(deliveries!.n).toBe(1);
+    expect(orphans!.n).toBe(0);
+  });
 });
