@@ -5,7 +5,8 @@ import { type DevServer, startDevServer } from "./dev-server";
 
 let server: DevServer;
 beforeAll(async () => {
-  server = await startDevServer(["--var", "SANDBOX_CALL_SECONDS:1"]);
+  // One sweep per cron tick: the production sweep window (58 s) would make /__scheduled take that long.
+  server = await startDevServer(["--var", "SANDBOX_CALL_SECONDS:1", "--var", "POLLER_SWEEP_SECONDS:0"]);
 });
 afterAll(async () => {
   if (!stopped) await server?.stop();
