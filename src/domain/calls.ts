@@ -1,5 +1,6 @@
 import { ApiError } from "../errors";
 import type { UpstreamCallRequest } from "../shared/call-input";
+import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
 import type { CallRow } from "../storage/calls";
 import type { Authenticated } from "./api-keys";
@@ -155,20 +156,8 @@ export async function waitForCall(d: Deps, userId: string, id: string, seconds: 
 export async function listCalls(d: Deps, userId: string, opts: { limit: number; cursor?: string; offset?: number; status?: string[] }) {
   const before = opts.cursor ? decodeCursor(opts.cursor) : undefined;
   const { results } = await d.calls.list(userId, { limit: opts.limit + 1, before, offset: before ? 0 : opts.offset, status: opts.status });
-  const page = results.slice(0, opts.limit);
-  const last = page[page.length - 1];
-  return { items: page.map(viewOfRow), next_cursor: results.length > opts.limit && last ? encodeCursor(last) : null };
-}
-
-const encodeCursor = (row: CallRow) => btoa(`${row.created_at}:${row.id}`).replace(/=+$/, "");
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  try {
-    const [createdAt, id] = atob(cursor).split(/:(.*)/s);
-    if (!id || !/^\d+$/.test(createdAt!)) throw new Error();
-    return { createdAt: Number(createdAt), id };
-  } catch {
-    throw new ApiError(422, "validation_error", "cursor: not a cursor from this API. Use next_cursor from the previous page.", { field: "cursor" });
-  }
+  const { rows, next_cursor } = pageOf(results, opts.limit);
+  return { items: rows.map(viewOfRow), next_cursor };
 }
 
 export async function transcript(d: Deps, userId: string, id: string) {

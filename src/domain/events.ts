@@ -1,4 +1,4 @@
-import { ApiError } from "../errors";
+import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
 import type { CallRow } from "../storage/calls";
 import type { EventRow } from "../storage/events";
@@ -54,44 +54,7 @@ export const feedItem = (e: Pick<EventRow, "id" | "payload">) => ({ id: e.id, ..
 export async function listEvents(d: Deps, userId: string, opts: { limit: number; type?: string; cursor?: string }) {
   const before = opts.cursor ? decodeCursor(opts.cursor) : undefined;
   const { results } = await d.events.list(userId, { limit: opts.limit + 1, type: opts.type, before });
-  const page = results.slice(0, opts.limit);
-  const last = page[page.length - 1];
-  return { items: page.map(feedItem), next_cursor: results.length > opts.limit && last ? btoa(`${last.created_at}:${last.id}`).replace(/=+$/, "") : null };
+  const { rows, next_cursor } = pageOf(results, opts.limit);
+  return { items: rows.map(feedItem), next_cursor };
 }
 
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  try {
-    const [createdAt, id] = atob(cursor).split(/:(.*)/s);
-    if (!id || !/^\d+$/.test(createdAt!)) throw new Error();
-    return { createdAt: Number(createdAt), id };
-  } catch {
-    throw new ApiError(422, "validation_error", "cursor: not a cursor from this API. Use next_cursor from the previous page.", { field: "cursor" });
-  }
-}
-
-/** The sample a new subscription's test delivery carries: a finished call, as the real ones look. */
-export const SAMPLE_CALL: CallView = {
-  id: "00000000-0000-4000-8000-000000000000",
-  status: "success",
-  finished: true,
-  highlights: "Italian Bistro handled the request \"Reserve a table for 4 at 8pm\". Reservation confirmed for 4 at 20:00.",
-  next_steps: "Arrive 10 minutes early; the table is held for 15 minutes.",
-  duration_seconds: 94,
-  created_at: "2026-01-28T18:02:11.000Z",
-  ended_at: "2026-01-28T18:03:45.000Z",
-  phone: "+14155551234",
-  task: "Reserve a table for 4 at 8pm",
-  category: "restaurant",
-  language: "en",
-  call_language: "en",
-  name: "John Smith",
-  business: "Italian Bistro",
-  party_size: 4,
-  date: "2026-01-28",
-  time: "20:00",
-  time_preference: null,
-  timezone: "America/New_York",
-  user_phone: null,
-  urgent: null,
-  instructions: null,
-};

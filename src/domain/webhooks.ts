@@ -2,7 +2,8 @@ import { ApiError, notFound } from "../errors";
 import type { WebhookRow } from "../storage/webhooks";
 import { iftttUrl, send } from "./deliveries";
 import type { Deps } from "./deps";
-import { type EventPayload, type EventType, SAMPLE_CALL } from "./events";
+import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
+import type { EventPayload, EventType } from "./events";
 import { newSigningSecret } from "./signing";
 import { checkTarget } from "./webhook-targets";
 
@@ -93,7 +94,7 @@ export async function deleteWebhook(d: Deps, userId: string, id: string) {
 /** A sample call for each event type, with the status that type carries. */
 export function samplePayload(type: EventType, now = Date.now()): EventPayload {
   const status = type === "call.failed" ? "no_answer" : type === "call.expired" ? "expired" : "success";
-  const data = status === "success" ? SAMPLE_CALL : { ...SAMPLE_CALL, status, highlights: status === "no_answer" ? "Nobody at Italian Bistro answered." : null, next_steps: status === "no_answer" ? "Try again at another time of day." : null, duration_seconds: status === "no_answer" ? 0 : null, ended_at: status === "expired" ? null : SAMPLE_CALL.ended_at };
+  const data = status === "success" ? SAMPLE_FINISHED_CALL : { ...SAMPLE_FINISHED_CALL, status, highlights: status === "no_answer" ? "Nobody at Italian Bistro answered." : null, next_steps: status === "no_answer" ? "Try again at another time of day." : null, duration_seconds: status === "no_answer" ? 0 : null, ended_at: status === "expired" ? null : SAMPLE_FINISHED_CALL.ended_at };
   return { type, timestamp: new Date(now).toISOString(), data };
 }
 

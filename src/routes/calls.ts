@@ -7,7 +7,8 @@ import { parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
 import { wantsText } from "../http/negotiate";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
-import { CALL_EXAMPLE, CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
+import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
+import { CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
 
 const CallId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
 const Format = z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
@@ -65,7 +66,7 @@ calls.openapi(
         status: z.string().max(200).optional().openapi({ description: "Only these statuses, comma-separated (e.g. success,voicemail)" }),
       }),
     },
-    responses: { 200: json(z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() }), "A page of calls", { items: [CALL_EXAMPLE], next_cursor: "MTc2OTYyMzMzMTAwMDo2ZjFj" }), ...errorResponses(401, 403, 422) },
+    responses: { 200: json(z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() }), "A page of calls", { items: [SAMPLE_FINISHED_CALL], next_cursor: "MTc2OTYyMzMzMTAwMDo2ZjFj" }), ...errorResponses(401, 403, 422) },
   }),
   async (c) => {
     const q = c.req.valid("query");

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deps } from "../domain/deps";
-import { EVENT_TYPES, listEvents, SAMPLE_CALL } from "../domain/events";
+import { EVENT_TYPES, listEvents } from "../domain/events";
+import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { CallSchema } from "./schemas";
@@ -35,8 +36,8 @@ events.openapi(
     responses: {
       200: json(z.object({ items: z.array(EventSchema), next_cursor: z.string().nullable() }), "A page of events", {
         items: [
-          { id: "evt_9b2f41c0d3e84a7f9c1e2d3b4a5f6e7d", type: "call.completed", timestamp: "2026-01-28T18:03:52.410Z", data: SAMPLE_CALL },
-          { id: "evt_1c7d0e9f8a2b4c3d5e6f7a8b9c0d1e2f", type: "call.succeeded", timestamp: "2026-01-28T18:03:52.410Z", data: SAMPLE_CALL },
+          { id: "evt_9b2f41c0d3e84a7f9c1e2d3b4a5f6e7d", type: "call.completed", timestamp: "2026-01-28T18:03:52.410Z", data: SAMPLE_FINISHED_CALL },
+          { id: "evt_1c7d0e9f8a2b4c3d5e6f7a8b9c0d1e2f", type: "call.succeeded", timestamp: "2026-01-28T18:03:52.410Z", data: SAMPLE_FINISHED_CALL },
         ],
         next_cursor: null,
       }),

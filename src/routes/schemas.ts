@@ -1,34 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 
 /** OpenAPI shapes of what the calls and account endpoints answer (the code builds them in src/domain). */
-
-/** One finished call, as the API shows it: the example of every endpoint that answers calls. */
-export const CALL_EXAMPLE = {
-  id: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34",
-  status: "success",
-  finished: true,
-  highlights: "Table for 4 at 8pm confirmed under John Smith.",
-  next_steps: "Arrive 10 minutes early.",
-  duration_seconds: 94,
-  created_at: "2026-01-28T18:02:11.000Z",
-  ended_at: "2026-01-28T18:03:45.000Z",
-  phone: "+14155551234",
-  task: "Reserve a table for 4 at 8pm",
-  category: "restaurant",
-  language: "en",
-  call_language: "en",
-  name: "John Smith",
-  business: "Italian Bistro",
-  party_size: 4,
-  date: "2026-01-28",
-  time: "20:00",
-  time_preference: null,
-  timezone: "America/New_York",
-  user_phone: null,
-  urgent: null,
-  instructions: null,
-};
-
 export const CallSchema = z
   .object({
     id: z.string(),
@@ -55,7 +28,7 @@ export const CallSchema = z
     urgent: z.boolean().nullable(),
     instructions: z.array(z.string()).nullable(),
   })
-  .openapi("Call", { example: CALL_EXAMPLE });
+  .openapi("Call", { example: SAMPLE_FINISHED_CALL });
 
 
 export const PlacedSchema = z

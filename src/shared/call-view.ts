@@ -103,3 +103,30 @@ export function viewOfUpstream(call: UpstreamCall): CallView {
     business: flat.business ?? call.business_name ?? null,
   };
 }
+
+/** One finished call as the bridge shows it: the OpenAPI examples and the webhook test event. */
+export const SAMPLE_FINISHED_CALL: CallView = {
+  id: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34",
+  status: "success",
+  finished: true,
+  highlights: "Table for 4 at 8pm confirmed under John Smith.",
+  next_steps: "Arrive 10 minutes early.",
+  duration_seconds: 94,
+  created_at: "2026-01-28T18:02:11.000Z",
+  ended_at: "2026-01-28T18:03:45.000Z",
+  phone: "+14155551234",
+  task: "Reserve a table for 4 at 8pm",
+  category: "restaurant",
+  language: "en",
+  call_language: "en",
+  name: "John Smith",
+  business: "Italian Bistro",
+  party_size: 4,
+  date: "2026-01-28",
+  time: "20:00",
+  time_preference: null,
+  timezone: "America/New_York",
+  user_phone: null,
+  urgent: null,
+  instructions: null,
+};
