@@ -5,6 +5,8 @@ import type { Scope } from "../domain/keys";
 import { ApiError } from "../errors";
 import type { AppEnv } from "./types";
 
+const TOUCH_INTERVAL_MS = 60_000;
+
 /** The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedKey(c: Context): string | undefined {
   const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
@@ -23,7 +25,9 @@ export const requireKey =
       throw new ApiError(403, "insufficient_scope", `This API key lacks the "${scope}" scope. Create a key that has it with POST /v1/keys.`);
     }
     c.set("auth", auth);
-    background(c, d.keys.touch(auth.key.id, Date.now()));
+    const now = Date.now();
+    // last_used_at is kept to the minute: most requests need no write at all.
+    if (auth.key.last_used_at === null || now - auth.key.last_used_at > TOUCH_INTERVAL_MS) background(c, d.keys.touch(auth.key.id, now, TOUCH_INTERVAL_MS));
     await next();
   };
 

@@ -40,8 +40,8 @@ export class ApiKeys {
     return r.meta.changes;
   }
 
-  /** Written at most once a minute per key, so a busy key does not write on every request. */
-  touch(id: string, now: number) {
-    return this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)").bind(now, id, now - 60_000).run();
+  /** Records use at most once per `intervalMs` per key, also when isolates race. */
+  touch(id: string, now: number, intervalMs: number) {
+    return this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)").bind(now, id, now - intervalMs).run();
   }
 }
