@@ -2,13 +2,13 @@ import { ApiError } from "../errors";
 import type { UpstreamCallRequest } from "../shared/call-input";
 import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
-import type { CallRow } from "../storage/calls";
+import type { CallRow, Outcome } from "../storage/calls";
 import type { Authenticated } from "./api-keys";
 import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
 import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";
 import { finalizeCall } from "./outcomes";
-import { withUpstream } from "./session";
+import { UpstreamSession, withUpstream } from "./session";
 
 /** How long a placer may take before another request (or the cron) takes the placement over. */
 const PLACEMENT_LEASE_MS = 60_000;
@@ -120,35 +120,42 @@ async function ownRow(d: Deps, userId: string, id: string): Promise<CallRow | nu
 }
 
 /** Asks KallyAI, mapping "not yours" and "unknown" alike to 404. */
-async function upstreamCall(d: Deps, userId: string, id: string) {
+async function upstreamCall(d: Deps, session: UpstreamSession, id: string) {
   try {
-    return await withUpstream(d, userId, (token) => d.upstream.getCall(token, id));
+    return await session.run((token) => d.upstream.getCall(token, id));
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.code === "forbidden")) throw callNotFound(id);
     throw err;
   }
 }
 
-/** The call as of now: a call not finished yet is read fresh from KallyAI. */
-export async function getCall(d: Deps, userId: string, id: string): Promise<CallView> {
-  const row = await ownRow(d, userId, id);
-  if (row && isFinished(row.status)) return viewOfRow(row);
-  const call = await upstreamCall(d, userId, id);
-  if (!row) return viewOfUpstream(call);
-  const outcome = outcomeOf(call);
-  // A finished call is finalised at once, emitting its events (webhooks, /v1/events) now.
+/** Stores what KallyAI said of a call the bridge placed: a finished call is finalised at once, emitting its events. */
+async function recordSeen(d: Deps, row: CallRow, outcome: Outcome): Promise<void> {
   if (isFinished(outcome.status)) await finalizeCall(d, row, outcome);
-  else await d.calls.updateProgress(id, outcome);
-  return viewOfRow({ ...row, ...outcome });
+  else if (outcome.status !== row.status) await d.calls.updateProgress(row.id, outcome);
 }
 
-/** Holds the request until the call finishes or `seconds` pass, checking every `intervalMs`. */
+/** The call as of now: a call not finished yet is read fresh from KallyAI. */
+export const getCall = (d: Deps, userId: string, id: string): Promise<CallView> => waitForCall(d, userId, id, 0);
+
+/**
+ * Holds the request until the call finishes or `seconds` pass, asking KallyAI every `intervalMs`
+ * with one access token and reading the bridge's row once.
+ */
 export async function waitForCall(d: Deps, userId: string, id: string, seconds: number, intervalMs = 750): Promise<CallView> {
+  const row = await ownRow(d, userId, id);
+  if (row && isFinished(row.status)) return viewOfRow(row);
+  const session = new UpstreamSession(d, userId);
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const view = await getCall(d, userId, id);
+    const call = await upstreamCall(d, session, id);
+    const outcome = outcomeOf(call);
     const left = deadline - Date.now();
-    if (view.finished || left <= 0) return view;
+    if (isFinished(outcome.status) || left <= 0) {
+      if (!row) return viewOfUpstream(call);
+      await recordSeen(d, row, outcome);
+      return viewOfRow({ ...row, ...outcome });
+    }
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
   }
 }
@@ -177,8 +184,7 @@ export async function cancelCall(d: Deps, userId: string, id: string): Promise<C
   const call = await withUpstream(d, userId, (token) => d.upstream.cancelCall(token, id)).catch(mapForeign(id));
   if (!row) return viewOfUpstream(call);
   const outcome = outcomeOf(call);
-  if (isFinished(outcome.status)) await finalizeCall(d, row, outcome);
-  else await d.calls.updateProgress(id, outcome);
+  await recordSeen(d, row, outcome);
   return viewOfRow({ ...row, ...outcome });
 }
 

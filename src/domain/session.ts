@@ -25,13 +25,39 @@ export async function sealTokens(d: Deps, userId: string, tokens: TokenSet): Pro
  * Runs `fn` with a valid KallyAI access token of the user. A token close to expiry is refreshed
  * first; a token the upstream refuses (401) is refreshed and `fn` retried once.
  */
-export async function withUpstream<T>(d: Deps, userId: string, fn: (accessToken: string) => Promise<T>): Promise<T> {
-  const { token, version } = await currentAccess(d, userId);
-  try {
-    return await fn(token);
-  } catch (err) {
-    if (!(err instanceof UpstreamUnauthorized)) throw err;
-    return fn((await refreshed(d, userId, version)).token);
+export function withUpstream<T>(d: Deps, userId: string, fn: (accessToken: string) => Promise<T>): Promise<T> {
+  return new UpstreamSession(d, userId).run(fn);
+}
+
+/**
+ * One user's access token, kept for the length of a request that talks to KallyAI many times
+ * (e.g. `?wait=`), so the vault is read once rather than on every upstream request.
+ */
+export class UpstreamSession {
+  private access?: Promise<{ token: string; version: number }>;
+
+  constructor(
+    private readonly d: Deps,
+    private readonly userId: string,
+  ) {}
+
+  async run<T>(fn: (accessToken: string) => Promise<T>): Promise<T> {
+    this.access ??= currentAccess(this.d, this.userId);
+    let current: { token: string; version: number };
+    try {
+      current = await this.access;
+    } catch (err) {
+      this.access = undefined;
+      throw err;
+    }
+    try {
+      return await fn(current.token);
+    } catch (err) {
+      if (!(err instanceof UpstreamUnauthorized)) throw err;
+      this.access = refreshed(this.d, this.userId, current.version);
+      this.access.catch(() => (this.access = undefined));
+      return fn((await this.access).token);
+    }
   }
 }
 
