@@ -13,10 +13,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as netServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
+import { freePort } from "./dev-bridge.mjs";
 
 const N = Math.min(200, Number(process.env.BENCH_CALLS ?? 20));
 const CALL_SECONDS = Number(process.env.BENCH_CALL_SECONDS ?? 20);
@@ -24,15 +24,6 @@ const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 3000);
 const WAIT_AFTER_MS = 150_000;
 
 const log = (m) => console.log(`[bench] ${m}`);
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = netServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 
 // 1. A receiver on loopback.
 const received = [];

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import { errorHandler, errorResponse } from "./errors";
+import { d1TallyHeaders } from "./http/d1-tally";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
@@ -21,6 +22,7 @@ import { sandbox, sandboxEnabled } from "./sandbox/app";
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId());
+  app.use(d1TallyHeaders);
 
   app.route("/", health);
   app.route("/", auth);

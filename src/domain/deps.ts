@@ -1,8 +1,10 @@
 import { type Bindings, type Config, config } from "../env";
 import { KallyAIClient } from "../kallyai/client";
 import { Accounts } from "../storage/accounts";
+import { CallerReads } from "../storage/caller";
 import { Calls } from "../storage/calls";
 import { Counters } from "../storage/counters";
+import { countingD1 } from "../storage/d1-tally";
 import { Events } from "../storage/events";
 import { ApiKeys } from "../storage/keys";
 import { LoginStates } from "../storage/login-states";
@@ -17,6 +19,7 @@ export interface Deps {
   upstream: KallyAIClient;
   accounts: Accounts;
   calls: Calls;
+  callers: CallerReads;
   keys: ApiKeys;
   loginStates: LoginStates;
   counters: Counters;
@@ -34,18 +37,21 @@ export function deps(env: Bindings): Deps {
   let d = built.get(env);
   if (!d) {
     const cfg = config(env);
+    // In development every query is counted per request (X-D1-Round-Trips, bench/overhead.mjs).
+    const db = cfg.dev ? countingD1(env.DB) : env.DB;
     d = {
       cfg,
       upstream: KallyAIClient.fromConfig(cfg),
-      accounts: new Accounts(env.DB),
-      calls: new Calls(env.DB),
-      keys: new ApiKeys(env.DB),
-      loginStates: new LoginStates(env.DB),
-      counters: new Counters(env.DB),
-      events: new Events(env.DB),
-      webhooks: new Webhooks(env.DB),
-      triggers: new Triggers(env.DB),
-      db: env.DB,
+      accounts: new Accounts(db),
+      calls: new Calls(db),
+      callers: new CallerReads(db),
+      keys: new ApiKeys(db),
+      loginStates: new LoginStates(db),
+      counters: new Counters(db),
+      events: new Events(db),
+      webhooks: new Webhooks(db),
+      triggers: new Triggers(db),
+      db,
       vault: () => vaultFor(cfg.vaultKeys),
       signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
     };

@@ -25,7 +25,7 @@ account.openapi(
   }),
   async (c) => {
     const d = deps(c.env);
-    const stats = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.statistics(token));
+    const stats = await withUpstream(d, c.get("auth"), (token) => d.upstream.statistics(token));
     const usage = nullable(Object.keys(UsageSchema.shape), stats) as z.infer<typeof UsageSchema>;
     return wantsText(c) ? c.text(usageSentence(usage), 200) : c.json(usage, 200);
   },
@@ -42,7 +42,7 @@ account.openapi(
   }),
   async (c) => {
     const d = deps(c.env);
-    const sub = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.subscription(token));
+    const sub = await withUpstream(d, c.get("auth"), (token) => d.upstream.subscription(token));
     const plan = sub.plan ? { type: sub.plan.type ?? null, period: sub.plan.period ?? null, minutes_included: sub.plan.minutes_included ?? null } : null;
     return c.json({ ...(nullable(Object.keys(SubscriptionSchema.shape), sub) as z.infer<typeof SubscriptionSchema>), plan }, 200);
   },
@@ -60,7 +60,7 @@ account.openapi(
   }),
   async (c) => {
     const d = deps(c.env);
-    const { portal_url } = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.billingPortal(token));
+    const { portal_url } = await withUpstream(d, c.get("auth"), (token) => d.upstream.billingPortal(token));
     const redirect = c.req.valid("query").redirect;
     if (redirect === "1" || redirect === "true") return c.redirect(portal_url, 302);
     return c.json({ portal_url }, 200);
