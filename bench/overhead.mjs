@@ -8,7 +8,9 @@
 //   bridge: GET /v1/calls/{id} with the bridge's API key (key check, vault, call row, upstream GET)
 //   direct: GET /sandbox/v1/calls/{id} with the sandbox's own access token (the upstream alone)
 // at 1 and 32 concurrent, and prints p50/p99, their ratios and the gap in ms, and the D1 round
-// trips and statements per bridge request (the X-D1-* headers the dev server adds).
+// trips and statements per bridge request (the X-D1-* headers the dev server adds). A third
+// series, the bridge answering a call it already knows has ended (from D1, no upstream request),
+// shows the bridge's own cost apart from its trip to the upstream.
 //
 //   npm run bench:overhead
 //   BENCH_ROUNDS=20 BENCH_PER_ROUND=40 BENCH_CONCURRENCY=1,8,32 npm run bench:overhead
@@ -65,10 +67,18 @@ try {
   });
   if (placed.status !== 202) throw new Error(`placing answered ${placed.status}: ${await placed.text()}`);
   const callId = (await placed.json()).id;
+  const ended = await fetch(`${origin}/v1/calls`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${user.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ phone: "+14155551234", task: "Benchmark call, cancelled at once" }),
+  });
+  const endedId = (await ended.json()).id;
+  if ((await fetch(`${origin}/v1/calls/${endedId}/cancel`, { method: "POST", headers: { authorization: `Bearer ${user.apiKey}` } })).status !== 200) throw new Error("cancelling the second call failed");
 
   const paths = {
     bridge: () => timed(`${origin}/v1/calls/${callId}`, { authorization: `Bearer ${user.apiKey}` }, callId),
     direct: () => timed(`${origin}/sandbox/v1/calls/${callId}`, { authorization: `Bearer ${user.upstreamAccessToken}` }, callId),
+    ended: () => timed(`${origin}/v1/calls/${endedId}`, { authorization: `Bearer ${user.apiKey}` }, endedId),
   };
   for (const send of Object.values(paths)) await batch(send, WARMUP, 4);
 
@@ -77,10 +87,10 @@ try {
   const report = [];
   for (const concurrency of CONCURRENCY) {
     const perRound = Math.max(PER_ROUND, 4 * concurrency);
-    const seen = { bridge: [], direct: [] };
-    const wall = { bridge: 0, direct: 0 };
+    const seen = { bridge: [], direct: [], ended: [] };
+    const wall = { bridge: 0, direct: 0, ended: 0 };
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ["bridge", "direct"] : ["direct", "bridge"];
+      const order = round % 2 === 0 ? ["bridge", "direct", "ended"] : ["ended", "direct", "bridge"];
       for (const name of order) {
         const { results, wallMs } = await batch(paths[name], perRound, concurrency);
         seen[name].push(...results);
@@ -101,13 +111,15 @@ try {
     };
     const b = stats("bridge");
     const d = stats("direct");
+    const e = stats("ended");
     console.log("");
     console.log(`concurrency ${concurrency} (${b.n} requests per path)`);
     console.log(`  bridge  p50 ${ms(b.p50).padStart(9)}  p99 ${ms(b.p99).padStart(9)}  ${b.rps.toFixed(0)} req/s`);
     console.log(`  direct  p50 ${ms(d.p50).padStart(9)}  p99 ${ms(d.p99).padStart(9)}  ${d.rps.toFixed(0)} req/s`);
+    console.log(`  (bridge, call known ended: from D1 alone, no upstream request: p50 ${ms(e.p50)}, p99 ${ms(e.p99)})`);
     console.log(`  bridge/direct  p50 ${(b.p50 / d.p50).toFixed(2)}× (+${ms(b.p50 - d.p50)})  p99 ${(b.p99 / d.p99).toFixed(2)}× (+${ms(b.p99 - d.p99)})`);
   }
-  const d1 = report.flatMap((r) => r.seen.bridge.map((s) => s.d1)).filter(Boolean);
+  const d1 = report.flatMap((r) => [...r.seen.bridge, ...r.seen.ended].map((s) => s.d1)).filter(Boolean);
   console.log("");
   if (d1.length === 0) console.log("D1 per bridge request: no X-D1-* headers (is BRIDGE_ENV development?)");
   else {
