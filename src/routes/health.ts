@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { config } from "../env";
 import type { AppEnv } from "../http/types";
+import { noAuth } from "../http/openapi";
 import { validationHook } from "../http/validation";
 
 const Health = z
@@ -16,8 +17,11 @@ export const health = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).o
   createRoute({
     method: "get",
     path: "/health",
+    operationId: "getHealth",
     tags: ["meta"],
     summary: "Liveness and configuration check",
+    description: "Answers 200 when the bridge is up and its database answers; `upstream` says whether calls go to KallyAI or to the test-mode sandbox. Needs no key.",
+    security: noAuth,
     responses: { 200: { description: "The bridge is up and its database answers.", content: { "application/json": { schema: Health, example: { status: "ok", upstream: "kallyai", database: "ok", time: "2026-01-28T18:00:00.000Z" } } } } },
   }),
   async (c) => {
