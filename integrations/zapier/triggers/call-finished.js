@@ -21,27 +21,16 @@ const performSubscribe = async (z, bundle) => {
   return response.data;
 };
 
+/** Deleting a subscription that is already gone answers 200 too: Zapier may unsubscribe twice. */
 const performUnsubscribe = async (z, bundle) => {
-  const id = bundle.subscribeData && bundle.subscribeData.id;
-  if (!id) return {};
-  const response = await z.request({
-    url: bridgeUrl(bundle, `/v1/webhooks/${encodeURIComponent(id)}`),
-    method: 'DELETE',
-    skipThrowForStatus: true,
-  });
-  // Already gone (deleted elsewhere, or removed after a 410) is what unsubscribing wants.
-  if (response.status === 404) return { id, deleted: true };
-  response.throwForStatus();
+  const response = await z.request({ url: bridgeUrl(bundle, `/v1/webhooks/${encodeURIComponent(bundle.subscribeData.id)}`), method: 'DELETE' });
   return response.data;
 };
 
-/** One delivery: the event itself. Test deliveries (POST /v1/webhooks/{id}/test) run no Zap. */
+/** One delivery: the event itself, whose `id` is its webhook-id. Test deliveries (POST /v1/webhooks/{id}/test) run no Zap. */
 const perform = async (z, bundle) => {
   const event = bundle.cleanedRequest || {};
-  if (event.test === true) return [];
-  const headers = (bundle.rawRequest && bundle.rawRequest.headers) || {};
-  const id = event.id || headers['Http-Webhook-Id'] || headers['webhook-id'];
-  return [{ ...event, id }];
+  return event.test === true ? [] : [event];
 };
 
 /** Recent events of the chosen kind, newest first, for samples and for Zapier's dedupe list. */
