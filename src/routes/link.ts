@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
+import { MANAGE_SCOPE } from "../domain/keys";
 import { linkRefreshToken, unlink } from "../domain/linking";
 import { ApiError } from "../errors";
 import { presentedKey, requireKey } from "../http/auth";
@@ -55,7 +56,7 @@ link.openapi(
   },
 );
 
-link.use("/v1/unlink", requireKey());
+link.use("/v1/unlink", requireKey(MANAGE_SCOPE));
 link.openapi(
   createRoute({
     method: "post",
@@ -63,7 +64,7 @@ link.openapi(
     operationId: "unlinkAccount",
     tags: ["account link"],
     summary: "Unlink: delete the stored KallyAI tokens and revoke every key",
-    description: "Deletes the stored KallyAI tokens, revokes every API key of the account (this one included) and disables its webhook subscriptions.",
+    description: `Deletes the stored KallyAI tokens, revokes every API key of the account (this one included) and disables its webhook subscriptions. Needs ${MANAGE_SCOPE} (the sign-in key has it).`,
     security: keyAuth,
     responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(403) },
   }),
