@@ -22,7 +22,7 @@ let dir: string;
 let docPath: string;
 beforeAll(async () => {
   // The document as a deployed bridge serves it (its server is the origin it was fetched from).
-  const res = await app.request("https://bridge.kallyai.com/openapi.json");
+  const res = await app.request("https://bridge.kallyai.com/openapi.json", {}, { BRIDGE_ENV: "development", BRIDGE_LOCAL_RUNNER: "vitest" });
   expect(res.status).toBe(200);
   dir = mkdtempSync(join(tmpdir(), "kallyai-openapi-"));
   docPath = join(dir, "openapi.json");
