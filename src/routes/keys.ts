@@ -41,7 +41,7 @@ keys.openapi(
     summary: "Create an API key for one tool",
     security: keyAuth,
     request: { body: { required: true, content: { "application/json": { schema: CreateKey, example: { name: "Zapier", scopes: ["calls:write", "calls:read"] } } } } },
-    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(400, 401, 403, 422) },
+    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(400, 401, 403, 413, 415, 422) },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -86,7 +86,7 @@ keys.openapi(
     summary: "Revoke an API key",
     security: keyAuth,
     request: { params: z.object({ id: z.string().min(1).max(64) }) },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 404) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 404, 413) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
