@@ -86,11 +86,7 @@ keys.openapi(
     summary: "Revoke an API key",
     security: keyAuth,
     request: { params: z.object({ id: z.string().min(1).max(64) }) },
-<<<<<<< HEAD
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 404, 413) },
-=======
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 403, 404) },
->>>>>>> main
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 403, 404, 413) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
