@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
@@ -27,6 +28,15 @@ export function createApp() {
   app.use(requestIds());
   app.use(securityHeaders());
   app.use(bodyLimits());
+  // A deployment on missing or public dev secrets serves nothing: every request but GET /health
+  // (which says why) answers 503 misconfigured.
+  app.use(async (c, next) => {
+    if (c.req.path !== "/health") {
+      const problem = await configProblem(c.env);
+      if (problem) throw problem;
+    }
+    await next();
+  });
 
   app.route("/", health);
   app.route("/", auth);

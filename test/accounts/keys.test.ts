@@ -101,7 +101,7 @@ describe("API key verification", () => {
     const user = await linkedUser();
     const broken = bridgeWith({ API_KEY_SIGNING_KEYS: JSON.stringify([{ kty: "oct", kid: "bad", alg: "HS256", k: "not+base64url/" }]) });
     const res = await broken("/v1/me", withKey(user.apiKey));
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     expect(await errorOf(res)).toMatchObject({ code: "misconfigured", message: expect.stringContaining("API_KEY_SIGNING_KEYS") });
   });
 
