@@ -10,7 +10,7 @@ type Doc = {
   paths: Record<string, Record<string, Operation>>;
   webhooks: Record<string, Record<string, Operation>>;
   tags: Array<{ name: string; description: string }>;
-  components: { schemas: Record<string, { example?: unknown; properties?: Record<string, any> }> };
+  components: { schemas: Record<string, { example?: unknown; properties?: Record<string, any> }>; responses: Record<string, Operation["responses"][string]> };
 };
 
 const documentOf = async () => (await (await bridge("/openapi.json")).json()) as Doc;
@@ -58,7 +58,7 @@ describe("the OpenAPI document", () => {
 
   it("documents the error shape, and X-Request-Id on every answer", async () => {
     const doc = await documentOf();
-    const shared = (doc.components as { responses: Record<string, Operation["responses"][string]> }).responses;
+    const shared = doc.components.responses;
     for (const { name, op } of operations(doc)) {
       const errors = Object.entries(op.responses).filter(([s]) => /^[45]/.test(s));
       expect(errors.map(([s]) => s), name).toEqual(expect.arrayContaining(["405", "500"]));

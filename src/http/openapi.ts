@@ -105,8 +105,8 @@ const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "tr
 
 /**
  * What every operation can answer, added to each so routes list only their own statuses:
- * X-Request-Id on every answer; 405, 500 and 503 everywhere; 401 with a key; 400, 413 and 415
- * with a body.
+ * X-Request-Id on every answer; 405, 500 and 503 everywhere; 401 with a key; 413 on writes;
+ * 400 and 415 with a body.
  */
 export function finishDocument<T extends Json>(doc: T): T {
   for (const item of Object.values((doc.paths ?? {}) as Json)) {
@@ -115,7 +115,8 @@ export function finishDocument<T extends Json>(doc: T): T {
       if (!op) continue;
       const implied: ErrorStatus[] = [405, 500, 503];
       if ((op.security ?? doc.security ?? []).length > 0) implied.push(401);
-      if (op.requestBody) implied.push(400, 413, 415);
+      if (method !== "get") implied.push(413); // every write has a body limit, whether it reads a body or not
+      if (op.requestBody) implied.push(400, 415);
       op.responses = sortByStatus({ ...errorResponses(...implied), ...op.responses });
       for (const response of Object.values(op.responses as Json)) {
         if (!("$ref" in response)) response.headers = withRequestId(response.headers);

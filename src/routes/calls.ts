@@ -146,7 +146,7 @@ calls.openapi(
     description: "Stops the call if it has not ended; 409 `call_already_ended` if it has.",
     security: keyAuth,
     request: { params: CallId },
-    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors) },
+    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors, 413) },
   }),
   async (c) => c.json(await cancelCall(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
 );
