@@ -41,9 +41,22 @@ const noElicitation: jsonSchemaValidator = {
 
 type JsonSchema = Tool["inputSchema"];
 
+/**
+ * `{"type": ["string", "null"]}` as `anyOf` branches of one type each: legal either way, but some
+ * clients map tool schemas onto a one-type dialect (Gemini's) and drop or refuse the array form.
+ */
+function singleTypes(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(singleTypes);
+  if (typeof node !== "object" || node === null) return node;
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, singleTypes(v)]));
+  if (!Array.isArray(out.type)) return out;
+  const { type, ...rest } = out;
+  return { ...rest, anyOf: (type as string[]).map((t) => ({ type: t })) };
+}
+
 /** JSON Schema from a zod schema, with descriptions for a model laid over the properties. */
 function jsonSchema(schema: z.ZodType, io: "input" | "output", hints: Record<string, string> = {}): JsonSchema {
-  const { $schema: _, ...json } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema & { $schema?: string };
+  const { $schema: _, ...json } = singleTypes(z.toJSONSchema(schema, { io, unrepresentable: "any" })) as JsonSchema & { $schema?: string };
   const properties = json.properties as Record<string, Record<string, unknown>> | undefined;
   for (const [field, description] of Object.entries(hints)) if (properties?.[field]) properties[field] = { description, ...properties[field] };
   return json;

@@ -36,6 +36,15 @@ describe("place_call", () => {
     expect(await upstreamCallCount()).toBe(before);
   });
 
+  it("passes on KallyAI's refusal of a blocked or premium-rate number, with what to do", async () => {
+    const user = await linkedUser();
+    const blocked = await callTool(user.apiKey, "place_call", { phone: "+1 415 555 0666", task: "Ask about store hours today" });
+    expect(blocked.isError).toBe(true);
+    expect(textOf(blocked)).toBe("blocked_number: KallyAI does not call this number (it is flagged). Use another number for the business.");
+    const toll = await callTool(user.apiKey, "place_call", { phone: "+1 900 555 0123", task: "Ask about store hours today" });
+    expect(textOf(toll)).toMatch(/^toll_number: Premium-rate numbers are not called/);
+  });
+
   it("answers a bad field as the REST API does, naming the field", async () => {
     const user = await linkedUser();
     const short = await callTool(user.apiKey, "place_call", { phone: "+14155551234", task: "Hi" });
