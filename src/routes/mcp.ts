@@ -4,7 +4,6 @@ import { Hono } from "hono";
 import { deps } from "../domain/deps";
 import { ApiError, toApiError } from "../errors";
 import { requireKey } from "../http/auth";
-import { MAX_BODY_BYTES } from "../http/fields";
 import type { AppEnv } from "../http/types";
 import { mcpServer } from "../mcp/server";
 
@@ -33,7 +32,8 @@ export const mcp = new Hono<AppEnv>();
 
 mcp.post("/mcp", bearerKey, async (c) => {
   const server = mcpServer({ d: deps(c.env), auth: c.get("auth") }, c.get("requestId"));
-  const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true, maxRequestBodySize: MAX_BODY_BYTES });
+  // The body was already bounded by the app's bodyLimits middleware (64 KB), as every endpoint's.
+  const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
   await server.connect(transport);
   return transport.handleRequest(c.req.raw);
 });

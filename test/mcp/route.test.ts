@@ -83,6 +83,13 @@ describe("POST /mcp: the protocol", () => {
     expect(error!.message).toContain("place_call");
   });
 
+  it("refuses a body over 64 KB before parsing it, as every endpoint does", async () => {
+    const user = await linkedUser();
+    const res = await mcpPost({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "place_call", arguments: { task: "x".repeat(70 * 1024) } } }, user.apiKey);
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).code).toBe("payload_too_large");
+  });
+
   it("answers GET and DELETE with 405: no session, no server stream", async () => {
     const user = await linkedUser();
     for (const method of ["GET", "DELETE"]) {
