@@ -136,7 +136,7 @@ export async function deliverDue(d: Deps, budget: Budget, dueBy = Date.now()): P
 /**
  * The delivery queue's consumer: sends the deliveries whose messages are due and still match
  * their D1 schedule (duplicates and stale messages send nothing). A message due later than
- * Queues' 12-h maximum delay arrives early and is sent on for the rest.
+ * Queues' 24-h maximum delay (the last step's +10 % jitter) arrives early and is sent on for the rest.
  */
 export async function deliverScheduled(d: Deps, messages: Scheduled[]): Promise<number> {
   const now = Date.now();

@@ -12,8 +12,8 @@ export type { Scheduled };
  * message finds nothing to do, and a lost one is found by the cron once it is overdue.
  */
 export const QUEUE_NAMES = { polls: "kallyai-bridge-polls", deliveries: "kallyai-bridge-deliveries", deadLetters: "kallyai-bridge-dead-letters" } as const;
-/** Queues' longest delay for one send; a message due later is sent on again when it arrives. */
-export const MAX_DELAY_SECONDS = 12 * 3600;
+/** Queues' longest delay for one send (24 h); a message due later is sent on again when it arrives. */
+export const MAX_DELAY_SECONDS = 24 * 3600;
 /** Messages per sendBatch (Queues' limit). */
 const SEND_BATCH = 100;
 

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MAX_DELAY_SECONDS, QUEUE_NAMES } from "../../src/domain/queues";
 import wranglerToml from "../../wrangler.toml?raw";
 import { linkedUser } from "../support/accounts";
@@ -65,18 +65,21 @@ describe("delivering through the delivery queue", () => {
     expect(hook.received).toHaveLength(3);
   });
 
-  it("a delay longer than Queues' 12 h is sent as 12 h, and sent on for the rest when the message arrives early", async () => {
-    const { hook, message, deliveries } = await pendingDelivery(() => new Response("", { status: 503, headers: { "retry-after": String(20 * 3600) } }));
+  it("a delay longer than Queues' 24 h (the last step, 24 h +10 %) is sent as 24 h, and sent on for the rest when the message arrives early", async () => {
+    const { hook, message, deliveries } = await pendingDelivery(() => new Response("", { status: 500 }));
+    // Eight attempts have failed; the ninth fails too, and the tenth is due 24 h later, jittered up.
+    await env.DB.prepare("UPDATE deliveries SET attempts = 8 WHERE id = ?").bind(message.body.delivery).run();
+    vi.spyOn(Math, "random").mockReturnValue(0.99);
     await consume("deliveries", [message.body]);
     const [later] = takeEnqueued("deliveries");
     expect(later!.delaySeconds).toBe(MAX_DELAY_SECONDS);
-    expect(later!.body.due - Date.now()).toBeGreaterThan(19 * 3600_000);
-    // 12 h on, the message arrives with 8 h still to go: nothing is sent, the rest is enqueued.
+    expect(later!.body.due - Date.now()).toBeGreaterThan(26 * 3600_000);
+    // 24 h on, the message arrives with 2 h still to go: nothing is sent, the rest is enqueued.
     expect(await consume("deliveries", [later!.body])).toMatchObject({ acked: 1, retried: 0 });
     expect(hook.received).toHaveLength(1);
     const [rest] = takeEnqueued("deliveries");
     expect(rest!.body).toEqual(later!.body);
-    expect((await deliveries())[0]).toMatchObject({ state: "pending", attempts: 1 });
+    expect((await deliveries())[0]).toMatchObject({ state: "pending", attempts: 9 });
   });
 
   it("a message the delivery queue gave up on (dead-letter queue) ends the delivery failed, saying so in its log", async () => {
