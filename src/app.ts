@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
+import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import type { AppEnv } from "./http/types";
@@ -21,6 +22,15 @@ import { sandbox, sandboxEnabled } from "./sandbox/app";
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId());
+  // A deployment on missing or public dev secrets serves nothing: every request but GET /health
+  // (which says why) answers 503 misconfigured.
+  app.use(async (c, next) => {
+    if (c.req.path !== "/health") {
+      const problem = await configProblem(c.env);
+      if (problem) throw problem;
+    }
+    await next();
+  });
 
   app.route("/", health);
   app.route("/", auth);

@@ -7,6 +7,8 @@ export interface Bindings {
   POLL_QUEUE?: Queue<unknown>;
   DELIVERY_QUEUE?: Queue<unknown>;
   BRIDGE_ENV?: string;
+  /** Set only by `npm run dev` ("npm-run-dev") and the test config ("vitest"): never in a deployment. */
+  BRIDGE_LOCAL_RUNNER?: string;
   KALLYAI_API_BASE?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   SANDBOX_ENABLED?: string;
@@ -45,6 +47,7 @@ const seconds = z.coerce.number().nonnegative();
 
 const ConfigSchema = z.object({
   BRIDGE_ENV: z.enum(["production", "development"]).default("production"),
+  BRIDGE_LOCAL_RUNNER: z.enum(["npm-run-dev", "vitest"]).optional(),
   KALLYAI_API_BASE: z.url().default("https://api.kallyai.com"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SANDBOX_ENABLED: flag.default(false),
@@ -76,11 +79,15 @@ const ConfigSchema = z.object({
 });
 
 /**
- * Development-only secrets, so `npm run dev` and the tests need no setup. Production refuses to
- * start without real ones (see README, "Deploy").
+ * Development-only secrets, so `npm run dev` and the tests need no setup. They are public, so
+ * anywhere else (no BRIDGE_LOCAL_RUNNER) the bridge refuses to run on them: missing secrets, these
+ * values set as secrets, or BRIDGE_ENV=development make every request answer 503 misconfigured.
  */
 export const DEV_VAULT_KEYS = "dev:ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=";
 export const DEV_SIGNING_KEYS = JSON.stringify([{ kty: "oct", kid: "dev", alg: "HS256", k: "ZGV2LW9ubHktc2lnbmluZy1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9u" }]);
+
+/** The dev keys' bytes: a secret containing one (however formatted) is public. */
+const DEV_KEY_MATERIAL = [DEV_VAULT_KEYS.split(":")[1]!, (JSON.parse(DEV_SIGNING_KEYS) as { k: string }[])[0]!.k];
 
 export interface Config {
   /** Development relaxes what only makes sense on localhost (plain-http webhooks, dev secrets). */
@@ -117,6 +124,10 @@ export function config(env: Bindings): Config {
   }
   const v = result.data;
   const queues = Boolean(env.POLL_QUEUE && env.DELIVERY_QUEUE);
+  const local = v.BRIDGE_LOCAL_RUNNER !== undefined;
+  if (v.BRIDGE_ENV === "development" && !local) {
+    throw new ConfigError("BRIDGE_ENV is development outside `npm run dev` and the tests; a deployment must use BRIDGE_ENV=production with its own secrets (see README, \"Deploy\")");
+  }
   const cfg: Config = {
     dev: v.BRIDGE_ENV === "development",
     upstream: { baseUrl: v.KALLYAI_API_BASE.replace(/\/+$/, ""), timeoutMs: v.UPSTREAM_TIMEOUT_MS },
@@ -128,8 +139,8 @@ export function config(env: Bindings): Config {
     },
     defaults: { timezone: v.DEFAULT_TIMEZONE, country: v.DEFAULT_COUNTRY },
     bridgeId: v.BRIDGE_ID,
-    vaultKeys: required(v.VAULT_KEYS, "VAULT_KEYS", v.BRIDGE_ENV, DEV_VAULT_KEYS),
-    signingKeys: required(v.API_KEY_SIGNING_KEYS, "API_KEY_SIGNING_KEYS", v.BRIDGE_ENV, DEV_SIGNING_KEYS),
+    vaultKeys: required(v.VAULT_KEYS, "VAULT_KEYS", v.BRIDGE_ENV, DEV_VAULT_KEYS, local),
+    signingKeys: required(v.API_KEY_SIGNING_KEYS, "API_KEY_SIGNING_KEYS", v.BRIDGE_ENV, DEV_SIGNING_KEYS, local),
     oauth: v.OAUTH_CLIENT_ID && v.OAUTH_CLIENT_SECRET ? { clientId: v.OAUTH_CLIENT_ID, clientSecret: v.OAUTH_CLIENT_SECRET } : null,
     adminToken: v.ADMIN_TOKEN ?? null,
     poller: {
@@ -146,9 +157,12 @@ export function config(env: Bindings): Config {
   return cfg;
 }
 
-function required(value: string | undefined, name: string, environment: string, devDefault: string): string {
+/** A secret of this deployment: the public dev value only under `npm run dev` or the tests, in development. */
+function required(value: string | undefined, name: string, environment: string, devDefault: string, local: boolean): string {
+  const devAllowed = local && environment === "development";
+  if (value && !devAllowed && DEV_KEY_MATERIAL.some((m) => value.includes(m))) throw new ConfigError(`the secret ${name} holds the public development value; generate this deployment's own with \`npm run secrets:generate\` (see README, "Deploy")`);
   if (value) return value;
-  if (environment === "development") return devDefault;
+  if (devAllowed) return devDefault;
   throw new ConfigError(`the secret ${name} is not set (see README, "Deploy")`);
 }
 

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors";
 import type { AttemptResult, DueDelivery, WebhookRow } from "../storage/webhooks";
 import type { Deps } from "./deps";
-import type { EventPayload } from "./events";
+import { type CallEvent, eventBody } from "./events";
 import { type Budget, mapPool } from "./pool";
 import { enqueueDeliveries, type Scheduled } from "./queues";
 import { signedHeaders } from "./signing";
@@ -39,15 +39,16 @@ export const iftttUrl = (event: string, key: string) => `${IFTTT_BASE}/${encodeU
 
 /** The request one delivery makes: signed Standard Webhooks JSON, or IFTTT's value1..3. */
 export async function buildRequest(d: Deps, w: WebhookRow, eventId: string, payload: string, now: number): Promise<{ url: string; init: RequestInit }> {
+  const body = eventBody(eventId, payload);
   const secret = await (await d.vault()).open(w.user_id, { keyId: w.key_id, ciphertext: w.secret });
   const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "KallyAI-Bridge-Webhooks/1" };
   if (w.kind === "ifttt") {
-    const { data } = JSON.parse(payload) as EventPayload;
-    const body = JSON.stringify({ value1: data.status, value2: data.highlights ?? "", value3: data.next_steps ?? "" });
-    return { url: iftttUrl(w.ifttt_event!, secret), init: { method: "POST", headers: { ...headers, "webhook-id": eventId }, body } };
+    const { data } = JSON.parse(body) as CallEvent;
+    const values = JSON.stringify({ value1: data.status, value2: data.highlights ?? "", value3: data.next_steps ?? "" });
+    return { url: iftttUrl(w.ifttt_event!, secret), init: { method: "POST", headers: { ...headers, "webhook-id": eventId }, body: values } };
   }
   checkTarget(w.url, d.cfg.webhooks.allowLoopback);
-  return { url: w.url, init: { method: "POST", headers: { ...headers, ...(await signedHeaders(secret, eventId, Math.floor(now / 1000), payload)) }, body: payload } };
+  return { url: w.url, init: { method: "POST", headers: { ...headers, ...(await signedHeaders(secret, eventId, Math.floor(now / 1000), body)) }, body } };
 }
 
 export interface Sent {

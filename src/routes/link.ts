@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
+import { MANAGE_SCOPE } from "../domain/keys";
 import { linkRefreshToken, unlink } from "../domain/linking";
 import { ApiError } from "../errors";
 import { presentedKey, requireKey } from "../http/auth";
@@ -53,7 +54,7 @@ link.openapi(
   },
 );
 
-link.use("/v1/unlink", requireKey());
+link.use("/v1/unlink", requireKey(MANAGE_SCOPE));
 link.openapi(
   createRoute({
     method: "post",
@@ -61,7 +62,8 @@ link.openapi(
     tags: ["account link"],
     summary: "Unlink: delete the stored KallyAI tokens and revoke every key",
     security: keyAuth,
-    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(401) },
+    description: `Needs ${MANAGE_SCOPE} (the sign-in key has it).`,
+    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(401, 403) },
   }),
   async (c) => {
     const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId);
