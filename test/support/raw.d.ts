@@ -2,6 +2,10 @@ declare module "*.sql?raw" {
   const text: string;
   export default text;
 }
+declare module "*.toml?raw" {
+  const text: string;
+  export default text;
+}
 
 /** Vite's import.meta.glob, as test/support/sources.ts uses it. */
 interface ImportMeta {
