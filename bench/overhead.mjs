@@ -15,19 +15,21 @@
 //   npm run bench:overhead
 //   BENCH_ROUNDS=20 BENCH_PER_ROUND=40 BENCH_CONCURRENCY=1,8,32 npm run bench:overhead
 import { loadavg } from "node:os";
-import { linkSandboxUser, percentile, startDevBridge } from "./dev-bridge.mjs";
+import { log, percentile, sandboxSignIn, startBridge } from "./support.mjs";
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 10));
 const PER_ROUND = Math.max(1, Number(process.env.BENCH_PER_ROUND ?? 20));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Number).filter((n) => n >= 1 && n <= 256);
 const WARMUP = 30;
 
-const log = (m) => console.log(`[bench] ${m}`);
 const ms = (n) => `${n.toFixed(1)} ms`;
 
-// The call never ends during the bench (an hour), and the cron stays quiet (it would fire at
-// midnight UTC only), so both paths do the same work on every request.
-const bridge = await startDevBridge({ vars: { SANDBOX_CALL_SECONDS: 3600 }, env: { DEV_CRON_SECONDS: "86400" } });
+// The call does not end during the bench (an hour), so both paths do the same work every time.
+const bridge = await startBridge({ vars: { SANDBOX_CALL_SECONDS: 3600 } });
+const stop = async () => {
+  await bridge.stop();
+  bridge.cleanUp();
+};
 
 /** One timed GET; `d1` holds the X-D1-* headers when the bridge sent them. */
 async function timed(url, headers, callId) {
@@ -59,7 +61,11 @@ async function batch(send, count, concurrency) {
 
 try {
   const { origin } = bridge;
-  const user = await linkSandboxUser(origin);
+  // The bridge gets the sign-in's refresh token; the direct path uses its access token.
+  const tokens = await sandboxSignIn(origin, 1000);
+  const link = await fetch(`${origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: tokens.refreshToken }) });
+  if (link.status !== 201) throw new Error(`linking answered ${link.status}: ${await link.text()}`);
+  const user = { apiKey: (await link.json()).api_key, upstreamAccessToken: tokens.accessToken };
   const placed = await fetch(`${origin}/v1/calls`, {
     method: "POST",
     headers: { authorization: `Bearer ${user.apiKey}`, "content-type": "application/json" },
@@ -130,9 +136,9 @@ try {
     };
     console.log(`D1 per bridge request: ${range("roundTrips")} round trips, ${range("statements")} statements (over ${d1.length} requests)`);
   }
-  await bridge.stop();
+  await stop();
 } catch (err) {
   console.error(String(err?.stack ?? err));
-  await bridge.stop();
+  await stop();
   process.exit(1);
 }

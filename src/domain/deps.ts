@@ -27,6 +27,8 @@ export interface Deps {
   webhooks: Webhooks;
   triggers: Triggers;
   db: D1Database;
+  /** Cloudflare Queues for polls and deliveries; absent, the cron does all the work. */
+  queues: { polls?: Queue<unknown>; deliveries?: Queue<unknown> };
   vault(): Promise<Vault>;
   signer(): Promise<KeySigner>;
 }
@@ -36,26 +38,31 @@ const built = new WeakMap<object, Deps>();
 export function deps(env: Bindings): Deps {
   let d = built.get(env);
   if (!d) {
-    const cfg = config(env);
     // In development every query is counted per request (X-D1-Round-Trips, bench/overhead.mjs).
-    const db = cfg.dev ? countingD1(env.DB) : env.DB;
-    d = {
-      cfg,
-      upstream: KallyAIClient.fromConfig(cfg),
-      accounts: new Accounts(db),
-      calls: new Calls(db),
-      callers: new CallerReads(db),
-      keys: new ApiKeys(db),
-      loginStates: new LoginStates(db),
-      counters: new Counters(db),
-      events: new Events(db),
-      webhooks: new Webhooks(db),
-      triggers: new Triggers(db),
-      db,
-      vault: () => vaultFor(cfg.vaultKeys),
-      signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
-    };
+    d = build(env, config(env).dev ? countingD1(env.DB) : env.DB);
     built.set(env, d);
   }
   return d;
+}
+
+/** Deps over another handle on the same database (e.g. one that counts statements), not cached. */
+export function build(env: Bindings, db: D1Database): Deps {
+  const cfg = config(env);
+  return {
+    cfg,
+    upstream: KallyAIClient.fromConfig(cfg),
+    accounts: new Accounts(db),
+    calls: new Calls(db),
+    callers: new CallerReads(db),
+    keys: new ApiKeys(db),
+    loginStates: new LoginStates(db),
+    counters: new Counters(db),
+    events: new Events(db),
+    webhooks: new Webhooks(db),
+    triggers: new Triggers(db),
+    db,
+    queues: cfg.poller.queues ? { polls: env.POLL_QUEUE, deliveries: env.DELIVERY_QUEUE } : {},
+    vault: () => vaultFor(cfg.vaultKeys),
+    signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
+  };
 }
