@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEV_SIGNING_KEYS, DEV_VAULT_KEYS } from "../../src/env";
+import { signerFor } from "../../src/domain/keys";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
 import { getCall, placed } from "../support/calls";
@@ -71,9 +71,13 @@ describe("D1 round trips per request (counted in development)", () => {
   });
 
   it("production sends no D1 headers", async () => {
-    const production = bridgeWith({ BRIDGE_ENV: "production", VAULT_KEYS: DEV_VAULT_KEYS, API_KEY_SIGNING_KEYS: DEV_SIGNING_KEYS });
+    const vaultKeys = `prod:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
+    const signingKeys = JSON.stringify([{ kty: "oct", kid: "prod", alg: "HS256", k: "cHJvZC1zaWduaW5nLWtleS1mb3ItdGhlLXRlc3Qtb25seS0wMTIzNDU2Nzg5" }]);
+    const production = bridgeWith({ BRIDGE_ENV: "production", VAULT_KEYS: vaultKeys, API_KEY_SIGNING_KEYS: signingKeys });
     const user = await linkedUser();
-    const res = await production("/v1/me", withKey(user.apiKey));
+    // The same key row, signed with the production deployment's key.
+    const apiKey = await (await signerFor(signingKeys, "kallyai-bridge")).sign({ userId: user.userId, keyId: user.keyId, name: "prod", scopes: ["calls:read"], expiresAt: null });
+    const res = await production("/v1/me", withKey(apiKey));
     expect(res.status).toBe(200);
     expect(res.headers.has("x-d1-round-trips")).toBe(false);
     expect(res.headers.has("x-d1-statements")).toBe(false);
