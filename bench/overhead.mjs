@@ -10,7 +10,8 @@
 // at 1 and 32 concurrent, and prints p50/p99, their ratios and the gap in ms, and the D1 round
 // trips and statements per bridge request (the X-D1-* headers the dev server adds). A third
 // series, the bridge answering a call it already knows has ended (from D1, no upstream request),
-// shows the bridge's own cost apart from its trip to the upstream.
+// and a fourth, a request refused for want of a key (no D1, no upstream), show the bridge's own
+// cost apart from its trip to the upstream.
 //
 //   npm run bench:overhead
 //   BENCH_ROUNDS=20 BENCH_PER_ROUND=40 BENCH_CONCURRENCY=1,8,32 npm run bench:overhead
@@ -31,14 +32,14 @@ const stop = async () => {
   bridge.cleanUp();
 };
 
-/** One timed GET; `d1` holds the X-D1-* headers when the bridge sent them. */
+/** One timed GET of the call `callId` (null: expect 401); `d1` holds the X-D1-* headers when the bridge sent them. */
 async function timed(url, headers, callId) {
   const start = performance.now();
   const res = await fetch(url, { headers });
   const body = await res.json();
   const elapsed = performance.now() - start;
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(body)}`);
-  if ((body.id ?? body.call_id) !== callId) throw new Error(`${url} answered another call: ${JSON.stringify(body)}`);
+  if (res.status !== (callId === null ? 401 : 200)) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(body)}`);
+  if (callId !== null && (body.id ?? body.call_id) !== callId) throw new Error(`${url} answered another call: ${JSON.stringify(body)}`);
   const trips = res.headers.get("x-d1-round-trips");
   return { elapsed, d1: trips === null ? null : { roundTrips: Number(trips), statements: Number(res.headers.get("x-d1-statements")) } };
 }
@@ -85,6 +86,7 @@ try {
     bridge: () => timed(`${origin}/v1/calls/${callId}`, { authorization: `Bearer ${user.apiKey}` }, callId),
     direct: () => timed(`${origin}/sandbox/v1/calls/${callId}`, { authorization: `Bearer ${user.upstreamAccessToken}` }, callId),
     ended: () => timed(`${origin}/v1/calls/${endedId}`, { authorization: `Bearer ${user.apiKey}` }, endedId),
+    bare: () => timed(`${origin}/v1/calls/${callId}`, {}, null),
   };
   for (const send of Object.values(paths)) await batch(send, WARMUP, 4);
 
@@ -93,10 +95,11 @@ try {
   const report = [];
   for (const concurrency of CONCURRENCY) {
     const perRound = Math.max(PER_ROUND, 4 * concurrency);
-    const seen = { bridge: [], direct: [], ended: [] };
-    const wall = { bridge: 0, direct: 0, ended: 0 };
+    const names = Object.keys(paths);
+    const seen = Object.fromEntries(names.map((n) => [n, []]));
+    const wall = Object.fromEntries(names.map((n) => [n, 0]));
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ["bridge", "direct", "ended"] : ["ended", "direct", "bridge"];
+      const order = round % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
         const { results, wallMs } = await batch(paths[name], perRound, concurrency);
         seen[name].push(...results);
@@ -118,11 +121,12 @@ try {
     const b = stats("bridge");
     const d = stats("direct");
     const e = stats("ended");
+    const bare = stats("bare");
     console.log("");
     console.log(`concurrency ${concurrency} (${b.n} requests per path)`);
     console.log(`  bridge  p50 ${ms(b.p50).padStart(9)}  p99 ${ms(b.p99).padStart(9)}  ${b.rps.toFixed(0)} req/s`);
     console.log(`  direct  p50 ${ms(d.p50).padStart(9)}  p99 ${ms(d.p99).padStart(9)}  ${d.rps.toFixed(0)} req/s`);
-    console.log(`  (bridge, call known ended: from D1 alone, no upstream request: p50 ${ms(e.p50)}, p99 ${ms(e.p99)})`);
+    console.log(`  where the gap goes (p50): any request through npm run dev (no key: 401) ${ms(bare.p50)}; the bridge answering from D1 alone (call known ended) ${ms(e.p50)}`);
     console.log(`  bridge/direct  p50 ${(b.p50 / d.p50).toFixed(2)}× (+${ms(b.p50 - d.p50)})  p99 ${(b.p99 / d.p99).toFixed(2)}× (+${ms(b.p99 - d.p99)})`);
   }
   const d1 = report.flatMap((r) => [...r.seen.bridge, ...r.seen.ended].map((s) => s.d1)).filter(Boolean);
