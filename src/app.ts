@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { requestId } from "hono/request-id";
 import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
+import { bodyLimits } from "./http/body-limit";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
+import { requestIds } from "./http/request-id";
+import { securityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./http/validation";
 import { CallInputSchema } from "./shared/call-input";
@@ -21,7 +23,11 @@ import { sandbox, sandboxEnabled } from "./sandbox/app";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use(requestId());
+  // Order matters: the request id and security headers wrap every answer, errors included;
+  // bodies are measured before any route reads them.
+  app.use(requestIds());
+  app.use(securityHeaders());
+  app.use(bodyLimits());
   // A deployment on missing or public dev secrets serves nothing: every request but GET /health
   // (which says why) answers 503 misconfigured.
   app.use(async (c, next) => {

@@ -18,6 +18,8 @@ const DESCRIPTIONS: Record<number, string> = {
   403: "The key lacks the scope, or KallyAI refused the country",
   404: "Not found",
   409: "The KallyAI account must be linked again",
+  413: "The request body is larger than this endpoint takes",
+  415: "The Content-Type is not one this endpoint reads",
   422: "A field is invalid",
   429: "Too many requests; see Retry-After",
   502: "KallyAI failed",

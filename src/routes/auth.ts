@@ -4,8 +4,8 @@ import { deps } from "../domain/deps";
 import { REVEAL_TTL_MS, revealKey, sealKeyToShow } from "../domain/key-reveal";
 import { takeLinkAttempt } from "../domain/linking";
 import { finishSignIn, startSignIn } from "../domain/sign-in";
-import { toApiError } from "../errors";
 import { clientBucket } from "../http/client-ip";
+import { htmlErrors } from "../http/html-errors";
 import type { AppEnv } from "../http/types";
 import { escapeHtml, page } from "../shared/html";
 
@@ -18,13 +18,9 @@ const noStore = { "cache-control": "no-store", "referrer-policy": "no-referrer" 
 /** Browser sign-in: pages for people, the same JSON errors for programs. */
 export const auth = new Hono<AppEnv>();
 
-auth.use(async (c, next) => {
-  await next();
-  if (c.error && (c.req.header("accept") ?? "").includes("text/html")) {
-    const err = toApiError(c.error);
-    c.res = c.html(page("Sign-in problem — KallyAI Bridge", `<h1>Sign-in did not complete</h1><p>${escapeHtml(err.message)}</p><p><a href="/auth/login">Start again</a></p>`), err.status, noStore);
-  }
-});
+// Browsers see errors of these pages as a page; programs get the JSON error. Only /auth/*: every
+// API path answers JSON whatever Accept says.
+auth.use("/auth/*", htmlErrors({ heading: "Sign-in did not complete", next: { href: "/auth/login", label: "Start again" } }));
 
 auth.get("/auth/login", async (c) => {
   const url = new URL(c.req.url);

@@ -136,7 +136,7 @@ calls.openapi(
     summary: "Cancel a queued or running call",
     security: keyAuth,
     request: { params: CallId },
-    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors) },
+    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors, 413) },
   }),
   async (c) => c.json(await cancelCall(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
 );

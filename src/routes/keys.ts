@@ -49,7 +49,7 @@ keys.openapi(
     description: `Needs ${MANAGE_SCOPE}. The new key never has more scopes, a later expiry or a higher calls_per_hour than the key making the request. An account may have ${MAX_ACTIVE_KEYS} active keys.`,
     security: keyAuth,
     request: { body: { required: true, content: { "application/json": { schema: CreateKey, example: { name: "Zapier", scopes: ["calls:write", "calls:read"] } } } } },
-    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(400, 401, 403, 422) },
+    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(400, 401, 403, 413, 415, 422) },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -86,7 +86,7 @@ keys.openapi(
     summary: "Revoke an API key",
     security: keyAuth,
     request: { params: z.object({ id: z.string().min(1).max(64) }) },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 403, 404) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 403, 404, 413) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");

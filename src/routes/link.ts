@@ -32,7 +32,7 @@ link.openapi(
     summary: "Link a KallyAI account with its refresh token",
     description: "The bridge proves the token by refreshing it at KallyAI, stores the result encrypted, and answers a first API key. Relinking the same KallyAI account updates its tokens.",
     request: { body: { required: true, content: { "application/json": { schema: LinkBody, example: { refresh_token: "eyJhbGciOi…" } } } } },
-    responses: { 201: json(Linked, "Linked"), ...errorResponses(400, 401, 422, 429, 502, 503, 504) },
+    responses: { 201: json(Linked, "Linked"), ...errorResponses(400, 401, 413, 415, 422, 429, 502, 503, 504) },
   }),
   async (c) => {
     const d = deps(c.env);
@@ -54,7 +54,7 @@ link.openapi(
     summary: "Unlink: delete the stored KallyAI tokens and revoke every key",
     security: keyAuth,
     description: `Needs ${MANAGE_SCOPE} (the sign-in key has it).`,
-    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(401, 403) },
+    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(401, 403, 413) },
   }),
   async (c) => {
     const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId);

@@ -8,9 +8,11 @@ import { notFound } from "../errors";
 import { background, requireKey } from "../http/auth";
 import { fieldError, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
-import { wantsText } from "../http/negotiate";
+import { htmlErrors } from "../http/html-errors";
+import { prefersHtml, wantsText } from "../http/negotiate";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import type { AppEnv } from "../http/types";
+import { escapeHtml, page } from "../shared/html";
 import { CallSchema, PlacedSchema, TextAnswer } from "./schemas";
 
 const FieldValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.array(z.string().max(500)).max(20)]);
@@ -43,7 +45,7 @@ triggers.openapi(
     summary: "Create a trigger URL that places a call when hit",
     security: keyAuth,
     request: { body: { required: true, content: { "application/json": { schema: CreateTrigger } } } },
-    responses: { 201: json(NewTrigger, "The trigger and its URL (shown once)"), ...errorResponses(400, 401, 403, 422) },
+    responses: { 201: json(NewTrigger, "The trigger and its URL (shown once)"), ...errorResponses(400, 401, 403, 413, 415, 422) },
   }),
   async (c) => {
     const { name, ...template } = c.req.valid("json");
@@ -90,7 +92,7 @@ triggers.openapi(
     summary: "Revoke a trigger URL",
     security: keyAuth,
     request: { params: TriggerId },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on", { id: "trg_x1Yq2Zr3", revoked: true }), ...errorResponses(401, 403, 404) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on", { id: "trg_x1Yq2Zr3", revoked: true }), ...errorResponses(401, 403, 404, 413) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -98,6 +100,9 @@ triggers.openapi(
     return c.json({ id, revoked: true as const }, 200);
   },
 );
+
+/** A browser (Accept preferring text/html) gets a page, for errors too. */
+const BrowserPage = { "text/html": { schema: z.string().openapi({ description: "A short page saying what happened, for a browser." }) } };
 
 /** …and the URLs themselves: the unguessable token is the credential. */
 const hit = createRoute({
@@ -111,13 +116,18 @@ const hit = createRoute({
     query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional(), format: z.enum(["json", "text"]).optional() }).passthrough(),
   },
   responses: {
-    202: { description: "Placed", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } },
-    200: { description: "Placed and ended within `wait`", content: { "application/json": { schema: CallSchema }, ...TextAnswer } },
+    202: { description: "Placed", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer, ...BrowserPage } },
+    200: { description: "Placed and ended within `wait`", content: { "application/json": { schema: CallSchema }, ...TextAnswer, ...BrowserPage } },
     ...errorResponses(404, 413, 415, 422, 429, 502, 503, 504),
   },
 });
 
 export const triggerUrls = router();
+// Someone may open a trigger URL in a browser: it sees a page, success or not. Programs get JSON.
+triggerUrls.use("/t/*", htmlErrors({ heading: "This trigger URL did not place a call" }));
+
+/** What a browser sees after opening a trigger URL. */
+const callPage = (sentence: string, callId: string) => page("Trigger URL — KallyAI Bridge", `<h1>${escapeHtml(sentence)}</h1><p class="note">Call id <code>${escapeHtml(callId)}</code></p>`);
 
 async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise<Response> {
   const d = deps(c.env);
@@ -130,9 +140,12 @@ async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise
   if (wait) {
     const call = await waitForCall(d, auth.userId, placed.id, wait);
     const status = call.finished ? 200 : 202;
+    if (prefersHtml(c)) return c.html(callPage(callSentence(call), call.id), status);
     return wantsText(c) ? c.text(callSentence(call), status) : c.json(call, status);
   }
-  if (wantsText(c)) return c.text(`Calling ${request.submission.business_name ?? request.submission.respondent_phone} now.`, 202);
+  const sentence = `Calling ${request.submission.business_name ?? request.submission.respondent_phone} now.`;
+  if (prefersHtml(c)) return c.html(callPage(sentence, placed.id), 202);
+  if (wantsText(c)) return c.text(sentence, 202);
   return c.json(placed, 202);
 }
 

@@ -91,7 +91,7 @@ webhooks.openapi(
         },
       },
     },
-    responses: { 201: json(CreatedSchema, "Subscribed"), ...errorResponses(401, 403, 422) },
+    responses: { 201: json(CreatedSchema, "Subscribed"), ...errorResponses(400, 401, 403, 413, 415, 422) },
   }),
   async (c) => c.json(await createWebhook(deps(c.env), c.get("auth").userId, c.req.valid("json")), 201),
 );
@@ -129,7 +129,7 @@ webhooks.openapi(
     summary: "Unsubscribe",
     security: keyAuth,
     request: { params: WebhookId },
-    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), "Removed, with its deliveries", { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", deleted: true }), ...errorResponses(401, 403, 404) },
+    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), "Removed, with its deliveries", { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", deleted: true }), ...errorResponses(401, 403, 404, 413) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -153,7 +153,7 @@ webhooks.openapi(
         "What the receiver answered",
         { delivered: true, event_id: "evt_test_0f1e2d3c4b5a69788796a5b4c3d2e1f0", type: "call.completed", status_code: 200, error: null, duration_ms: 143 },
       ),
-      ...errorResponses(401, 403, 404),
+      ...errorResponses(401, 403, 404, 413),
     },
   }),
   async (c) => c.json(await testWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
@@ -186,7 +186,7 @@ webhooks.openapi(
         "The attempt's result",
         { id: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b", state: "succeeded", attempts: 11, last_status: 200, last_error: null, subscription_removed: false },
       ),
-      ...errorResponses(401, 403, 404, 409),
+      ...errorResponses(401, 403, 404, 409, 413),
     },
   }),
   async (c) => c.json(await retryDelivery(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
