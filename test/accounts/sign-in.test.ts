@@ -22,7 +22,7 @@ async function signInAtSandbox(loginLocation: string, email: string) {
 }
 
 /** The browser after the callback: its 303 to the clean page, with the cookie it set. */
-async function followToKeyPage(callback: Response, fetcher: (path: string, init?: RequestInit) => Promise<Response> = local) {
+async function followToKeyPage(callback: Response, fetcher: (path: string, init?: RequestInit) => Response | Promise<Response> = local) {
   expect(callback.status).toBe(303);
   const location = callback.headers.get("location")!;
   expect(location).toBe("/auth/key");
@@ -79,7 +79,7 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
     expect(page.headers.getSetCookie().join(";")).toMatch(/kallyai_bridge_new_key=;/);
 
     // A reload (even one that still sends the cookie) shows no key, with a way forward.
-    for (const headers of [{ cookie: keyCookie, accept: "text/html" }, { accept: "text/html" }]) {
+    for (const headers of [{ cookie: keyCookie, accept: "text/html" }, { accept: "text/html" }] as Record<string, string>[]) {
       const again = await local("/auth/key", { headers });
       expect(again.status).toBe(200);
       const html = await again.text();
