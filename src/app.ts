@@ -17,6 +17,7 @@ import { auth } from "./routes/auth";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { link } from "./routes/link";
+import { mcp } from "./routes/mcp";
 import { me } from "./routes/me";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
@@ -50,6 +51,7 @@ export function createApp() {
   app.route("/", admin);
   app.route("/", webhooks);
   app.route("/", events);
+  app.route("/", mcp);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);

@@ -49,6 +49,11 @@ export async function placeCall(d: Deps, auth: Authenticated, request: UpstreamC
   return placeClaimed(d, auth, key, request);
 }
 
+/** Whether a call was already placed under this idempotency key (a retry will get that call back). */
+export async function alreadyPlaced(d: Deps, userId: string, idempotencyKey: string): Promise<boolean> {
+  return (await d.calls.placement(userId, idempotencyKey))?.state === "placed";
+}
+
 /** Another request holds the key: wait for its answer, or take over if it died. */
 async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPlacement"]>[0]): Promise<Placed | null> {
   const { user_id: userId, idempotency_key: key, request_hash: hash } = claim;

@@ -10,7 +10,13 @@ import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 import { CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
 
-const CallId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
+/** Shared with the MCP tools (src/mcp/tools.ts), so both check a call id, a wait and a page alike. */
+export const CallId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
+export const WaitSeconds = z.coerce.number().int().min(0).max(25);
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+});
 const Format = z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
 const upstreamErrors = [401, 403, 404, 409, 422, 429, 502, 503, 504] as const;
 
@@ -59,9 +65,7 @@ calls.openapi(
     summary: "Call history, newest first (kallyai --history)",
     security: keyAuth,
     request: {
-      query: z.object({
-        limit: z.coerce.number().int().min(1).max(100).default(20),
-        cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+      query: PageQuery.extend({
         offset: z.coerce.number().int().min(0).max(10_000).optional(),
         status: z.string().max(200).optional().openapi({ description: "Only these statuses, comma-separated (e.g. success,voicemail)" }),
       }),
@@ -85,7 +89,7 @@ calls.openapi(
     security: keyAuth,
     request: {
       params: CallId,
-      query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: Format }),
+      query: z.object({ wait: WaitSeconds.optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: Format }),
     },
     responses: { 200: { description: "The call", content: { "application/json": { schema: CallSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
   }),
