@@ -4,7 +4,8 @@
 //
 // It starts its own `npm run dev` (local D1 in a temporary dir, the sandbox as upstream), links a
 // sandbox user, places one call that stays running (so every read goes to the upstream), then
-// times the same read two ways, interleaved in rounds so both see the same machine load:
+// times the same read two ways, interleaved in waves (one request per path and client at a time,
+// the order alternating) so both see the same machine load:
 //   bridge: GET /v1/calls/{id} with the bridge's API key (key check, vault, call row, upstream GET)
 //   direct: GET /sandbox/v1/calls/{id} with the sandbox's own access token (the upstream alone)
 // at 1 and 32 concurrent, and prints p50/p99, their ratios and the gap in ms, and the D1 round
@@ -14,12 +15,12 @@
 // cost apart from its trip to the upstream.
 //
 //   npm run bench:overhead
-//   BENCH_ROUNDS=20 BENCH_PER_ROUND=40 BENCH_CONCURRENCY=1,8,32 npm run bench:overhead
+//   BENCH_REQUESTS=400 BENCH_CONCURRENCY=1,8,32 npm run bench:overhead
 import { loadavg } from "node:os";
 import { log, percentile, sandboxSignIn, startBridge } from "./support.mjs";
 
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 10));
-const PER_ROUND = Math.max(1, Number(process.env.BENCH_PER_ROUND ?? 20));
+/** Requests per path and concurrency (at least 8 waves of `concurrency`). */
+const REQUESTS = Math.max(1, Number(process.env.BENCH_REQUESTS ?? 200));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Number).filter((n) => n >= 1 && n <= 256);
 const WARMUP = 30;
 
@@ -91,17 +92,17 @@ try {
   for (const send of Object.values(paths)) await batch(send, WARMUP, 4);
 
   const loadBefore = loadavg()[0];
-  log(`${origin}: ${ROUNDS} rounds per concurrency, each round ${PER_ROUND}+ requests per path, bridge and direct alternating first; load average ${loadBefore.toFixed(2)}`);
+  log(`${origin}: ${REQUESTS}+ requests per path and concurrency, in waves alternating the order; load average ${loadBefore.toFixed(2)}`);
   const report = [];
   for (const concurrency of CONCURRENCY) {
-    const perRound = Math.max(PER_ROUND, 4 * concurrency);
+    const waves = Math.max(8, Math.ceil(REQUESTS / concurrency));
     const names = Object.keys(paths);
     const seen = Object.fromEntries(names.map((n) => [n, []]));
     const wall = Object.fromEntries(names.map((n) => [n, 0]));
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? names : [...names].reverse();
+    for (let wave = 0; wave < waves; wave++) {
+      const order = wave % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
-        const { results, wallMs } = await batch(paths[name], perRound, concurrency);
+        const { results, wallMs } = await batch(paths[name], concurrency, concurrency);
         seen[name].push(...results);
         wall[name] += wallMs;
       }
