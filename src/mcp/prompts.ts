@@ -1,4 +1,5 @@
-import { type GetPromptResult, McpError, type Prompt } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, type GetPromptResult, type Prompt } from "@modelcontextprotocol/sdk/types.js";
+import { ProtocolError } from "./protocol";
 
 /** The seed's "gather call details" step, as a prompt a person can pick in their MCP client. */
 export const PROMPTS: Prompt[] = [
@@ -26,7 +27,7 @@ const STEPS = [
 ];
 
 export function promptMessages(name: string, args: Record<string, string>): GetPromptResult {
-  if (name !== "make_a_call") throw new McpError(-32602, `Unknown prompt ${name}. The prompts are: ${PROMPTS.map((p) => p.name).join(", ")}.`);
+  if (name !== "make_a_call") throw new ProtocolError(ErrorCode.InvalidParams, `Unknown prompt ${name}. The prompts are: ${PROMPTS.map((p) => p.name).join(", ")}.`);
   const request = args.request?.trim();
   const text = [...STEPS, ...(request ? ["", `What I want: ${request}`] : [])].join("\n");
   return { description: "Gather the call details, confirm, call, report.", messages: [{ role: "user", content: { type: "text", text } }] };

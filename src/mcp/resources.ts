@@ -1,12 +1,11 @@
-import { McpError, type Resource, type ResourceTemplate } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, type Resource, type ResourceTemplate } from "@modelcontextprotocol/sdk/types.js";
 import { getCall, listCalls, transcript } from "../domain/calls";
 import { toApiError } from "../errors";
 import { assertScope } from "../http/auth";
 import { transcriptText } from "../domain/speech";
+import { ProtocolError, RESOURCE_NOT_FOUND } from "./protocol";
 import type { ToolContext } from "./tools";
 
-/** The MCP spec's code for a resource that does not exist. */
-const RESOURCE_NOT_FOUND = -32002;
 const RECENT_CALLS = 10;
 
 export const RESOURCE_TEMPLATES: ResourceTemplate[] = [
@@ -30,7 +29,7 @@ export async function listCallResources({ d, auth }: ToolContext): Promise<Resou
 
 export async function readCallResource({ d, auth }: ToolContext, uri: string) {
   const match = CALL_URI.exec(uri);
-  if (!match) throw new McpError(RESOURCE_NOT_FOUND, `No resource ${uri}. Calls are kallyai://calls/{id} and kallyai://calls/{id}/transcript.`);
+  if (!match) throw new ProtocolError(RESOURCE_NOT_FOUND, `No resource ${uri}. Calls are kallyai://calls/{id} and kallyai://calls/{id}/transcript.`);
   const id = decodeURIComponent(match[1]!);
   try {
     assertScope(auth, "calls:read");
@@ -39,6 +38,6 @@ export async function readCallResource({ d, auth }: ToolContext, uri: string) {
   } catch (err) {
     // Resources have no error result: the bridge's code and message travel as a protocol error.
     const e = toApiError(err);
-    throw new McpError(e.status === 404 ? RESOURCE_NOT_FOUND : e.status >= 500 ? -32603 : -32600, `${e.code}: ${e.message}`);
+    throw new ProtocolError(e.status === 404 ? RESOURCE_NOT_FOUND : e.status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest, `${e.code}: ${e.message}`);
   }
 }

@@ -1,7 +1,5 @@
 import { z } from "@hono/zod-openapi";
-// The low-level Server, not McpServer: McpServer also bundles zod 3 and zod-to-json-schema (about
-// 24 KiB gzipped). The bridge's schemas are zod 4, which writes JSON Schema itself.
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type CallToolResult,
   CallToolRequestSchema,
@@ -11,14 +9,13 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { type ApiError, toApiError } from "../errors";
 import { assertScope } from "../http/auth";
 import { PROMPTS, promptMessages } from "./prompts";
+import { method, ProtocolError, serve } from "./protocol";
 import { listCallResources, readCallResource, RESOURCE_TEMPLATES } from "./resources";
 import { type BridgeTool, parseArgs, type ToolContext, TOOLS, toolNamed } from "./tools";
 
@@ -30,14 +27,6 @@ const INSTRUCTIONS = [
   "Then follow it with get_call and wait=25 until it has finished, and tell the user the highlights and next steps. Emergency numbers are never called.",
   "A tool error starts with a code (e.g. insufficient_scope, rate_limited, emergency_number) and says what to do.",
 ].join(" ");
-
-/**
- * The bridge never asks the client for input (elicitation), the one thing the SDK's server checks
- * JSON Schema for; this keeps Ajv out of the worker (wrangler.toml aliases it to a stub).
- */
-const noElicitation: jsonSchemaValidator = {
-  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: "This server does not elicit input." }),
-};
 
 type JsonSchema = Tool["inputSchema"];
 
@@ -97,26 +86,19 @@ async function callTool(ctx: ToolContext, t: BridgeTool, args: Record<string, un
   }
 }
 
-/** One MCP server per request (stateless), bound to the key that sent it. */
-export function mcpServer(ctx: ToolContext, requestId?: string): Server {
-  const server = new Server(SERVER_INFO, {
-    capabilities: { tools: {}, resources: {}, prompts: {} },
-    instructions: INSTRUCTIONS,
-    jsonSchemaValidator: noElicitation,
+/** Serves one request's messages (stateless): the tools, resources and prompts, bound to the key that sent it. */
+export function serveMcp(transport: Transport, ctx: ToolContext, requestId?: string): void {
+  serve(transport, { info: SERVER_INFO, capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS }, {
+    "tools/list": method(ListToolsRequestSchema, async () => ({ tools: toolList() })),
+    "tools/call": method(CallToolRequestSchema, async ({ params }) => {
+      const t = toolNamed(params.name);
+      if (!t) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool ${params.name}. The tools are: ${TOOLS.map((x) => x.name).join(", ")}.`);
+      return callTool(ctx, t, params.arguments ?? {}, requestId);
+    }),
+    "resources/templates/list": method(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: RESOURCE_TEMPLATES })),
+    "resources/list": method(ListResourcesRequestSchema, async () => ({ resources: await listCallResources(ctx) })),
+    "resources/read": method(ReadResourceRequestSchema, async ({ params }) => ({ contents: await readCallResource(ctx, params.uri) })),
+    "prompts/list": method(ListPromptsRequestSchema, async () => ({ prompts: PROMPTS })),
+    "prompts/get": method(GetPromptRequestSchema, async ({ params }) => promptMessages(params.name, params.arguments ?? {})),
   });
-
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: toolList() }));
-  server.setRequestHandler(CallToolRequestSchema, async ({ params }) => {
-    const t = toolNamed(params.name);
-    if (!t) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${params.name}. The tools are: ${TOOLS.map((x) => x.name).join(", ")}.`);
-    return callTool(ctx, t, params.arguments ?? {}, requestId);
-  });
-
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: RESOURCE_TEMPLATES }));
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: await listCallResources(ctx) }));
-  server.setRequestHandler(ReadResourceRequestSchema, async ({ params }) => ({ contents: await readCallResource(ctx, params.uri) }));
-
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: PROMPTS }));
-  server.setRequestHandler(GetPromptRequestSchema, async ({ params }) => promptMessages(params.name, params.arguments ?? {}));
-  return server;
 }

@@ -18,7 +18,7 @@ export const PageQuery = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
 });
 const Format = z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
-const upstreamErrors = [401, 403, 404, 409, 422, 429, 502, 503, 504] as const;
+const upstreamErrors = [403, 404, 409, 422, 502, 504] as const;
 
 export const calls = router();
 calls.use("/v1/calls", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
@@ -28,6 +28,7 @@ calls.openapi(
   createRoute({
     method: "post",
     path: "/v1/calls",
+    operationId: "placeCall",
     tags: ["calls"],
     summary: "Place a call (kallyai -p … -t …)",
     description:
@@ -44,7 +45,7 @@ calls.openapi(
         },
       },
     },
-    responses: { 202: { description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } }, ...errorResponses(400, 402, 413, 415, ...upstreamErrors) },
+    responses: { 202: { description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } }, ...errorResponses(402, 403, 409, 422, 429, 502, 504) },
   }),
   async (c) => {
     const d = deps(c.env);
@@ -61,8 +62,10 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls",
+    operationId: "listCalls",
     tags: ["calls"],
     summary: "Call history, newest first (kallyai --history)",
+    description: "The calls placed through the bridge, newest first, a page at a time (`next_cursor`); `status` filters by outcome.",
     security: keyAuth,
     request: {
       query: PageQuery.extend({
@@ -83,6 +86,7 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls/{id}",
+    operationId: "getCall",
     tags: ["calls"],
     summary: "One call and its outcome (kallyai --call-info)",
     description: "`wait=N` (up to 25 s) holds the request until the call ends, so a Shortcut can loop on it without hammering anything.",
@@ -107,8 +111,10 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls/{id}/transcript",
+    operationId: "getTranscript",
     tags: ["calls"],
     summary: "What was said (kallyai --transcript)",
+    description: "The call's transcript, line by line; `format=text` answers it as plain text.",
     security: keyAuth,
     request: { params: CallId, query: z.object({ format: Format }) },
     responses: { 200: { description: "The transcript", content: { "application/json": { schema: TranscriptSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
@@ -123,8 +129,10 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls/{id}/recording",
+    operationId: "getRecording",
     tags: ["calls"],
     summary: "Where to download the call's recording, when KallyAI has one",
+    description: "A URL to the call's audio; 404 `recording_not_found` for calls nobody answered.",
     security: keyAuth,
     request: { params: CallId },
     responses: { 200: json(z.object({ call_id: z.string(), recording_url: z.string() }).openapi({ example: { call_id: "6f1c…", recording_url: "https://…/recording.wav" } }), "The recording's URL"), ...errorResponses(...upstreamErrors) },
@@ -136,8 +144,10 @@ calls.openapi(
   createRoute({
     method: "post",
     path: "/v1/calls/{id}/cancel",
+    operationId: "cancelCall",
     tags: ["calls"],
     summary: "Cancel a queued or running call",
+    description: "Stops the call if it has not ended; 409 `call_already_ended` if it has.",
     security: keyAuth,
     request: { params: CallId },
     responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors, 413) },

@@ -5,7 +5,7 @@ import { deps } from "../domain/deps";
 import { ApiError, toApiError } from "../errors";
 import { requireKey } from "../http/auth";
 import type { AppEnv } from "../http/types";
-import { mcpServer } from "../mcp/server";
+import { serveMcp } from "../mcp/server";
 
 /**
  * A key problem at /mcp answers 401 with a Bearer challenge (RFC 6750), so an MCP client knows to
@@ -31,9 +31,9 @@ const bearerKey: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const mcp = new Hono<AppEnv>();
 
 mcp.post("/mcp", bearerKey, async (c) => {
-  const server = mcpServer({ d: deps(c.env), auth: c.get("auth") }, c.get("requestId"));
   // The body was already bounded by the app's bodyLimits middleware (64 KB), as every endpoint's.
   const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
-  await server.connect(transport);
+  serveMcp(transport, { d: deps(c.env), auth: c.get("auth") }, c.get("requestId"));
+  await transport.start();
   return transport.handleRequest(c.req.raw);
 });

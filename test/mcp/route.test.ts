@@ -1,3 +1,4 @@
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
@@ -74,6 +75,24 @@ describe("POST /mcp: the protocol", () => {
     expect(place.annotations).toMatchObject({ readOnlyHint: false, openWorldHint: true });
     expect(result!.tools[1].inputSchema.properties.wait).toMatchObject({ type: "integer", minimum: 0, maximum: 25 });
     expect(result!.tools[4].annotations.destructiveHint).toBe(true);
+  });
+
+  it("negotiates the protocol version: a supported one is kept, an unknown one gets the latest", async () => {
+    const user = await linkedUser();
+    const older = (await (await mcpPost({ ...initialize, params: { ...initialize.params, protocolVersion: "2025-03-26" } }, user.apiKey)).json()) as { result: { protocolVersion: string } };
+    expect(older.result.protocolVersion).toBe("2025-03-26");
+    const future = (await (await mcpPost({ ...initialize, params: { ...initialize.params, protocolVersion: "2099-01-01" } }, user.apiKey)).json()) as { result: { protocolVersion: string } };
+    expect(future.result.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
+  });
+
+  it("answers ping, takes notifications with 202 and no body, and refuses unknown methods and bad params", async () => {
+    const user = await linkedUser();
+    expect(await rpc(user.apiKey, "ping")).toMatchObject({ result: {} });
+    const note = await mcpPost({ jsonrpc: "2.0", method: "notifications/initialized" }, user.apiKey);
+    expect(note.status).toBe(202);
+    expect(await note.text()).toBe("");
+    expect((await rpc(user.apiKey, "sampling/createMessage")).error).toEqual({ code: -32601, message: "Method not found: sampling/createMessage" });
+    expect((await rpc(user.apiKey, "tools/call", { arguments: {} })).error).toMatchObject({ code: -32602, message: expect.stringContaining("Invalid params for tools/call") });
   });
 
   it("answers an unknown tool with a JSON-RPC error naming the tools", async () => {
