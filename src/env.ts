@@ -157,12 +157,16 @@ export function config(env: Bindings): Config {
   return cfg;
 }
 
-/** A secret of this deployment: the public dev value only under `npm run dev` or the tests, in development. */
+/**
+ * A secret of this deployment. The public dev value is accepted only under a local runner
+ * (`npm run dev`, the tests), where BRIDGE_ENV=development also fills in a missing one.
+ */
 function required(value: string | undefined, name: string, environment: string, devDefault: string, local: boolean): string {
-  const devAllowed = local && environment === "development";
-  if (value && !devAllowed && DEV_KEY_MATERIAL.some((m) => value.includes(m))) throw new ConfigError(`the secret ${name} holds the public development value; generate this deployment's own with \`npm run secrets:generate\` (see README, "Deploy")`);
+  if (value && !local && DEV_KEY_MATERIAL.some((m) => value.includes(m))) {
+    throw new ConfigError(`the secret ${name} holds the public development value; generate this deployment's own with \`npm run secrets:generate\` (see README, "Deploy")`);
+  }
   if (value) return value;
-  if (devAllowed) return devDefault;
+  if (local && environment === "development") return devDefault;
   throw new ConfigError(`the secret ${name} is not set (see README, "Deploy")`);
 }
 
