@@ -107,8 +107,8 @@ auth.openAPIRegistry.registerPath({
   path: "/auth/callback",
   operationId: "finishSignIn",
   tags: ["sign-in"],
-  summary: "Where KallyAI's sign-in returns: links the account and shows the first API key once",
-  description: "KallyAI redirects the browser here; the page shows the new API key once. Not for programs.",
+  summary: "Where KallyAI's sign-in returns: links the account, then sends the browser to the key's page",
+  description: `KallyAI redirects the browser here with its tokens in the query string; the bridge links the account and redirects to ${KEY_PAGE}, a clean URL that shows the new API key once. Not for programs. Counts against the per-address link limit of POST /v1/link.`,
   security: noAuth,
   request: {
     query: z.object({
@@ -118,5 +118,19 @@ auth.openAPIRegistry.registerPath({
       error: z.string().optional().openapi({ description: "Set by KallyAI when the sign-in failed" }),
     }),
   },
-  responses: { 200: { description: "The account is linked; the page shows the API key once", content: HtmlPage }, ...errorResponses(400, 401, 429, 502, 504), default: errorPage },
+  responses: {
+    303: { description: `Linked: on to ${KEY_PAGE}`, headers: { Location: { $ref: "#/components/headers/Location" }, "Set-Cookie": { description: `The sealed new key, for ${KEY_PAGE} only, for a few minutes.`, schema: { type: "string" } } } },
+    ...errorResponses(400, 401, 429, 502, 504),
+    default: errorPage,
+  },
+});
+auth.openAPIRegistry.registerPath({
+  method: "get",
+  path: KEY_PAGE,
+  operationId: "showNewKey",
+  tags: ["sign-in"],
+  summary: "The page that shows a sign-in's new API key, once",
+  description: "Shows the key the sign-in just made, once; opened again, it says calmly that the key was already shown and how to get another. Not for programs.",
+  security: noAuth,
+  responses: { 200: { description: "The new key, or that it was already shown", content: HtmlPage }, default: errorPage },
 });
