@@ -17,6 +17,9 @@ import { link } from "./routes/link";
 import { me } from "./routes/me";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
+import { consoleApp } from "./console/app";
+import { docs } from "./console/pages/docs";
+import { landing } from "./console/pages/landing";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -34,6 +37,11 @@ export function createApp() {
   app.route("/", admin);
   app.route("/", webhooks);
   app.route("/", events);
+
+  // Pages for people: the landing page, the console and the API reference.
+  app.route("/", landing);
+  app.route("/", docs);
+  app.route("/console", consoleApp);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);

@@ -37,6 +37,17 @@ export async function issueKey(
   return { id, api_key: apiKey, name: opts.name, scopes, calls_per_hour: callsPerHour, created_at: new Date(now).toISOString(), expires_at: expiresAt ? new Date(expiresAt).toISOString() : null };
 }
 
+/** A key made by another key (POST /v1/keys, the console): never beyond the scopes of the one making it. */
+export async function createKey(
+  d: Deps,
+  auth: Authenticated,
+  input: { name: string; scopes?: Scope[]; expiresInSeconds?: number; callsPerHour?: number },
+): Promise<IssuedKey> {
+  const beyond = input.scopes?.filter((s) => !auth.scopes.includes(s)) ?? [];
+  if (beyond.length) throw new ApiError(403, "insufficient_scope", `A key cannot grant scopes it does not have: ${beyond.join(", ")}.`);
+  return issueKey(d, auth.userId, { ...input, scopes: input.scopes ?? auth.scopes });
+}
+
 /** Verifies the key's signature and claims, then its row: revocation takes effect on the next request. */
 export async function authenticate(d: Deps, token: string): Promise<Authenticated> {
   const claims = await (await d.signer()).verify(token);

@@ -2,6 +2,7 @@ import { type Bindings, type Config, config } from "../env";
 import { KallyAIClient } from "../kallyai/client";
 import { Accounts } from "../storage/accounts";
 import { Calls } from "../storage/calls";
+import { ConsoleSessions } from "../storage/console-sessions";
 import { Counters } from "../storage/counters";
 import { Events } from "../storage/events";
 import { ApiKeys } from "../storage/keys";
@@ -17,6 +18,7 @@ export interface Deps {
   upstream: KallyAIClient;
   accounts: Accounts;
   calls: Calls;
+  consoleSessions: ConsoleSessions;
   keys: ApiKeys;
   loginStates: LoginStates;
   counters: Counters;
@@ -39,6 +41,7 @@ export function deps(env: Bindings): Deps {
       upstream: KallyAIClient.fromConfig(cfg),
       accounts: new Accounts(env.DB),
       calls: new Calls(env.DB),
+      consoleSessions: new ConsoleSessions(env.DB),
       keys: new ApiKeys(env.DB),
       loginStates: new LoginStates(env.DB),
       counters: new Counters(env.DB),

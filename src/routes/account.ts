@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { billingPortalUrl, subscription, usage } from "../domain/account";
 import { deps } from "../domain/deps";
-import { withUpstream } from "../domain/session";
 import { usageSentence } from "../domain/speech";
 import { requireKey } from "../http/auth";
 import { wantsText } from "../http/negotiate";
@@ -8,7 +8,6 @@ import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { SubscriptionSchema, TextAnswer, UsageSchema } from "./schemas";
 
 const upstreamErrors = [401, 403, 409, 502, 503, 504] as const;
-const nullable = <T extends Record<string, unknown>>(keys: readonly string[], source: T) => Object.fromEntries(keys.map((k) => [k, source[k] ?? null]));
 
 export const account = router();
 for (const path of ["/v1/usage", "/v1/subscription", "/v1/billing"]) account.use(path, requireKey("account:read"));
@@ -24,10 +23,8 @@ account.openapi(
     responses: { 200: { description: "Usage this period", content: { "application/json": { schema: UsageSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const d = deps(c.env);
-    const stats = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.statistics(token));
-    const usage = nullable(Object.keys(UsageSchema.shape), stats) as z.infer<typeof UsageSchema>;
-    return wantsText(c) ? c.text(usageSentence(usage), 200) : c.json(usage, 200);
+    const used = await usage(deps(c.env), c.get("auth").userId);
+    return wantsText(c) ? c.text(usageSentence(used), 200) : c.json(used, 200);
   },
 );
 
@@ -41,10 +38,7 @@ account.openapi(
     responses: { 200: json(SubscriptionSchema, "The subscription"), ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const d = deps(c.env);
-    const sub = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.subscription(token));
-    const plan = sub.plan ? { type: sub.plan.type ?? null, period: sub.plan.period ?? null, minutes_included: sub.plan.minutes_included ?? null } : null;
-    return c.json({ ...(nullable(Object.keys(SubscriptionSchema.shape), sub) as z.infer<typeof SubscriptionSchema>), plan }, 200);
+    return c.json(await subscription(deps(c.env), c.get("auth").userId), 200);
   },
 );
 
@@ -59,8 +53,7 @@ account.openapi(
     responses: { 200: json(z.object({ portal_url: z.string() }).openapi({ example: { portal_url: "https://billing.stripe.com/p/session/…" } }), "The portal's URL"), 302: { description: "Redirect to the portal" }, ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const d = deps(c.env);
-    const { portal_url } = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.billingPortal(token));
+    const portal_url = await billingPortalUrl(deps(c.env), c.get("auth").userId);
     const redirect = c.req.valid("query").redirect;
     if (redirect === "1" || redirect === "true") return c.redirect(portal_url, 302);
     return c.json({ portal_url }, 200);

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { issueKey, keyJson } from "../domain/api-keys";
+import { createKey, keyJson } from "../domain/api-keys";
 import { deps } from "../domain/deps";
 import { SCOPES } from "../domain/keys";
-import { ApiError, notFound } from "../errors";
+import { notFound } from "../errors";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 
@@ -45,15 +45,7 @@ keys.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const auth = c.get("auth");
-    const beyond = body.scopes?.filter((s) => !auth.scopes.includes(s)) ?? [];
-    if (beyond.length) throw new ApiError(403, "insufficient_scope", `A key cannot grant scopes it does not have: ${beyond.join(", ")}.`);
-    const key = await issueKey(deps(c.env), auth.userId, {
-      name: body.name,
-      scopes: body.scopes ?? auth.scopes,
-      expiresInSeconds: body.expires_in,
-      callsPerHour: body.calls_per_hour,
-    });
+    const key = await createKey(deps(c.env), c.get("auth"), { name: body.name, scopes: body.scopes, expiresInSeconds: body.expires_in, callsPerHour: body.calls_per_hour });
     return c.json(key, 201);
   },
 );

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SANDBOX_OAUTH_CLIENT } from "../../src/sandbox/auth";
 import { bridgeWith } from "../support/accounts";
 import { errorOf } from "../support/bridge";
+import { cookieOf, revealed } from "../support/console";
 import { route } from "../support/network";
 
 const LOCAL = "http://localhost:8787";
@@ -38,11 +39,14 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
 
     const callback = await signInAtSandbox(location, `cli-${crypto.randomUUID()}@example.com`);
     expect(callback.origin + callback.pathname).toBe(`${LOCAL}/auth/callback`);
-    const page = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    const done = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    // It ends in the console, whose first page shows the key once.
+    expect(done.status).toBe(303);
+    expect(done.headers.get("location")).toBe("/console");
+    const page = await local("/console", { headers: { cookie: cookieOf(done)! } });
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toBe("no-store");
-    const html = await page.text();
-    const apiKey = html.match(/<pre id="api-key">([^<]+)<\/pre>/)![1]!;
+    const apiKey = revealed(await page.text())!;
 
     const me = await local("/v1/me", { headers: { authorization: `Bearer ${apiKey}` } });
     expect(me.status).toBe(200);
@@ -64,7 +68,7 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
   it("refuses a reused state", async () => {
     const { location, cookie } = await startLocalLogin();
     const callback = await signInAtSandbox(location, `reuse-${crypto.randomUUID()}@example.com`);
-    expect((await local(callback.pathname + callback.search, { headers: { cookie } })).status).toBe(200);
+    expect((await local(callback.pathname + callback.search, { headers: { cookie } })).status).toBe(303);
     const again = await local(callback.pathname + callback.search, { headers: { cookie } });
     expect(again.status).toBe(400);
     expect((await errorOf(again)).message).toContain("already completed");
@@ -119,9 +123,14 @@ describe("GET /auth/login on a deployed bridge", () => {
 
     const callback = await signInAtSandbox(authorize.toString(), `oauth-${crypto.randomUUID()}@example.com`);
     expect(callback.searchParams.get("code")).toBeTruthy();
-    const page = await deployed(callback.pathname + callback.search, { headers: { cookie } }, origin);
+    const done = await deployed(callback.pathname + callback.search, { headers: { cookie } }, origin);
+    expect(done.status).toBe(303);
+    // On https the session cookie is __Host- prefixed and Secure.
+    const session = done.headers.getSetCookie().find((c) => c.startsWith("__Host-kallyai_console="))!;
+    expect(session).toMatch(/; Secure/);
+    const page = await deployed("/console", { headers: { cookie: session.split(";")[0]! } }, origin);
     expect(page.status).toBe(200);
-    const apiKey = (await page.text()).match(/<pre id="api-key">([^<]+)<\/pre>/)![1]!;
+    const apiKey = revealed(await page.text())!;
     const me = await deployed("/v1/me", { headers: { "x-api-key": apiKey } }, origin);
     expect(await me.json()).toMatchObject({ linked: true });
   });
