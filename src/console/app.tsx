@@ -39,5 +39,6 @@ consoleApp.route("/", callPages);
 consoleApp.route("/", webhookPages);
 consoleApp.route("/", triggerPages);
 consoleApp.route("/", accountPages);
-consoleApp.notFound(async (c) => c.html(await render(<ErrorPage status={404} message="There is no such page in the console." />), 404));
+// Mounted apps share the main app's notFound, so the console answers its own unknown pages here.
+consoleApp.all("*", async (c) => c.html(await render(<ErrorPage status={404} message="There is no such page in the console." />), 404));
 consoleApp.onError(htmlError);

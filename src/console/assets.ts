@@ -11,6 +11,7 @@ html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:anywhere}
 a{color:var(--accent)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem;z-index:2}
 header.top{border-bottom:1px solid var(--line);padding:.6rem 1rem}
 header.top .bar{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1rem;max-width:64rem;margin:0 auto}
@@ -24,6 +25,7 @@ h1{font-size:1.55rem;line-height:1.25;margin:.6rem 0 1rem}h2{font-size:1.2rem;ma
 p{margin:.5rem 0}
 .muted{color:var(--muted)}.small{font-size:.9rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem;margin:1rem 0}
+.card>h2:first-child,.secret>h2:first-child,.alert>h2:first-child{margin-top:0}
 .grid{display:grid;gap:1rem;grid-template-columns:1fr}
 @media (min-width:48rem){.grid.two{grid-template-columns:1fr 1fr}.grid.three{grid-template-columns:1fr 1fr 1fr}}
 label{display:block;font-weight:600;margin:.9rem 0 .25rem}

@@ -14,6 +14,12 @@ export async function consolePage(c: Ctx, props: Omit<PageProps, "csrf" | "flash
   return c.html(await render(<Layout {...props} csrf={session.csrf} flash={flash} />), status);
 }
 
+/**
+ * A form sent back with what to fix is a page like any other (200): browsers log a 4xx page as a
+ * console error, and the person did nothing wrong by mistyping.
+ */
+export const FORM_ERRORS = 200;
+
 /** Post/redirect/get: the answer to a form is a redirect; what to say is kept for the next page. */
 export async function redirectWith(c: Ctx, path: string, flash?: Flash) {
   if (flash) {

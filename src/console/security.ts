@@ -19,7 +19,8 @@ export function pageHeaders(csp = PAGE_CSP): Record<string, string> {
   return {
     "content-security-policy": csp,
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    // Not no-referrer: with it, browsers send `Origin: null` on this site's own forms, and the CSRF check needs the origin.
+    "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
   };
 }

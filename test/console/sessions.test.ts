@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { dumpAllTables } from "../support/accounts";
 import { consoleSignIn, cookieOf, csrfOf, LOCAL, local, postForm, revealed, signInAtSandbox } from "../support/console";
+
+// Each test signs in through the sandbox like a browser (several requests): generous under a busy machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const page = (cookie: string, path = "/console") => local(path, { headers: { cookie } });
 

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cancelCall, getCall, listCalls, placeCall, recording, transcript } from "../../domain/calls";
 import { deps } from "../../domain/deps";
 import { callSentence } from "../../domain/speech";
@@ -7,7 +8,7 @@ import { parseCallRequest } from "../../http/call-request";
 import { CATEGORIES, LANGUAGES } from "../../shared/call-input";
 import type { CallView } from "../../shared/call-view";
 import { Badge, Empty, Field, inputAttrs, PostForm, Time } from "../components";
-import { consolePage, type Ctx, formOf, redirectWith, text } from "../respond";
+import { consolePage, type Ctx, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const callPages = new Hono<ConsoleEnv>();
@@ -172,7 +173,7 @@ function CallForm({ csrf, values, errors, defaults }: { csrf: string; values: Ca
   );
 }
 
-async function renderForm(c: Ctx, values: CallFormValues, errors: Partial<Record<string, string>>, status: 200 | 422 = 200) {
+async function renderForm(c: Ctx, values: CallFormValues, errors: Partial<Record<string, string>>, status: ContentfulStatusCode = 200) {
   const d = deps(c.env);
   return consolePage(
     c,
@@ -210,7 +211,7 @@ callPages.post("/calls", async (c) => {
     const field = e.extra.field?.split(".")[0];
     const errors = field && (FIELDS as readonly string[]).includes(field) ? { [field]: e.message } : { form: e.message };
     // A refused call may be sent again as a new one.
-    return renderForm(c, { ...values, idempotency_key: crypto.randomUUID() }, errors, 422);
+    return renderForm(c, { ...values, idempotency_key: crypto.randomUUID() }, errors, FORM_ERRORS);
   }
 });
 

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { createKey, DEFAULT_CALLS_PER_HOUR, keyJson } from "../../domain/api-keys";
 import { deps } from "../../domain/deps";
 import { SCOPES, type Scope } from "../../domain/keys";
 import { ApiError, notFound } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
-import { consolePage, type Ctx, formOf, list, redirectWith, text } from "../respond";
+import { consolePage, type Ctx, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const keyPages = new Hono<ConsoleEnv>();
@@ -111,8 +112,8 @@ function KeysPage({ csrf, ownScopes, values, errors, keys, consoleKeyId }: { csr
                 <dt>Last used</dt>
                 <dd>{k.last_used_at ? <Time at={k.last_used_at} /> : "never"}</dd>
               </dl>
-              <a class="button secondary" href={`/console/keys/${encodeURIComponent(k.id)}/revoke`} aria-label={`Revoke ${k.name}`}>
-                Revoke…
+              <a class="button secondary" href={`/console/keys/${encodeURIComponent(k.id)}/revoke`}>
+                Revoke<span class="vh">{` ${k.name}`}</span>…
               </a>
             </li>
           ))}
@@ -122,7 +123,7 @@ function KeysPage({ csrf, ownScopes, values, errors, keys, consoleKeyId }: { csr
   );
 }
 
-async function renderKeys(c: Ctx, values: KeyFormValues, errors: Errors, status: 200 | 403 | 422 = 200) {
+async function renderKeys(c: Ctx, values: KeyFormValues, errors: Errors, status: ContentfulStatusCode = 200) {
   const { auth, csrf } = c.get("session");
   const rows = await deps(c.env).keys.listActive(auth.userId);
   return consolePage(c, { title: "API keys", section: "keys", children: <KeysPage csrf={csrf} ownScopes={auth.scopes} values={values} errors={errors} keys={rows.results.map(keyJson)} consoleKeyId={auth.key.id} /> }, status);
@@ -137,7 +138,7 @@ keyPages.post("/keys", async (c) => {
   if (!parsed.success) {
     const errors: Errors = {};
     for (const issue of parsed.error.issues) errors[issue.path[0] as keyof Errors] ??= issue.message;
-    return renderKeys(c, values, errors, 422);
+    return renderKeys(c, values, errors, FORM_ERRORS);
   }
   const { auth } = c.get("session");
   try {
@@ -151,7 +152,7 @@ keyPages.post("/keys", async (c) => {
       reveal: { label: `Your new key “${key.name}”`, value: key.api_key, note: "Send it as Authorization: Bearer <key> (or X-API-Key: <key>)." },
     });
   } catch (err) {
-    if (err instanceof ApiError && err.status < 500) return renderKeys(c, values, { [err.extra.field ?? "scopes"]: err.message } as Errors, err.status === 403 ? 403 : 422);
+    if (err instanceof ApiError && err.status < 500) return renderKeys(c, values, { [err.extra.field ?? "scopes"]: err.message } as Errors, FORM_ERRORS);
     throw err;
   }
 });

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { deps } from "../../domain/deps";
 import type { Scope } from "../../domain/keys";
 import { createTrigger, triggerJson } from "../../domain/triggers";
 import { ApiError, notFound, toApiError } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
 import { placeholdersOf, triggerExamples } from "../examples";
-import { consolePage, type Ctx, formOf, redirectWith, text } from "../respond";
+import { consolePage, type Ctx, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const triggerPages = new Hono<ConsoleEnv>();
@@ -35,7 +36,7 @@ async function callKeys(c: Ctx) {
   return rows.filter((k) => k.scopes.split(" ").includes("calls:write") && (k.expires_at === null || k.expires_at > Date.now()));
 }
 
-async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: 200 | 422 = 200) {
+async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: ContentfulStatusCode = 200) {
   const { auth, csrf } = c.get("session");
   const [rows, keys] = await Promise.all([deps(c.env).triggers.list(auth.userId), callKeys(c)]);
   const triggers = rows.results.map(triggerJson);
@@ -75,8 +76,8 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: 20
                     <dt>Last hit</dt>
                     <dd>{t.last_used_at ? <Time at={t.last_used_at} /> : "never"}</dd>
                   </dl>
-                  <a class="button secondary" href={`/console/triggers/${encodeURIComponent(t.id)}/revoke`} aria-label={`Revoke ${t.name}`}>
-                    Revoke…
+                  <a class="button secondary" href={`/console/triggers/${encodeURIComponent(t.id)}/revoke`}>
+                    Revoke<span class="vh">{` ${t.name}`}</span>…
                   </a>
                 </li>
               ))}
@@ -131,16 +132,16 @@ triggerPages.post("/triggers", async (c) => {
   const form = await formOf(c);
   const values: Values = { name: text(form.name), key_id: text(form.key_id) };
   for (const [field] of TEMPLATE_FIELDS) values[field] = text(form[field]);
-  if (!values.name) return renderTriggers(c, values, { name: "Give the trigger URL a name." }, 422);
-  if (values.name.length > 100) return renderTriggers(c, values, { name: "At most 100 characters." }, 422);
+  if (!values.name) return renderTriggers(c, values, { name: "Give the trigger URL a name." }, FORM_ERRORS);
+  if (values.name.length > 100) return renderTriggers(c, values, { name: "At most 100 characters." }, FORM_ERRORS);
   const key = (await callKeys(c)).find((k) => k.id === (values.key_id || auth.key.id));
-  if (!key) return renderTriggers(c, values, { key_id: "Pick an active key that may place calls." }, 422);
+  if (!key) return renderTriggers(c, values, { key_id: "Pick an active key that may place calls." }, FORM_ERRORS);
   const template: Record<string, string | string[]> = {};
   for (const [field] of TEMPLATE_FIELDS) {
     const value = values[field]!;
     if (value) template[field] = field === "instructions" ? value.split(/\s*;\s*|\n/).filter(Boolean) : value;
   }
-  if (!template.phone && !template.task) return renderTriggers(c, values, { phone: "Set the phone number (or {{value1}}) and the task." }, 422);
+  if (!template.phone && !template.task) return renderTriggers(c, values, { phone: "Set the phone number (or {{value1}}) and the task." }, FORM_ERRORS);
   try {
     const origin = new URL(c.req.url).origin;
     const created = await createTrigger(d, { userId: auth.userId, key, scopes: key.scopes.split(" ") as Scope[] }, values.name, template, origin);
@@ -152,7 +153,7 @@ triggerPages.post("/triggers", async (c) => {
     const e = toApiError(err);
     if (e.status >= 500) throw err;
     const field = e.extra.field?.split(".")[0];
-    return renderTriggers(c, values, field && field in values ? { [field]: e.message } : { form: e.message }, 422);
+    return renderTriggers(c, values, field && field in values ? { [field]: e.message } : { form: e.message }, FORM_ERRORS);
   }
 });
 

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { retryDelivery } from "../../domain/deliveries";
 import { deps } from "../../domain/deps";
 import { EVENT_TYPES, type EventType } from "../../domain/events";
 import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../../domain/webhooks";
 import { toApiError } from "../../errors";
 import { Badge, Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
-import { consolePage, type Ctx, formOf, list, redirectWith, text } from "../respond";
+import { consolePage, type Ctx, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const webhookPages = new Hono<ConsoleEnv>();
@@ -20,6 +21,12 @@ const EVENT_HELP: Record<EventType, string> = {
 type WebhookFormValues = { kind: string; url: string; event: string; key: string; events: string[]; description: string };
 type Errors = Partial<Record<keyof WebhookFormValues | "form", string>>;
 const DELIVERIES_SHOWN = 50;
+
+/** What the receiver answered to one attempt, without saying the status twice. */
+function attemptAnswer(a: { status_code: number | null; error: string | null }) {
+  const status = a.status_code !== null ? `HTTP ${a.status_code}` : "no answer";
+  return a.error && a.error !== status ? `${status} (${a.error})` : status;
+}
 
 function WebhookForm({ csrf, values, errors }: { csrf: string; values: WebhookFormValues; errors: Errors }) {
   return (
@@ -75,7 +82,7 @@ function WebhookForm({ csrf, values, errors }: { csrf: string; values: WebhookFo
   );
 }
 
-async function renderList(c: Ctx, values: WebhookFormValues, errors: Errors, status: 200 | 422 = 200) {
+async function renderList(c: Ctx, values: WebhookFormValues, errors: Errors, status: ContentfulStatusCode = 200) {
   const { auth, csrf } = c.get("session");
   const { items } = await listWebhooks(deps(c.env), auth.userId);
   return consolePage(
@@ -131,8 +138,8 @@ webhookPages.post("/webhooks", async (c) => {
   const form = await formOf(c);
   const values: WebhookFormValues = { kind: text(form.kind) === "ifttt" ? "ifttt" : "webhook", url: text(form.url), event: text(form.event), key: text(form.key), events: list(form.events), description: text(form.description) };
   const events = values.events.filter((e): e is EventType => (EVENT_TYPES as readonly string[]).includes(e));
-  if (events.length === 0) return renderList(c, values, { events: "Pick at least one event." }, 422);
-  if (values.description.length > 200) return renderList(c, values, { description: "At most 200 characters." }, 422);
+  if (events.length === 0) return renderList(c, values, { events: "Pick at least one event." }, FORM_ERRORS);
+  if (values.description.length > 200) return renderList(c, values, { description: "At most 200 characters." }, FORM_ERRORS);
   try {
     const created = await createWebhook(deps(c.env), c.get("session").auth.userId, {
       kind: values.kind as "webhook" | "ifttt",
@@ -152,7 +159,7 @@ webhookPages.post("/webhooks", async (c) => {
     const e = toApiError(err);
     if (e.status >= 500) throw err;
     const field = e.extra.field as keyof Errors | undefined;
-    return renderList(c, values, field && ["url", "event", "key", "events", "description"].includes(field) ? { [field]: e.message } : { form: e.message }, 422);
+    return renderList(c, values, field && ["url", "event", "key", "events", "description"].includes(field) ? { [field]: e.message } : { form: e.message }, FORM_ERRORS);
   }
 });
 
@@ -247,15 +254,15 @@ webhookPages.get("/webhooks/:id", async (c) => {
                     {dl.attempt_log.map((a) => (
                       <li>
                         <Time at={a.at} />
-                        {` — ${a.status_code !== null ? `HTTP ${a.status_code}` : "no answer"}${a.error ? ` (${a.error})` : ""}, ${a.duration_ms} ms`}
+                        {` — ${attemptAnswer(a)}, ${a.duration_ms} ms`}
                       </li>
                     ))}
                   </ol>
                 ) : null}
                 {w.state === "active" ? (
                   <PostForm action={`/console/deliveries/${encodeURIComponent(dl.id)}/retry`} csrf={csrf} class="inline">
-                    <button type="submit" class="secondary" aria-label={`Retry delivery ${dl.id} now`}>
-                      Retry now
+                    <button type="submit" class="secondary">
+                      Retry now<span class="vh">{` (delivery ${dl.id})`}</span>
                     </button>
                   </PostForm>
                 ) : null}
