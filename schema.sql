@@ -1,4 +1,4 @@
--- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0006_console_sessions.sql).
+-- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0007_console_sessions.sql).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -244,7 +244,21 @@ CREATE TABLE triggers (
 );
 CREATE INDEX triggers_by_user ON triggers (user_id, created_at DESC);
 
--- 0006_console_sessions.sql
+-- 0006_account_manage_scope.sql
+-- The account:manage scope (create, list and revoke keys; unlink) did not exist before this
+-- migration, and every key could manage the account. Keys that a sign-in or a link issued keep
+-- doing so: they carry the default names those flows gave ("signed in" for /auth/callback,
+-- "linked" for POST /v1/link, "kallyai-cli" for `kallyai --login --bridge`) and all four former
+-- scopes. They also get the sign-in key's hourly limit, so they can hand out any lower one.
+-- Keys made with POST /v1/keys lose key management: least privilege. Signing in again gives a
+-- key that has it.
+UPDATE api_keys
+SET scopes = scopes || ' account:manage', calls_per_hour = max(calls_per_hour, 1000)
+WHERE revoked_at IS NULL
+  AND name IN ('signed in', 'linked', 'kallyai-cli')
+  AND scopes = 'calls:write calls:read account:read webhooks';
+
+-- 0007_console_sessions.sql
 -- Console sessions: a person signed in to the web console (/console). The cookie holds a random
 -- token; only its SHA-256 is stored. A session acts as the API key its sign-in issued.
 CREATE TABLE console_sessions (

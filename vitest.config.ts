@@ -18,6 +18,7 @@ export default defineConfig(async () => {
                   // The worker under test is also its own upstream: test/support/network.ts routes
                   // http://bridge.test back into it, and refuses every other host.
                   BRIDGE_ENV: "development",
+                  BRIDGE_LOCAL_RUNNER: "vitest",
                   KALLYAI_API_BASE: "http://bridge.test/sandbox",
                   SANDBOX_ENABLED: "true",
                   UPSTREAM_TIMEOUT_MS: "1500",

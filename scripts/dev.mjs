@@ -4,24 +4,26 @@
 // `wrangler dev` never fires crons by itself. Ctrl-C stops both.
 //
 //   npm run dev -- --port 8790 --var SANDBOX_CALL_SECONDS:2 [--persist-to DIR] [other wrangler flags]
+//   npm run dev -- --ip 0.0.0.0          # reachable from a phone on the same network
 //   DEV_CRON_SECONDS=10 npm run dev      # fire the cron more often than once a minute
 import { spawn } from "node:child_process";
+import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
+import { devPlan } from "./dev-args.mjs";
 
 const require = createRequire(import.meta.url);
 const wranglerBin = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
 
-const args = process.argv.slice(2);
-const valueOf = (flag) => {
-  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-  if (i === -1) return undefined;
-  return args[i].includes("=") ? args[i].split("=").slice(1).join("=") : args[i + 1];
-};
-const port = Number(valueOf("--port") ?? process.env.PORT ?? 8787);
-const persistTo = valueOf("--persist-to");
+let plan;
+try {
+  plan = devPlan(process.argv.slice(2), process.env);
+} catch (err) {
+  console.error(`[dev] ${err.message}`);
+  process.exit(2);
+}
+const { wranglerArgs, ip, port, origin, persistTo } = plan;
 const cronSeconds = Number(process.env.DEV_CRON_SECONDS ?? 60);
-const origin = `http://127.0.0.1:${port}`;
 
 const log = (message) => console.log(`[dev] ${message}`);
 
@@ -46,15 +48,8 @@ if ((await exitCode(migrate)) !== 0) {
   process.exit(1);
 }
 
-// 2. The bridge. Dev defaults come first so the user's own --var flags override them.
-const devVars = {
-  BRIDGE_ENV: "development",
-  SANDBOX_ENABLED: "true",
-  KALLYAI_API_BASE: `${origin}/sandbox`,
-};
-const wranglerArgs = ["dev", "--ip", "127.0.0.1", "--test-scheduled", ...Object.entries(devVars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
-if (valueOf("--port") === undefined) wranglerArgs.push("--port", String(port));
-const worker = run([...wranglerArgs, ...args]);
+// 2. The bridge: dev defaults, then the user's flags, each flag once (scripts/dev-args.mjs).
+const worker = run(wranglerArgs);
 let stopping = false;
 
 // 3. The cron, on its production cadence, aligned to the wall clock like Cloudflare's.
@@ -77,6 +72,10 @@ function scheduleCron() {
 }
 scheduleCron();
 log(`bridge on ${origin} (sandbox at ${origin}/sandbox); cron fires every ${cronSeconds}s; fire it now with: curl '${origin}/__scheduled?cron=*+*+*+*+*'`);
+if (ip === "0.0.0.0" || ip === "::") {
+  const lan = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === "IPv4" && !a.internal).map((a) => `http://${a.address}:${port}`);
+  log(`listening on every interface: a phone on the same network can use ${lan.join(" or ") || `http://<this computer's address>:${port}`} (anyone on the network can reach it; the dev secrets are public)`);
+}
 
 function stop(signal) {
   if (stopping) return;

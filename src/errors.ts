@@ -41,7 +41,8 @@ export function errorResponse(err: ApiError): Response {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ConfigError) {
-    return new ApiError(500, "misconfigured", `The bridge is misconfigured: ${err.message}. Fix it in wrangler.toml or with \`wrangler secret put\`.`);
+    // 503: the deployment, not the request, is at fault; the message names settings, never their values.
+    return new ApiError(503, "misconfigured", `The bridge is misconfigured: ${err.message}. Its operator must fix it in wrangler.toml or with \`wrangler secret put\`; GET /health says the same.`);
   }
   if (err instanceof HTTPException) {
     if (err.status === 400 && /JSON/i.test(err.message)) {

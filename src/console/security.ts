@@ -1,8 +1,11 @@
 import type { MiddlewareHandler } from "hono";
+import { addHeaders } from "../http/response-headers";
+import { COMMON_HEADERS, PAGE_HEADERS } from "../http/security-headers";
 
 /**
- * Headers of every page made for people (console, landing page, /docs). Script and style come only
- * from this origin's files: nothing inline is allowed, so injected markup cannot run.
+ * The policy of the console, `/` and `/docs`: script and style come only from this origin's own
+ * files (served by the worker or as static assets), so nothing inline runs or applies and the
+ * page needs no hashes. The app-wide securityHeaders() does not overwrite what this sets.
  */
 export const PAGE_CSP = [
   "default-src 'none'",
@@ -17,11 +20,11 @@ export const PAGE_CSP = [
 
 export function pageHeaders(csp = PAGE_CSP): Record<string, string> {
   return {
+    ...COMMON_HEADERS,
+    ...PAGE_HEADERS,
     "content-security-policy": csp,
-    "x-content-type-options": "nosniff",
     // Not no-referrer: with it, browsers send `Origin: null` on this site's own forms, and the CSRF check needs the origin.
     "referrer-policy": "same-origin",
-    "x-frame-options": "DENY",
   };
 }
 
@@ -30,5 +33,5 @@ export const securePages =
   (csp = PAGE_CSP): MiddlewareHandler =>
   async (c, next) => {
     await next();
-    for (const [name, value] of Object.entries(pageHeaders(csp))) if (!c.res.headers.has(name)) c.res.headers.set(name, value);
+    addHeaders(c, pageHeaders(csp));
   };

@@ -2,9 +2,14 @@ import { ApiError } from "../errors";
 import type { ApiKeyRow } from "../storage/keys";
 import { randomBase64Url } from "../shared/encoding";
 import type { Deps } from "./deps";
-import { invalidKey, SCOPES, type Scope } from "./keys";
+import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./keys";
 
+/** A tool's key places at most this many calls per hour unless it asks for another limit. */
 export const DEFAULT_CALLS_PER_HOUR = 20;
+/** The highest hourly limit any key may have; the sign-in key has it, so it can hand out any lower one. */
+export const MAX_CALLS_PER_HOUR = 1000;
+/** Unrevoked, unexpired keys an account may hold; signing in always gives a key, so an owner can clean up. */
+export const MAX_ACTIVE_KEYS = 50;
 
 export interface IssuedKey {
   id: string;
@@ -22,30 +27,55 @@ export interface Authenticated {
   scopes: Scope[];
 }
 
-export async function issueKey(
-  d: Deps,
-  userId: string,
-  opts: { name: string; scopes?: Scope[]; expiresInSeconds?: number; callsPerHour?: number },
-): Promise<IssuedKey> {
-  const id = `key_${randomBase64Url(12)}`;
-  const scopes = opts.scopes?.length ? [...new Set(opts.scopes)] : [...SCOPES];
-  const now = Date.now();
-  const expiresAt = opts.expiresInSeconds ? now + opts.expiresInSeconds * 1000 : null;
-  const callsPerHour = opts.callsPerHour ?? DEFAULT_CALLS_PER_HOUR;
-  await d.keys.insert({ id, user_id: userId, name: opts.name, scopes: scopes.join(" "), calls_per_hour: callsPerHour, created_at: now, expires_at: expiresAt });
-  const apiKey = await (await d.signer()).sign({ userId, keyId: id, name: opts.name, scopes, expiresAt });
-  return { id, api_key: apiKey, name: opts.name, scopes, calls_per_hour: callsPerHour, created_at: new Date(now).toISOString(), expires_at: expiresAt ? new Date(expiresAt).toISOString() : null };
+export interface KeyRequest {
+  name: string;
+  scopes?: Scope[];
+  expiresInSeconds?: number;
+  callsPerHour?: number;
 }
 
-/** A key made by another key (POST /v1/keys, the console): never beyond the scopes of the one making it. */
-export async function createKey(
-  d: Deps,
-  auth: Authenticated,
-  input: { name: string; scopes?: Scope[]; expiresInSeconds?: number; callsPerHour?: number },
-): Promise<IssuedKey> {
-  const beyond = input.scopes?.filter((s) => !auth.scopes.includes(s)) ?? [];
+async function issueKey(d: Deps, userId: string, key: { name: string; scopes: Scope[]; expiresAt: number | null; callsPerHour: number }, now = Date.now()): Promise<IssuedKey> {
+  const id = `key_${randomBase64Url(12)}`;
+  const scopes = SCOPES.filter((s) => key.scopes.includes(s));
+  await d.keys.insert({ id, user_id: userId, name: key.name, scopes: scopes.join(" "), calls_per_hour: key.callsPerHour, created_at: now, expires_at: key.expiresAt });
+  const apiKey = await (await d.signer()).sign({ userId, keyId: id, name: key.name, scopes, expiresAt: key.expiresAt });
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { id, api_key: apiKey, name: key.name, scopes, calls_per_hour: key.callsPerHour, created_at: iso(now)!, expires_at: iso(key.expiresAt) };
+}
+
+/** The key a sign-in or a link gives: every scope, no expiry, the highest hourly limit. */
+export function issueSignInKey(d: Deps, userId: string, name: string): Promise<IssuedKey> {
+  return issueKey(d, userId, { name, scopes: [...SCOPES], expiresAt: null, callsPerHour: MAX_CALLS_PER_HOUR });
+}
+
+const beyondOwn = (what: string) => new ApiError(403, "exceeds_own_key", `A key can only create keys within its own limits: ${what}`);
+
+/**
+ * POST /v1/keys: a key for one tool, never more than the key that asks for it. By default it
+ * has the creator's scopes without `account:manage`, the creator's expiry, and at most
+ * DEFAULT_CALLS_PER_HOUR calls per hour.
+ */
+export async function createKey(d: Deps, creator: Authenticated, req: KeyRequest): Promise<IssuedKey> {
+  const own = creator.key;
+  const beyond = req.scopes?.filter((s) => !creator.scopes.includes(s)) ?? [];
   if (beyond.length) throw new ApiError(403, "insufficient_scope", `A key cannot grant scopes it does not have: ${beyond.join(", ")}.`);
-  return issueKey(d, auth.userId, { ...input, scopes: input.scopes ?? auth.scopes });
+  const scopes = req.scopes ?? creator.scopes.filter((s) => s !== MANAGE_SCOPE);
+  if (scopes.length === 0) throw new ApiError(422, "validation_error", "This key has no scope to give but account:manage; name the scopes you want in `scopes`.", { field: "scopes" });
+
+  const now = Date.now();
+  const expiresAt = req.expiresInSeconds === undefined ? own.expires_at : now + req.expiresInSeconds * 1000;
+  if (own.expires_at !== null && (expiresAt === null || expiresAt > own.expires_at)) {
+    const left = Math.floor((own.expires_at - now) / 1000);
+    throw beyondOwn(`this key expires at ${new Date(own.expires_at).toISOString()}, so expires_in may be at most ${Math.max(0, left)} seconds.`);
+  }
+
+  const callsPerHour = req.callsPerHour ?? Math.min(DEFAULT_CALLS_PER_HOUR, own.calls_per_hour);
+  if (callsPerHour > own.calls_per_hour) throw beyondOwn(`this key may place ${own.calls_per_hour} calls per hour, so calls_per_hour may be at most ${own.calls_per_hour}.`);
+
+  if ((await d.keys.countActive(creator.userId, now)) >= MAX_ACTIVE_KEYS) {
+    throw new ApiError(422, "too_many_keys", `An account may have ${MAX_ACTIVE_KEYS} active API keys. Revoke unused ones with DELETE /v1/keys/{id} (GET /v1/keys lists them).`);
+  }
+  return issueKey(d, creator.userId, { name: req.name, scopes, expiresAt, callsPerHour }, now);
 }
 
 /** Verifies the key's signature and claims, then its row: revocation takes effect on the next request. */

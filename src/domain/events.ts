@@ -20,11 +20,16 @@ export function typesFor(status: string): EventType[] {
   return ["call.completed"];
 }
 
-/** What a webhook receives and what the events feed lists (with the id added). */
-export interface EventPayload {
+/**
+ * The one event shape: a webhook delivery's body, an item of the events feed and a sample are
+ * this same object. `id` equals the delivery's `webhook-id`; `test: true` marks test deliveries only.
+ */
+export interface CallEvent {
+  id: string;
   type: EventType;
   timestamp: string;
   data: CallView;
+  test?: true;
 }
 
 /** Stable: the same call and type always give the same id, whoever records the outcome. */
@@ -42,19 +47,26 @@ export async function eventsFor(row: CallRow, now: number): Promise<EventRow[]> 
       user_id: row.user_id,
       call_id: row.id,
       type,
-      payload: JSON.stringify({ type, timestamp, data } satisfies EventPayload),
+      payload: JSON.stringify({ id: await eventId(row.id, type), type, timestamp, data } satisfies CallEvent),
       created_at: now,
     })),
   );
 }
 
-export const feedItem = (e: Pick<EventRow, "id" | "payload">) => ({ id: e.id, ...(JSON.parse(e.payload) as EventPayload) });
+/** A stored event as the object every channel sends (rows recorded before events carried their id get it here). */
+export const eventOf = (e: Pick<EventRow, "id" | "payload">): CallEvent => ({ id: e.id, ...(JSON.parse(e.payload) as Omit<CallEvent, "id">) });
+
+/** The exact body a delivery of the event sends (and signs). */
+export function eventBody(id: string, payload: string): string {
+  const parsed = JSON.parse(payload) as Partial<CallEvent>;
+  return parsed.id === id ? payload : JSON.stringify(eventOf({ id, payload }));
+}
 
 /** The events feed: newest first, each with its id (Zapier and IFTTT dedupe on it). */
 export async function listEvents(d: Deps, userId: string, opts: { limit: number; type?: string; cursor?: string }) {
   const before = opts.cursor ? decodeCursor(opts.cursor) : undefined;
   const { results } = await d.events.list(userId, { limit: opts.limit + 1, type: opts.type, before });
   const { rows, next_cursor } = pageOf(results, opts.limit);
-  return { items: rows.map(feedItem), next_cursor };
+  return { items: rows.map(eventOf), next_cursor };
 }
 

@@ -2,9 +2,13 @@ import { errors as joseErrors, importJWK, type JWK, jwtVerify, SignJWT } from "j
 import { ConfigError } from "../env";
 import { ApiError } from "../errors";
 
-/** What a key may do. A key is created with a subset; the default is all of them. */
-export const SCOPES = ["calls:write", "calls:read", "account:read", "webhooks"] as const;
+/**
+ * What a key may do. `account:manage` (create, list and revoke keys; unlink the account) belongs
+ * to the sign-in key; a key made with POST /v1/keys gets it only when asked for explicitly.
+ */
+export const SCOPES = ["calls:write", "calls:read", "account:read", "webhooks", "account:manage"] as const;
 export type Scope = (typeof SCOPES)[number];
+export const MANAGE_SCOPE = "account:manage" satisfies Scope;
 
 export interface KeyClaims {
   userId: string;

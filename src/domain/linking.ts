@@ -4,7 +4,7 @@ import type { TokenSet } from "../kallyai/schemas";
 import type { UserRow } from "../storage/accounts";
 import { randomBase64Url } from "../shared/encoding";
 import type { Deps } from "./deps";
-import { type IssuedKey, issueKey } from "./api-keys";
+import { type IssuedKey, issueSignInKey } from "./api-keys";
 import { sealTokens } from "./session";
 
 export interface Linked {
@@ -40,7 +40,7 @@ export async function linkTokens(d: Deps, tokens: TokenSet, callerUserId: string
   userId ??= `usr_${randomBase64Url(12)}`;
   const user = await d.accounts.upsertUser(userId, account);
   await d.accounts.putTokens(user.id, await sealTokens(d, user.id, tokens));
-  const key = await issueKey(d, user.id, { name: keyName });
+  const key = await issueSignInKey(d, user.id, keyName);
   return { user, key };
 }
 

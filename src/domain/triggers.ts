@@ -9,6 +9,8 @@ import type { Deps } from "./deps";
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
 type Template = Record<string, string | number | boolean | string[]>;
 
+/** Trigger URLs an account may have, as webhooks have MAX_ACTIVE_WEBHOOKS. */
+export const MAX_ACTIVE_TRIGGERS = 100;
 const CALL_FIELDS = new Set(Object.keys(CallInputSchema.shape));
 const triggerNotFound = () => new ApiError(404, "trigger_not_found", "This trigger URL does not exist or was revoked. Create a new one with POST /v1/triggers.");
 
@@ -35,6 +37,9 @@ export interface NewTrigger {
 
 export async function createTrigger(d: Deps, auth: Authenticated, name: string, template: Template, origin: string): Promise<NewTrigger> {
   checkTemplate(template);
+  if ((await d.triggers.countActive(auth.userId)) >= MAX_ACTIVE_TRIGGERS) {
+    throw new ApiError(422, "too_many_triggers", `An account may have ${MAX_ACTIVE_TRIGGERS} trigger URLs. Revoke unused ones with DELETE /v1/triggers/{id} (GET /v1/triggers lists them).`);
+  }
   const token = randomBase64Url(24); // 192 bits
   const id = `trg_${randomBase64Url(9)}`;
   const now = Date.now();

@@ -3,7 +3,7 @@ import type { WebhookRow } from "../storage/webhooks";
 import { iftttUrl, send } from "./deliveries";
 import type { Deps } from "./deps";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
-import type { EventPayload, EventType } from "./events";
+import type { CallEvent, EventType } from "./events";
 import { newSigningSecret } from "./signing";
 import { checkTarget } from "./webhook-targets";
 
@@ -97,16 +97,20 @@ export async function enableWebhook(d: Deps, userId: string, id: string) {
   return viewOf(await ownWebhook(d, userId, id));
 }
 
+/**
+ * Unsubscribing is idempotent: a subscription that is already gone (or was never this account's)
+ * answers success too, because Zapier and others repeat unsubscribes and treat a 404 as failure.
+ */
 export async function deleteWebhook(d: Deps, userId: string, id: string) {
-  await ownWebhook(d, userId, id);
-  await d.webhooks.delete([id]);
+  const w = await d.webhooks.get(id);
+  if (w && w.user_id === userId) await d.webhooks.delete([id]);
 }
 
-/** A sample call for each event type, with the status that type carries. */
-export function samplePayload(type: EventType, now = Date.now()): EventPayload {
+/** A sample event of each type, its call having the status that type carries. */
+export function sampleEvent(type: EventType, id: string, now = Date.now()): CallEvent {
   const status = type === "call.failed" ? "no_answer" : type === "call.expired" ? "expired" : "success";
   const data = status === "success" ? SAMPLE_FINISHED_CALL : { ...SAMPLE_FINISHED_CALL, status, highlights: status === "no_answer" ? "Nobody at Italian Bistro answered." : null, next_steps: status === "no_answer" ? "Try again at another time of day." : null, duration_seconds: status === "no_answer" ? 0 : null, ended_at: status === "expired" ? null : SAMPLE_FINISHED_CALL.ended_at };
-  return { type, timestamp: new Date(now).toISOString(), data };
+  return { id, type, timestamp: new Date(now).toISOString(), data };
 }
 
 /** POST /v1/webhooks/{id}/test: one signed delivery of a sample event, now; nothing is retried or recorded. */
@@ -114,7 +118,7 @@ export async function testWebhook(d: Deps, userId: string, id: string) {
   const w = await ownWebhook(d, userId, id);
   const type = (JSON.parse(w.events) as EventType[])[0] ?? "call.completed";
   const eventId = `evt_test_${crypto.randomUUID().replace(/-/g, "")}`;
-  const sent = await send(d, w, eventId, JSON.stringify(samplePayload(type)));
+  const sent = await send(d, w, eventId, JSON.stringify({ ...sampleEvent(type, eventId), test: true } satisfies CallEvent));
   return { delivered: sent.status !== null && sent.status >= 200 && sent.status < 300, event_id: eventId, type, status_code: sent.status, error: sent.error, duration_ms: sent.durationMs };
 }
 

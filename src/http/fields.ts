@@ -1,39 +1,9 @@
 import type { Context } from "hono";
 import { ApiError } from "../errors";
 
-/** No-code tools send small bodies; a call's fields fit in a few kilobytes. */
-export const MAX_BODY_BYTES = 64 * 1024;
-
-const tooLarge = () => new ApiError(413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES / 1024} KB. Send only the call's fields.`);
-
-async function readLimited(req: Request): Promise<string> {
-  const declared = Number(req.headers.get("content-length"));
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
-
+/** Fields by name; repeated names collect into a list. Names such as `__proto__` are plain fields here. */
 function fromEntries(entries: Iterable<[string, string]>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, v] of entries) {
     const prev = out[k];
     out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
@@ -51,14 +21,13 @@ export async function readFields(c: Context): Promise<Record<string, unknown>> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   let body: Record<string, unknown> = {};
   if (type === "multipart/form-data") {
-    if (Number(c.req.header("content-length")) > MAX_BODY_BYTES) throw tooLarge();
-    const text = await readLimited(c.req.raw);
+    const text = await c.req.text();
     const form = await new Response(text, { headers: { "content-type": c.req.header("content-type")! } }).formData().catch(() => {
       throw new ApiError(400, "malformed_body", "The multipart form could not be read.");
     });
     body = fromEntries([...form.entries()].filter((e): e is [string, string] => typeof e[1] === "string"));
   } else {
-    const text = await readLimited(c.req.raw);
+    const text = await c.req.text(); // its size is bounded by bodyLimits (src/http/body-limit.ts)
     if (text.trim() !== "") {
       if (type === "application/json" || type.endsWith("+json")) {
         let parsed: unknown;
@@ -76,7 +45,7 @@ export async function readFields(c: Context): Promise<Record<string, unknown>> {
       }
     }
   }
-  const merged = { ...query, ...body };
+  const merged: Record<string, unknown> = Object.assign(Object.create(null), query, body);
   for (const [k, v] of Object.entries(merged)) if (v === "" || v === null) delete merged[k];
   return merged;
 }

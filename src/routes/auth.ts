@@ -1,27 +1,21 @@
-import { Hono } from "hono";
+import { z } from "@hono/zod-openapi";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { deps } from "../domain/deps";
 import { endSession, startSession } from "../domain/console-sessions";
 import { finishSignIn, startSignIn } from "../domain/sign-in";
 import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session";
-import { toApiError } from "../errors";
-import type { AppEnv } from "../http/types";
-import { escapeHtml, page } from "../shared/html";
+import { htmlErrors } from "../http/html-errors";
+import { errorResponses, noAuth, router } from "../http/openapi";
 
 const STATE_COOKIE = "kallyai_bridge_state";
 const RETURN_COOKIE = "kallyai_bridge_return";
-const noStore = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
 
 /** Browser sign-in: pages for people, the same JSON errors for programs. */
-export const auth = new Hono<AppEnv>();
+export const auth = router();
 
-auth.use("/auth/*", async (c, next) => {
-  await next();
-  if (c.error && (c.req.header("accept") ?? "").includes("text/html")) {
-    const err = toApiError(c.error);
-    c.res = c.html(page("Sign-in problem — KallyAI Bridge", `<h1>Sign-in did not complete</h1><p>${escapeHtml(err.message)}</p><p><a href="/auth/login">Start again</a></p>`), err.status, noStore);
-  }
-});
+// Browsers see errors of these pages as a page; programs get the JSON error. Only /auth/*: every
+// API path answers JSON whatever Accept says.
+auth.use("/auth/*", htmlErrors({ heading: "Sign-in did not complete", next: { href: "/auth/login", label: "Start again" } }));
 
 auth.get("/auth/login", async (c) => {
   const url = new URL(c.req.url);
@@ -56,4 +50,46 @@ auth.get("/auth/callback", async (c) => {
   });
   setSessionCookie(c, session.token);
   return c.redirect(returnTo, 303);
+});
+
+// Pages for people, documented so importers and API references show the sign-in.
+const HtmlPage = { "text/html": { schema: z.string().openapi({ example: "<!doctype html>…" }) } };
+/** A page answers a browser's failure with a page; anything else gets the JSON error. */
+const errorPage = { description: "Any error: an HTML page for browsers (Accept: text/html), the JSON error otherwise.", content: { ...HtmlPage, "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+auth.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/auth/login",
+  operationId: "startSignIn",
+  tags: ["sign-in"],
+  summary: "Sign in with KallyAI (a page for browsers)",
+  request: { query: z.object({ return_to: z.string().optional().openapi({ description: "A /console page to open after signing in", example: "/console/calls" }) }) },
+  description: "Sends the browser to KallyAI's sign-in, which returns to /auth/callback. Open it in a browser; a program links with POST /v1/link instead. Errors are HTML pages for browsers (Accept: text/html) and JSON otherwise.",
+  security: noAuth,
+  responses: {
+    302: { description: "To KallyAI's sign-in", headers: { Location: { $ref: "#/components/headers/Location" }, "Set-Cookie": { description: "A single-use sign-in state, for /auth/callback.", schema: { type: "string" } } } },
+    ...errorResponses(400),
+    default: errorPage,
+  },
+});
+auth.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/auth/callback",
+  operationId: "finishSignIn",
+  tags: ["sign-in"],
+  summary: "Where KallyAI's sign-in returns: links the account and opens the console, which shows the first API key once",
+  description: "KallyAI redirects the browser here; it starts a console session (cookie) and sends the browser on to /console (or where /auth/login's return_to said), whose first page shows the new API key once. Not for programs.",
+  security: noAuth,
+  request: {
+    query: z.object({
+      state: z.string().openapi({ description: "The state /auth/login started", example: "c2lnbi1pbi1zdGF0ZQ" }),
+      code: z.string().optional().openapi({ description: "OAuth flow: the authorization code" }),
+      refresh_token: z.string().optional().openapi({ description: "KallyAI CLI flow: the refresh token" }),
+      error: z.string().optional().openapi({ description: "Set by KallyAI when the sign-in failed" }),
+    }),
+  },
+  responses: {
+    303: { description: "Linked: on to the console, whose first page shows the API key once", headers: { Location: { $ref: "#/components/headers/Location" }, "Set-Cookie": { description: "The console session (HttpOnly, SameSite=Lax).", schema: { type: "string" } } } },
+    ...errorResponses(400, 401, 429, 502, 504),
+    default: errorPage,
+  },
 });

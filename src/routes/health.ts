@@ -1,29 +1,53 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { config } from "../env";
+import { healthReport } from "../domain/health";
 import type { AppEnv } from "../http/types";
+import { noAuth } from "../http/openapi";
 import { validationHook } from "../http/validation";
 
 const Health = z
   .object({
-    status: z.literal("ok"),
-    upstream: z.enum(["kallyai", "sandbox"]).openapi({ description: "Where calls go: KallyAI itself or the test-mode sandbox." }),
-    database: z.literal("ok"),
+    status: z.enum(["ok", "misconfigured", "unavailable"]),
+    upstream: z.enum(["kallyai", "sandbox"]).nullable().openapi({ description: "Where calls go: KallyAI itself or the test-mode sandbox (null when misconfigured)." }),
+    database: z.enum(["ok", "unreachable"]),
+    schema: z.object({
+      expected: z.string().openapi({ description: "The newest migration this code needs." }),
+      applied: z.string().nullable().openapi({ description: "The newest migration applied to D1." }),
+      state: z.enum(["current", "ahead", "behind", "missing", "unknown"]),
+    }),
+    problems: z.array(z.string()).openapi({ description: "What the operator must fix (settings are named, never their values)." }),
     time: z.string(),
   })
   .openapi("Health");
+
+const example = {
+  status: "ok" as const,
+  upstream: "kallyai" as const,
+  database: "ok" as const,
+  schema: { expected: "0006_account_manage_scope.sql", applied: "0006_account_manage_scope.sql", state: "current" as const },
+  problems: [],
+  time: "2026-01-28T18:00:00.000Z",
+};
 
 export const health = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
   createRoute({
     method: "get",
     path: "/health",
+    operationId: "getHealth",
     tags: ["meta"],
-    summary: "Liveness and configuration check",
-    responses: { 200: { description: "The bridge is up and its database answers.", content: { "application/json": { schema: Health, example: { status: "ok", upstream: "kallyai", database: "ok", time: "2026-01-28T18:00:00.000Z" } } } } },
+    description: "Answers 200 when the bridge is configured, its database answers and its schema is current; 503 with `problems` otherwise. `upstream` says whether calls go to KallyAI or to the test-mode sandbox. Needs no key.",
+    security: noAuth,
+    summary: "Liveness and deployment check: configuration, secrets, D1 and its schema version",
+    responses: {
+      200: { description: "The bridge is configured, its database answers and its schema is current.", content: { "application/json": { schema: Health, example } } },
+      503: {
+        description: "Misconfigured (e.g. missing or development secrets) or the database is unreachable or not migrated; `problems` says what to fix.",
+        content: { "application/json": { schema: Health, example: { ...example, status: "misconfigured", upstream: null, problems: ['the secret VAULT_KEYS is not set (see README, "Deploy").'] } } },
+      },
+    },
   }),
   async (c) => {
-    await c.env.DB.prepare("SELECT 1").first();
-    const cfg = config(c.env);
-    const upstream = cfg.sandbox.enabled && cfg.upstream.baseUrl.endsWith("/sandbox") ? ("sandbox" as const) : ("kallyai" as const);
-    return c.json({ status: "ok" as const, upstream, database: "ok" as const, time: new Date().toISOString() }, 200);
+    const report = await healthReport(c.env);
+    c.header("cache-control", "no-store");
+    return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
   },
 );

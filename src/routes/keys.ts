@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createKey, keyJson } from "../domain/api-keys";
+import { createKey, DEFAULT_CALLS_PER_HOUR, keyJson, MAX_ACTIVE_KEYS, MAX_CALLS_PER_HOUR } from "../domain/api-keys";
 import { deps } from "../domain/deps";
-import { SCOPES } from "../domain/keys";
+import { MANAGE_SCOPE, SCOPES } from "../domain/keys";
 import { notFound } from "../errors";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
@@ -23,25 +23,34 @@ const NewKey = KeyInfo.omit({ last_used_at: true }).extend({ api_key: z.string()
 const CreateKey = z
   .object({
     name: z.string().trim().min(1).max(100).openapi({ example: "iOS Shortcut" }),
-    scopes: z.array(Scope).min(1).optional().openapi({ description: "Default: all scopes of the key making the request." }),
-    expires_in: z.number().int().min(60).max(10 * 365 * 24 * 3600).optional().openapi({ description: "Seconds until the key expires. Default: never." }),
-    calls_per_hour: z.number().int().min(0).max(1000).optional().openapi({ description: "Runaway guard: calls this key may place per hour. Default 20." }),
+    scopes: z.array(Scope).min(1).optional().openapi({ description: `Default: the scopes of the key making the request, without ${MANAGE_SCOPE}. Never more than that key's.` }),
+    expires_in: z.number().int().min(60).max(10 * 365 * 24 * 3600).optional().openapi({ description: "Seconds until the key expires. Default: when the key making the request expires (never, for the sign-in key); never later than that." }),
+    calls_per_hour: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_CALLS_PER_HOUR)
+      .optional()
+      .openapi({ description: `Runaway guard: calls this key may place per hour. Default ${DEFAULT_CALLS_PER_HOUR}, or the requesting key's own limit when lower; never higher than it.` }),
   })
   .openapi("CreateApiKey");
 
 export const keys = router();
-keys.use("/v1/keys", requireKey());
-keys.use("/v1/keys/*", requireKey());
+// Managing keys is the account owner's: the sign-in key, or a key explicitly given account:manage.
+keys.use("/v1/keys", requireKey(MANAGE_SCOPE));
+keys.use("/v1/keys/*", requireKey(MANAGE_SCOPE));
 
 keys.openapi(
   createRoute({
     method: "post",
     path: "/v1/keys",
+    operationId: "createApiKey",
     tags: ["keys"],
     summary: "Create an API key for one tool",
+    description: `Needs ${MANAGE_SCOPE}. The new key never has more scopes, a later expiry or a higher calls_per_hour than the key making the request. An account may have ${MAX_ACTIVE_KEYS} active keys.`,
     security: keyAuth,
     request: { body: { required: true, content: { "application/json": { schema: CreateKey, example: { name: "Zapier", scopes: ["calls:write", "calls:read"] } } } } },
-    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(400, 401, 403, 422) },
+    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(403, 422) },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -54,14 +63,16 @@ keys.openapi(
   createRoute({
     method: "get",
     path: "/v1/keys",
+    operationId: "listApiKeys",
     tags: ["keys"],
     summary: "List the active API keys (never the keys themselves)",
+    description: "Ids, names, scopes, limits and last use of the account's active keys, newest first.",
     security: keyAuth,
     responses: {
       200: json(z.object({ items: z.array(KeyInfo) }), "Active keys, newest first", {
         items: [{ id: "key_3kTq9v0bX1yZ", name: "Zapier", scopes: ["calls:write", "calls:read"], calls_per_hour: 20, created_at: "2026-01-20T09:00:00.000Z", expires_at: null, last_used_at: "2026-01-28T18:02:11.000Z" }],
       }),
-      ...errorResponses(401),
+      ...errorResponses(403),
     },
   }),
   async (c) => {
@@ -74,11 +85,13 @@ keys.openapi(
   createRoute({
     method: "delete",
     path: "/v1/keys/{id}",
+    operationId: "revokeApiKey",
     tags: ["keys"],
     summary: "Revoke an API key",
+    description: "The key stops working at once. Find its id with GET /v1/keys.",
     security: keyAuth,
-    request: { params: z.object({ id: z.string().min(1).max(64) }) },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 404) },
+    request: { params: z.object({ id: z.string().min(1).max(64).openapi({ example: "key_3kTq9v0bX1yZ" }) }) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(403, 404, 422) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");

@@ -30,6 +30,12 @@ export class ApiKeys {
     return this.db.prepare("SELECT * FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC").bind(userId).all<ApiKeyRow>();
   }
 
+  /** Keys that still work: not revoked, not expired. */
+  async countActive(userId: string, now: number): Promise<number> {
+    const row = await this.db.prepare("SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)").bind(userId, now).first<{ n: number }>();
+    return row!.n;
+  }
+
   async revoke(id: string, userId: string): Promise<boolean> {
     const r = await this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(Date.now(), id, userId).run();
     return r.meta.changes === 1;

@@ -34,6 +34,10 @@ export class Triggers {
     return this.db.prepare("SELECT * FROM triggers WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC").bind(userId).all<TriggerRow>();
   }
 
+  async countActive(userId: string): Promise<number> {
+    return (await this.db.prepare("SELECT count(*) AS n FROM triggers WHERE user_id = ? AND revoked_at IS NULL").bind(userId).first<{ n: number }>())!.n;
+  }
+
   async revoke(id: string, userId: string): Promise<boolean> {
     const r = await this.db.prepare("UPDATE triggers SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(Date.now(), id, userId).run();
     return r.meta.changes === 1;

@@ -84,7 +84,7 @@ describe("rotating the encryption key", () => {
     const prod = bridgeWith({ BRIDGE_ENV: "production", VAULT_KEYS: undefined });
     const user = await linkedUser();
     const res = await prod("/v1/me", withKey(user.apiKey));
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("misconfigured");
     expect(body.error.message).toContain("VAULT_KEYS");

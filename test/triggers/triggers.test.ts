@@ -42,6 +42,21 @@ describe("POST /v1/triggers", () => {
     }
   });
 
+  it("an account may have 100 trigger URLs: the next answers 422 too_many_triggers until one is revoked", async () => {
+    const user = await linkedUser();
+    const now = Date.now();
+    await env.DB.batch(
+      Array.from({ length: 100 }, (_, i) =>
+        env.DB.prepare("INSERT INTO triggers (id, user_id, key_id, name, token_hash, template, created_at) VALUES (?, ?, ?, ?, ?, '{}', ?)").bind(`trg_fill_${i}_${user.userId}`, user.userId, user.keyId, `filler ${i}`, `hash-${i}-${user.userId}`, now),
+      ),
+    );
+    const res = await json("/v1/triggers", template, withKey(user.apiKey));
+    expect(res.status).toBe(422);
+    expect(await errorOf(res)).toMatchObject({ code: "too_many_triggers", message: expect.stringContaining("DELETE /v1/triggers/{id}") });
+    expect((await bridge(`/v1/triggers/trg_fill_0_${user.userId}`, { method: "DELETE", ...withKey(user.apiKey) })).status).toBe(200);
+    expect((await json("/v1/triggers", template, withKey(user.apiKey))).status).toBe(201);
+  });
+
   it("needs the calls:write scope", async () => {
     const user = await linkedUser();
     const reader = (await (await json("/v1/keys", { name: "r", scopes: ["calls:read"] }, withKey(user.apiKey))).json()) as { api_key: string };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { eventBody, eventOf } from "../../src/domain/events";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
 import { placed } from "../support/calls";
@@ -31,10 +32,12 @@ describe("GET /v1/events", () => {
     expect(new Set(feed.items.slice(2).map((e) => e.type))).toEqual(new Set(["call.completed", "call.succeeded"]));
     expect(feed.items.every((e) => e.data.status === (e.data.id === busy.id ? "busy" : "success"))).toBe(true);
     expect(new Set(feed.items.map((e) => e.id)).size).toBe(4);
-    // The same payload the webhook carried, plus the id (= webhook-id).
+    // One event shape: each delivery's body is the feed item itself, its id the webhook-id.
+    expect(hook.received).toHaveLength(2);
     for (const r of hook.received) {
-      const item = feed.items.find((e) => e.id === r.headers["webhook-id"]);
-      expect(item).toEqual({ id: r.headers["webhook-id"], ...JSON.parse(r.body) });
+      const body = JSON.parse(r.body) as { id: string };
+      expect(body.id).toBe(r.headers["webhook-id"]);
+      expect(feed.items.find((e) => e.id === body.id)).toStrictEqual(body);
     }
 
     const completed = await getJson<Feed>(user.apiKey, "/v1/events?type=call.completed");
@@ -63,5 +66,17 @@ describe("GET /v1/events", () => {
   it("is in the OpenAPI document, with the webhooks endpoints", async () => {
     const doc = (await (await bridge("/openapi.json")).json()) as { paths: Record<string, unknown> };
     for (const p of ["/v1/events", "/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/test", "/v1/webhooks/{id}/deliveries", "/v1/deliveries/{id}/retry"]) expect(doc.paths, p).toHaveProperty([p]);
+  });
+});
+
+describe("one event shape", () => {
+  it("an event stored before events carried their id is sent and listed with it", () => {
+    const legacy = JSON.stringify({ type: "call.completed", timestamp: "2026-01-28T18:03:52.410Z", data: { id: "c1", status: "success" } });
+    const body = JSON.parse(eventBody("evt_1", legacy));
+    expect(body).toStrictEqual({ id: "evt_1", type: "call.completed", timestamp: "2026-01-28T18:03:52.410Z", data: { id: "c1", status: "success" } });
+    expect(eventOf({ id: "evt_1", payload: legacy })).toStrictEqual(body);
+    // A stored event that has its id is sent byte for byte as stored (what was signed stays signed).
+    const current = JSON.stringify(body);
+    expect(eventBody("evt_1", current)).toBe(current);
   });
 });

@@ -28,12 +28,25 @@ describe("webhook subscriptions", () => {
 
     const other = await linkedUser();
     expect((await bridge(`/v1/webhooks/${created.id}`, withKey(other.apiKey))).status).toBe(404);
-    expect((await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(other.apiKey) })).status).toBe(404);
+    // Another account's subscription is "already gone" for it: success, and nothing is removed.
+    expect((await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(other.apiKey) })).status).toBe(200);
+    expect((await bridge(`/v1/webhooks/${created.id}`, withKey(user.apiKey))).status).toBe(200);
 
     const deleted = await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(user.apiKey) });
     expect(deleted.status).toBe(200);
     expect(await deleted.json()).toEqual({ id: created.id, deleted: true });
     expect((await bridge(`/v1/webhooks/${created.id}`, withKey(user.apiKey))).status).toBe(404);
+  });
+
+  it("unsubscribing again answers success: platforms repeat unsubscribes", async () => {
+    const user = await linkedUser();
+    const created = await subscribe(user.apiKey, { url: "https://hooks.example.com/again", events: ["call.completed"] });
+    for (const id of [created.id, created.id, "wh_never_existed"]) {
+      const res = await bridge(`/v1/webhooks/${id}`, { method: "DELETE", ...withKey(user.apiKey) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ id, deleted: true });
+    }
+    expect((await getJson<{ items: unknown[] }>(user.apiKey, "/v1/webhooks")).items).toEqual([]);
   });
 
   it("stores the signing secret encrypted, not in plain text", async () => {
@@ -79,7 +92,11 @@ describe("webhook subscriptions", () => {
     const body = (await res.json()) as { delivered: boolean; event_id: string; status_code: number };
     expect(body).toMatchObject({ delivered: true, status_code: 200, type: "call.failed", event_id: expect.stringMatching(/^evt_test_/) });
     expect(hook.received).toHaveLength(1);
-    expect(new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers)).toMatchObject({ type: "call.failed", data: { status: "no_answer", id: expect.any(String) } });
+    // The event shape of real deliveries, its id the webhook-id, marked "test" so automations can skip it.
+    const sample = new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers) as Record<string, unknown>;
+    expect(sample).toMatchObject({ id: body.event_id, type: "call.failed", test: true, data: { status: "no_answer", id: expect.any(String) } });
+    expect(hook.received[0]!.headers["webhook-id"]).toBe(body.event_id);
+    expect(Object.keys(sample).sort()).toEqual(["data", "id", "test", "timestamp", "type"]);
 
     route(new URL(hook.url).origin, () => new Response("no", { status: 500 }));
     const failed = (await (await bridge(`/v1/webhooks/${sub.id}/test`, { method: "POST", ...withKey(user.apiKey) })).json()) as { delivered: boolean; status_code: number };

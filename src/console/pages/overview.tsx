@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { billingPortalUrl, type Subscription, subscription, type Usage, usage } from "../../domain/account";
+import { billingPortal, type Subscription, subscription, type Usage, usage } from "../../domain/account";
 import { deps } from "../../domain/deps";
 import { toApiError } from "../../errors";
 import { Time } from "../components";
@@ -136,4 +136,4 @@ overviewPage.get("/", async (c) => {
   });
 });
 
-overviewPage.get("/billing", async (c) => c.redirect(await billingPortalUrl(deps(c.env), c.get("session").auth.userId), 303));
+overviewPage.get("/billing", async (c) => c.redirect((await billingPortal(deps(c.env), c.get("session").auth.userId)).portal_url, 303));

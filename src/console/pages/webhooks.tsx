@@ -316,7 +316,9 @@ webhookPages.get("/webhooks/:id/delete", async (c) => {
 
 webhookPages.post("/webhooks/:id/delete", async (c) => {
   const id = c.req.param("id");
-  await deleteWebhook(deps(c.env), c.get("session").auth.userId, id);
+  const userId = c.get("session").auth.userId;
+  await ownWebhook(deps(c.env), userId, id); // the API's delete is idempotent; a person deleting another's gets "not found"
+  await deleteWebhook(deps(c.env), userId, id);
   return redirectWith(c, "/console/webhooks", { notice: "The webhook was deleted." });
 });
 
