@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { consoleSignIn, csrfOf, local, postForm, revealed } from "../support/console";
+import { RECIPES } from "../../src/shared/recipes";
+import { consoleSignIn, csrfOf, LOCAL, local, postForm, revealed } from "../support/console";
 import { endSandboxCall } from "../support/sandbox";
 
 // Each test signs in through the sandbox like a browser (several requests): generous under a busy machine.
@@ -45,6 +46,16 @@ describe("pages for people: /, /docs and the console's headers", () => {
     const init = await (await local("/docs/init.js")).text();
     expect(init).toContain('url: "/openapi.json"');
     expect(init).toContain("validatorUrl: null");
+  });
+
+  it("/console/recipes shows every recipe of the README with this bridge's URL, signed in or not", async () => {
+    const html = await (await local("/console/recipes")).text();
+    const text = html.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+    for (const recipe of RECIPES.filter((r) => r.section !== "curl")) {
+      expect(text).toContain(recipe.title);
+      expect(text).toContain(`${LOCAL}${recipe.path}`);
+    }
+    expect(text).not.toContain("<bridge>");
   });
 
   it("escapes what people type: markup in a name shows as text", async () => {
