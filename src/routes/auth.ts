@@ -2,8 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { deps } from "../domain/deps";
 import { endSession, startSession } from "../domain/console-sessions";
+import { takeLinkAttempt } from "../domain/linking";
 import { finishSignIn, startSignIn } from "../domain/sign-in";
 import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session";
+import { clientBucket } from "../http/client-ip";
 import { htmlErrors } from "../http/html-errors";
 import { errorResponses, noAuth, router } from "../http/openapi";
 
@@ -35,6 +37,8 @@ auth.get("/auth/login", async (c) => {
  */
 auth.get("/auth/callback", async (c) => {
   const d = deps(c.env);
+  // Every callback may import tokens: it counts against the same per-address limit as POST /v1/link.
+  await takeLinkAttempt(d, clientBucket(c));
   const { user, key } = await finishSignIn(d, c.req.query(), getCookie(c, STATE_COOKIE));
   deleteCookie(c, STATE_COOKIE, { path: "/auth" });
   const returnTo = safeReturnPath(getCookie(c, RETURN_COOKIE)) ?? "/console";
@@ -49,6 +53,9 @@ auth.get("/auth/callback", async (c) => {
     },
   });
   setSessionCookie(c, session.token);
+  // A clean URL: KallyAI's CLI flow put its tokens in this one's query string.
+  c.header("cache-control", "no-store");
+  c.header("referrer-policy", "no-referrer");
   return c.redirect(returnTo, 303);
 });
 

@@ -2,8 +2,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SANDBOX_OAUTH_CLIENT } from "../../src/sandbox/auth";
 import { bridgeWith } from "../support/accounts";
-import { errorOf } from "../support/bridge";
-import { cookieOf, revealed } from "../support/console";
+import { errorOf, json } from "../support/bridge";
+import { revealed } from "../support/console";
 import { route } from "../support/network";
 
 const LOCAL = "http://localhost:8787";
@@ -22,6 +22,19 @@ async function signInAtSandbox(loginLocation: string, email: string) {
   return new URL(submitted.headers.get("location")!);
 }
 
+/** The browser after the callback: its 303 to the console (a clean URL), with the session cookie it set. */
+async function followToConsole(callback: Response, fetcher: (path: string, init?: RequestInit) => Response | Promise<Response> = local, name = "kallyai_console") {
+  expect(callback.status).toBe(303);
+  const location = callback.headers.get("location")!;
+  expect(location).toBe("/console");
+  const sessionCookie = callback.headers.getSetCookie().find((c) => c.startsWith(`${name}=`))!;
+  expect(sessionCookie).toMatch(/HttpOnly/i);
+  expect(sessionCookie).toMatch(/SameSite=Lax/i);
+  const cookie = sessionCookie.split(";")[0]!;
+  return { cookie, setCookie: sessionCookie, page: await fetcher(location, { headers: { cookie, accept: "text/html" } }) };
+}
+const apiKeyIn = revealed;
+
 async function startLocalLogin() {
   const res = await local("/auth/login");
   expect(res.status).toBe(302);
@@ -39,18 +52,61 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
 
     const callback = await signInAtSandbox(location, `cli-${crypto.randomUUID()}@example.com`);
     expect(callback.origin + callback.pathname).toBe(`${LOCAL}/auth/callback`);
-    const done = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
-    // It ends in the console, whose first page shows the key once.
-    expect(done.status).toBe(303);
-    expect(done.headers.get("location")).toBe("/console");
-    const page = await local("/console", { headers: { cookie: cookieOf(done)! } });
+    const redirected = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    expect(redirected.headers.get("cache-control")).toBe("no-store");
+    const { page, cookie: sessionCookie } = await followToConsole(redirected);
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toBe("no-store");
-    const apiKey = revealed(await page.text())!;
+    const apiKey = apiKeyIn(await page.text())!;
 
     const me = await local("/v1/me", { headers: { authorization: `Bearer ${apiKey}` } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ linked: true, upstream: { state: "linked" } });
+    // The key is in no URL and in no cookie.
+    expect(redirected.headers.get("location")).not.toContain(apiKey);
+    expect(decodeURIComponent(sessionCookie)).not.toContain(apiKey);
+  });
+
+  it("after the callback the address bar holds no tokens, and reloading the console shows the key no more", async () => {
+    const { location, cookie } = await startLocalLogin();
+    const callback = await signInAtSandbox(location, `reload-${crypto.randomUUID()}@example.com`);
+    expect(callback.searchParams.get("refresh_token")).toBeTruthy();
+    const redirected = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    const target = new URL(redirected.headers.get("location")!, LOCAL);
+    expect(target.search).toBe("");
+    expect(target.pathname).toBe("/console");
+    const { page, cookie: sessionCookie } = await followToConsole(redirected);
+    expect(apiKeyIn(await page.text())).toBeTruthy();
+
+    // A reload shows the console without the key; without the session, sign-in is the way forward.
+    const again = await local("/console", { headers: { cookie: sessionCookie, accept: "text/html" } });
+    expect(again.status).toBe(200);
+    expect(apiKeyIn(await again.text())).toBeUndefined();
+    const signedOut = await local("/console", { headers: { accept: "text/html" } });
+    expect(signedOut.status).toBe(303);
+    expect(signedOut.headers.get("location")).toMatch(/^\/auth\/login\?return_to=/);
+  });
+
+  it("a session cookie that is forged, tampered or empty shows no console and no key", async () => {
+    for (const cookie of ["kallyai_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kallyai_console=garbage", "kallyai_console="]) {
+      const res = await local("/console", { headers: { cookie } });
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toMatch(/^\/auth\/login/);
+    }
+  });
+
+  it("callbacks count against the link rate limit of the address, an IPv6 /64 counted as one", async () => {
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
+    for (let i = 1; i <= 10; i++) {
+      const res = await json("/v1/link", { refresh_token: "bogus" }, { headers: { "cf-connecting-ip": `${prefix}::${i.toString(16)}` } });
+      expect(res.status).toBe(401);
+    }
+    const { cookie } = await startLocalLogin();
+    const limited = await local("/auth/callback?state=x&refresh_token=stolen", { headers: { cookie, "cf-connecting-ip": `${prefix}:ffff:1:2:3` } });
+    expect(limited.status).toBe(429);
+    expect(await errorOf(limited)).toMatchObject({ code: "rate_limited" });
+    const otherPrefix = await local("/auth/callback?state=x&refresh_token=stolen", { headers: { cookie, "cf-connecting-ip": `${prefix.replace(/:7$/, ":8")}::1` } });
+    expect(otherPrefix.status).toBe(400);
   });
 
   it("refuses a callback without state", async () => {
@@ -123,14 +179,12 @@ describe("GET /auth/login on a deployed bridge", () => {
 
     const callback = await signInAtSandbox(authorize.toString(), `oauth-${crypto.randomUUID()}@example.com`);
     expect(callback.searchParams.get("code")).toBeTruthy();
-    const done = await deployed(callback.pathname + callback.search, { headers: { cookie } }, origin);
-    expect(done.status).toBe(303);
+    const redirected = await deployed(callback.pathname + callback.search, { headers: { cookie }, redirect: "manual" }, origin);
     // On https the session cookie is __Host- prefixed and Secure.
-    const session = done.headers.getSetCookie().find((c) => c.startsWith("__Host-kallyai_console="))!;
-    expect(session).toMatch(/; Secure/);
-    const page = await deployed("/console", { headers: { cookie: session.split(";")[0]! } }, origin);
+    const { page, setCookie } = await followToConsole(redirected, (path, init) => deployed(path, init, origin), "__Host-kallyai_console");
     expect(page.status).toBe(200);
-    const apiKey = revealed(await page.text())!;
+    expect(setCookie).toMatch(/; Secure/i);
+    const apiKey = apiKeyIn(await page.text())!;
     const me = await deployed("/v1/me", { headers: { "x-api-key": apiKey } }, origin);
     expect(await me.json()).toMatchObject({ linked: true });
   });
