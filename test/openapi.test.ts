@@ -53,7 +53,7 @@ describe("the OpenAPI document", () => {
   it("marks the operations that need no key with security: []", async () => {
     const doc = await documentOf();
     const open = operations(doc).filter(({ op }) => Array.isArray(op.security) && op.security.length === 0).map((o) => o.name);
-    expect(open.sort()).toEqual(["GET /auth/callback", "GET /auth/key", "GET /auth/login", "GET /health", "GET /t/{token}", "POST /t/{token}", "POST /v1/link"]);
+    expect(open.sort()).toEqual(["GET /auth/callback", "GET /auth/login", "GET /health", "GET /t/{token}", "POST /t/{token}", "POST /v1/link"]);
   });
 
   it("documents the error shape, and X-Request-Id on every answer", async () => {

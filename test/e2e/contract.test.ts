@@ -65,13 +65,9 @@ const PLANS: Record<string, Plan> = {
         body: new URLSearchParams({ redirect_uri: kallyai.searchParams.get("redirect_uri")!, state: kallyai.searchParams.get("state")!, email: "contract-browser@example.com" }),
         redirect: "manual",
       });
-      const callback = await fetch(back.headers.get("location")!, { headers: { cookie, accept: "text/html" }, redirect: "manual" });
-      ctx.keyPage = new URL(callback.headers.get("location") ?? "/", server.origin).toString();
-      ctx.keyCookie = (callback.headers.get("set-cookie") ?? "").split(";")[0]!;
-      return callback;
+      return fetch(back.headers.get("location")!, { headers: { cookie, accept: "text/html" }, redirect: "manual" });
     },
   },
-  showNewKey: { send: () => fetch(ctx.keyPage!, { headers: { cookie: ctx.keyCookie!, accept: "text/html" }, redirect: "manual" }) },
   linkAccount: { body: (example) => ({ ...example, refresh_token: ctx.refreshToken }) },
   getMe: {},
   createApiKey: {},
