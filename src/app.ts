@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
+import { d1TallyHeaders } from "./http/d1-tally";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import { requestIds } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
@@ -30,6 +31,7 @@ export function createApp() {
   // bodies are measured before any route reads them.
   app.use(requestIds());
   app.use(securityHeaders());
+  app.use(d1TallyHeaders);
   app.use(bodyLimits());
   // A deployment on missing or public dev secrets serves nothing: every request but GET /health
   // (which says why) answers 503 misconfigured.
