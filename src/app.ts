@@ -24,6 +24,9 @@ import { mcp } from "./routes/mcp";
 import { me } from "./routes/me";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
+import { consoleApp } from "./console/app";
+import { docs } from "./console/pages/docs";
+import { landing } from "./console/pages/landing";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -56,6 +59,11 @@ export function createApp() {
   app.route("/", webhooks);
   app.route("/", events);
   app.route("/", mcp);
+
+  // Pages for people: the landing page, the console and the API reference.
+  app.route("/", landing);
+  app.route("/", docs);
+  app.route("/console", consoleApp);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);

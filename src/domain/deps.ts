@@ -3,6 +3,7 @@ import { KallyAIClient } from "../kallyai/client";
 import { Accounts } from "../storage/accounts";
 import { CallerReads } from "../storage/caller";
 import { Calls } from "../storage/calls";
+import { ConsoleSessions } from "../storage/console-sessions";
 import { Counters } from "../storage/counters";
 import { countingD1 } from "../storage/d1-tally";
 import { Events } from "../storage/events";
@@ -19,6 +20,7 @@ export interface Deps {
   upstream: KallyAIClient;
   accounts: Accounts;
   calls: Calls;
+  consoleSessions: ConsoleSessions;
   callers: CallerReads;
   keys: ApiKeys;
   loginStates: LoginStates;
@@ -53,6 +55,7 @@ export function build(env: Bindings, db: D1Database): Deps {
     upstream: KallyAIClient.fromConfig(cfg),
     accounts: new Accounts(db),
     calls: new Calls(db),
+    consoleSessions: new ConsoleSessions(db),
     callers: new CallerReads(db),
     keys: new ApiKeys(db),
     loginStates: new LoginStates(db),
