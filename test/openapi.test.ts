@@ -97,3 +97,15 @@ describe("the OpenAPI document", () => {
     for (const code of Object.keys(ERROR_CODES)) expect(described).toContain(`\`${code}\``);
   });
 });
+
+describe("documentedStatuses (what the fuzz and error tests check their answers against)", () => {
+  it("finds an operation's statuses, a wrong method's 405, and nothing for paths outside the document", async () => {
+    const { documentedStatuses } = await import("./support/documented-statuses");
+    expect([...(await documentedStatuses("POST", "/v1/calls"))!]).toEqual(expect.arrayContaining(["202", "400", "413", "415", "422", "429"]));
+    expect(await documentedStatuses("POST", "/v1/calls")).not.toContain("200");
+    expect(await documentedStatuses("PUT", "/v1/calls/abc")).toContain("405");
+    expect(await documentedStatuses("HEAD", "/v1/webhooks/wh_1/deliveries")).toContain("200");
+    expect(await documentedStatuses("GET", "/t/some-token")).toContain("202");
+    expect(await documentedStatuses("POST", "/admin/vault/reencrypt")).toBeUndefined();
+  });
+});
