@@ -1,9 +1,15 @@
 import { env, exports } from "cloudflare:workers";
 import { BRIDGE_ORIGIN } from "./network";
 
+/** Every answer the tests saw, checked against the OpenAPI document after each file (test/support/setup.ts). */
+export const observed: Array<{ method: string; path: string; status: number }> = [];
+
 /** Sends a request to the worker under test, as a client on the internet would. */
-export function bridge(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(BRIDGE_ORIGIN + path, init));
+export async function bridge(path: string, init?: RequestInit): Promise<Response> {
+  const request = new Request(BRIDGE_ORIGIN + path, init);
+  const res = await exports.default.fetch(request);
+  observed.push({ method: request.method, path: new URL(request.url).pathname, status: res.status });
+  return res;
 }
 
 export function json(path: string, body: unknown, init: RequestInit = {}): Promise<Response> {

@@ -1,6 +1,8 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, expect, vi } from "vitest";
+import { observed } from "./bridge";
+import { documentedStatuses } from "./documented-statuses";
 import { interceptedFetch, resetRoutes } from "./network";
 import { interceptQueues } from "./queues";
 
@@ -13,4 +15,14 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+// Every status a test observed must be one the OpenAPI document lists for that request.
+afterAll(async () => {
+  const undocumented = new Set<string>();
+  for (const { method, path, status } of observed) {
+    const documented = await documentedStatuses(method, path);
+    if (documented && !documented.has(String(status)) && !documented.has("default")) undocumented.add(`${method} ${path} → ${status}`);
+  }
+  expect([...undocumented]).toEqual([]);
 });
