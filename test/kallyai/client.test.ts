@@ -131,7 +131,7 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
 
   it("statistics(), subscription() and billingPortal() parse", async () => {
     const { accessToken } = await withCall();
-    expect(await client().statistics(accessToken)).toMatchObject({ plan_type: "sandbox", calls_used: 1, calls_remaining: 29, minutes_allocated: 60 });
+    expect(await client().statistics(accessToken)).toMatchObject({ plan_type: "sandbox", calls_used: 1, calls_remaining: 299, minutes_allocated: 300 });
     expect(await client().subscription(accessToken)).toMatchObject({ has_active_subscription: true, plan: { type: "sandbox" }, status: "active" });
     expect(await client().billingPortal(accessToken)).toEqual({ portal_url: `${SANDBOX}/billing-portal` });
   });
