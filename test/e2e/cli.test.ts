@@ -218,7 +218,7 @@ await fetch(res.headers.get("location"));
 
   it("--subscription, in human and --json form", async () => {
     const json = (await cli(["--subscription", "--json"])).json();
-    expect(json).toMatchObject({ has_active_subscription: true, status: "active", plan: { type: "sandbox", period: "monthly", minutes_included: 60 } });
+    expect(json).toMatchObject({ has_active_subscription: true, status: "active", plan: { type: "sandbox", period: "monthly", minutes_included: 300 } });
     const human = await cli(["--subscription"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Active:\s+yes/);
