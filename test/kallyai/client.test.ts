@@ -299,11 +299,11 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
 });
 
 describe("KallyAIClient passes upstream refusals through", () => {
-  it("quota_exceeded → 402 quota_exceeded, pointing at the upgrade URL", async () => {
+  it("quota_exceeded → 402 quota_exceeded, pointing at the upgrade URL KallyAI gives (the sandbox's free top-up)", async () => {
     const { accessToken } = await sandboxSignIn(`q-${crypto.randomUUID()}+calls0@example.com`);
     const err = await failure(client().placeCall(accessToken, request("+14155551234"), crypto.randomUUID()));
     expect(err).toMatchObject({ status: 402, code: "quota_exceeded" });
-    expect(err.message).toContain("https://kallyai.com/pricing");
+    expect(err.message).toContain("/sandbox/top-up");
   });
 
   it("emergency_number → 422 emergency_number", async () => {
