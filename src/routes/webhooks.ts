@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { retryDelivery } from "../domain/deliveries";
 import { deps } from "../domain/deps";
 import { EVENT_TYPES } from "../domain/events";
-import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../domain/webhooks";
+import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../domain/webhooks";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 
@@ -143,6 +143,21 @@ webhooks.openapi(
     await deleteWebhook(deps(c.env), c.get("auth").userId, id);
     return c.json({ id, deleted: true as const }, 200);
   },
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/webhooks/{id}/enable",
+    operationId: "enableWebhook",
+    tags: ["webhooks"],
+    summary: "Re-enable a disabled subscription",
+    description: "Turns a subscription disabled after days of failures (or by unlinking) back on, with a clean failure streak; events from now on are sent to it. An active one answers as it is.",
+    security: keyAuth,
+    request: { params: WebhookId },
+    responses: { 200: json(WebhookSchema, "The subscription, active"), ...errorResponses(403, 404, 422) },
+  }),
+  async (c) => c.json(await enableWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
 );
 
 webhooks.openapi(

@@ -28,6 +28,7 @@ export const DOCS_CSS = `.swagger-ui .info .title small{background:#4a4a55}.swag
 .swagger-ui .info .title small pre{color:#fff;background:none;border:0;padding:0}
 .swagger-ui .btn.authorize{color:#17703a;border-color:#17703a}.swagger-ui .btn.authorize svg{color:#17703a;fill:#17703a}
 .swagger-ui .info a,.swagger-ui .info .url{color:#1f4fd1}
+.swagger-ui .opblock .opblock-summary-method{color:#111;text-shadow:none}
 .swagger-ui pre{border:0}.swagger-ui code{border:0;background:none}
 @media (prefers-color-scheme:dark){#swagger-ui{background:#fff;color:#1b1b1f;border-radius:8px;padding:.5rem}}
 `;
