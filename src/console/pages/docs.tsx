@@ -14,10 +14,11 @@ const DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-
 docs.use("/docs", securePages(DOCS_CSP));
 
 // deepLinking off: its links nest inside Swagger UI's operation buttons (an accessibility fault);
-// validatorUrl null: no badge fetched from swagger.io; the servers list gets the name it lacks.
+// validatorUrl null: no badge fetched from swagger.io; the servers list gets the name it lacks;
+// the schemas section is left out (each operation shows its own schemas; its widgets fail contrast).
 export const DOCS_INIT_JS = `window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
-    url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false, validatorUrl: null, displayRequestDuration: true,
+    url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false, validatorUrl: null, displayRequestDuration: true, defaultModelsExpandDepth: -1,
     onComplete: function () { var s = document.getElementById("servers"); if (s) s.setAttribute("aria-label", "Server"); }
   });
 });
