@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { signerFor } from "../../src/domain/keys";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
@@ -81,6 +81,16 @@ describe("D1 round trips per request (counted in development)", () => {
     expect(res.status).toBe(200);
     expect(res.headers.has("x-d1-round-trips")).toBe(false);
     expect(res.headers.has("x-d1-statements")).toBe(false);
+  });
+});
+
+describe("work done once per isolate, not per request", () => {
+  it("a proxied read imports no key: the signing and vault keys were imported once", async () => {
+    const { user, id } = await runningCall();
+    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    const res = await getCall(user.apiKey, id);
+    expect(res.status).toBe(200);
+    expect(importKey).not.toHaveBeenCalled();
   });
 });
 
