@@ -164,12 +164,21 @@ webhooks.openapi(
     method: "get",
     path: "/v1/webhooks/{id}/deliveries",
     tags: ["webhooks"],
-    summary: "Deliveries of a subscription, newest first, with every attempt",
+    summary: "Deliveries of a subscription, newest first, with every attempt (pages with a cursor like calls and events)",
     security: keyAuth,
-    request: { params: WebhookId, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
-    responses: { 200: json(z.object({ items: z.array(DeliverySchema) }), "Deliveries", { items: [DELIVERY_EXAMPLE] }), ...errorResponses(401, 403, 404, 422) },
+    request: {
+      params: WebhookId,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(50),
+        cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+      }),
+    },
+    responses: {
+      200: json(z.object({ items: z.array(DeliverySchema), next_cursor: z.string().nullable() }), "A page of deliveries", { items: [DELIVERY_EXAMPLE], next_cursor: null }),
+      ...errorResponses(401, 403, 404, 422),
+    },
   }),
-  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query").limit), 200),
+  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query")), 200),
 );
 
 webhooks.openapi(
