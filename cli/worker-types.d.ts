@@ -1,3 +1,4 @@
 // The CLI type-checks the shared src/ modules it bundles against Node's types, not the Workers'.
-// src/env.ts names the D1 binding's type in an interface the CLI never uses; this stands in for it.
+// src/env.ts names the D1 and Queues bindings' types in an interface the CLI never uses; these stand in for them.
 type D1Database = unknown;
+type Queue<Body = unknown> = { body?: Body };

@@ -6,17 +6,20 @@ import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import { requestIds } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
+import { registerSharedComponents } from "./http/openapi";
+import { openApiDocument } from "./http/openapi-document";
 import { validationHook } from "./http/validation";
 import { CallInputSchema } from "./shared/call-input";
 import { account } from "./routes/account";
 import { admin } from "./routes/admin";
 import { calls } from "./routes/calls";
-import { events } from "./routes/events";
+import { events, registerEventWebhooks } from "./routes/events";
 import { triggers, triggerUrls } from "./routes/triggers";
 import { auth } from "./routes/auth";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { link } from "./routes/link";
+import { mcp } from "./routes/mcp";
 import { me } from "./routes/me";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
@@ -50,22 +53,15 @@ export function createApp() {
   app.route("/", admin);
   app.route("/", webhooks);
   app.route("/", events);
+  app.route("/", mcp);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);
 
   app.openAPIRegistry.register("CallInput", CallInputSchema);
-  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys)." });
-  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "KallyAI Bridge",
-      version: "0.1.0",
-      description: "KallyAI's AI phone calls as simple HTTP endpoints for Zapier, IFTTT, Make, n8n and iOS Shortcuts.",
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  registerSharedComponents(app.openAPIRegistry);
+  registerEventWebhooks(app.openAPIRegistry);
+  app.get("/openapi.json", (c) => c.json(openApiDocument(app, new URL(c.req.url).origin)));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => errorResponse(routeNotFound(allowed(c.req.method, c.req.path), c.req.method, c.req.path)));

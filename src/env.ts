@@ -3,6 +3,9 @@ import { z } from "zod";
 /** Everything the Worker receives from wrangler: bindings, vars and secrets, all as strings. */
 export interface Bindings {
   DB: D1Database;
+  /** Cloudflare Queues (wrangler.toml); without them the cron does all polling and delivery. */
+  POLL_QUEUE?: Queue<unknown>;
+  DELIVERY_QUEUE?: Queue<unknown>;
   BRIDGE_ENV?: string;
   /** Set only by `npm run dev` ("npm-run-dev") and the test config ("vitest"): never in a deployment. */
   BRIDGE_LOCAL_RUNNER?: string;
@@ -26,6 +29,7 @@ export interface Bindings {
   POLLER_UPSTREAM_BUDGET?: string;
   POLLER_CONCURRENCY?: string;
   POLLER_SWEEP_SECONDS?: string;
+  POLLER_OVERDUE_SECONDS?: string;
   WEBHOOKS_DELIVERY_BUDGET?: string;
   WEBHOOKS_ALLOW_LOOPBACK?: string;
 }
@@ -47,7 +51,15 @@ const ConfigSchema = z.object({
   KALLYAI_API_BASE: z.url().default("https://api.kallyai.com"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SANDBOX_ENABLED: flag.default(false),
-  SANDBOX_CALL_SECONDS: seconds.default(20),
+  // "20", or a range "5-120": each call's length is picked from it by its id.
+  SANDBOX_CALL_SECONDS: z
+    .string()
+    .regex(/^\d+(\.\d+)?(-\d+(\.\d+)?)?$/, "a number of seconds, or a range like 5-120")
+    .default("20")
+    .transform((v) => {
+      const [min, max = min] = v.split("-").map(Number) as [number, number?];
+      return { min: Math.min(min, max), max: Math.max(min, max) };
+    }),
   SANDBOX_TOKEN_TTL_SECONDS: seconds.default(3600),
   SANDBOX_HANG_SECONDS: seconds.default(60),
   DEFAULT_TIMEZONE: z.string().default("America/New_York"),
@@ -60,7 +72,8 @@ const ConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(16).optional(),
   POLLER_UPSTREAM_BUDGET: z.coerce.number().int().min(1).max(9_000).default(1_000),
   POLLER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(6),
-  POLLER_SWEEP_SECONDS: seconds.max(840).default(58),
+  POLLER_SWEEP_SECONDS: seconds.max(840).optional(),
+  POLLER_OVERDUE_SECONDS: seconds.max(3600).optional(),
   WEBHOOKS_DELIVERY_BUDGET: z.coerce.number().int().min(1).max(9_000).default(500),
   WEBHOOKS_ALLOW_LOOPBACK: flag.optional(),
 });
@@ -80,15 +93,18 @@ export interface Config {
   /** Development relaxes what only makes sense on localhost (plain-http webhooks, dev secrets). */
   dev: boolean;
   upstream: { baseUrl: string; timeoutMs: number };
-  sandbox: { enabled: boolean; callSeconds: number; tokenTtlSeconds: number; hangSeconds: number };
+  sandbox: { enabled: boolean; callSeconds: { min: number; max: number }; tokenTtlSeconds: number; hangSeconds: number };
   defaults: { timezone: string; country: string };
   bridgeId: string;
   vaultKeys: string;
   signingKeys: string;
   oauth: { clientId: string; clientSecret: string } | null;
   adminToken: string | null;
-  /** The outcome poller's limits per cron invocation (docs/webhooks.md). */
-  poller: { upstreamBudget: number; concurrency: number; sweepSeconds: number };
+  /**
+   * The outcome poller's limits per cron invocation (docs/webhooks.md). With queues, the cron
+   * only takes calls and deliveries `overdueSeconds` past due (their message was lost or late).
+   */
+  poller: { upstreamBudget: number; concurrency: number; sweepSeconds: number; overdueSeconds: number; queues: boolean };
   /** Webhook delivery: attempts per invocation; whether plain-http and loopback/private targets are allowed (dev). */
   webhooks: { deliveryBudget: number; allowLoopback: boolean };
 }
@@ -107,6 +123,7 @@ export function config(env: Bindings): Config {
     throw new ConfigError(`Configuration variable ${issue?.path.join(".")} is invalid: ${issue?.message}`);
   }
   const v = result.data;
+  const queues = Boolean(env.POLL_QUEUE && env.DELIVERY_QUEUE);
   const local = v.BRIDGE_LOCAL_RUNNER !== undefined;
   if (v.BRIDGE_ENV === "development" && !local) {
     throw new ConfigError("BRIDGE_ENV is development outside `npm run dev` and the tests; a deployment must use BRIDGE_ENV=production with its own secrets (see README, \"Deploy\")");
@@ -126,7 +143,14 @@ export function config(env: Bindings): Config {
     signingKeys: required(v.API_KEY_SIGNING_KEYS, "API_KEY_SIGNING_KEYS", v.BRIDGE_ENV, DEV_SIGNING_KEYS, local),
     oauth: v.OAUTH_CLIENT_ID && v.OAUTH_CLIENT_SECRET ? { clientId: v.OAUTH_CLIENT_ID, clientSecret: v.OAUTH_CLIENT_SECRET } : null,
     adminToken: v.ADMIN_TOKEN ?? null,
-    poller: { upstreamBudget: v.POLLER_UPSTREAM_BUDGET, concurrency: v.POLLER_CONCURRENCY, sweepSeconds: v.POLLER_SWEEP_SECONDS },
+    poller: {
+      upstreamBudget: v.POLLER_UPSTREAM_BUDGET,
+      concurrency: v.POLLER_CONCURRENCY,
+      // With queues the cron is the scheduler of last resort: one sweep a minute is enough.
+      sweepSeconds: v.POLLER_SWEEP_SECONDS ?? (queues ? 0 : 58),
+      overdueSeconds: v.POLLER_OVERDUE_SECONDS ?? (queues ? 30 : 0),
+      queues,
+    },
     webhooks: { deliveryBudget: v.WEBHOOKS_DELIVERY_BUDGET, allowLoopback: v.WEBHOOKS_ALLOW_LOOPBACK ?? v.BRIDGE_ENV === "development" },
   };
   parsed.set(env, cfg);

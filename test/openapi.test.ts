@@ -1,11 +1,23 @@
 import { describe, expect, it } from "vitest";
+import { EVENT_TYPES } from "../src/domain/events";
+import { ERROR_CODES } from "../src/http/error-codes";
 import { bridge } from "./support/bridge";
+import sources from "./support/sources";
 
-type Operation = { requestBody?: { content: Record<string, { example?: unknown; schema?: unknown }> }; responses: Record<string, { content?: Record<string, { example?: unknown; schema?: unknown }> }> };
-type Doc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { example?: unknown }> } };
+type Media = Record<string, { example?: unknown; schema?: unknown }>;
+type Operation = { operationId?: string; security?: unknown[]; tags?: string[]; requestBody?: { content: Media }; responses: Record<string, { $ref?: string; content?: Media; headers?: Record<string, unknown> }> };
+type Doc = {
+  paths: Record<string, Record<string, Operation>>;
+  webhooks: Record<string, Record<string, Operation>>;
+  tags: Array<{ name: string; description: string }>;
+  components: { schemas: Record<string, { example?: unknown; properties?: Record<string, any> }>; responses: Record<string, Operation["responses"][string]> };
+};
+
+const documentOf = async () => (await (await bridge("/openapi.json")).json()) as Doc;
+const operations = (doc: Doc) => Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, op })));
 
 /** An example is inline, or on the component schema a content entry refers to. */
-function hasExample(doc: Doc, content: Record<string, { example?: unknown; schema?: unknown }> | undefined): boolean {
+function hasExample(doc: Doc, content: Media | undefined): boolean {
   return Object.values(content ?? {}).some((media) => {
     if (media.example !== undefined) return true;
     const schema = media.schema as { $ref?: string; example?: unknown } | undefined;
@@ -16,26 +28,72 @@ function hasExample(doc: Doc, content: Record<string, { example?: unknown; schem
 }
 
 describe("the OpenAPI document", () => {
-  it("has an example for every endpoint (its request or its success answer)", async () => {
-    const doc = (await (await bridge("/openapi.json")).json()) as Doc;
+  it("has an example for every endpoint that has a body (its request or its success answer)", async () => {
+    const doc = await documentOf();
     const missing: string[] = [];
-    for (const [path, methods] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(methods)) {
-        const success = Object.entries(op.responses).filter(([status]) => status.startsWith("2")).map(([, r]) => r.content);
-        if (!hasExample(doc, op.requestBody?.content) && !success.some((c) => hasExample(doc, c))) missing.push(`${method.toUpperCase()} ${path}`);
-      }
+    for (const { name, op } of operations(doc)) {
+      const success = Object.entries(op.responses).filter(([status]) => status.startsWith("2")).map(([, r]) => r.content);
+      const bodiless = !op.requestBody && success.length === 0; // a redirect, such as /auth/login
+      if (!bodiless && !hasExample(doc, op.requestBody?.content) && !success.some((c) => hasExample(doc, c))) missing.push(name);
     }
     expect(missing).toEqual([]);
   });
 
-  it("documents the error shape on every endpoint that can fail", async () => {
-    const doc = (await (await bridge("/openapi.json")).json()) as Doc;
-    for (const [path, methods] of Object.entries(doc.paths)) {
-      if (path === "/health") continue;
-      for (const [method, op] of Object.entries(methods)) {
-        const errors = Object.keys(op.responses).filter((s) => /^[45]/.test(s));
-        expect(errors.length, `${method} ${path}`).toBeGreaterThan(0);
+  it("gives every operation a unique operationId and a declared tag", async () => {
+    const doc = await documentOf();
+    const ops = [...operations(doc), ...Object.values(doc.webhooks).flatMap((m) => Object.values(m).map((op) => ({ name: op.operationId, op })))];
+    const ids = ops.map(({ op }) => op.operationId);
+    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id)), ids.join()).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const declared = new Set(doc.tags.map((t) => t.name));
+    expect(doc.tags.every((t) => t.description.length > 0)).toBe(true);
+    expect(ops.filter(({ op }) => !op.tags?.every((t) => declared.has(t))).map((o) => o.name)).toEqual([]);
+  });
+
+  it("marks the operations that need no key with security: []", async () => {
+    const doc = await documentOf();
+    const open = operations(doc).filter(({ op }) => Array.isArray(op.security) && op.security.length === 0).map((o) => o.name);
+    expect(open.sort()).toEqual(["GET /auth/callback", "GET /auth/login", "GET /health", "GET /t/{token}", "POST /t/{token}", "POST /v1/link"]);
+  });
+
+  it("documents the error shape, and X-Request-Id on every answer", async () => {
+    const doc = await documentOf();
+    const shared = doc.components.responses;
+    for (const { name, op } of operations(doc)) {
+      const errors = Object.entries(op.responses).filter(([s]) => /^[45]/.test(s));
+      expect(errors.map(([s]) => s), name).toEqual(expect.arrayContaining(["405", "500"]));
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (status === "default") continue;
+        const resolved = response.$ref ? shared[response.$ref.split("/").pop()!]! : response;
+        expect(resolved.headers, `${name} ${status}`).toHaveProperty("X-Request-Id");
+        if (/^[45]/.test(status)) expect(Object.keys(resolved.content ?? {}), `${name} ${status}`).toContain("application/json");
       }
     }
+  });
+
+  it("describes each event type under webhooks with its payload, the same event shape as the feed", async () => {
+    const doc = await documentOf();
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+    for (const type of EVENT_TYPES) {
+      const op = doc.webhooks[type]!.post!;
+      const media = op.requestBody!.content["application/json"]!;
+      expect(media.schema).toEqual({ $ref: "#/components/schemas/Event" });
+      expect(media.example).toMatchObject({ id: expect.stringMatching(/^evt_/), type, data: { finished: true } });
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["200", "410"]));
+    }
+    expect(Object.keys(doc.components.schemas.Event!.properties!).sort()).toEqual(["data", "id", "test", "timestamp", "type"]);
+  });
+
+  it("lists every error code the bridge throws", async () => {
+    const thrown = new Set<string>();
+    for (const [file, text] of Object.entries(sources)) {
+      if (file.startsWith("src/sandbox/")) continue; // the sandbox imitates KallyAI's own errors
+      for (const m of text.matchAll(/ApiError\(\s*\d{3},\s*"([a-z_]+)"/g)) thrown.add(m[1]!);
+      for (const m of text.matchAll(/\bcode: "([a-z_]+)"/g)) thrown.add(m[1]!);
+    }
+    expect(thrown.size).toBeGreaterThan(20);
+    expect([...thrown].filter((code) => !(code in ERROR_CODES))).toEqual([]);
+    const described = (await documentOf()).components.schemas.Error!.properties!.error.properties.code.description as string;
+    for (const code of Object.keys(ERROR_CODES)) expect(described).toContain(`\`${code}\``);
   });
 });

@@ -8,6 +8,7 @@ import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUps
 import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";
 import { finalizeCall } from "./outcomes";
+import { enqueuePolls } from "./queues";
 import { UpstreamSession, withUpstream } from "./session";
 
 /** How long a placer may take before another request (or the cron) takes the placement over. */
@@ -47,6 +48,11 @@ export async function placeCall(d: Deps, auth: Authenticated, request: UpstreamC
     if (settled) return settled;
   }
   return placeClaimed(d, auth, key, request);
+}
+
+/** Whether a call was already placed under this idempotency key (a retry will get that call back). */
+export async function alreadyPlaced(d: Deps, userId: string, idempotencyKey: string): Promise<boolean> {
+  return (await d.calls.placement(userId, idempotencyKey))?.state === "placed";
 }
 
 /** Another request holds the key: wait for its answer, or take over if it died. */
@@ -91,6 +97,7 @@ export async function recordPlacement(
   const outcome = outcomeOf(call);
   const createdAt = createdAtOf(call) ?? Date.now();
   const placed: Placed = { id: call.call_id, status: outcome.status, created_at: new Date(createdAt).toISOString(), links: links(call.call_id) };
+  const firstPoll = Date.now() + FIRST_POLL_DELAY_MS;
   await d.calls.recordPlaced(
     { userId: p.userId, key: p.key, response: JSON.stringify(placed) },
     {
@@ -104,9 +111,10 @@ export async function recordPlacement(
       duration_seconds: outcome.duration_seconds,
       created_at: createdAt,
       ended_at: outcome.ended_at,
-      next_poll_at: Date.now() + FIRST_POLL_DELAY_MS,
+      next_poll_at: firstPoll,
     },
   );
+  await enqueuePolls(d, [{ id: call.call_id, due: firstPoll }]);
   return placed;
 }
 

@@ -3,6 +3,7 @@ import type { AttemptResult, DueDelivery, WebhookRow } from "../storage/webhooks
 import type { Deps } from "./deps";
 import { type CallEvent, eventBody } from "./events";
 import { type Budget, mapPool } from "./pool";
+import { enqueueDeliveries, type Scheduled } from "./queues";
 import { signedHeaders } from "./signing";
 import { checkTarget } from "./webhook-targets";
 
@@ -18,6 +19,9 @@ export const ATTEMPT_TIMEOUT_MS = 15_000;
 export const DISABLE_AFTER_MS = 5 * 24 * 3600_000;
 const DISABLED_REASON = "Deliveries failed for 5 days without a success; create the subscription again once the receiver works.";
 const DELIVERY_LEASE_MS = 60_000;
+/** A queue message may arrive this much before its due time and still be taken. */
+const EARLY_SLACK_MS = 1_000;
+const DEAD_LETTER_ERROR = "failed: the delivery queue gave up on this attempt after 5 tries (dead-letter queue); retry it with POST /v1/deliveries/{id}/retry";
 const CHUNK = 50;
 const MAX_ERROR = 300;
 const IFTTT_BASE = "https://maker.ifttt.com/trigger";
@@ -96,20 +100,56 @@ export function resultOf(dl: DueDelivery, sent: Sent, at: number, keepSchedule =
   return { ...base, state: next === null ? "failed" : "pending", next_attempt_at: next, verdict: "failed" };
 }
 
-/** Sends due deliveries (oldest-due first, bounded by the budget and concurrency), recording each chunk in one batch. */
-export async function deliverDue(d: Deps, budget: Budget): Promise<number> {
+/**
+ * Sends deliveries a tick or a consumer has leased (bounded concurrency) and records their
+ * attempts in one batch; each delivery still pending is enqueued for its next attempt.
+ */
+export async function attempt(d: Deps, due: DueDelivery[]): Promise<number> {
+  if (due.length === 0) return 0;
+  const results = await mapPool(due, d.cfg.poller.concurrency, async (dl) => resultOf(dl, await send(d, dl.webhook, dl.event_id, dl.payload), Date.now()));
+  await record(d, results);
+  return due.length;
+}
+
+async function record(d: Deps, results: AttemptResult[]) {
+  await d.webhooks.recordAttempts(results, Date.now(), DISABLE_AFTER_MS, DISABLED_REASON);
+  await enqueueDeliveries(d, results.flatMap((r) => (r.state === "pending" && r.next_attempt_at !== null ? [{ id: r.delivery_id, due: r.next_attempt_at }] : [])));
+}
+
+/**
+ * The cron's sweep: sends deliveries due at `dueBy` or earlier (with queues: overdue, their
+ * message lost or late), oldest-due first, bounded by the budget.
+ */
+export async function deliverDue(d: Deps, budget: Budget, dueBy = Date.now()): Promise<number> {
   let sent = 0;
   while (!budget.spent) {
     const limit = Math.min(CHUNK, budget.left);
-    const due = await d.webhooks.claimDue(Date.now(), limit, DELIVERY_LEASE_MS);
+    const now = Date.now();
+    const due = await d.webhooks.claimDue(now, limit, DELIVERY_LEASE_MS, Math.min(dueBy, now));
     if (due.length === 0) break;
     budget.take(due.length);
-    const results = await mapPool(due, d.cfg.poller.concurrency, async (dl) => resultOf(dl, await send(d, dl.webhook, dl.event_id, dl.payload), Date.now()));
-    await d.webhooks.recordAttempts(results, Date.now(), DISABLE_AFTER_MS, DISABLED_REASON);
-    sent += due.length;
+    sent += await attempt(d, due);
     if (due.length < limit) break;
   }
   return sent;
+}
+
+/**
+ * The delivery queue's consumer: sends the deliveries whose messages are due and still match
+ * their D1 schedule (duplicates and stale messages send nothing). A message due later than
+ * Queues' 24-h maximum delay (the last step's +10 % jitter) arrives early and is sent on for the rest.
+ */
+export async function deliverScheduled(d: Deps, messages: Scheduled[]): Promise<number> {
+  const now = Date.now();
+  const early = messages.filter((m) => m.due > now + EARLY_SLACK_MS);
+  await enqueueDeliveries(d, early);
+  const due = messages.filter((m) => m.due <= now + EARLY_SLACK_MS);
+  return attempt(d, await d.webhooks.claimScheduled(due, now, DELIVERY_LEASE_MS));
+}
+
+/** The dead-letter queue: deliveries whose message failed every try end failed, saying so in their log. */
+export async function deadLettered(d: Deps, messages: Scheduled[]): Promise<void> {
+  if (messages.length > 0) await d.webhooks.failScheduled(messages, Date.now(), DEAD_LETTER_ERROR);
 }
 
 /** POST /v1/deliveries/{id}/retry: one attempt now, with the same webhook-id. */
@@ -119,6 +159,6 @@ export async function retryDelivery(d: Deps, userId: string, id: string) {
   if (dl.webhook.state !== "active") throw new ApiError(409, "webhook_disabled", `The subscription is disabled (${dl.webhook.disabled_reason ?? "no reason recorded"}); create it again to receive events.`);
   if (!(await d.webhooks.lease(id, Date.now(), DELIVERY_LEASE_MS))) throw new ApiError(409, "delivery_in_progress", "This delivery is being sent right now. Look at it again in a few seconds.", { retryAfter: 15 });
   const result = resultOf(dl, await send(d, dl.webhook, dl.event_id, dl.payload), Date.now(), dl.state === "pending");
-  await d.webhooks.recordAttempts([result], Date.now(), DISABLE_AFTER_MS, DISABLED_REASON);
+  await record(d, [result]);
   return { id, state: result.state, attempts: result.attempt, last_status: result.status_code, last_error: result.error, subscription_removed: result.verdict === "gone" };
 }

@@ -24,6 +24,8 @@ export interface Deps {
   webhooks: Webhooks;
   triggers: Triggers;
   db: D1Database;
+  /** Cloudflare Queues for polls and deliveries; absent, the cron does all the work. */
+  queues: { polls?: Queue<unknown>; deliveries?: Queue<unknown> };
   vault(): Promise<Vault>;
   signer(): Promise<KeySigner>;
 }
@@ -33,23 +35,29 @@ const built = new WeakMap<object, Deps>();
 export function deps(env: Bindings): Deps {
   let d = built.get(env);
   if (!d) {
-    const cfg = config(env);
-    d = {
-      cfg,
-      upstream: KallyAIClient.fromConfig(cfg),
-      accounts: new Accounts(env.DB),
-      calls: new Calls(env.DB),
-      keys: new ApiKeys(env.DB),
-      loginStates: new LoginStates(env.DB),
-      counters: new Counters(env.DB),
-      events: new Events(env.DB),
-      webhooks: new Webhooks(env.DB),
-      triggers: new Triggers(env.DB),
-      db: env.DB,
-      vault: () => vaultFor(cfg.vaultKeys),
-      signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
-    };
+    d = build(env, env.DB);
     built.set(env, d);
   }
   return d;
+}
+
+/** Deps over another handle on the same database (e.g. one that counts statements), not cached. */
+export function build(env: Bindings, db: D1Database): Deps {
+  const cfg = config(env);
+  return {
+    cfg,
+    upstream: KallyAIClient.fromConfig(cfg),
+    accounts: new Accounts(db),
+    calls: new Calls(db),
+    keys: new ApiKeys(db),
+    loginStates: new LoginStates(db),
+    counters: new Counters(db),
+    events: new Events(db),
+    webhooks: new Webhooks(db),
+    triggers: new Triggers(db),
+    db,
+    queues: cfg.poller.queues ? { polls: env.POLL_QUEUE, deliveries: env.DELIVERY_QUEUE } : {},
+    vault: () => vaultFor(cfg.vaultKeys),
+    signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
+  };
 }

@@ -3,6 +3,7 @@ import type { CallWrite, EventRow } from "../storage/events";
 import { isFinished } from "./call-view";
 import type { Deps } from "./deps";
 import { eventsFor } from "./events";
+import { enqueueDeliveries, enqueuePolls } from "./queues";
 
 /** What to write after looking at a call: its outcome as now known, and when to look again (null = never). */
 export interface Observation {
@@ -15,6 +16,8 @@ export interface Observation {
  * Records what the poller (or a GET of the call) saw, for many calls in one D1 transaction. A
  * finished call is finalised (next_poll_at NULL) in the same batch that writes its events and
  * their deliveries, so a crash can never record an outcome without its event or emit an event twice.
+ * Then (with queues) each call still running is enqueued for its next poll, and each new delivery
+ * for its first attempt.
  */
 export async function recordObservations(d: Deps, observations: Observation[], now = Date.now()): Promise<void> {
   const writes: CallWrite[] = [];
@@ -24,7 +27,11 @@ export async function recordObservations(d: Deps, observations: Observation[], n
     writes.push({ id: row.id, ...outcome, next_poll_at: finished ? null : nextPollAt });
     if (finished) events.push(...(await eventsFor({ ...row, ...outcome }, now)));
   }
-  await d.events.record(writes, events, now);
+  const deliveries = await d.events.record(writes, events, now);
+  await Promise.all([
+    enqueuePolls(d, writes.flatMap((w) => (w.next_poll_at === null ? [] : [{ id: w.id, due: w.next_poll_at }]))),
+    enqueueDeliveries(d, deliveries),
+  ]);
 }
 
 /** Finalises one call whose finished outcome a request saw first, emitting its events now. */

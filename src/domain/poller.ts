@@ -3,6 +3,7 @@ import { KallyAIClient } from "../kallyai/client";
 import { UpstreamUnauthorized } from "../kallyai/errors";
 import type { UpstreamCall } from "../kallyai/schemas";
 import type { CallRow, Outcome } from "../storage/calls";
+import type { Scheduled } from "../storage/events";
 import { isFinished, outcomeOf } from "./call-view";
 import { recordPlacement } from "./calls";
 import { deliverDue } from "./deliveries";
@@ -104,22 +105,41 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
 }
 
 /**
- * One sweep: takes due calls oldest-due first in chunks, polls them with bounded concurrency
- * and records each chunk in one D1 batch, until none is due or the budget is spent. Calls left
- * over stay due and are the first taken next time.
+ * One sweep: takes due calls oldest-due first in chunks (with queues: only calls `overdue` past
+ * due, whose message was lost or is late), polls them with bounded concurrency and records each
+ * chunk in one D1 batch, until none is due or the budget is spent. Calls left over stay due and
+ * are the first taken next time.
  */
-export async function sweepCalls(ctx: PollContext): Promise<{ polled: number }> {
+export async function sweepCalls(ctx: PollContext, overdueMs = 0): Promise<{ polled: number }> {
   let polled = 0;
   while (!ctx.budget.spent) {
     const limit = Math.min(CHUNK, ctx.budget.left);
-    const claimed = await ctx.d.events.claimDueCalls(Date.now(), limit, CALL_LEASE_MS);
+    const now = Date.now();
+    const claimed = await ctx.d.events.claimDueCalls(now, limit, CALL_LEASE_MS, now - overdueMs);
     if (claimed.length === 0) break;
-    const observations = await mapPool(claimed, ctx.d.cfg.poller.concurrency, (row) => observe(ctx, row));
-    await recordObservations(ctx.d, observations);
-    polled += claimed.length;
+    polled += await pollClaimed(ctx, claimed);
     if (claimed.length < limit) break;
   }
   return { polled };
+}
+
+async function pollClaimed(ctx: PollContext, claimed: CallRow[]): Promise<number> {
+  const observations = await mapPool(claimed, ctx.d.cfg.poller.concurrency, (row) => observe(ctx, row));
+  await recordObservations(ctx.d, observations);
+  return claimed.length;
+}
+
+/**
+ * The poll queue's consumer: polls the calls whose messages still match their D1 schedule (a
+ * duplicate or stale message polls nothing) and records them in one batch, which enqueues the
+ * next poll of each call still running and the deliveries of each finished one.
+ */
+export async function pollScheduled(d: Deps, messages: Scheduled[]): Promise<{ polled: number; upstream_requests: number }> {
+  const claimed = await d.events.claimScheduledCalls(messages, Date.now(), CALL_LEASE_MS);
+  // A batch is at most max_batch_size calls (wrangler.toml), which bounds its requests.
+  const budget = new Budget(Number.MAX_SAFE_INTEGER);
+  const polled = claimed.length ? await pollClaimed(new PollContext(d, budget), claimed) : 0;
+  return { polled, upstream_requests: Number.MAX_SAFE_INTEGER - budget.left };
 }
 
 /**
@@ -161,24 +181,26 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The cron tick. Sweeps calls and deliveries, then keeps sweeping whenever something falls due
  * (checking at least every 10 s) for POLLER_SWEEP_SECONDS of wall time, so outcomes are seen
- * within seconds although the cron fires once a minute. 0 = one sweep per tick.
+ * within seconds although the cron fires once a minute. 0 = one sweep per tick. With queues the
+ * consumers do the work on time, and a tick takes only what is POLLER_OVERDUE_SECONDS past due.
  */
 export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void = () => undefined) {
   const started = Date.now();
   const deadline = started + d.cfg.poller.sweepSeconds * 1000;
+  const overdueMs = d.cfg.poller.overdueSeconds * 1000;
   const ctx = new PollContext(d, new Budget(d.cfg.poller.upstreamBudget));
   const deliveries = new Budget(d.cfg.webhooks.deliveryBudget);
   waitUntil(cleanUp(d).catch((err) => log("cleanup_failed", err)));
   const totals = { polled: 0, delivered: 0, recovered: await recoverPlacements(d, ctx.budget).catch((err) => (log("recovery_failed", err), 0)) };
   for (;;) {
-    totals.polled += (await sweepCalls(ctx).catch((err) => (log("sweep_failed", err), { polled: 0 }))).polled;
-    totals.delivered += await deliverDue(d, deliveries).catch((err) => (log("delivery_failed", err), 0));
+    totals.polled += (await sweepCalls(ctx, overdueMs).catch((err) => (log("sweep_failed", err), { polled: 0 }))).polled;
+    totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch((err) => (log("delivery_failed", err), 0));
     // A spent budget ends the invocation: what is left is taken first by the next one.
     if (ctx.budget.spent || deliveries.spent) break;
     const now = Date.now();
     if (now >= deadline) break;
     const due = await d.events.nextDue(now);
-    const wake = Math.min(Math.max(due ?? Infinity, now + MIN_SLEEP_MS), now + MAX_SLEEP_MS);
+    const wake = Math.min(Math.max(due === null ? Infinity : due + overdueMs, now + MIN_SLEEP_MS), now + MAX_SLEEP_MS);
     if (wake > deadline) break;
     await sleep(wake - now);
   }

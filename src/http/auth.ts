@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { authenticate } from "../domain/api-keys";
+import { type Authenticated, authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
 import type { Scope } from "../domain/keys";
 import { ApiError } from "../errors";
@@ -21,15 +21,18 @@ export const requireKey =
     if (!token) throw new ApiError(401, "missing_api_key", "Send your bridge API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Get one by linking your account at /auth/login.");
     const d = deps(c.env);
     const auth = await authenticate(d, token);
-    if (scope && !auth.scopes.includes(scope)) {
-      throw new ApiError(403, "insufficient_scope", `This API key lacks the "${scope}" scope. Create a key that has it with POST /v1/keys.`);
-    }
+    if (scope) assertScope(auth, scope);
     c.set("auth", auth);
     const now = Date.now();
     // last_used_at is kept to the minute: most requests need no write at all.
     if (auth.key.last_used_at === null || now - auth.key.last_used_at > TOUCH_INTERVAL_MS) background(c, d.keys.touch(auth.key.id, now, TOUCH_INTERVAL_MS));
     await next();
   };
+
+/** Refuses a key without `scope` (REST routes and MCP tools alike). */
+export function assertScope(auth: Authenticated, scope: Scope): void {
+  if (!auth.scopes.includes(scope)) throw new ApiError(403, "insufficient_scope", `This API key lacks the "${scope}" scope. Create a key that has it with POST /v1/keys.`);
+}
 
 /** Work that may finish after the answer is sent (awaited where there is no execution context). */
 export function background(c: Context, work: Promise<unknown>): void {

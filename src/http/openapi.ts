@@ -1,36 +1,63 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { errorCodesMarkdown } from "./error-codes";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation";
+
+type OpenAPIRegistry = OpenAPIHono["openAPIRegistry"];
+
+/**
+ * The shared parts of the OpenAPI document: the error answers, the headers every answer carries,
+ * the tags, and `finishDocument`, which adds what every operation can answer so each route only
+ * lists what is its own.
+ */
 
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "validation_error" }),
-      message: z.string().openapi({ example: "phone: Enter the number to call, e.g. +14155551234." }),
-      field: z.string().optional(),
+      code: z.string().openapi({ description: `What went wrong, for programs. The bridge's codes:\n\n${errorCodesMarkdown()}\n\nKallyAI's own codes are passed through unchanged.`, example: "validation_error" }),
+      message: z.string().openapi({ description: "What went wrong and what to do, for people.", example: "phone: Enter the number to call, e.g. +14155551234." }),
+      field: z.string().optional().openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
     }),
   })
-  .openapi("Error");
+  .openapi("Error", { description: "Every failure has this shape, whatever the Accept header says." });
 
-const DESCRIPTIONS: Record<number, string> = {
-  400: "Malformed request",
-  401: "Missing, invalid, expired or revoked API key",
-  403: "The key lacks the scope, or KallyAI refused the country",
-  404: "Not found",
-  409: "The KallyAI account must be linked again",
-  413: "The request body is larger than this endpoint takes",
-  415: "The Content-Type is not one this endpoint reads",
-  422: "A field is invalid",
-  429: "Too many requests; see Retry-After",
-  502: "KallyAI failed",
-  503: "KallyAI is busy; see Retry-After",
-  504: "KallyAI did not answer in time",
+const ref = (kind: "responses" | "headers" | "schemas" | "parameters", name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+/** The headers of the document, by the name they are registered under. */
+const HEADERS = {
+  "X-Request-Id": { description: "Identifies this answer in the bridge's logs; quote it when reporting a problem.", schema: { type: "string" as const, example: "3f2c1a9e-5b7d-4c21-9a55-0d2e8f7b1c34" } },
+  "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer" as const, minimum: 1, example: 30 } },
+  Allow: { description: "The methods this path takes.", required: true, schema: { type: "string" as const, example: "GET, HEAD, POST" } },
+  Location: { description: "Where the browser is sent.", required: true, schema: { type: "string" as const, format: "uri" as const, example: "https://api.kallyai.com/v1/auth/cli?state=c2lnbi1pbi1zdGF0ZQ" } },
 };
+type HeaderName = keyof typeof HEADERS;
 
-/** The error answers of a route, all in the one error shape. */
-export function errorResponses(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, { description: DESCRIPTIONS[s] ?? "Error", content: { "application/json": { schema: ErrorSchema } } }]));
+/** Each error status: its component name, what it means, and the headers it sends beyond X-Request-Id. */
+const ERRORS: Record<number, { name: string; description: string; headers?: HeaderName[] }> = {
+  400: { name: "BadRequest", description: "Malformed request: the body is not valid JSON or not a readable form." },
+  401: { name: "Unauthorized", description: "Missing, invalid, expired or revoked API key." },
+  402: { name: "PaymentRequired", description: "The KallyAI plan has no minutes left (`quota_exceeded`); the message says where to get more." },
+  403: { name: "Forbidden", description: "The key lacks the scope, or KallyAI refused the country." },
+  404: { name: "NotFound", description: "Not found on this account." },
+  405: { name: "MethodNotAllowed", description: "This path does not take that method; Allow lists the ones it takes.", headers: ["Allow"] },
+  409: { name: "Conflict", description: "The KallyAI account must be linked again, or the resource is in a state that forbids this now.", headers: ["Retry-After"] },
+  413: { name: "PayloadTooLarge", description: "The body is larger than this endpoint accepts." },
+  415: { name: "UnsupportedMediaType", description: "The body's Content-Type is not one this endpoint reads." },
+  422: { name: "UnprocessableEntity", description: "A field is missing or invalid; `error.field` names it." },
+  429: { name: "TooManyRequests", description: "Too many requests; wait for Retry-After seconds.", headers: ["Retry-After"] },
+  500: { name: "InternalError", description: "The bridge failed; quote X-Request-Id when reporting it." },
+  502: { name: "BadGateway", description: "KallyAI failed or sent an unreadable answer.", headers: ["Retry-After"] },
+  503: { name: "ServiceUnavailable", description: "KallyAI is busy (see Retry-After), or the bridge is misconfigured.", headers: ["Retry-After"] },
+  504: { name: "GatewayTimeout", description: "KallyAI did not answer in time." },
+};
+export type ErrorStatus = keyof typeof ERRORS;
+
+/** The error answers of a route (references to the shared ones, all in the one error shape). */
+export function errorResponses(...statuses: ErrorStatus[]) {
+  return Object.fromEntries(statuses.map((s) => [s, ref("responses", ERRORS[s]!.name)]));
 }
+
+const withRequestId = (headers: Record<string, unknown> = {}) => ({ "X-Request-Id": ref("headers", "X-Request-Id"), ...headers });
 
 /** A JSON answer, with an example for the document (every endpoint shows one). */
 export const json = <T extends z.ZodType>(schema: T, description: string, example?: unknown) => ({
@@ -39,5 +66,66 @@ export const json = <T extends z.ZodType>(schema: T, description: string, exampl
 });
 
 export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }];
+/** Operations anyone may call (their credential, if any, is in the request itself). */
+export const noAuth: Record<string, string[]>[] = [];
+
+export const TAGS = [
+  { name: "meta", description: "Health of the bridge." },
+  { name: "sign-in", description: "Browser pages that link a KallyAI account and show its first API key." },
+  { name: "account link", description: "Link or unlink a KallyAI account with its refresh token, and see who a key belongs to." },
+  { name: "keys", description: "The bridge's own API keys: one per tool, scoped, revocable." },
+  { name: "calls", description: "Place AI phone calls and read their outcomes, transcripts and recordings." },
+  { name: "account", description: "The KallyAI plan: usage, subscription and billing." },
+  { name: "triggers", description: "Trigger URLs: secret links that place a preset call when hit (IFTTT, Shortcuts, anything that can fetch a URL)." },
+  { name: "webhooks", description: "REST-hook subscriptions: call events POSTed to your URL, signed per Standard Webhooks, retried." },
+  { name: "events", description: "The same call events as a feed, for polling triggers and samples." },
+];
+
+export function registerSharedComponents(registry: OpenAPIRegistry) {
+  for (const [name, header] of Object.entries(HEADERS)) registry.registerComponent("headers", name, header);
+  for (const [status, e] of Object.entries(ERRORS)) {
+    registry.registerComponent("responses", e.name, {
+      description: e.description,
+      headers: withRequestId(Object.fromEntries((e.headers ?? []).map((h) => [h, ref("headers", h)]))),
+      content: { "application/json": { schema: ref("schemas", "Error"), example: { error: { code: exampleCode(Number(status)), message: "…" } } } },
+    });
+  }
+  registry.register("Error", ErrorSchema);
+  registry.registerComponent("securitySchemes", "ApiKey", { type: "http", scheme: "bearer", description: "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys) as `Authorization: Bearer <key>`." });
+  registry.registerComponent("securitySchemes", "ApiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key", description: "The same API key, as `X-API-Key: <key>`." });
+}
+
+function exampleCode(status: number): string {
+  const codes: Record<number, string> = { 400: "malformed_json", 401: "missing_api_key", 402: "quota_exceeded", 403: "insufficient_scope", 404: "not_found", 405: "method_not_allowed", 409: "relink_required", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited", 500: "internal_error", 502: "upstream_unavailable", 503: "upstream_unavailable", 504: "upstream_unavailable" };
+  return codes[status] ?? "internal_error";
+}
+
+type Json = Record<string, any>;
+const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+
+/**
+ * What every operation can answer, added to each so routes list only their own statuses:
+ * X-Request-Id on every answer; 405, 500 and 503 everywhere; 401 with a key; 413 on writes;
+ * 400 and 415 with a body.
+ */
+export function finishDocument<T extends Json>(doc: T): T {
+  for (const item of Object.values((doc.paths ?? {}) as Json)) {
+    for (const method of METHODS) {
+      const op = (item as Json)[method] as Json | undefined;
+      if (!op) continue;
+      const implied: ErrorStatus[] = [405, 500, 503];
+      if ((op.security ?? doc.security ?? []).length > 0) implied.push(401);
+      if (method !== "get") implied.push(413); // every write has a body limit, whether it reads a body or not
+      if (op.requestBody) implied.push(400, 415);
+      op.responses = sortByStatus({ ...errorResponses(...implied), ...op.responses });
+      for (const response of Object.values(op.responses as Json)) {
+        if (!("$ref" in response)) response.headers = withRequestId(response.headers);
+      }
+    }
+  }
+  return doc;
+}
+
+const sortByStatus = (responses: Json) => Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
 
 export const router = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -1,14 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deps } from "../domain/deps";
-import { withUpstream } from "../domain/session";
+import { billingPortal, subscription, usage } from "../domain/account";
 import { usageSentence } from "../domain/speech";
 import { requireKey } from "../http/auth";
 import { wantsText } from "../http/negotiate";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { SubscriptionSchema, TextAnswer, UsageSchema } from "./schemas";
 
-const upstreamErrors = [401, 403, 409, 502, 503, 504] as const;
-const nullable = <T extends Record<string, unknown>>(keys: readonly string[], source: T) => Object.fromEntries(keys.map((k) => [k, source[k] ?? null]));
+const upstreamErrors = [403, 409, 422, 502, 504] as const;
 
 export const account = router();
 for (const path of ["/v1/usage", "/v1/subscription", "/v1/billing"]) account.use(path, requireKey("account:read"));
@@ -17,17 +16,17 @@ account.openapi(
   createRoute({
     method: "get",
     path: "/v1/usage",
+    operationId: "getUsage",
     tags: ["account"],
     summary: "Minutes and calls allocated, used and remaining (kallyai --usage)",
+    description: "The plan's allowance this period, from KallyAI. `format=text` (or `Accept: text/plain`) answers one sentence for Siri.",
     security: keyAuth,
     request: { query: z.object({ format: z.enum(["json", "text"]).optional() }) },
     responses: { 200: { description: "Usage this period", content: { "application/json": { schema: UsageSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const d = deps(c.env);
-    const stats = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.statistics(token));
-    const usage = nullable(Object.keys(UsageSchema.shape), stats) as z.infer<typeof UsageSchema>;
-    return wantsText(c) ? c.text(usageSentence(usage), 200) : c.json(usage, 200);
+    const answer = await usage(deps(c.env), c.get("auth").userId);
+    return wantsText(c) ? c.text(usageSentence(answer), 200) : c.json(answer, 200);
   },
 );
 
@@ -35,32 +34,30 @@ account.openapi(
   createRoute({
     method: "get",
     path: "/v1/subscription",
+    operationId: "getSubscription",
     tags: ["account"],
     summary: "The KallyAI subscription (kallyai --subscription)",
+    description: "The plan, its status and renewal, from KallyAI.",
     security: keyAuth,
     responses: { 200: json(SubscriptionSchema, "The subscription"), ...errorResponses(...upstreamErrors) },
   }),
-  async (c) => {
-    const d = deps(c.env);
-    const sub = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.subscription(token));
-    const plan = sub.plan ? { type: sub.plan.type ?? null, period: sub.plan.period ?? null, minutes_included: sub.plan.minutes_included ?? null } : null;
-    return c.json({ ...(nullable(Object.keys(SubscriptionSchema.shape), sub) as z.infer<typeof SubscriptionSchema>), plan }, 200);
-  },
+  async (c) => c.json(await subscription(deps(c.env), c.get("auth").userId), 200),
 );
 
 account.openapi(
   createRoute({
     method: "get",
     path: "/v1/billing",
+    operationId: "getBillingPortal",
     tags: ["account"],
     summary: "The billing portal (kallyai --billing); ?redirect=1 sends a browser there",
+    description: "A link to KallyAI's billing portal; with `redirect=1` a 302 to it, for a browser.",
     security: keyAuth,
     request: { query: z.object({ redirect: z.enum(["1", "true", "0", "false"]).optional() }) },
-    responses: { 200: json(z.object({ portal_url: z.string() }).openapi({ example: { portal_url: "https://billing.stripe.com/p/session/…" } }), "The portal's URL"), 302: { description: "Redirect to the portal" }, ...errorResponses(...upstreamErrors) },
+    responses: { 200: json(z.object({ portal_url: z.string() }).openapi({ example: { portal_url: "https://billing.stripe.com/p/session/…" } }), "The portal's URL"), 302: { description: "Redirect to the portal", headers: { Location: { $ref: "#/components/headers/Location" } } }, ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const d = deps(c.env);
-    const { portal_url } = await withUpstream(d, c.get("auth").userId, (token) => d.upstream.billingPortal(token));
+    const { portal_url } = await billingPortal(deps(c.env), c.get("auth").userId);
     const redirect = c.req.valid("query").redirect;
     if (redirect === "1" || redirect === "true") return c.redirect(portal_url, 302);
     return c.json({ portal_url }, 200);

@@ -1,16 +1,16 @@
-import { Hono } from "hono";
+import { z } from "@hono/zod-openapi";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { deps } from "../domain/deps";
 import { finishSignIn, startSignIn } from "../domain/sign-in";
 import { htmlErrors } from "../http/html-errors";
-import type { AppEnv } from "../http/types";
+import { errorResponses, noAuth, router } from "../http/openapi";
 import { escapeHtml, page } from "../shared/html";
 
 const STATE_COOKIE = "kallyai_bridge_state";
 const noStore = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
 
 /** Browser sign-in: pages for people, the same JSON errors for programs. */
-export const auth = new Hono<AppEnv>();
+export const auth = router();
 
 // Browsers see errors of these pages as a page; programs get the JSON error. Only /auth/*: every
 // API path answers JSON whatever Accept says.
@@ -44,4 +44,41 @@ auth.get("/auth/callback", async (c) => {
     200,
     noStore,
   );
+});
+
+// Pages for people, documented so importers and API references show the sign-in.
+const HtmlPage = { "text/html": { schema: z.string().openapi({ example: "<!doctype html>…" }) } };
+/** A page answers a browser's failure with a page; anything else gets the JSON error. */
+const errorPage = { description: "Any error: an HTML page for browsers (Accept: text/html), the JSON error otherwise.", content: { ...HtmlPage, "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+auth.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/auth/login",
+  operationId: "startSignIn",
+  tags: ["sign-in"],
+  summary: "Sign in with KallyAI (a page for browsers)",
+  description: "Sends the browser to KallyAI's sign-in, which returns to /auth/callback. Open it in a browser; a program links with POST /v1/link instead. Errors are HTML pages for browsers (Accept: text/html) and JSON otherwise.",
+  security: noAuth,
+  responses: {
+    302: { description: "To KallyAI's sign-in", headers: { Location: { $ref: "#/components/headers/Location" }, "Set-Cookie": { description: "A single-use sign-in state, for /auth/callback.", schema: { type: "string" } } } },
+    ...errorResponses(400),
+    default: errorPage,
+  },
+});
+auth.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/auth/callback",
+  operationId: "finishSignIn",
+  tags: ["sign-in"],
+  summary: "Where KallyAI's sign-in returns: links the account and shows the first API key once",
+  description: "KallyAI redirects the browser here; the page shows the new API key once. Not for programs.",
+  security: noAuth,
+  request: {
+    query: z.object({
+      state: z.string().openapi({ description: "The state /auth/login started", example: "c2lnbi1pbi1zdGF0ZQ" }),
+      code: z.string().optional().openapi({ description: "OAuth flow: the authorization code" }),
+      refresh_token: z.string().optional().openapi({ description: "KallyAI CLI flow: the refresh token" }),
+      error: z.string().optional().openapi({ description: "Set by KallyAI when the sign-in failed" }),
+    }),
+  },
+  responses: { 200: { description: "The account is linked; the page shows the API key once", content: HtmlPage }, ...errorResponses(400, 401, 429, 502, 504), default: errorPage },
 });

@@ -12,7 +12,13 @@ import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 import { CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
 
-const CallId = z.object({ id: z.string().regex(CALL_ID, "not a call id: use the id POST /v1/calls or GET /v1/calls answered").openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
+/** Shared with the MCP tools (src/mcp/tools.ts), so both check a call id, a wait and a page alike. */
+export const CallId = z.object({ id: z.string().regex(CALL_ID, "not a call id: use the id POST /v1/calls or GET /v1/calls answered").openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
+export const WaitSeconds = z.coerce.number().int().min(0).max(25);
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+});
 const Format = z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
 /** What GET /v1/calls filters on: the statuses the bridge records. */
 const CALL_STATUSES = ["queued", "in_progress", ...TERMINAL_STATUSES, "expired"] as const;
@@ -23,7 +29,7 @@ const StatusFilter = z
   .regex(new RegExp(`^(${oneStatus}(,${oneStatus})*)?$`), `must be call statuses, comma-separated: ${CALL_STATUSES.join(", ")}`)
   .optional()
   .openapi({ description: `Only these statuses, comma-separated (e.g. success,voicemail): ${CALL_STATUSES.join(", ")}` });
-const upstreamErrors = [401, 403, 404, 409, 422, 429, 502, 503, 504] as const;
+const upstreamErrors = [403, 404, 409, 422, 502, 504] as const;
 
 export const calls = router();
 calls.use("/v1/calls", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
@@ -33,6 +39,7 @@ calls.openapi(
   createRoute({
     method: "post",
     path: "/v1/calls",
+    operationId: "placeCall",
     tags: ["calls"],
     summary: "Place a call (kallyai -p … -t …)",
     description:
@@ -49,7 +56,7 @@ calls.openapi(
         },
       },
     },
-    responses: { 202: { description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } }, ...errorResponses(400, 402, 413, 415, ...upstreamErrors) },
+    responses: { 202: { description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } }, ...errorResponses(402, 403, 409, 422, 429, 502, 504) },
   }),
   async (c) => {
     const d = deps(c.env);
@@ -66,13 +73,13 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls",
+    operationId: "listCalls",
     tags: ["calls"],
     summary: "Call history, newest first (kallyai --history)",
+    description: "The calls placed through the bridge, newest first, a page at a time (`next_cursor`); `status` filters by outcome.",
     security: keyAuth,
     request: {
-      query: z.object({
-        limit: z.coerce.number().int().min(1).max(100).default(20),
-        cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+      query: PageQuery.extend({
         offset: z.coerce.number().int().min(0).max(10_000).optional(),
         status: StatusFilter,
       }),
@@ -90,13 +97,14 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls/{id}",
+    operationId: "getCall",
     tags: ["calls"],
     summary: "One call and its outcome (kallyai --call-info)",
     description: "`wait=N` (up to 25 s) holds the request until the call ends, so a Shortcut can loop on it without hammering anything.",
     security: keyAuth,
     request: {
       params: CallId,
-      query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: Format }),
+      query: z.object({ wait: WaitSeconds.optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: Format }),
     },
     responses: { 200: { description: "The call", content: { "application/json": { schema: CallSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
   }),
@@ -114,8 +122,10 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls/{id}/transcript",
+    operationId: "getTranscript",
     tags: ["calls"],
     summary: "What was said (kallyai --transcript)",
+    description: "The call's transcript, line by line; `format=text` answers it as plain text.",
     security: keyAuth,
     request: { params: CallId, query: z.object({ format: Format }) },
     responses: { 200: { description: "The transcript", content: { "application/json": { schema: TranscriptSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
@@ -130,8 +140,10 @@ calls.openapi(
   createRoute({
     method: "get",
     path: "/v1/calls/{id}/recording",
+    operationId: "getRecording",
     tags: ["calls"],
     summary: "Where to download the call's recording, when KallyAI has one",
+    description: "A URL to the call's audio; 404 `recording_not_found` for calls nobody answered.",
     security: keyAuth,
     request: { params: CallId },
     responses: { 200: json(z.object({ call_id: z.string(), recording_url: z.string() }).openapi({ example: { call_id: "6f1c…", recording_url: "https://…/recording.wav" } }), "The recording's URL"), ...errorResponses(...upstreamErrors) },
@@ -143,11 +155,13 @@ calls.openapi(
   createRoute({
     method: "post",
     path: "/v1/calls/{id}/cancel",
+    operationId: "cancelCall",
     tags: ["calls"],
     summary: "Cancel a queued or running call",
+    description: "Stops the call if it has not ended; 409 `call_already_ended` if it has.",
     security: keyAuth,
     request: { params: CallId },
-    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors, 413) },
+    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors) },
   }),
   async (c) => c.json(await cancelCall(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
 );

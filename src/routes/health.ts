@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { healthReport } from "../domain/health";
 import type { AppEnv } from "../http/types";
+import { noAuth } from "../http/openapi";
 import { validationHook } from "../http/validation";
 
 const Health = z
@@ -31,7 +32,10 @@ export const health = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).o
   createRoute({
     method: "get",
     path: "/health",
+    operationId: "getHealth",
     tags: ["meta"],
+    description: "Answers 200 when the bridge is configured, its database answers and its schema is current; 503 with `problems` otherwise. `upstream` says whether calls go to KallyAI or to the test-mode sandbox. Needs no key.",
+    security: noAuth,
     summary: "Liveness and deployment check: configuration, secrets, D1 and its schema version",
     responses: {
       200: { description: "The bridge is configured, its database answers and its schema is current.", content: { "application/json": { schema: Health, example } } },

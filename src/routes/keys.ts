@@ -44,12 +44,13 @@ keys.openapi(
   createRoute({
     method: "post",
     path: "/v1/keys",
+    operationId: "createApiKey",
     tags: ["keys"],
     summary: "Create an API key for one tool",
     description: `Needs ${MANAGE_SCOPE}. The new key never has more scopes, a later expiry or a higher calls_per_hour than the key making the request. An account may have ${MAX_ACTIVE_KEYS} active keys.`,
     security: keyAuth,
     request: { body: { required: true, content: { "application/json": { schema: CreateKey, example: { name: "Zapier", scopes: ["calls:write", "calls:read"] } } } } },
-    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(400, 401, 403, 413, 415, 422) },
+    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(403, 422) },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -62,14 +63,16 @@ keys.openapi(
   createRoute({
     method: "get",
     path: "/v1/keys",
+    operationId: "listApiKeys",
     tags: ["keys"],
     summary: "List the active API keys (never the keys themselves)",
+    description: "Ids, names, scopes, limits and last use of the account's active keys, newest first.",
     security: keyAuth,
     responses: {
       200: json(z.object({ items: z.array(KeyInfo) }), "Active keys, newest first", {
         items: [{ id: "key_3kTq9v0bX1yZ", name: "Zapier", scopes: ["calls:write", "calls:read"], calls_per_hour: 20, created_at: "2026-01-20T09:00:00.000Z", expires_at: null, last_used_at: "2026-01-28T18:02:11.000Z" }],
       }),
-      ...errorResponses(401, 403),
+      ...errorResponses(403),
     },
   }),
   async (c) => {
@@ -82,11 +85,13 @@ keys.openapi(
   createRoute({
     method: "delete",
     path: "/v1/keys/{id}",
+    operationId: "revokeApiKey",
     tags: ["keys"],
     summary: "Revoke an API key",
+    description: "The key stops working at once. Find its id with GET /v1/keys.",
     security: keyAuth,
-    request: { params: z.object({ id: z.string().min(1).max(64) }) },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(401, 403, 404, 413) },
+    request: { params: z.object({ id: z.string().min(1).max(64).openapi({ example: "key_3kTq9v0bX1yZ" }) }) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; it stops working at once", { id: "key_3kTq9v0bX1yZ", revoked: true }), ...errorResponses(403, 404, 422) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");

@@ -6,7 +6,7 @@ import { linkRefreshToken, unlink } from "../domain/linking";
 import { ApiError } from "../errors";
 import { presentedKey, requireKey } from "../http/auth";
 import { clientIp } from "../http/client-ip";
-import { errorResponses, json, keyAuth, router } from "../http/openapi";
+import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
 
 /** Each address may try to link this many times per window: refresh tokens are not guessable, but tries are cheap. */
 const LINK_ATTEMPTS = 10;
@@ -33,11 +33,13 @@ link.openapi(
   createRoute({
     method: "post",
     path: "/v1/link",
+    operationId: "linkAccount",
     tags: ["account link"],
     summary: "Link a KallyAI account with its refresh token",
-    description: "The bridge proves the token by refreshing it at KallyAI, stores the result encrypted, and answers a first API key. Relinking the same KallyAI account updates its tokens.",
+    description: "The bridge proves the token by refreshing it at KallyAI, stores the result encrypted, and answers a first API key. Relinking the same KallyAI account updates its tokens. Needs no key (the refresh token is the credential); ten tries per address per 10 minutes.",
+    security: noAuth,
     request: { body: { required: true, content: { "application/json": { schema: LinkBody, example: { refresh_token: "eyJhbGciOi…" } } } } },
-    responses: { 201: json(Linked, "Linked"), ...errorResponses(400, 401, 413, 415, 422, 429, 502, 503, 504) },
+    responses: { 201: json(Linked, "Linked"), ...errorResponses(401, 422, 429, 502, 504) },
   }),
   async (c) => {
     const d = deps(c.env);
@@ -59,11 +61,12 @@ link.openapi(
   createRoute({
     method: "post",
     path: "/v1/unlink",
+    operationId: "unlinkAccount",
     tags: ["account link"],
     summary: "Unlink: delete the stored KallyAI tokens and revoke every key",
+    description: `Deletes the stored KallyAI tokens, revokes every API key of the account (this one included) and disables its webhook subscriptions. Needs ${MANAGE_SCOPE} (the sign-in key has it).`,
     security: keyAuth,
-    description: `Needs ${MANAGE_SCOPE} (the sign-in key has it).`,
-    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(401, 403, 413) },
+    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(403) },
   }),
   async (c) => {
     const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId);

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { deps } from "../domain/deps";
 import { SCOPES } from "../domain/keys";
 import { requireKey } from "../http/auth";
-import { errorResponses, json, keyAuth, router } from "../http/openapi";
+import { json, keyAuth, router } from "../http/openapi";
 
 const Me = z
   .object({
@@ -22,8 +22,10 @@ me.openapi(
   createRoute({
     method: "get",
     path: "/v1/me",
+    operationId: "getMe",
     tags: ["account link"],
     summary: "Who this key belongs to, and whether the KallyAI account is linked (`--auth-status`)",
+    description: "The key's id, name, scopes and expiry, and the state of the KallyAI link. The test of a connection for Zapier and the other platforms.",
     security: keyAuth,
     responses: {
       200: json(Me, "The key and its account", {
@@ -32,7 +34,6 @@ me.openapi(
         key: { id: "key_2q1YXEfSj0H9aVC", name: "iOS Shortcut", scopes: ["calls:write", "calls:read"], expires_at: null },
         upstream: { token_expires_at: "2026-01-28T19:02:11.000Z", state: "linked" },
       }),
-      ...errorResponses(401),
     },
   }),
   async (c) => {

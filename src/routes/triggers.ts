@@ -10,7 +10,7 @@ import { fieldError, idempotencyKeyOf, parseCallRequest } from "../http/call-req
 import { readFields } from "../http/fields";
 import { htmlErrors } from "../http/html-errors";
 import { prefersHtml, wantsText } from "../http/negotiate";
-import { errorResponses, json, keyAuth, router } from "../http/openapi";
+import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
 import type { AppEnv } from "../http/types";
 import { escapeHtml, page } from "../shared/html";
 import { CallSchema, PlacedSchema, TextAnswer } from "./schemas";
@@ -30,7 +30,15 @@ const TriggerInfo = z
 const NewTrigger = z
   .object({ id: z.string(), name: z.string(), url: z.string().openapi({ description: "GET or POST it to place the call. Shown only in this answer." }), fields: z.record(z.string(), FieldValue), created_at: z.string() })
   .openapi("NewTrigger", { example: { ...TRIGGER_EXAMPLE, url: "https://bridge.example.com/t/Xq3vN0cTq8m1…", last_used_at: undefined } });
-const TriggerId = z.object({ id: z.string().min(1).max(64) });
+const TriggerValues = z
+  .object({
+    value1: z.string().max(1000).optional().openapi({ description: "Fills {{value1}}" }),
+    value2: z.string().max(1000).optional().openapi({ description: "Fills {{value2}}" }),
+    value3: z.string().max(1000).optional().openapi({ description: "Fills {{value3}}" }),
+  })
+  .catchall(FieldValue)
+  .openapi("TriggerValues", { description: "value1..value3 and any call field (see CallInput), as JSON or form fields." });
+const TriggerId = z.object({ id: z.string().min(1).max(64).openapi({ example: "trg_x1Yq2Zr3" }) });
 
 /** Managing trigger URLs (with a key)… */
 export const triggers = router();
@@ -41,11 +49,13 @@ triggers.openapi(
   createRoute({
     method: "post",
     path: "/v1/triggers",
+    operationId: "createTrigger",
     tags: ["triggers"],
     summary: "Create a trigger URL that places a call when hit",
+    description: "Stores a call's fields as a template and answers a secret URL; hitting it places the call, with `{{value1}}`… filled from the hit. The URL is shown only in this answer.",
     security: keyAuth,
     request: { body: { required: true, content: { "application/json": { schema: CreateTrigger } } } },
-    responses: { 201: json(NewTrigger, "The trigger and its URL (shown once)"), ...errorResponses(400, 401, 403, 413, 415, 422) },
+    responses: { 201: json(NewTrigger, "The trigger and its URL (shown once)"), ...errorResponses(403, 422) },
   }),
   async (c) => {
     const { name, ...template } = c.req.valid("json");
@@ -58,10 +68,12 @@ triggers.openapi(
   createRoute({
     method: "get",
     path: "/v1/triggers",
+    operationId: "listTriggers",
     tags: ["triggers"],
     summary: "List trigger URLs (without their secret URLs)",
+    description: "The account's active triggers and their templates, newest first.",
     security: keyAuth,
-    responses: { 200: json(z.object({ items: z.array(TriggerInfo) }), "Active triggers, newest first", { items: [TRIGGER_EXAMPLE] }), ...errorResponses(401, 403) },
+    responses: { 200: json(z.object({ items: z.array(TriggerInfo) }), "Active triggers, newest first", { items: [TRIGGER_EXAMPLE] }), ...errorResponses(403) },
   }),
   async (c) => c.json({ items: (await deps(c.env).triggers.list(c.get("auth").userId)).results.map(triggerJson) }, 200),
 );
@@ -70,11 +82,13 @@ triggers.openapi(
   createRoute({
     method: "get",
     path: "/v1/triggers/{id}",
+    operationId: "getTrigger",
     tags: ["triggers"],
     summary: "One trigger",
+    description: "A trigger's name, template and last use (not its secret URL).",
     security: keyAuth,
     request: { params: TriggerId },
-    responses: { 200: json(TriggerInfo, "The trigger"), ...errorResponses(401, 403, 404) },
+    responses: { 200: json(TriggerInfo, "The trigger"), ...errorResponses(403, 404, 422) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -88,11 +102,13 @@ triggers.openapi(
   createRoute({
     method: "delete",
     path: "/v1/triggers/{id}",
+    operationId: "revokeTrigger",
     tags: ["triggers"],
     summary: "Revoke a trigger URL",
+    description: "Its URL answers 404 from now on.",
     security: keyAuth,
     request: { params: TriggerId },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on", { id: "trg_x1Yq2Zr3", revoked: true }), ...errorResponses(401, 403, 404, 413) },
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on", { id: "trg_x1Yq2Zr3", revoked: true }), ...errorResponses(403, 404, 422) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -108,17 +124,29 @@ const BrowserPage = { "text/html": { schema: z.string().openapi({ description: "
 const hit = createRoute({
   method: "post",
   path: "/t/{token}",
+  operationId: "hitTrigger",
   tags: ["triggers"],
   summary: "Hit a trigger URL: place its call (GET works too)",
-  description: "Send value1..value3 or any call field as JSON, form fields or query parameters. `wait=N` (≤ 25) answers the call once it has ended, if it ends within N seconds.",
+  description:
+    "Send value1..value3 (IFTTT's names) or any call field as JSON, form fields or query parameters; they fill the trigger's `{{value1}}`… placeholders, and call fields override its defaults. `wait=N` (≤ 25) answers the call once it has ended, if it ends within N seconds. Needs no key: the URL's token is the credential.",
+  security: noAuth,
   request: {
-    params: z.object({ token: z.string().openapi({ description: "From the URL POST /v1/triggers answered" }) }),
-    query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional(), format: z.enum(["json", "text"]).optional() }).passthrough(),
+    params: z.object({ token: z.string().openapi({ description: "From the URL POST /v1/triggers answered", example: "Xq3vN0cTq8m1bT2k9Wc4yZ7pQe5rA6sD" }) }),
+    query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts" }) }).passthrough(),
+    body: {
+      required: false,
+      description: "Values for the trigger's placeholders, and any call field to override. Empty fields count as absent.",
+      content: {
+        "application/json": { schema: TriggerValues, example: { value1: "oat milk" } },
+        "application/x-www-form-urlencoded": { schema: TriggerValues },
+        "multipart/form-data": { schema: TriggerValues },
+      },
+    },
   },
   responses: {
     202: { description: "Placed", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer, ...BrowserPage } },
     200: { description: "Placed and ended within `wait`", content: { "application/json": { schema: CallSchema }, ...TextAnswer, ...BrowserPage } },
-    ...errorResponses(404, 413, 415, 422, 429, 502, 503, 504),
+    ...errorResponses(402, 403, 404, 409, 422, 429, 502, 504),
   },
 });
 
@@ -152,7 +180,14 @@ async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise
 // Served by hand (any content type, GET or POST); documented from the same schemas.
 const HitQuery = hit.request.query;
 triggerUrls.openAPIRegistry.registerPath(hit);
-triggerUrls.openAPIRegistry.registerPath({ ...hit, method: "get", summary: "Hit a trigger URL with GET (same as POST)" });
+triggerUrls.openAPIRegistry.registerPath({
+  ...hit,
+  method: "get",
+  operationId: "hitTriggerWithGet",
+  summary: "Hit a trigger URL with GET (same as POST)",
+  description: "The same as POST, with the values in the query string (value1=…&value2=…), for tools that can only open a URL.",
+  request: { ...hit.request, body: undefined },
+});
 triggerUrls.on(["GET", "POST"], "/t/:token", async (c) => {
   const query = HitQuery.safeParse(c.req.query());
   if (!query.success) throw fieldError(query.error);

@@ -69,10 +69,11 @@ webhooks.openapi(
   createRoute({
     method: "post",
     path: "/v1/webhooks",
+    operationId: "createWebhook",
     tags: ["webhooks"],
     summary: "Subscribe to call events (REST hook)",
     description:
-      "kind `webhook` (default): events are POSTed to `url` signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature with the returned `secret`). kind `ifttt`: events go to IFTTT's Webhooks trigger https://maker.ifttt.com/trigger/{event}/with/key/{key} as value1=status, value2=highlights, value3=next_steps. Answering 410 Gone to a delivery removes the subscription.",
+      "kind `webhook` (default): events are POSTed to `url` signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature with the returned `secret`). kind `ifttt`: events go to IFTTT's Webhooks trigger https://maker.ifttt.com/trigger/{event}/with/key/{key} as value1=status, value2=highlights, value3=next_steps. Answering 410 Gone to a delivery removes the subscription. What is sent is described under `webhooks` in this document.",
     security: keyAuth,
     request: {
       body: {
@@ -91,7 +92,7 @@ webhooks.openapi(
         },
       },
     },
-    responses: { 201: json(CreatedSchema, "Subscribed"), ...errorResponses(400, 401, 403, 413, 415, 422) },
+    responses: { 201: json(CreatedSchema, "Subscribed"), ...errorResponses(403, 422) },
   }),
   async (c) => c.json(await createWebhook(deps(c.env), c.get("auth").userId, c.req.valid("json")), 201),
 );
@@ -100,10 +101,12 @@ webhooks.openapi(
   createRoute({
     method: "get",
     path: "/v1/webhooks",
+    operationId: "listWebhooks",
     tags: ["webhooks"],
     summary: "Your subscriptions",
+    description: "Every subscription of the account, newest first, with its state (never its secret).",
     security: keyAuth,
-    responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), "Subscriptions, newest first", { items: [WEBHOOK_EXAMPLE] }), ...errorResponses(401, 403) },
+    responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), "Subscriptions, newest first", { items: [WEBHOOK_EXAMPLE] }), ...errorResponses(403) },
   }),
   async (c) => c.json(await listWebhooks(deps(c.env), c.get("auth").userId), 200),
 );
@@ -112,11 +115,13 @@ webhooks.openapi(
   createRoute({
     method: "get",
     path: "/v1/webhooks/{id}",
+    operationId: "getWebhook",
     tags: ["webhooks"],
     summary: "One subscription (state and, when disabled, why)",
+    description: "A subscription's target, events and state; `disabled_reason` says why it stopped.",
     security: keyAuth,
     request: { params: WebhookId },
-    responses: { 200: json(WebhookSchema, "The subscription"), ...errorResponses(401, 403, 404) },
+    responses: { 200: json(WebhookSchema, "The subscription"), ...errorResponses(403, 404, 422) },
   }),
   async (c) => c.json(viewOf(await ownWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id)), 200),
 );
@@ -125,11 +130,13 @@ webhooks.openapi(
   createRoute({
     method: "delete",
     path: "/v1/webhooks/{id}",
+    operationId: "deleteWebhook",
     tags: ["webhooks"],
     summary: "Unsubscribe",
+    description: "Removes the subscription and its deliveries. Idempotent: a subscription that is already gone answers 200 too, as Zapier and others repeat unsubscribes.",
     security: keyAuth,
     request: { params: WebhookId },
-    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), "Removed, with its deliveries", { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", deleted: true }), ...errorResponses(401, 403, 404, 413) },
+    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), "Removed, with its deliveries", { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", deleted: true }), ...errorResponses(403, 422) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -142,9 +149,10 @@ webhooks.openapi(
   createRoute({
     method: "post",
     path: "/v1/webhooks/{id}/test",
+    operationId: "testWebhook",
     tags: ["webhooks"],
     summary: "Send a sample event now",
-    description: "One delivery of a sample event of the subscription's first event type, signed like real ones (with an id starting evt_test_). Not retried, not listed in deliveries.",
+    description: "One delivery of a sample event of the subscription's first event type, signed like real ones: the same event shape with `\"test\": true` and an id starting evt_test_. Not retried, not listed in deliveries.",
     security: keyAuth,
     request: { params: WebhookId },
     responses: {
@@ -153,7 +161,7 @@ webhooks.openapi(
         "What the receiver answered",
         { delivered: true, event_id: "evt_test_0f1e2d3c4b5a69788796a5b4c3d2e1f0", type: "call.completed", status_code: 200, error: null, duration_ms: 143 },
       ),
-      ...errorResponses(401, 403, 404, 413),
+      ...errorResponses(403, 404, 422),
     },
   }),
   async (c) => c.json(await testWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
@@ -163,8 +171,10 @@ webhooks.openapi(
   createRoute({
     method: "get",
     path: "/v1/webhooks/{id}/deliveries",
+    operationId: "listDeliveries",
     tags: ["webhooks"],
-    summary: "Deliveries of a subscription, newest first, with every attempt (pages with a cursor like calls and events)",
+    summary: "Deliveries of a subscription, newest first, with every attempt",
+    description: "Each event sent to the subscription: its state, attempts, the next attempt's time and the receiver's last answer. Pages with `limit` and `cursor` (`next_cursor`), like calls and events.",
     security: keyAuth,
     request: {
       params: WebhookId,
@@ -175,7 +185,7 @@ webhooks.openapi(
     },
     responses: {
       200: json(z.object({ items: z.array(DeliverySchema), next_cursor: z.string().nullable() }), "A page of deliveries", { items: [DELIVERY_EXAMPLE], next_cursor: null }),
-      ...errorResponses(401, 403, 404, 422),
+      ...errorResponses(403, 404, 422),
     },
   }),
   async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query")), 200),
@@ -185,8 +195,10 @@ webhooks.openapi(
   createRoute({
     method: "post",
     path: "/v1/deliveries/{id}/retry",
+    operationId: "retryDelivery",
     tags: ["webhooks"],
     summary: "Send a delivery again now (manual replay, same webhook-id)",
+    description: "One attempt now, with the same webhook-id and body; 409 when the subscription is disabled or the delivery is being sent.",
     security: keyAuth,
     request: { params: z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b" }) }) },
     responses: {
@@ -195,7 +207,7 @@ webhooks.openapi(
         "The attempt's result",
         { id: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b", state: "succeeded", attempts: 11, last_status: 200, last_error: null, subscription_removed: false },
       ),
-      ...errorResponses(401, 403, 404, 409, 413),
+      ...errorResponses(403, 404, 409, 422),
     },
   }),
   async (c) => c.json(await retryDelivery(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),

@@ -4,7 +4,7 @@ import { ApiError } from "../errors";
 import { CallRequest } from "../kallyai/schemas";
 import { E164, isEmergencyNumber, isPremiumRate, isSupportedCountry, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import { injectFault } from "./faults";
-import { BLOCKED_SUFFIX, callState, durationFor, faultFor, outcomeFor, resultFor, SAFETY_WORDS, transcriptFor } from "./scenarios";
+import { BLOCKED_SUFFIX, callLengthMs, callState, durationFor, faultFor, outcomeFor, resultFor, SAFETY_WORDS, transcriptFor } from "./scenarios";
 import { type SandboxCallRow, SandboxStore, sha256 } from "./store";
 import type { SandboxEnv } from "./types";
 
@@ -102,7 +102,7 @@ export const sandboxCalls = new Hono<SandboxEnv>()
     }
     const { row, replayed } = await store.insertCall({
       id, user_id: user.id, request: JSON.stringify(request), outcome, duration_seconds: durationFor(id, outcome),
-      created_at: now, ends_at: now + config(c.env).sandbox.callSeconds * 1000, idempotency_key: key, request_hash: hash,
+      created_at: now, ends_at: now + callLengthMs(id, config(c.env).sandbox.callSeconds), idempotency_key: key, request_hash: hash,
     });
     if (replayed && row.request_hash !== hash) throw refuse(422, "idempotency_conflict", "This Idempotency-Key was used with a different request.");
     if (fault === "malformed") return injectFault(fault, c);

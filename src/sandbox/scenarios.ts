@@ -25,6 +25,12 @@ function seeded(id: string, mod: number): number {
   return h % mod;
 }
 
+/** How long a call stays in progress: SANDBOX_CALL_SECONDS, or a length picked by id from its range. */
+export function callLengthMs(id: string, range: { min: number; max: number }): number {
+  const spread = Math.round((range.max - range.min) * 1000);
+  return Math.round(range.min * 1000) + (spread > 0 ? seeded(id, spread + 1) : 0);
+}
+
 export function durationFor(id: string, outcome: string): number {
   if (outcome === "success") return 60 + seeded(id, 150);
   if (outcome === "voicemail") return 25 + seeded(id, 20);

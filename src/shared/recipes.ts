@@ -11,6 +11,8 @@
  */
 
 export type PlatformId = "zapier" | "n8n" | "make" | "ifttt" | "shortcuts" | "curl";
+/** Where a recipe stands in the README: a platform's section, or one of the API's own sections. */
+export type SectionId = PlatformId | "trigger-urls" | "webhooks";
 
 /** Who sends a request, and the headers it adds by itself (from captured requests of each platform). */
 export interface Client {
@@ -39,7 +41,7 @@ export type RecipeBody =
 export interface Recipe {
   id: string;
   /** The README section it belongs to. */
-  platform: PlatformId;
+  section: SectionId;
   /** Who sends it: the platform itself, or curl (e.g. to subscribe a platform's hook URL). */
   client: PlatformId;
   title: string;
@@ -61,7 +63,7 @@ export const RECIPES: Recipe[] = [
   // ── Zapier, without the integration ──────────────────────────────────────────────────────────
   {
     id: "zapier-place-call",
-    platform: "zapier",
+    section: "zapier",
     client: "zapier",
     title: "Action — place a call",
     steps:
@@ -74,7 +76,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "zapier-catch-hook",
-    platform: "zapier",
+    section: "zapier",
     client: "curl",
     title: "Trigger — when a call ends",
     steps: "**Webhooks by Zapier → Catch Hook**, then subscribe the hook's URL once:",
@@ -86,7 +88,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "zapier-retrieve-poll",
-    platform: "zapier",
+    section: "zapier",
     client: "zapier",
     title: "Trigger without a subscription",
     steps: "**Webhooks by Zapier → Retrieve Poll**, URL `<bridge>/v1/events?type=call.completed`, Headers `X-API-Key`. Items are newest first, each with a unique `id`: Zapier dedupes on it.",
@@ -99,7 +101,7 @@ export const RECIPES: Recipe[] = [
   // ── n8n ────────────────────────────────────────────────────────────────────────────────────
   {
     id: "n8n-place-call",
-    platform: "n8n",
+    section: "n8n",
     client: "n8n",
     title: "Place a call",
     steps:
@@ -112,7 +114,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "n8n-subscribe",
-    platform: "n8n",
+    section: "n8n",
     client: "curl",
     title: "When a call finishes",
     steps: "Node **Webhook** (HTTP Method POST); subscribe its *Production URL* once:",
@@ -126,7 +128,7 @@ export const RECIPES: Recipe[] = [
   // ── Make ───────────────────────────────────────────────────────────────────────────────────
   {
     id: "make-place-call",
-    platform: "make",
+    section: "make",
     client: "make",
     title: "Place a call",
     steps:
@@ -139,7 +141,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "make-subscribe",
-    platform: "make",
+    section: "make",
     client: "curl",
     title: "When a call finishes",
     steps: "Module **Webhooks → Custom webhook**; copy its address and subscribe it once:",
@@ -153,7 +155,7 @@ export const RECIPES: Recipe[] = [
   // ── IFTTT ──────────────────────────────────────────────────────────────────────────────────
   {
     id: "ifttt-web-request",
-    platform: "ifttt",
+    section: "ifttt",
     client: "ifttt",
     title: "That — place a call",
     steps:
@@ -166,7 +168,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "ifttt-trigger-url",
-    platform: "ifttt",
+    section: "ifttt",
     client: "ifttt",
     title: "That — hit a trigger URL (no header needed)",
     steps: "Create a trigger URL (see *Trigger URLs*) whose task holds `{{value1}}`, then **Make a web request** to it: Method POST, Content Type `application/x-www-form-urlencoded`, Body:",
@@ -178,7 +180,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "ifttt-subscribe",
-    platform: "ifttt",
+    section: "ifttt",
     client: "curl",
     title: "If — when a call ends",
     steps:
@@ -193,7 +195,7 @@ export const RECIPES: Recipe[] = [
   // ── iOS Shortcuts ──────────────────────────────────────────────────────────────────────────
   {
     id: "shortcuts-place-call",
-    platform: "shortcuts",
+    section: "shortcuts",
     client: "shortcuts",
     title: "Place a call",
     steps:
@@ -206,7 +208,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "shortcuts-wait",
-    platform: "shortcuts",
+    section: "shortcuts",
     client: "shortcuts",
     title: "Hear how it went",
     steps:
@@ -218,7 +220,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "shortcuts-usage",
-    platform: "shortcuts",
+    section: "shortcuts",
     client: "shortcuts",
     title: "\"How many minutes do I have left?\"",
     steps: "**Get Contents of URL** (GET, `X-API-Key` header) → **Speak Text**:",
@@ -231,7 +233,7 @@ export const RECIPES: Recipe[] = [
   // ── curl ───────────────────────────────────────────────────────────────────────────────────
   {
     id: "curl-new-key",
-    platform: "curl",
+    section: "curl",
     client: "curl",
     title: "A key for one tool",
     steps: "With the key from signing in (only it may manage keys):",
@@ -243,7 +245,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "curl-place-call",
-    platform: "curl",
+    section: "curl",
     client: "curl",
     title: "Place a call",
     steps: "Form fields, a phone number as written on a contact card:",
@@ -255,7 +257,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "curl-wait",
-    platform: "curl",
+    section: "curl",
     client: "curl",
     title: "Its outcome, as a sentence",
     steps: "Holds until the call ends (at most 25 s):",
@@ -266,7 +268,7 @@ export const RECIPES: Recipe[] = [
   },
   {
     id: "curl-history",
-    platform: "curl",
+    section: "curl",
     client: "curl",
     title: "Recent successful calls",
     steps: "Newest first:",
@@ -275,9 +277,59 @@ export const RECIPES: Recipe[] = [
     headers: { "X-API-Key": "<key>" },
     answers: { status: 200, type: "json" },
   },
+  // ── Trigger URLs ───────────────────────────────────────────────────────────────────────────
+  {
+    id: "trigger-create",
+    section: "trigger-urls",
+    client: "curl",
+    title: "Create one",
+    steps: "A template of call fields; the answer's `url` is shown once (the URL is the credential: keep it to yourself):",
+    method: "POST",
+    path: "/v1/triggers",
+    headers: { "X-API-Key": "<key>" },
+    body: { type: "json", contentType: "application/json", json: { name: "Oat milk", phone: "+14155551234", business: "Corner Shop", task: "Ask whether they have {{value1}} in stock" } },
+    answers: { status: 201, type: "json" },
+  },
+  {
+    id: "trigger-hit",
+    section: "trigger-urls",
+    client: "curl",
+    title: "Hit it",
+    steps: "GET or POST, with fields as JSON, a form or the query string; no key needed:",
+    method: "GET",
+    path: "/t/<trigger token>?value1=oat%20milk",
+    headers: {},
+    answers: { status: 202, type: "json" },
+  },
+
+  // ── Webhooks and the events feed ───────────────────────────────────────────────────────────
+  {
+    id: "webhook-subscribe",
+    section: "webhooks",
+    client: "curl",
+    title: "Subscribe",
+    steps: "The answer (201) carries the `whsec_…` secret, shown once:",
+    method: "POST",
+    path: "/v1/webhooks",
+    headers: { "X-API-Key": "<key>" },
+    body: { type: "json", contentType: "application/json", json: { url: "https://hooks.zapier.com/hooks/catch/123/abc/", events: ["call.completed"] } },
+    answers: { status: 201, type: "json" },
+  },
+  {
+    id: "events-feed",
+    section: "webhooks",
+    client: "curl",
+    title: "Or poll the feed",
+    steps: "The same events, newest first:",
+    method: "GET",
+    path: "/v1/events?type=call.completed&limit=10",
+    headers: { "X-API-Key": "<key>" },
+    answers: { status: 200, type: "json" },
+  },
 ];
 
 export const PLATFORM_NAMES: Record<PlatformId, string> = { zapier: "Zapier", n8n: "n8n", make: "Make", ifttt: "IFTTT", shortcuts: "iOS Shortcuts", curl: "curl" };
+export const SECTION_NAMES: Record<SectionId, string> = { ...PLATFORM_NAMES, "trigger-urls": "Trigger URLs", webhooks: "Webhooks and the events feed" };
 
 /** The placeholders a recipe leaves for the person (`<key>`, `<call id>`, …), without `<bridge>`. */
 export function placeholdersOf(recipe: Recipe): string[] {
@@ -341,9 +393,9 @@ export function renderRecipe(recipe: Recipe, base: string): string {
   return `**${recipe.title}.** ${steps}\n\n${block}`;
 }
 
-/** Every recipe of a platform, in order: what the README shows between its recipe markers. */
-export function renderPlatformRecipes(platform: PlatformId, base: string): string {
-  return RECIPES.filter((r) => r.platform === platform)
+/** Every recipe of a section, in order: what the README shows between its recipe markers. */
+export function renderSection(section: SectionId, base: string): string {
+  return RECIPES.filter((r) => r.section === section)
     .map((r) => renderRecipe(r, base))
     .join("\n\n");
 }

@@ -5,6 +5,12 @@
  */
 import type { CallRow } from "./calls";
 
+/** A call or delivery and when its next poll or attempt is due (epoch ms). */
+export interface Scheduled {
+  id: string;
+  due: number;
+}
+
 export interface EventRow {
   id: string;
   user_id: string;
@@ -34,29 +40,49 @@ export class Events {
   constructor(private readonly db: D1Database) {}
 
   /**
-   * Takes up to `limit` calls due for a poll, oldest-due first, and leases them: one statement,
-   * so two overlapping ticks can never take the same call (a lease that ran out is taken again).
+   * Takes up to `limit` calls due for a poll at `dueBy` or earlier, oldest-due first, and leases
+   * them: one statement, so two overlapping ticks can never take the same call (a lease that ran
+   * out is taken again).
    */
-  async claimDueCalls(now: number, limit: number, leaseMs: number): Promise<CallRow[]> {
+  async claimDueCalls(now: number, limit: number, leaseMs: number, dueBy = now): Promise<CallRow[]> {
     const { results } = await this.db
       .prepare(
         `UPDATE calls SET lease_until = ?1 + ?2, polls = polls + 1
-         WHERE id IN (SELECT id FROM calls WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+         WHERE id IN (SELECT id FROM calls WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?4 AND (lease_until IS NULL OR lease_until < ?1)
                       ORDER BY next_poll_at LIMIT ?3)
          RETURNING *`,
       )
-      .bind(now, leaseMs, limit)
+      .bind(now, leaseMs, limit, dueBy)
       .all<CallRow>();
     return results.sort((a, b) => (a.next_poll_at ?? 0) - (b.next_poll_at ?? 0));
   }
 
   /**
+   * Takes the calls whose poll scheduled at `due` is still the next one (a queue message each),
+   * under the same lease: a duplicate or stale message, or one for a call another consumer or
+   * tick holds, takes nothing.
+   */
+  async claimScheduledCalls(items: Scheduled[], now: number, leaseMs: number): Promise<CallRow[]> {
+    if (items.length === 0) return [];
+    const { results } = await this.db
+      .prepare(
+        `UPDATE calls SET lease_until = ?2 + ?3, polls = polls + 1
+         WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)) AND (lease_until IS NULL OR lease_until < ?2)
+           AND next_poll_at IN (SELECT json_extract(value, '$.due') FROM json_each(?1) WHERE json_extract(value, '$.id') = calls.id)
+         RETURNING *`,
+      )
+      .bind(JSON.stringify(items), now, leaseMs)
+      .all<CallRow>();
+    return results;
+  }
+
+  /**
    * One transaction: the events (only for calls not finalised yet, so a late tick cannot emit a
    * second, different outcome), one delivery per matching active subscription, then the calls'
-   * new state and the release of their leases.
+   * new state and the release of their leases. Returns the deliveries it created.
    */
-  async record(writes: CallWrite[], events: EventRow[], now: number): Promise<void> {
-    if (writes.length === 0) return;
+  async record(writes: CallWrite[], events: EventRow[], now: number): Promise<Scheduled[]> {
+    if (writes.length === 0) return [];
     const statements: D1PreparedStatement[] = [];
     if (events.length > 0) {
       statements.push(
@@ -75,7 +101,8 @@ export class Events {
              SELECT 'dlv_' || lower(hex(randomblob(12))), w.id, e.id, e.user_id, 'pending', 0, ?2, ?2, ?2
              FROM events e JOIN webhooks w ON w.user_id = e.user_id AND w.state = 'active'
              WHERE e.id IN (SELECT value FROM json_each(?1)) AND e.created_at = ?2
-               AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE json_each.value = e.type)`,
+               AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE json_each.value = e.type)
+             RETURNING id, next_attempt_at AS due`,
           )
           .bind(JSON.stringify(events.map((e) => e.id)), now),
       );
@@ -90,7 +117,8 @@ export class Events {
         )
         .bind(JSON.stringify(writes), now),
     );
-    await this.db.batch(statements);
+    const results = await this.db.batch<Scheduled>(statements);
+    return events.length > 0 ? results[1]!.results : [];
   }
 
   /** When the next call or delivery falls due (not leased by another tick), or null. */

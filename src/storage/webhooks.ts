@@ -1,4 +1,5 @@
 /** D1 queries for webhook subscriptions, their deliveries and delivery attempts. Times are epoch milliseconds. */
+import type { Scheduled } from "./events";
 
 export interface WebhookRow {
   id: string;
@@ -134,24 +135,59 @@ export class Webhooks {
     return r.meta.changes === 1;
   }
 
-  /** Takes up to `limit` deliveries due now, oldest-due first, under a lease (one statement). */
-  async claimDue(now: number, limit: number, leaseMs: number): Promise<DueDelivery[]> {
+  /** Takes up to `limit` deliveries due at `dueBy` or earlier, oldest-due first, under a lease (one statement). */
+  async claimDue(now: number, limit: number, leaseMs: number, dueBy = now): Promise<DueDelivery[]> {
     const { results: ids } = await this.db
       .prepare(
         `UPDATE deliveries SET lease_until = ?1 + ?2
-         WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+         WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?4 AND (lease_until IS NULL OR lease_until < ?1)
                         AND webhook_id IN (SELECT id FROM webhooks WHERE state = 'active')
                       ORDER BY next_attempt_at LIMIT ?3)
          RETURNING id`,
       )
-      .bind(now, leaseMs, limit)
+      .bind(now, leaseMs, limit, dueBy)
       .all<{ id: string }>();
+    return this.withEvents(ids);
+  }
+
+  /**
+   * Takes the deliveries whose attempt scheduled at `due` is still the next one (a queue message
+   * each), under the same lease: a duplicate or stale message takes nothing.
+   */
+  async claimScheduled(items: Scheduled[], now: number, leaseMs: number): Promise<DueDelivery[]> {
+    if (items.length === 0) return [];
+    const { results: ids } = await this.db
+      .prepare(
+        `UPDATE deliveries SET lease_until = ?2 + ?3
+         WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)) AND (lease_until IS NULL OR lease_until < ?2)
+           AND next_attempt_at IN (SELECT json_extract(value, '$.due') FROM json_each(?1) WHERE json_extract(value, '$.id') = deliveries.id)
+           AND webhook_id IN (SELECT id FROM webhooks WHERE state = 'active')
+         RETURNING id`,
+      )
+      .bind(JSON.stringify(items), now, leaseMs)
+      .all<{ id: string }>();
+    return this.withEvents(ids);
+  }
+
+  private async withEvents(ids: Array<{ id: string }>): Promise<DueDelivery[]> {
     if (ids.length === 0) return [];
     const { results } = await this.db
       .prepare(`${DELIVERY_WITH} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_at`)
       .bind(JSON.stringify(ids.map((r) => r.id)))
       .all<DeliveryRow & { event_type: string; payload: string; webhook_json: string }>();
     return results.map(withWebhook);
+  }
+
+  /** Ends failed the deliveries whose message the queue gave up on, if that attempt is still the next one. */
+  failScheduled(items: Scheduled[], now: number, error: string) {
+    return this.db
+      .prepare(
+        `UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, lease_until = NULL, last_error = ?3, updated_at = ?2
+         WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)) AND state = 'pending'
+           AND next_attempt_at IN (SELECT json_extract(value, '$.due') FROM json_each(?1) WHERE json_extract(value, '$.id') = deliveries.id)`,
+      )
+      .bind(JSON.stringify(items), now, error)
+      .run();
   }
 
   /** One delivery with its subscription and event, for a manual retry. */

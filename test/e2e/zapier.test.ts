@@ -22,6 +22,8 @@ const appTester = createAppTester(zapierApp);
 let authData: { bridge_url: string; api_key: string };
 const bundle = (extra: Record<string, unknown> = {}) => ({ authData, inputData: {}, meta: { timezone: "Europe/Madrid" }, ...extra });
 
+let signInKey: string;
+
 async function signUp(origin: string): Promise<string> {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
@@ -30,6 +32,7 @@ async function signUp(origin: string): Promise<string> {
   });
   const refreshToken = new URL(signIn.headers.get("location")!).searchParams.get("refresh_token");
   const linked = await (await fetch(`${origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: refreshToken }) })).json();
+  signInKey = linked.api_key;
   // A key for Zapier alone, with only the scopes it needs.
   const key = await fetch(`${origin}/v1/keys`, {
     method: "POST",
@@ -125,9 +128,26 @@ describe("the Zapier integration against npm run dev", () => {
     expect(again.id).toBe(first.id);
   });
 
+  it("the runaway guard's 429 asks Zapier to retry later, with the bridge's message and Retry-After", async () => {
+    const limited = await fetch(`${server.origin}/v1/keys`, {
+      method: "POST",
+      headers: { "x-api-key": signInKey, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Zapier (1 call an hour)", scopes: ["calls:write", "calls:read"], calls_per_hour: 1 }),
+    });
+    const limitedAuth = { ...authData, api_key: (await limited.json()).api_key };
+    const place = () => appTester(zapierApp.creates.place_call.operation.perform, { ...bundle(), authData: limitedAuth, inputData: { phone: "+14155557777", task: "Ask about store hours today" } });
+    await place();
+    const error = await place().catch((e: Error) => e);
+    expect(error).toMatchObject({ name: "ThrottledError" });
+    const { message, delay } = JSON.parse((error as Error).message);
+    expect(message).toMatch(/calls per hour|hour/i);
+    expect(delay).toBeGreaterThan(0);
+  });
+
   it("a refused call fails the step with the bridge's message", async () => {
-    const emergency = appTester(zapierApp.creates.place_call.operation.perform, bundle({ inputData: { phone: "911", task: "Ask about store hours today" } }));
-    await expect(emergency).rejects.toThrow(/never called/);
+    const emergency = await appTester(zapierApp.creates.place_call.operation.perform, bundle({ inputData: { phone: "911", task: "Ask about store hours today" } })).catch((e: Error) => e);
+    expect(emergency).toMatchObject({ name: "AppError" });
+    expect(JSON.parse((emergency as Error).message)).toMatchObject({ code: "emergency_number", status: 422, message: expect.stringMatching(/never called/) });
   });
 
   it("finds the call by ID, and by phone number and status once it ended", async () => {
@@ -187,7 +207,8 @@ describe("the Zapier integration against npm run dev", () => {
     const placed = await appTester(zapierApp.creates.place_call.operation.perform, bundle({ inputData: { phone: "+14155550005", task: "Ask about store hours today" } }));
     const cancelled = await appTester(zapierApp.creates.cancel_call.operation.perform, bundle({ inputData: { id: placed.id } }));
     expect(cancelled).toMatchObject({ id: placed.id, status: "cancelled", finished: true });
-    await expect(appTester(zapierApp.creates.cancel_call.operation.perform, bundle({ inputData: { id: callId } }))).rejects.toThrow(/already ended|ended/i);
+    const ended = await appTester(zapierApp.creates.cancel_call.operation.perform, bundle({ inputData: { id: callId } })).catch((e: Error) => e);
+    expect(JSON.parse((ended as Error).message)).toMatchObject({ code: "call_already_ended", status: 409 });
   });
 
   it("unsubscribes (and unsubscribing again still succeeds)", async () => {

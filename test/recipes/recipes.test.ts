@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
-import { type PlatformId, PLATFORM_NAMES, README_BASE, RECIPES, placeholdersOf, renderPlatformRecipes, wireRequest } from "../../src/shared/recipes";
+import { README_BASE, RECIPES, SECTION_NAMES, type SectionId, placeholdersOf, renderSection, wireRequest } from "../../src/shared/recipes";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, json } from "../support/bridge";
 import { placed } from "../support/calls";
@@ -47,7 +47,7 @@ async function send(recipe: (typeof RECIPES)[number]) {
 
 describe("every README recipe, as its platform sends it", () => {
   for (const recipe of RECIPES) {
-    it(`${PLATFORM_NAMES[recipe.platform]}: ${recipe.title} (${recipe.id}) answers ${recipe.answers.status} ${recipe.answers.type}`, async () => {
+    it(`${SECTION_NAMES[recipe.section]}: ${recipe.title} (${recipe.id}) answers ${recipe.answers.status} ${recipe.answers.type}`, async () => {
       const res = await send(recipe);
       const body = await res.text();
       expect(res.status, body).toBe(recipe.answers.status);
@@ -112,11 +112,11 @@ describe("every README recipe, as its platform sends it", () => {
 });
 
 describe("the README's recipe sections", () => {
-  for (const platform of Object.keys(PLATFORM_NAMES) as PlatformId[]) {
-    it(`${PLATFORM_NAMES[platform]}: the README shows exactly the recipes the tests send (npm run docs rewrites it)`, () => {
-      const section = readme.match(new RegExp(`<!-- recipes:${platform} -->\\n([\\s\\S]*?)\\n<!-- /recipes:${platform} -->`));
-      expect(section, `README has <!-- recipes:${platform} --> … <!-- /recipes:${platform} -->`).not.toBeNull();
-      expect(section![1]).toBe(renderPlatformRecipes(platform, README_BASE));
+  for (const id of Object.keys(SECTION_NAMES) as SectionId[]) {
+    it(`${SECTION_NAMES[id]}: the README shows exactly the recipes the tests send (npm run docs rewrites it)`, () => {
+      const section = readme.match(new RegExp(`<!-- recipes:${id} -->\\n([\\s\\S]*?)\\n<!-- /recipes:${id} -->`));
+      expect(section, `README has <!-- recipes:${id} --> … <!-- /recipes:${id} -->`).not.toBeNull();
+      expect(section![1]).toBe(renderSection(id, README_BASE));
     });
   }
 });

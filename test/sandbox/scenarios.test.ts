@@ -38,6 +38,23 @@ describe("a call's progress", () => {
     expect(row.ends_at - row.created_at).toBe(7_000);
   });
 
+  it("with a range SANDBOX_CALL_SECONDS=5-120 gives each call its own length inside it", async () => {
+    const { accessToken } = await sandboxSignIn(freshEmail().replace("@", "+calls100@"));
+    const lengths: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await sandboxWithVars({ SANDBOX_CALL_SECONDS: "5-120" }, "/v1/calls", {
+        method: "POST",
+        headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ submission: { task_category: "general", task_description: "Ask about opening hours", respondent_phone: "+14155551234" }, timezone: "UTC" }),
+      });
+      expect(res.status).toBe(201);
+      const row = (await sandboxCallRow(((await res.json()) as SandboxCall).call_id))!;
+      lengths.push(row.ends_at - row.created_at);
+    }
+    expect(lengths.every((ms) => ms >= 5_000 && ms <= 120_000)).toBe(true);
+    expect(new Set(lengths).size).toBeGreaterThan(6);
+  });
+
   it("with SANDBOX_CALL_SECONDS=0 is over as soon as it is placed", async () => {
     const { accessToken } = await sandboxSignIn();
     const res = await sandboxWithVars({ SANDBOX_CALL_SECONDS: "0" }, "/v1/calls", {

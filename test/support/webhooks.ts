@@ -8,10 +8,11 @@ import { route } from "./network";
 
 /**
  * Runs the Worker's cron handler once, as Cloudflare would, with one sweep per tick by default
- * (POLLER_SWEEP_SECONDS=0) so a test decides when time moves.
+ * (POLLER_SWEEP_SECONDS=0) so a test decides when time moves, taking every call and delivery
+ * due (POLLER_OVERDUE_SECONDS=0) rather than only those whose queue message is 30 s late.
  */
 export async function tick(vars: Partial<Bindings> = {}) {
-  const custom = { ...env, POLLER_SWEEP_SECONDS: "0", ...vars } as Bindings;
+  const custom = { ...env, POLLER_SWEEP_SECONDS: "0", POLLER_OVERDUE_SECONDS: "0", ...vars } as Bindings;
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), custom, ctx);
   await waitOnExecutionContext(ctx);

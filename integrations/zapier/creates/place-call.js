@@ -1,7 +1,7 @@
 'use strict';
 
 const crypto = require('crypto');
-const { bridgeUrl, withoutEmpty } = require('../lib/bridge');
+const { bridgeUrl, raiseForStatus, withoutEmpty } = require('../lib/bridge');
 const { CATEGORIES, LANGUAGES } = require('../lib/call');
 
 // "Place a call": POST /v1/calls with every field of the bridge's call input
@@ -49,7 +49,7 @@ const perform = async (z, bundle) => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     response = await send();
   }
-  response.throwForStatus();
+  raiseForStatus(response, z, bundle);
   return response.data;
 };
 

@@ -26,9 +26,12 @@ const checkBridgeUrl = (request, z, bundle) => {
   return request;
 };
 
-/** The bridge's error message, so the Zap history says what to do; 429 asks Zapier to retry after Retry-After. */
-const bridgeErrors = (response, z, bundle) => {
-  if (response.status < 400 || response.skipThrowForStatus) return response;
+/**
+ * Throws the bridge's error as a Zapier error carrying its message, so the Zap history says what to
+ * do: 429 asks Zapier to retry after Retry-After, a refused key marks the connection expired.
+ */
+const raiseForStatus = (response, z, bundle) => {
+  if (response.status < 400) return response;
   let error = {};
   try {
     error = (JSON.parse(response.content) || {}).error || {};
@@ -41,9 +44,12 @@ const bridgeErrors = (response, z, bundle) => {
     throw new z.errors.ThrottledError(message, Number.isNaN(delay) ? 60 : delay);
   }
   const keyRefused = response.status === 401 && ['invalid_api_key', 'api_key_expired', 'api_key_revoked'].includes(error.code);
-  if (keyRefused && !bundle.meta?.isTestingAuth) throw new z.errors.ExpiredAuthError(message);
+  if (keyRefused && !(bundle.meta && bundle.meta.isTestingAuth)) throw new z.errors.ExpiredAuthError(message);
   throw new z.errors.Error(message, error.code || `http_${response.status}`, response.status);
 };
+
+/** afterResponse: every answer goes through raiseForStatus, unless the operation looks at the status itself. */
+const bridgeErrors = (response, z, bundle) => (response.skipThrowForStatus ? response : raiseForStatus(response, z, bundle));
 
 /** Drops fields left empty in the Zap editor: the bridge reads an absent field as "use the default". */
 const withoutEmpty = (fields) =>
@@ -51,4 +57,4 @@ const withoutEmpty = (fields) =>
     Object.entries(fields).filter(([, v]) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)),
   );
 
-module.exports = { addApiKey, bridgeErrors, bridgeUrl, checkBridgeUrl, withoutEmpty };
+module.exports = { addApiKey, bridgeErrors, bridgeUrl, checkBridgeUrl, raiseForStatus, withoutEmpty };

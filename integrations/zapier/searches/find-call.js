@@ -1,6 +1,6 @@
 'use strict';
 
-const { bridgeUrl } = require('../lib/bridge');
+const { bridgeUrl, raiseForStatus } = require('../lib/bridge');
 const { SAMPLE_CALL, STATUSES, callOutputFields } = require('../lib/call');
 
 // "Find a call": by ID (GET /v1/calls/{id}), or the newest call matching a phone number and/or
@@ -20,7 +20,7 @@ const perform = async (z, bundle) => {
   if (id) {
     const response = await z.request({ url: bridgeUrl(bundle, `/v1/calls/${encodeURIComponent(id)}`), skipThrowForStatus: true });
     if (response.status === 404) return [];
-    response.throwForStatus();
+    raiseForStatus(response, z, bundle);
     return [response.data];
   }
   const statuses = [].concat(status || []).filter(Boolean);

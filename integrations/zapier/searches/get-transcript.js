@@ -1,6 +1,6 @@
 'use strict';
 
-const { bridgeUrl } = require('../lib/bridge');
+const { bridgeUrl, raiseForStatus } = require('../lib/bridge');
 
 // "Get a transcript": what was said on a call, as entries and as one text ready for an email or a
 // note (the bridge's own ?format=text rendering). A call without a transcript yet finds nothing.
@@ -12,8 +12,8 @@ const perform = async (z, bundle) => {
     z.request({ url, params: { format: 'text' }, headers: { Accept: 'text/plain' }, skipThrowForStatus: true }),
   ]);
   if (json.status === 404) return [];
-  json.throwForStatus();
-  text.throwForStatus();
+  raiseForStatus(json, z, bundle);
+  raiseForStatus(text, z, bundle);
   return [{ id: json.data.call_id, ...json.data, text: text.content }];
 };
 

@@ -8,7 +8,6 @@ const { OUTCOMES, SAMPLE_CALL, callOutputFields } = require('../lib/call');
 // Standard Webhooks). performList reads the same events from the events feed for samples, so a
 // sample and a live event have the same shape.
 
-
 const outcomeOf = (bundle) => bundle.inputData.outcome || 'call.completed';
 
 const performSubscribe = async (z, bundle) => {

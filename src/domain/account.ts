@@ -1,0 +1,27 @@
+import type { z } from "@hono/zod-openapi";
+import { SubscriptionSchema, UsageSchema } from "../routes/schemas";
+import type { Deps } from "./deps";
+import { withUpstream } from "./session";
+
+/** The account's usage, subscription and billing portal as the REST API and the MCP tools give them. */
+export type Usage = z.infer<typeof UsageSchema>;
+export type Subscription = z.infer<typeof SubscriptionSchema>;
+
+/** Every documented field, null when KallyAI left it out: clients can rely on the keys. */
+const nullable = <T extends Record<string, unknown>>(keys: readonly string[], source: T) => Object.fromEntries(keys.map((k) => [k, source[k] ?? null]));
+
+export async function usage(d: Deps, userId: string): Promise<Usage> {
+  const stats = await withUpstream(d, userId, (token) => d.upstream.statistics(token));
+  return nullable(Object.keys(UsageSchema.shape), stats) as Usage;
+}
+
+export async function subscription(d: Deps, userId: string): Promise<Subscription> {
+  const sub = await withUpstream(d, userId, (token) => d.upstream.subscription(token));
+  const plan = sub.plan ? { type: sub.plan.type ?? null, period: sub.plan.period ?? null, minutes_included: sub.plan.minutes_included ?? null } : null;
+  return { ...(nullable(Object.keys(SubscriptionSchema.shape), sub) as Subscription), plan };
+}
+
+export async function billingPortal(d: Deps, userId: string): Promise<{ portal_url: string }> {
+  const { portal_url } = await withUpstream(d, userId, (token) => d.upstream.billingPortal(token));
+  return { portal_url };
+}

@@ -1,0 +1,70 @@
+import type { Bindings } from "../env";
+import { metered } from "../storage/metered";
+import { deadLettered, deliverScheduled } from "./deliveries";
+import { build } from "./deps";
+import { pollScheduled } from "./poller";
+import { type DeliveryMessage, type PollMessage, QUEUE_NAMES, QueueMessage } from "./queues";
+
+interface Parsed<B> {
+  message: Message<unknown>;
+  body: B;
+}
+
+/** A batch that failed (D1 or the code, not KallyAI or a receiver) is tried again this much later. */
+const RETRY_DELAY_SECONDS = 10;
+
+/**
+ * The Worker's `queue` handler (wrangler.toml's consumers): polls, deliveries, and the
+ * dead-letter queue. Every message is acknowledged once handled, whether or not it still had
+ * work to do; a batch whose work threw is retried, and after 5 tries goes to the dead-letter queue.
+ * Logs one line per invocation with what it did and the D1 statements it took.
+ */
+export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
+  const started = Date.now();
+  const { db, meter } = metered(env.DB);
+  const d = build(env, db);
+  const polls: Array<Parsed<PollMessage>> = [];
+  const deliveries: Array<Parsed<DeliveryMessage>> = [];
+  let invalid = 0;
+  for (const message of batch.messages) {
+    const parsed = QueueMessage.safeParse(message.body);
+    if (!parsed.success) {
+      invalid++;
+      message.ack();
+    } else if (parsed.data.kind === "poll") polls.push({ message, body: parsed.data });
+    else deliveries.push({ message, body: parsed.data });
+  }
+  const result = { polled: 0, upstream_requests: 0, delivered: 0, dead_lettered: 0 };
+  const handle = async <M extends Parsed<QueueMessage>>(messages: M[], work: (messages: M[]) => Promise<unknown>) => {
+    if (messages.length === 0) return;
+    try {
+      await work(messages);
+      for (const m of messages) m.message.ack();
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", event: "queue_batch_failed", queue: batch.queue, messages: messages.length, error: err instanceof Error ? err.name : typeof err }));
+      for (const m of messages) m.message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+    }
+  };
+  if (batch.queue === QUEUE_NAMES.deadLetters) {
+    // A lost poll needs nothing here: the call stays due in D1 and the cron polls it.
+    await handle(deliveries, async (ms) => {
+      await deadLettered(d, ms.map((m) => ({ id: m.body.delivery, due: m.body.due })));
+      result.dead_lettered += ms.length;
+    });
+    for (const m of polls) m.message.ack();
+  } else {
+    await Promise.all([
+      handle(polls, async (ms) => {
+        const r = await pollScheduled(d, ms.map((m) => ({ id: m.body.call, due: m.body.due })));
+        result.polled += r.polled;
+        result.upstream_requests += r.upstream_requests;
+      }),
+      handle(deliveries, async (ms) => {
+        result.delivered += await deliverScheduled(d, ms.map((m) => ({ id: m.body.delivery, due: m.body.due })));
+      }),
+    ]);
+  }
+  const line = { level: "info", event: "queue_batch", queue: batch.queue, messages: batch.messages.length, invalid, ...result, d1_statements: meter.statements, d1_round_trips: meter.roundTrips, ms: Date.now() - started };
+  console.log(JSON.stringify(line));
+  return line;
+}

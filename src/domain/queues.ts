@@ -1,0 +1,52 @@
+import { z } from "zod";
+import type { Scheduled } from "../storage/events";
+import type { Deps } from "./deps";
+
+export type { Scheduled };
+
+/**
+ * Cloudflare Queues carry the poller's and the deliveries' timing (docs/webhooks.md, "The outcome
+ * poller"). A message is only a wake-up: "call X is due for the poll scheduled at `due`", or
+ * "delivery Y is due for the attempt scheduled at `due`". Every state lives in D1; a consumer
+ * takes a call or delivery only while its D1 schedule still says `due`, so a duplicate or stale
+ * message finds nothing to do, and a lost one is found by the cron once it is overdue.
+ */
+export const QUEUE_NAMES = { polls: "kallyai-bridge-polls", deliveries: "kallyai-bridge-deliveries", deadLetters: "kallyai-bridge-dead-letters" } as const;
+/** Queues' longest delay for one send (24 h); a message due later is sent on again when it arrives. */
+export const MAX_DELAY_SECONDS = 24 * 3600;
+/** Messages per sendBatch (Queues' limit). */
+const SEND_BATCH = 100;
+
+const id = z.string().min(1).max(100);
+const due = z.number().int().nonnegative();
+export const PollMessage = z.object({ kind: z.literal("poll"), call: id, due });
+export const DeliveryMessage = z.object({ kind: z.literal("delivery"), delivery: id, due });
+export const QueueMessage = z.discriminatedUnion("kind", [PollMessage, DeliveryMessage]);
+export type PollMessage = z.infer<typeof PollMessage>;
+export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
+export type QueueMessage = z.infer<typeof QueueMessage>;
+
+export const delaySecondsUntil = (due: number, now: number) => Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((due - now) / 1000)));
+
+/** One message per call, delivered when its poll is due. */
+export const enqueuePolls = (d: Deps, items: Scheduled[]) => send(d.queues.polls, items.map((s): PollMessage => ({ kind: "poll", call: s.id, due: s.due })));
+
+/** One message per delivery, delivered when its attempt is due. */
+export const enqueueDeliveries = (d: Deps, items: Scheduled[]) =>
+  send(d.queues.deliveries, items.map((s): DeliveryMessage => ({ kind: "delivery", delivery: s.id, due: s.due })));
+
+/**
+ * Sends after the D1 write it follows, so D1 always knows more than the queue. A failed send is
+ * logged and not thrown: the state is in D1, and the cron takes the call or delivery over once it
+ * is overdue (e.g. a free plan's daily Queues operations are spent).
+ */
+async function send(queue: Queue<unknown> | undefined, bodies: QueueMessage[], now = Date.now()): Promise<void> {
+  if (!queue || bodies.length === 0) return;
+  try {
+    for (let i = 0; i < bodies.length; i += SEND_BATCH) {
+      await queue.sendBatch(bodies.slice(i, i + SEND_BATCH).map((body) => ({ body, delaySeconds: delaySecondsUntil(body.due, now) })));
+    }
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", event: "enqueue_failed", kind: bodies[0]!.kind, messages: bodies.length, error: err instanceof Error ? err.name : typeof err }));
+  }
+}
