@@ -19,6 +19,8 @@ export interface Endpoint {
   base?: Record<string, unknown>;
   /** Another API key to send instead of the fuzzing account's (e.g. one that may not unlink it). */
   apiKey?: string;
+  /** Accept headers its clients send, tried as often as all the others together. */
+  accepts?: string[];
 }
 
 export interface FuzzContext {
@@ -167,7 +169,7 @@ export function fuzzRequests(endpoints: Endpoint[], ctx: FuzzContext): fc.Arbitr
         id: pathId(ctx),
         query,
         body: bodyFor(endpoint),
-        accept: fc.constantFrom(...ACCEPTS),
+        accept: endpoint.accepts ? fc.oneof(fc.constantFrom(...endpoint.accepts), fc.constantFrom(...ACCEPTS)) : fc.constantFrom(...ACCEPTS),
         auth: fc.constantFrom("bearer", "bearer", "bearer", "x-api-key", "none", "garbage"),
         idempotencyKey: fc.option(fc.string({ unit: "binary-ascii", maxLength: 80 }), { nil: undefined }),
       }),
@@ -206,8 +208,10 @@ export async function sendAndCheck(r: FuzzRequest): Promise<number> {
       expect(await res.text(), what).toContain("<h1>");
     } else {
       expect(type, what).toMatch(/^application\/json/);
-      const parsed = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
-      expect(typeof parsed.error?.code, what).toBe("string");
+      const parsed = (await res.json()) as { jsonrpc?: string; error?: { code?: unknown; message?: unknown } };
+      // MCP's transport answers protocol errors the JSON-RPC way (a numeric code), as MCP clients expect.
+      const jsonRpc = r.endpoint.path === "/mcp" && parsed.jsonrpc === "2.0";
+      expect(typeof parsed.error?.code, what).toBe(jsonRpc ? "number" : "string");
       expect(typeof parsed.error?.message, what).toBe("string");
     }
   } else {
