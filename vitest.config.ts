@@ -32,6 +32,9 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: ["test/e2e/**"],
             setupFiles: ["./test/support/setup.ts"],
+            // A ceiling, not a speed check: on a loaded 2-core CI machine the concurrency tests
+            // (50 parallel refreshes, the fuzz) need more than vitest's default 5 s.
+            testTimeout: 30_000,
           },
         },
         {

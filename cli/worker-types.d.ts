@@ -2,3 +2,7 @@
 // src/env.ts names the D1 and Queues bindings' types in an interface the CLI never uses; these stand in for them.
 type D1Database = unknown;
 type Queue<Body = unknown> = { body?: Body };
+// Likewise for wrangler.toml's generated bindings (worker-configuration.d.ts, `npm run types`).
+interface WranglerEnv {
+  DB: D1Database;
+}

@@ -7,6 +7,23 @@ import type { Deps } from "./deps";
 import { type IssuedKey, issueSignInKey } from "./api-keys";
 import { sealTokens } from "./session";
 
+/** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
+export const LINK_ATTEMPTS = 10;
+const LINK_WINDOW_MS = 10 * 60 * 1000;
+
+/**
+ * Counts one token import (POST /v1/link or a sign-in's /auth/callback) for `bucket`, the
+ * caller's address; past LINK_ATTEMPTS in the window it answers 429 with Retry-After.
+ */
+export async function takeLinkAttempt(d: Deps, bucket: string, now = Date.now()): Promise<void> {
+  const window = Math.floor(now / LINK_WINDOW_MS);
+  const resetAt = (window + 1) * LINK_WINDOW_MS;
+  if (!(await d.counters.take(`link:${bucket}:${window}`, LINK_ATTEMPTS, resetAt))) {
+    const wait = (resetAt - now) / 1000;
+    throw new ApiError(429, "rate_limited", `Too many sign-in or link attempts from your address. Wait ${Math.ceil(wait / 60)} minutes.`, { retryAfter: wait });
+  }
+}
+
 export interface Linked {
   user: UserRow;
   key: IssuedKey;

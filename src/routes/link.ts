@@ -2,15 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
 import { MANAGE_SCOPE } from "../domain/keys";
-import { linkRefreshToken, unlink } from "../domain/linking";
-import { ApiError } from "../errors";
+import { linkRefreshToken, takeLinkAttempt, unlink } from "../domain/linking";
 import { presentedKey, requireKey } from "../http/auth";
-import { clientIp } from "../http/client-ip";
+import { clientBucket } from "../http/client-ip";
 import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
-
-/** Each address may try to link this many times per window: refresh tokens are not guessable, but tries are cheap. */
-const LINK_ATTEMPTS = 10;
-const LINK_WINDOW_MS = 10 * 60 * 1000;
 
 const LinkBody = z
   .object({
@@ -43,11 +38,7 @@ link.openapi(
   }),
   async (c) => {
     const d = deps(c.env);
-    const window = Math.floor(Date.now() / LINK_WINDOW_MS);
-    const resetAt = (window + 1) * LINK_WINDOW_MS;
-    if (!(await d.counters.take(`link:${clientIp(c)}:${window}`, LINK_ATTEMPTS, resetAt))) {
-      throw new ApiError(429, "rate_limited", `Too many link attempts from your address. Wait ${Math.ceil((resetAt - Date.now()) / 60000)} minutes.`, { retryAfter: (resetAt - Date.now()) / 1000 });
-    }
+    await takeLinkAttempt(d, clientBucket(c));
     const presented = presentedKey(c);
     const caller = presented ? (await authenticate(d, presented)).userId : null;
     const body = c.req.valid("json");

@@ -30,12 +30,14 @@ const TriggerInfo = z
 const NewTrigger = z
   .object({ id: z.string(), name: z.string(), url: z.string().openapi({ description: "GET or POST it to place the call. Shown only in this answer." }), fields: z.record(z.string(), FieldValue), created_at: z.string() })
   .openapi("NewTrigger", { example: { ...TRIGGER_EXAMPLE, url: "https://bridge.example.com/t/Xq3vN0cTq8m1…", last_used_at: undefined } });
+/** IFTTT's value1..value3: what a hit fills the trigger's placeholders with. */
+const PlaceholderValues = {
+  value1: z.string().max(1000).optional().openapi({ description: "Fills {{value1}}", example: "oat milk" }),
+  value2: z.string().max(1000).optional().openapi({ description: "Fills {{value2}}" }),
+  value3: z.string().max(1000).optional().openapi({ description: "Fills {{value3}}" }),
+};
 const TriggerValues = z
-  .object({
-    value1: z.string().max(1000).optional().openapi({ description: "Fills {{value1}}" }),
-    value2: z.string().max(1000).optional().openapi({ description: "Fills {{value2}}" }),
-    value3: z.string().max(1000).optional().openapi({ description: "Fills {{value3}}" }),
-  })
+  .object(PlaceholderValues)
   .catchall(FieldValue)
   .openapi("TriggerValues", { description: "value1..value3 and any call field (see CallInput), as JSON or form fields." });
 const TriggerId = z.object({ id: z.string().min(1).max(64).openapi({ example: "trg_x1Yq2Zr3" }) });
@@ -186,7 +188,7 @@ triggerUrls.openAPIRegistry.registerPath({
   operationId: "hitTriggerWithGet",
   summary: "Hit a trigger URL with GET (same as POST)",
   description: "The same as POST, with the values in the query string (value1=…&value2=…), for tools that can only open a URL.",
-  request: { ...hit.request, body: undefined },
+  request: { ...hit.request, query: HitQuery.extend(PlaceholderValues), body: undefined },
 });
 triggerUrls.on(["GET", "POST"], "/t/:token", async (c) => {
   const query = HitQuery.safeParse(c.req.query());

@@ -232,6 +232,17 @@ export const RECIPES: Recipe[] = [
 
   // ── curl ───────────────────────────────────────────────────────────────────────────────────
   {
+    id: "curl-me",
+    section: "curl",
+    client: "curl",
+    title: "Check a key",
+    steps: "Who it belongs to, its scopes, and whether the KallyAI account is linked:",
+    method: "GET",
+    path: "/v1/me",
+    headers: { Authorization: "Bearer <key>" },
+    answers: { status: 200, type: "json" },
+  },
+  {
     id: "curl-new-key",
     section: "curl",
     client: "curl",

@@ -64,6 +64,16 @@ describe("POST /v1/link", () => {
     expect((await json("/v1/link", { refresh_token: "bogus" }, { headers: { "cf-connecting-ip": "203.0.113.78" } })).status).toBe(401);
   });
 
+  it("counts an IPv6 /64 as one address", async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 11; i++) statuses.push((await json("/v1/link", { refresh_token: "bogus" }, { headers: { "cf-connecting-ip": `2001:db8:77:1:${i.toString(16)}::1` } })).status);
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses[10]).toBe(429);
+    // The next /64 is another subscriber.
+    expect((await json("/v1/link", { refresh_token: "bogus" }, { headers: { "cf-connecting-ip": "2001:db8:77:2::1" } })).status).toBe(401);
+  });
+
+
   it("keeps no token in plaintext in any table", async () => {
     const { refreshToken, accessToken } = await sandboxSignIn();
     const res = await json("/v1/link", { refresh_token: refreshToken }, { headers: { "cf-connecting-ip": "198.51.100.9" } });

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SANDBOX_OAUTH_CLIENT } from "../../src/sandbox/auth";
 import { bridgeWith } from "../support/accounts";
-import { errorOf } from "../support/bridge";
+import { errorOf, json } from "../support/bridge";
 import { route } from "../support/network";
 
 const LOCAL = "http://localhost:8787";
@@ -21,6 +21,19 @@ async function signInAtSandbox(loginLocation: string, email: string) {
   return new URL(submitted.headers.get("location")!);
 }
 
+/** The browser after the callback: its 303 to the clean page, with the cookie it set. */
+async function followToKeyPage(callback: Response, fetcher: (path: string, init?: RequestInit) => Response | Promise<Response> = local) {
+  expect(callback.status).toBe(303);
+  const location = callback.headers.get("location")!;
+  expect(location).toBe("/auth/key");
+  const keyCookie = callback.headers.getSetCookie().find((c) => c.startsWith("kallyai_bridge_new_key="))!;
+  expect(keyCookie).toMatch(/HttpOnly/i);
+  expect(keyCookie).toMatch(/Path=\/auth\/key/);
+  const cookie = keyCookie.split(";")[0]!;
+  return { cookie, page: await fetcher(location, { headers: { cookie, accept: "text/html" } }) };
+}
+const apiKeyIn = (html: string) => html.match(/<pre id="api-key">([^<]+)<\/pre>/)?.[1];
+
 async function startLocalLogin() {
   const res = await local("/auth/login");
   expect(res.status).toBe(302);
@@ -38,15 +51,64 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
 
     const callback = await signInAtSandbox(location, `cli-${crypto.randomUUID()}@example.com`);
     expect(callback.origin + callback.pathname).toBe(`${LOCAL}/auth/callback`);
-    const page = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    const redirected = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    expect(redirected.headers.get("cache-control")).toBe("no-store");
+    const { page, cookie: keyCookie } = await followToKeyPage(redirected);
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toBe("no-store");
-    const html = await page.text();
-    const apiKey = html.match(/<pre id="api-key">([^<]+)<\/pre>/)![1]!;
+    const apiKey = apiKeyIn(await page.text())!;
 
     const me = await local("/v1/me", { headers: { authorization: `Bearer ${apiKey}` } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ linked: true, upstream: { state: "linked" } });
+    // The key is in no URL and in no cookie in the clear.
+    expect(redirected.headers.get("location")).not.toContain(apiKey);
+    expect(decodeURIComponent(keyCookie)).not.toContain(apiKey);
+  });
+
+  it("after the callback the address bar holds no tokens, and reloading the key page says calmly that it was shown", async () => {
+    const { location, cookie } = await startLocalLogin();
+    const callback = await signInAtSandbox(location, `reload-${crypto.randomUUID()}@example.com`);
+    expect(callback.searchParams.get("refresh_token")).toBeTruthy();
+    const redirected = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
+    const target = new URL(redirected.headers.get("location")!, LOCAL);
+    expect(target.search).toBe("");
+    expect(target.pathname).toBe("/auth/key");
+    const { page, cookie: keyCookie } = await followToKeyPage(redirected);
+    expect(apiKeyIn(await page.text())).toBeTruthy();
+    expect(page.headers.getSetCookie().join(";")).toMatch(/kallyai_bridge_new_key=;/);
+
+    // A reload (even one that still sends the cookie) shows no key, with a way forward.
+    for (const headers of [{ cookie: keyCookie, accept: "text/html" }, { accept: "text/html" }] as Record<string, string>[]) {
+      const again = await local("/auth/key", { headers });
+      expect(again.status).toBe(200);
+      const html = await again.text();
+      expect(apiKeyIn(html)).toBeUndefined();
+      expect(html).toContain("already shown");
+      expect(html).toContain('href="/auth/login"');
+    }
+  });
+
+  it("a key page cookie from another deployment, tampered or expired, shows no key", async () => {
+    for (const cookie of ["kallyai_bridge_new_key=dev.AAAA", "kallyai_bridge_new_key=garbage", "kallyai_bridge_new_key="]) {
+      const res = await local("/auth/key", { headers: { cookie } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain("already shown");
+    }
+  });
+
+  it("callbacks count against the link rate limit of the address, an IPv6 /64 counted as one", async () => {
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
+    for (let i = 1; i <= 10; i++) {
+      const res = await json("/v1/link", { refresh_token: "bogus" }, { headers: { "cf-connecting-ip": `${prefix}::${i.toString(16)}` } });
+      expect(res.status).toBe(401);
+    }
+    const { cookie } = await startLocalLogin();
+    const limited = await local("/auth/callback?state=x&refresh_token=stolen", { headers: { cookie, "cf-connecting-ip": `${prefix}:ffff:1:2:3` } });
+    expect(limited.status).toBe(429);
+    expect(await errorOf(limited)).toMatchObject({ code: "rate_limited" });
+    const otherPrefix = await local("/auth/callback?state=x&refresh_token=stolen", { headers: { cookie, "cf-connecting-ip": `${prefix.replace(/:7$/, ":8")}::1` } });
+    expect(otherPrefix.status).toBe(400);
   });
 
   it("refuses a callback without state", async () => {
@@ -64,7 +126,7 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
   it("refuses a reused state", async () => {
     const { location, cookie } = await startLocalLogin();
     const callback = await signInAtSandbox(location, `reuse-${crypto.randomUUID()}@example.com`);
-    expect((await local(callback.pathname + callback.search, { headers: { cookie } })).status).toBe(200);
+    expect((await local(callback.pathname + callback.search, { headers: { cookie } })).status).toBe(303);
     const again = await local(callback.pathname + callback.search, { headers: { cookie } });
     expect(again.status).toBe(400);
     expect((await errorOf(again)).message).toContain("already completed");
@@ -119,9 +181,11 @@ describe("GET /auth/login on a deployed bridge", () => {
 
     const callback = await signInAtSandbox(authorize.toString(), `oauth-${crypto.randomUUID()}@example.com`);
     expect(callback.searchParams.get("code")).toBeTruthy();
-    const page = await deployed(callback.pathname + callback.search, { headers: { cookie } }, origin);
+    const redirected = await deployed(callback.pathname + callback.search, { headers: { cookie }, redirect: "manual" }, origin);
+    const { page } = await followToKeyPage(redirected, (path, init) => deployed(path, init, origin));
     expect(page.status).toBe(200);
-    const apiKey = (await page.text()).match(/<pre id="api-key">([^<]+)<\/pre>/)![1]!;
+    expect(redirected.headers.getSetCookie().join(";")).toMatch(/kallyai_bridge_new_key=[^;]+;.*Secure/i);
+    const apiKey = apiKeyIn(await page.text())!;
     const me = await deployed("/v1/me", { headers: { "x-api-key": apiKey } }, origin);
     expect(await me.json()).toMatchObject({ linked: true });
   });

@@ -61,3 +61,14 @@ export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?
     },
   };
 }
+
+/** Probes until it answers something, or fails after `seconds`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 60): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
