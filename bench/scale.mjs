@@ -25,8 +25,9 @@ const ticks = { count: 0, polled: 0, delivered: 0 };
 const errors = {};
 const onLine = (line) => {
   if (line.event === "queue_batch") {
-    const q = (queues[line.queue] ??= { invocations: 0, messages: 0, polled: 0, upstream_requests: 0, delivered: 0, d1_statements: 0, d1_round_trips: 0, ms: [] });
+    const q = (queues[line.queue] ??= { invocations: 0, messages: 0, polled: 0, upstream_requests: 0, delivered: 0, d1_statements: 0, d1_round_trips: 0, ms: [], late: [] });
     q.invocations++;
+    q.late.push(line.late_ms ?? 0);
     for (const k of ["messages", "polled", "upstream_requests", "delivered", "d1_statements", "d1_round_trips"]) q[k] += line[k] ?? 0;
     q.ms.push(line.ms);
   } else if (line.event === "tick") {
@@ -82,7 +83,8 @@ try {
   const events = bridge.query("SELECT count(*) AS n, count(DISTINCT call_id) AS calls FROM events WHERE type = 'call.completed'");
   const pollQ = queues["kallyai-bridge-polls"] ?? { invocations: 0, messages: 0, polled: 0, d1_statements: 0, ms: [] };
   const deliveryQ = queues["kallyai-bridge-deliveries"] ?? { invocations: 0, messages: 0, delivered: 0, d1_statements: 0, ms: [] };
-  const msP50 = (q) => (q.ms.length ? percentile([...q.ms].sort((a, b) => a - b), 50) : 0);
+  const pct = (xs, p) => (xs.length ? percentile([...xs].sort((a, b) => a - b), p) : 0);
+  const msP50 = (q) => pct(q.ms, 50);
 
   console.log("");
   console.log(`calls placed:                  ${N} (${CALL_SECONDS} s each, by id), in ${placing.toFixed(1)} s (${(N / placing).toFixed(0)}/s); run ${total.toFixed(0)} s`);
@@ -95,6 +97,7 @@ try {
   if (polls) console.log(`upstream polls per call:       ${(polls.n / N).toFixed(2)} (GET /v1/calls/{id}; plus 1 POST to place it)`);
   console.log(`D1 statements per polled call: ${pollQ.polled ? (pollQ.d1_statements / pollQ.polled).toFixed(2) : "–"} in the poll consumer (${pollQ.d1_statements} for ${pollQ.polled} polls); ${deliveryQ.delivered ? (deliveryQ.d1_statements / deliveryQ.delivered).toFixed(2) : "–"} per delivery in the delivery consumer`);
   console.log(`consumer invocations:          polls ${pollQ.invocations} (${pollQ.messages} messages, ${(pollQ.messages / Math.max(1, pollQ.invocations)).toFixed(1)} a batch, p50 ${msP50(pollQ)} ms), deliveries ${deliveryQ.invocations} (${deliveryQ.messages} messages, p50 ${msP50(deliveryQ)} ms)`);
+  console.log(`batch lateness:                polls p50 ${(pct(pollQ.late ?? [], 50) / 1000).toFixed(1)} s, p99 ${(pct(pollQ.late ?? [], 99) / 1000).toFixed(1)} s after due (queue delay + waiting for the consumer)`);
   console.log(`cron (last resort):            ${ticks.count} ticks did work; polled ${ticks.polled}, delivered ${ticks.delivered}`);
   if (Object.keys(errors).length) console.log(`errors logged:                 ${JSON.stringify(errors)}`);
   if (process.env.BENCH_VERBOSE) console.log(`all (s): ${lat.map((l) => l.toFixed(1)).join(" ")}`);

@@ -88,11 +88,15 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
   const age = now - row.created_at;
   const expired = age >= EXPIRE_AFTER_MS;
   const giveUp = (): Observation => ({ row, outcome: { ...currentOutcome(row), status: "expired" }, nextPollAt: null });
+  // On the schedule from when this poll was due, so the lag of each hop does not add up; a poll
+  // that came late (e.g. taken over by the cron) counts from now instead.
+  const aligned = (row.next_poll_at ?? now) + pollDelayMs(age);
+  const nextPollAt = aligned > now ? aligned : now + pollDelayMs(age);
   try {
     const outcome = outcomeOf(await ctx.getCall(row.user_id, row.id));
     if (isFinished(outcome.status)) return { row, outcome, nextPollAt: null };
     if (expired) return giveUp();
-    return { row, outcome, nextPollAt: now + pollDelayMs(age) };
+    return { row, outcome, nextPollAt };
   } catch (err) {
     if (expired) return giveUp();
     if (relinkNeeded(err)) {
@@ -100,7 +104,7 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
       return { row, outcome: currentOutcome(row), nextPollAt: Math.min(now + PARK_MS, row.created_at + EXPIRE_AFTER_MS) };
     }
     // KallyAI failed or was slow: the next scheduled poll is the retry.
-    return { row, outcome: currentOutcome(row), nextPollAt: now + pollDelayMs(age) };
+    return { row, outcome: currentOutcome(row), nextPollAt };
   }
 }
 

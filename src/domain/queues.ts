@@ -26,7 +26,8 @@ export type PollMessage = z.infer<typeof PollMessage>;
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
-export const delaySecondsUntil = (due: number, now: number) => Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((due - now) / 1000)));
+/** Whole seconds (Queues' unit), rounded: a message may come up to 0.5 s early, which a consumer allows for. */
+export const delaySecondsUntil = (due: number, now: number) => Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round((due - now) / 1000)));
 
 /** One message per call, delivered when its poll is due. */
 export const enqueuePolls = (d: Deps, items: Scheduled[]) => send(d.queues.polls, items.map((s): PollMessage => ({ kind: "poll", call: s.id, due: s.due })));

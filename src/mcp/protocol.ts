@@ -44,8 +44,12 @@ export function serve(transport: Transport, server: ServerInfo, methods: Record<
     try {
       reply = { jsonrpc: "2.0", id: request.id, result: await resultOf(request) };
     } catch (err) {
+      if (!(err instanceof ProtocolError)) {
+        // The kind of failure only, as the REST error handler logs it: foreign messages may carry secrets.
+        console.error(JSON.stringify({ level: "error", mcp_method: request.method, error: err instanceof Error ? err.name : typeof err }));
+      }
       const code = err instanceof ProtocolError ? err.code : ErrorCode.InternalError;
-      const message = err instanceof ProtocolError ? err.message : "Internal error";
+      const message = err instanceof ProtocolError ? err.message : "Internal error: try again; if it keeps failing, report the X-Request-Id header of this answer.";
       reply = { jsonrpc: "2.0", id: request.id, error: { code, message } };
     }
     await transport.send(reply as Parameters<Transport["send"]>[0], { relatedRequestId: request.id });

@@ -24,7 +24,7 @@ const bearerKey: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /**
- * The MCP Streamable HTTP endpoint, stateless: every POST gets its own server and transport,
+ * The MCP Streamable HTTP endpoint, stateless: every POST gets its own transport and dispatcher,
  * bound to the key that sent it, so scopes and the hourly call guard apply as on the REST API.
  * There is no session and no server-initiated stream, so GET and DELETE answer 405.
  */

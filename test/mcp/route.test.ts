@@ -52,6 +52,7 @@ describe("POST /mcp: the protocol", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/json");
     expect(res.headers.get("mcp-session-id")).toBeNull();
+    expect(res.headers.get("x-request-id")).toMatch(/^[\w-]{8,}$/);
     const body = (await res.json()) as { result: Record<string, any> };
     expect(body.result).toMatchObject({ protocolVersion: "2025-06-18", serverInfo: { name: "kallyai-bridge" }, capabilities: { tools: {}, resources: {}, prompts: {} } });
     expect(body.result.instructions).toContain("place_call");

@@ -58,6 +58,17 @@ describe("polling through the poll queue", () => {
     expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ type: "call.completed", data: { id: finished.id, status: "success" } });
   });
 
+  it("keeps a call on its schedule: a poll taken 3 s late is followed by one due 10 s after the late one was due", async () => {
+    const user = await linkedUser();
+    const call = await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" });
+    const [message] = takeEnqueued("polls");
+    const due = Date.now() - 3_000;
+    await env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE id = ?").bind(due, call.id).run();
+    await consume("polls", [{ ...message!.body, due }]);
+    expect((await callRow(call.id))!.next_poll_at).toBe(due + 10_000);
+    expect(takeEnqueued("polls").map((m) => m.body)).toEqual([{ kind: "poll", call: call.id, due: due + 10_000 }]);
+  });
+
   it("duplicate messages poll a call once and emit its event once, in one batch or in later ones", async () => {
     const user = await linkedUser();
     const hook = receiver();
