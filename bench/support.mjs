@@ -107,17 +107,23 @@ export async function startBridge({ vars = {}, onLine = () => undefined } = {}) 
   };
 }
 
-/**
- * Links a sandbox user as the CLI does (sandbox sign-in form, POST /v1/link), with a sandbox plan
- * of `calls` calls, and makes `keys` API keys of up to 1,000 calls an hour each (the guard's maximum).
- */
-export async function linkUser(origin, { calls, keys = 1, callsPerHour = 20 }) {
+/** Signs a new sandbox user in as the CLI does, with a plan of `calls` calls: its KallyAI tokens. */
+export async function sandboxSignIn(origin, calls) {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
     body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state: "bench", email: `bench-${Date.now()}+calls${calls}@example.com` }),
     redirect: "manual",
   });
-  const refreshToken = new URL(signIn.headers.get("location")).searchParams.get("refresh_token");
+  const params = new URL(signIn.headers.get("location")).searchParams;
+  return { refreshToken: params.get("refresh_token"), accessToken: params.get("access_token") };
+}
+
+/**
+ * Links a sandbox user as the CLI does (sandbox sign-in form, POST /v1/link), with a sandbox plan
+ * of `calls` calls, and makes `keys` API keys of up to 1,000 calls an hour each (the guard's maximum).
+ */
+export async function linkUser(origin, { calls, keys = 1, callsPerHour = 20 }) {
+  const { refreshToken } = await sandboxSignIn(origin, calls);
   const linked = await (await fetch(`${origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: refreshToken }) })).json();
   const headers = [];
   for (let i = 0; i < keys; i++) {

@@ -38,6 +38,9 @@ function exitCode(child) {
   return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
+// 0. Swagger UI's files for /docs, as static assets (also done on npm install).
+await import("./docs-assets.mjs");
+
 // 1. The schema: D1 migrations, applied to the local database. Idempotent: applied ones are skipped.
 const migrate = run(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])]);
 if ((await exitCode(migrate)) !== 0) {

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
+import { d1TallyHeaders } from "./http/d1-tally";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import { requestIds } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
@@ -23,6 +24,9 @@ import { mcp } from "./routes/mcp";
 import { me } from "./routes/me";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
+import { consoleApp } from "./console/app";
+import { docs } from "./console/pages/docs";
+import { landing } from "./console/pages/landing";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -30,6 +34,7 @@ export function createApp() {
   // bodies are measured before any route reads them.
   app.use(requestIds());
   app.use(securityHeaders());
+  app.use(d1TallyHeaders);
   app.use(bodyLimits());
   // A deployment on missing or public dev secrets serves nothing: every request but GET /health
   // (which says why) answers 503 misconfigured.
@@ -54,6 +59,11 @@ export function createApp() {
   app.route("/", webhooks);
   app.route("/", events);
   app.route("/", mcp);
+
+  // Pages for people: the landing page, the console and the API reference.
+  app.route("/", landing);
+  app.route("/", docs);
+  app.route("/console", consoleApp);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);

@@ -1,6 +1,7 @@
 import { ApiError } from "../errors";
 import type { ApiKeyRow } from "../storage/keys";
 import { randomBase64Url } from "../shared/encoding";
+import type { Prefetched } from "./caller";
 import type { Deps } from "./deps";
 import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./keys";
 
@@ -25,6 +26,8 @@ export interface Authenticated {
   userId: string;
   key: ApiKeyRow;
   scopes: Scope[];
+  /** The account's rows, read with the key in one D1 round trip (requireKey); for this request only. */
+  prefetched?: Prefetched;
 }
 
 export interface KeyRequest {
@@ -78,13 +81,20 @@ export async function createKey(d: Deps, creator: Authenticated, req: KeyRequest
   return issueKey(d, creator.userId, { name: req.name, scopes, expiresAt, callsPerHour }, now);
 }
 
-/** Verifies the key's signature and claims, then its row: revocation takes effect on the next request. */
-export async function authenticate(d: Deps, token: string): Promise<Authenticated> {
+/**
+ * Verifies the key's signature and claims, then its row: revocation takes effect on the next
+ * request. The same D1 round trip reads the account, its vault and the call `callId` names, so
+ * a proxied request needs no other read before it goes upstream.
+ */
+export async function authenticate(d: Deps, token: string, opts: { callId?: string } = {}): Promise<Authenticated> {
   const claims = await (await d.signer()).verify(token);
-  const row = await d.keys.get(claims.keyId, claims.userId);
+  const rows = await d.callers.read(claims.keyId, claims.userId, opts.callId);
+  const row = rows.key;
   if (!row) throw invalidKey();
   if (row.revoked_at !== null) throw new ApiError(401, "api_key_revoked", "This API key was revoked. Create a new one with POST /v1/keys, or sign in again at /auth/login.");
-  return { userId: row.user_id, key: row, scopes: row.scopes.split(" ") as Scope[] };
+  const prefetched: Prefetched = { user: rows.user, vault: rows.vault };
+  if (opts.callId !== undefined) prefetched.call = { id: opts.callId, row: rows.call ?? null };
+  return { userId: row.user_id, key: row, scopes: row.scopes.split(" ") as Scope[], prefetched };
 }
 
 export function keyJson(row: ApiKeyRow) {

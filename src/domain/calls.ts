@@ -4,6 +4,7 @@ import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { Authenticated } from "./api-keys";
+import { type Caller, prefetchedOf, userIdOf } from "./caller";
 import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
 import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";
@@ -79,7 +80,7 @@ async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPla
 async function placeClaimed(d: Deps, auth: Authenticated, key: string, request: UpstreamCallRequest): Promise<Placed> {
   const allowance = await takeCallAllowance(d, auth.key);
   try {
-    const call = await withUpstream(d, auth.userId, (token) => d.upstream.placeCall(token, request, key));
+    const call = await withUpstream(d, auth, (token) => d.upstream.placeCall(token, request, key));
     return await recordPlacement(d, { userId: auth.userId, keyId: auth.key.id, key }, request, call);
   } catch (err) {
     await d.calls.releasePlacement(auth.userId, key);
@@ -120,10 +121,14 @@ export async function recordPlacement(
 
 const callNotFound = (id: string) => new ApiError(404, "call_not_found", `No call ${id} on your account. List your calls with GET /v1/calls.`);
 
-/** The bridge's row of a call, if it is the user's; another user's call is "not found". */
-async function ownRow(d: Deps, userId: string, id: string): Promise<CallRow | null> {
-  const row = await d.calls.get(id);
-  if (row && row.user_id !== userId) throw callNotFound(id);
+/**
+ * The bridge's row of a call, if it is the caller's; another user's call is "not found". Read
+ * with the key when the request named this call (one D1 round trip), else now.
+ */
+async function ownRow(d: Deps, caller: Caller, id: string): Promise<CallRow | null> {
+  const prefetched = prefetchedOf(caller)?.call;
+  const row = prefetched?.id === id ? prefetched.row : await d.calls.get(id);
+  if (row && row.user_id !== userIdOf(caller)) throw callNotFound(id);
   return row;
 }
 
@@ -144,16 +149,16 @@ async function recordSeen(d: Deps, row: CallRow, outcome: Outcome): Promise<void
 }
 
 /** The call as of now: a call not finished yet is read fresh from KallyAI. */
-export const getCall = (d: Deps, userId: string, id: string): Promise<CallView> => waitForCall(d, userId, id, 0);
+export const getCall = (d: Deps, caller: Caller, id: string): Promise<CallView> => waitForCall(d, caller, id, 0);
 
 /**
  * Holds the request until the call finishes or `seconds` pass, asking KallyAI every `intervalMs`
  * with one access token and reading the bridge's row once.
  */
-export async function waitForCall(d: Deps, userId: string, id: string, seconds: number, intervalMs = 750): Promise<CallView> {
-  const row = await ownRow(d, userId, id);
+export async function waitForCall(d: Deps, caller: Caller, id: string, seconds: number, intervalMs = 750): Promise<CallView> {
+  const row = await ownRow(d, caller, id);
   if (row && isFinished(row.status)) return viewOfRow(row);
-  const session = new UpstreamSession(d, userId);
+  const session = new UpstreamSession(d, caller);
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const call = await upstreamCall(d, session, id);
@@ -175,21 +180,21 @@ export async function listCalls(d: Deps, userId: string, opts: { limit: number; 
   return { items: rows.map(viewOfRow), next_cursor };
 }
 
-export async function transcript(d: Deps, userId: string, id: string) {
-  await ownRow(d, userId, id);
-  const t = await withUpstream(d, userId, (token) => d.upstream.transcript(token, id)).catch(mapForeign(id));
+export async function transcript(d: Deps, caller: Caller, id: string) {
+  await ownRow(d, caller, id);
+  const t = await withUpstream(d, caller, (token) => d.upstream.transcript(token, id)).catch(mapForeign(id));
   return { call_id: id, entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })) };
 }
 
-export async function recording(d: Deps, userId: string, id: string) {
-  await ownRow(d, userId, id);
-  const r = await withUpstream(d, userId, (token) => d.upstream.recording(token, id)).catch(mapForeign(id));
+export async function recording(d: Deps, caller: Caller, id: string) {
+  await ownRow(d, caller, id);
+  const r = await withUpstream(d, caller, (token) => d.upstream.recording(token, id)).catch(mapForeign(id));
   return { call_id: id, recording_url: String(r.recording_url) };
 }
 
-export async function cancelCall(d: Deps, userId: string, id: string): Promise<CallView> {
-  const row = await ownRow(d, userId, id);
-  const call = await withUpstream(d, userId, (token) => d.upstream.cancelCall(token, id)).catch(mapForeign(id));
+export async function cancelCall(d: Deps, caller: Caller, id: string): Promise<CallView> {
+  const row = await ownRow(d, caller, id);
+  const call = await withUpstream(d, caller, (token) => d.upstream.cancelCall(token, id)).catch(mapForeign(id));
   if (!row) return viewOfUpstream(call);
   const outcome = outcomeOf(call);
   await recordSeen(d, row, outcome);

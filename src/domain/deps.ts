@@ -1,8 +1,11 @@
 import { type Bindings, type Config, config } from "../env";
 import { KallyAIClient } from "../kallyai/client";
 import { Accounts } from "../storage/accounts";
+import { CallerReads } from "../storage/caller";
 import { Calls } from "../storage/calls";
+import { ConsoleSessions } from "../storage/console-sessions";
 import { Counters } from "../storage/counters";
+import { countingD1 } from "../storage/d1-tally";
 import { Events } from "../storage/events";
 import { ApiKeys } from "../storage/keys";
 import { LoginStates } from "../storage/login-states";
@@ -17,6 +20,8 @@ export interface Deps {
   upstream: KallyAIClient;
   accounts: Accounts;
   calls: Calls;
+  consoleSessions: ConsoleSessions;
+  callers: CallerReads;
   keys: ApiKeys;
   loginStates: LoginStates;
   counters: Counters;
@@ -35,7 +40,8 @@ const built = new WeakMap<object, Deps>();
 export function deps(env: Bindings): Deps {
   let d = built.get(env);
   if (!d) {
-    d = build(env, env.DB);
+    // In development every query is counted per request (X-D1-Round-Trips, bench/overhead.mjs).
+    d = build(env, config(env).dev ? countingD1(env.DB) : env.DB);
     built.set(env, d);
   }
   return d;
@@ -49,6 +55,8 @@ export function build(env: Bindings, db: D1Database): Deps {
     upstream: KallyAIClient.fromConfig(cfg),
     accounts: new Accounts(db),
     calls: new Calls(db),
+    consoleSessions: new ConsoleSessions(db),
+    callers: new CallerReads(db),
     keys: new ApiKeys(db),
     loginStates: new LoginStates(db),
     counters: new Counters(db),

@@ -52,6 +52,9 @@ export class KeySigner {
       let verify: KeyLike;
       try {
         sign = await importJWK(jwk, jwk.alg);
+        // jose gives a shared secret as bytes and would import them on every sign and verify:
+        // import them once here (per isolate, as signerFor caches the signer).
+        if (sign instanceof Uint8Array) sign = await importHmacKey(sign, jwk.alg);
         verify = jwk.kty === "oct" ? sign : await importJWK(publicPart, jwk.alg);
       } catch {
         throw new ConfigError(`API_KEY_SIGNING_KEYS: the JWK "${jwk.kid}" could not be imported (check kty, alg and base64url fields)`);
@@ -99,6 +102,14 @@ export class KeySigner {
       throw invalidKey();
     }
   }
+}
+
+const HMAC_HASHES: Record<string, string> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
+
+function importHmacKey(secret: Uint8Array, alg: string): Promise<CryptoKey> {
+  const hash = HMAC_HASHES[alg];
+  if (!hash) throw new ConfigError(`API_KEY_SIGNING_KEYS: alg ${alg} does not fit a shared-secret (oct) key; use HS256, HS384 or HS512`);
+  return crypto.subtle.importKey("raw", secret, { name: "HMAC", hash }, false, ["sign", "verify"]);
 }
 
 export const invalidKey = () =>

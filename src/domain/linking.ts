@@ -75,9 +75,10 @@ export async function linkRefreshToken(d: Deps, refreshToken: string, callerUser
   return linkTokens(d, tokens, callerUserId, keyName);
 }
 
-/** `--logout`: the tokens are deleted and every key of the user stops working. */
+/** `--logout`: the tokens are deleted, every key of the user stops working and console sessions end. */
 export async function unlink(d: Deps, userId: string): Promise<{ revokedKeys: number }> {
   await d.accounts.deleteTokens(userId);
+  await d.consoleSessions.deleteForUser(userId);
   await d.accounts.setLinkState(userId, "unlinked");
   // Webhooks stop too: subscriptions are disabled (the reason shows on GET /v1/webhooks/{id}).
   await d.webhooks.disableAll(userId, "The KallyAI account was unlinked from the bridge.", Date.now());

@@ -170,11 +170,12 @@ export async function recoverPlacements(d: Deps, budget: Budget): Promise<number
   return recovered;
 }
 
-/** Expired rows: rate counters, sign-in states, idempotency records (24 h), events and deliveries (30 days). */
+/** Expired rows: rate counters, sign-in states, console sessions, idempotency records (24 h), events and deliveries (30 days). */
 export async function cleanUp(d: Deps, now = Date.now()) {
   await Promise.all([
     d.counters.deleteExpired(now),
     d.loginStates.deleteExpired(now),
+    d.consoleSessions.deleteExpired(now),
     d.calls.deletePlacedBefore(now - PLACED_RETENTION_MS),
     d.events.deleteOlderThan(now - EVENT_RETENTION_MS),
   ]);

@@ -1,7 +1,8 @@
 import { ApiError } from "../errors";
 import { UpstreamUnauthorized } from "../kallyai/errors";
 import type { TokenSet } from "../kallyai/schemas";
-import type { SealedTokens, VaultRow } from "../storage/accounts";
+import type { SealedTokens, UserRow, VaultRow } from "../storage/accounts";
+import { type Caller, type Prefetched, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
 
 /** Refresh this long before expiry, so a token never expires in the middle of a request. */
@@ -25,24 +26,34 @@ export async function sealTokens(d: Deps, userId: string, tokens: TokenSet): Pro
  * Runs `fn` with a valid KallyAI access token of the user. A token close to expiry is refreshed
  * first; a token the upstream refuses (401) is refreshed and `fn` retried once.
  */
-export function withUpstream<T>(d: Deps, userId: string, fn: (accessToken: string) => Promise<T>): Promise<T> {
-  return new UpstreamSession(d, userId).run(fn);
+export function withUpstream<T>(d: Deps, caller: Caller, fn: (accessToken: string) => Promise<T>): Promise<T> {
+  return new UpstreamSession(d, caller).run(fn);
 }
 
 /**
  * One user's access token, kept for the length of a request that talks to KallyAI many times
- * (e.g. `?wait=`), so the vault is read once rather than on every upstream request.
+ * (e.g. `?wait=`), so the vault is read once rather than on every upstream request. An API-key
+ * request brings the account rows its key check read, so the vault is not read again at all.
  */
 export class UpstreamSession {
   private access?: Promise<{ token: string; version: number }>;
+  private readonly userId: string;
+  private prefetched?: Prefetched;
 
   constructor(
     private readonly d: Deps,
-    private readonly userId: string,
-  ) {}
+    caller: Caller,
+  ) {
+    this.userId = userIdOf(caller);
+    this.prefetched = prefetchedOf(caller);
+  }
 
   async run<T>(fn: (accessToken: string) => Promise<T>): Promise<T> {
-    this.access ??= currentAccess(this.d, this.userId);
+    if (!this.access) {
+      // The rows read with the key serve once; after a failure the vault is read afresh.
+      this.access = currentAccess(this.d, this.userId, this.prefetched);
+      this.prefetched = undefined;
+    }
     let current: { token: string; version: number };
     try {
       current = await this.access;
@@ -61,14 +72,19 @@ export class UpstreamSession {
   }
 }
 
-export async function currentAccess(d: Deps, userId: string): Promise<{ token: string; version: number }> {
-  const row = await linkedVault(d, userId);
+/** The user's access token, from `known` rows read earlier in this request when given. */
+export async function currentAccess(d: Deps, userId: string, known?: Pick<Prefetched, "user" | "vault">): Promise<{ token: string; version: number }> {
+  const row = known ? linked(known.user, known.vault) : await linkedVault(d, userId);
   if (isFresh(row)) return { token: await openAccess(d, row), version: row.version };
   return refreshed(d, userId, row.version);
 }
 
 async function linkedVault(d: Deps, userId: string): Promise<VaultRow> {
   const [user, row] = await Promise.all([d.accounts.user(userId), d.accounts.vault(userId)]);
+  return linked(user, row);
+}
+
+function linked(user: UserRow | null, row: VaultRow | null): VaultRow {
   if (user?.link_state === "relink_required") throw relinkRequired();
   if (!user || !row) throw notLinked();
   return row;

@@ -87,6 +87,17 @@ export async function listWebhooks(d: Deps, userId: string) {
   return { items: (await d.webhooks.list(userId)).results.map(viewOf) };
 }
 
+/** Re-enables a subscription that was disabled (failing for days, or by unlinking); events after now are sent again. */
+export async function enableWebhook(d: Deps, userId: string, id: string) {
+  const w = await ownWebhook(d, userId, id);
+  if (w.state === "active") return viewOf(w);
+  if ((await d.webhooks.countActive(userId)) >= MAX_ACTIVE_WEBHOOKS) {
+    throw new ApiError(422, "too_many_webhooks", `An account may have ${MAX_ACTIVE_WEBHOOKS} active subscriptions. Delete unused ones first.`);
+  }
+  await d.webhooks.enable(id, userId, Date.now());
+  return viewOf(await ownWebhook(d, userId, id));
+}
+
 /**
  * Unsubscribing is idempotent: a subscription that is already gone (or was never this account's)
  * answers success too, because Zapier and others repeat unsubscribes and treat a 404 as failure.

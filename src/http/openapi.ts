@@ -28,7 +28,7 @@ const HEADERS = {
   "X-Request-Id": { description: "Identifies this answer in the bridge's logs; quote it when reporting a problem.", required: true, schema: { type: "string" as const, example: "3f2c1a9e-5b7d-4c21-9a55-0d2e8f7b1c34" } },
   "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer" as const, minimum: 1, example: 30 } },
   Allow: { description: "The methods this path takes.", required: true, schema: { type: "string" as const, example: "GET, HEAD, POST" } },
-  Location: { description: "Where the browser is sent.", required: true, schema: { type: "string" as const, format: "uri" as const, example: "https://api.kallyai.com/v1/auth/cli?state=c2lnbi1pbi1zdGF0ZQ" } },
+  Location: { description: "Where the browser is sent.", required: true, schema: { type: "string" as const, format: "uri-reference" as const, example: "https://api.kallyai.com/v1/auth/cli?state=c2lnbi1pbi1zdGF0ZQ" } },
 };
 type HeaderName = keyof typeof HEADERS;
 

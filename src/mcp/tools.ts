@@ -112,7 +112,7 @@ export const TOOLS: BridgeTool[] = [
     hints: { id: CALL_ID_HINT, wait: "Seconds to wait for the call to end, 0-25 (default 0: answer at once)." },
     output: CallSchema,
     async run({ d, auth }, { id, wait }) {
-      const call = await waitForCall(d, auth.userId, id, wait ?? 0);
+      const call = await waitForCall(d, auth, id, wait ?? 0);
       return { data: call, text: callText(call) };
     },
   }),
@@ -140,7 +140,7 @@ export const TOOLS: BridgeTool[] = [
     hints: { id: CALL_ID_HINT },
     output: TranscriptSchema,
     async run({ d, auth }, { id }) {
-      const t = await transcript(d, auth.userId, id);
+      const t = await transcript(d, auth, id);
       return { data: t, text: transcriptText(t.entries) };
     },
   }),
@@ -155,7 +155,7 @@ export const TOOLS: BridgeTool[] = [
     hints: { id: CALL_ID_HINT },
     output: CallSchema,
     async run({ d, auth }, { id }) {
-      const call = await cancelCall(d, auth.userId, id);
+      const call = await cancelCall(d, auth, id);
       return { data: call, text: callText(call) };
     },
   }),
@@ -169,7 +169,7 @@ export const TOOLS: BridgeTool[] = [
     hints: {},
     output: UsageSchema,
     async run({ d, auth }) {
-      const answer = await usage(d, auth.userId);
+      const answer = await usage(d, auth);
       return { data: answer, text: usageSentence(answer) };
     },
   }),
@@ -183,7 +183,7 @@ export const TOOLS: BridgeTool[] = [
     hints: {},
     output: SubscriptionSchema,
     async run({ d, auth }) {
-      const sub = await subscription(d, auth.userId);
+      const sub = await subscription(d, auth);
       return { data: sub, text: subscriptionText(sub) };
     },
   }),
@@ -197,7 +197,7 @@ export const TOOLS: BridgeTool[] = [
     hints: {},
     output: z.object({ portal_url: z.string() }),
     async run({ d, auth }) {
-      const portal = await billingPortal(d, auth.userId);
+      const portal = await billingPortal(d, auth);
       return { data: portal, text: `Manage the KallyAI plan and billing here: ${portal.portal_url}` };
     },
   }),

@@ -25,7 +25,7 @@ account.openapi(
     responses: { 200: { description: "Usage this period", content: { "application/json": { schema: UsageSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const answer = await usage(deps(c.env), c.get("auth").userId);
+    const answer = await usage(deps(c.env), c.get("auth"));
     return wantsText(c) ? c.text(usageSentence(answer), 200) : c.json(answer, 200);
   },
 );
@@ -41,7 +41,7 @@ account.openapi(
     security: keyAuth,
     responses: { 200: json(SubscriptionSchema, "The subscription"), ...errorResponses(...upstreamErrors) },
   }),
-  async (c) => c.json(await subscription(deps(c.env), c.get("auth").userId), 200),
+  async (c) => c.json(await subscription(deps(c.env), c.get("auth")), 200),
 );
 
 account.openapi(
@@ -57,7 +57,7 @@ account.openapi(
     responses: { 200: json(z.object({ portal_url: z.string() }).openapi({ example: { portal_url: "https://billing.stripe.com/p/session/…" } }), "The portal's URL"), 302: { description: "Redirect to the portal", headers: { Location: { $ref: "#/components/headers/Location" } } }, ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const { portal_url } = await billingPortal(deps(c.env), c.get("auth").userId);
+    const { portal_url } = await billingPortal(deps(c.env), c.get("auth"));
     const redirect = c.req.valid("query").redirect;
     if (redirect === "1" || redirect === "true") return c.redirect(portal_url, 302);
     return c.json({ portal_url }, 200);

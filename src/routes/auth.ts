@@ -1,19 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { deps } from "../domain/deps";
-import { REVEAL_TTL_MS, revealKey, sealKeyToShow } from "../domain/key-reveal";
+import { endSession, startSession } from "../domain/console-sessions";
 import { takeLinkAttempt } from "../domain/linking";
 import { finishSignIn, startSignIn } from "../domain/sign-in";
+import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session";
 import { clientBucket } from "../http/client-ip";
 import { htmlErrors } from "../http/html-errors";
 import { errorResponses, noAuth, router } from "../http/openapi";
-import { escapeHtml, page } from "../shared/html";
 
 const STATE_COOKIE = "kallyai_bridge_state";
-const KEY_COOKIE = "kallyai_bridge_new_key";
-/** Where a sign-in's new key is shown, once. */
-export const KEY_PAGE = "/auth/key";
-const noStore = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
+const RETURN_COOKIE = "kallyai_bridge_return";
 
 /** Browser sign-in: pages for people, the same JSON errors for programs. */
 export const auth = router();
@@ -25,63 +22,41 @@ auth.use("/auth/*", htmlErrors({ heading: "Sign-in did not complete", next: { hr
 auth.get("/auth/login", async (c) => {
   const url = new URL(c.req.url);
   const { state, location } = await startSignIn(deps(c.env), url);
-  setCookie(c, STATE_COOKIE, state, { httpOnly: true, sameSite: "Lax", path: "/auth", maxAge: 600, secure: url.protocol === "https:" });
+  const cookie = { httpOnly: true, sameSite: "Lax", path: "/auth", maxAge: 600, secure: url.protocol === "https:" } as const;
+  setCookie(c, STATE_COOKIE, state, cookie);
+  // Where the console sends the person back to once signed in.
+  const returnTo = safeReturnPath(c.req.query("return_to"));
+  if (returnTo) setCookie(c, RETURN_COOKIE, returnTo, cookie);
+  else deleteCookie(c, RETURN_COOKIE, { path: "/auth" });
   return c.redirect(location, 302);
 });
 
+/**
+ * Signing in ends in the console: a new console session (any earlier one in this browser ends, so
+ * relinking as another account never mixes the two), with the first key shown once on its first page.
+ */
 auth.get("/auth/callback", async (c) => {
   const d = deps(c.env);
   // Every callback may import tokens: it counts against the same per-address limit as POST /v1/link.
   await takeLinkAttempt(d, clientBucket(c));
-  const linked = await finishSignIn(d, c.req.query(), getCookie(c, STATE_COOKIE));
+  const { user, key } = await finishSignIn(d, c.req.query(), getCookie(c, STATE_COOKIE));
   deleteCookie(c, STATE_COOKIE, { path: "/auth" });
-  // The address bar still holds KallyAI's tokens: show the key at a clean URL instead.
-  const secure = new URL(c.req.url).protocol === "https:";
-  setCookie(c, KEY_COOKIE, await sealKeyToShow(d, linked), { httpOnly: true, sameSite: "Lax", path: KEY_PAGE, maxAge: REVEAL_TTL_MS / 1000, secure });
+  const returnTo = safeReturnPath(getCookie(c, RETURN_COOKIE)) ?? "/console";
+  deleteCookie(c, RETURN_COOKIE, { path: "/auth" });
+  await endSession(d, readSessionCookie(c));
+  const session = await startSession(d, user.id, key.id, {
+    notice: "Your KallyAI account is linked to this bridge.",
+    reveal: {
+      label: `Your API key “${key.name}”`,
+      value: key.api_key,
+      note: `Scopes: ${key.scopes.join(", ")}. Send it as Authorization: Bearer <key> or X-API-Key: <key>. This console signed in with it; give each tool its own key from the Keys page.`,
+    },
+  });
+  setSessionCookie(c, session.token);
+  // A clean URL: KallyAI's CLI flow put its tokens in this one's query string.
   c.header("cache-control", "no-store");
   c.header("referrer-policy", "no-referrer");
-  return c.redirect(KEY_PAGE, 303);
-});
-
-/** The new key, shown once; reloading (or any later visit) says so calmly and offers a way on. */
-auth.get(KEY_PAGE, async (c) => {
-  const reveal = await revealKey(deps(c.env), getCookie(c, KEY_COOKIE));
-  deleteCookie(c, KEY_COOKIE, { path: KEY_PAGE });
-  if (reveal.state === "already_shown") {
-    return c.html(
-      page(
-        "Key already shown — KallyAI Bridge",
-        `<h1>This key was already shown</h1>
-<p>For your safety a new API key appears only once, right after you sign in, and this page has no key to show any more. Your account stays linked.</p>
-<h2>Did not copy it?</h2>
-<ul>
-<li><a href="/auth/login">Sign in again</a>: you get a new key with every scope. Then revoke the one you lost with <code>DELETE /v1/keys/{id}</code> (<code>GET /v1/keys</code> lists them).</li>
-<li>Already have a key? Make one per tool with <code>POST /v1/keys</code>; see the README's "Keys" section and the API at <a href="/openapi.json">/openapi.json</a>.</li>
-</ul>`,
-      ),
-      200,
-      noStore,
-    );
-  }
-  const { key } = reveal;
-  const origin = new URL(c.req.url).origin;
-  return c.html(
-    page(
-      "Linked — KallyAI Bridge",
-      `<h1>Your KallyAI account is linked</h1>
-<p>This is your API key. <strong>It is shown only once</strong>: copy it into your tool now.</p>
-<pre id="api-key">${escapeHtml(key.api_key)}</pre>
-<p class="note">Key id <code>${escapeHtml(key.key_id)}</code> · user <code>${escapeHtml(key.user_id)}</code> · scopes ${escapeHtml(key.scopes.join(", "))}</p>
-<h2>Next</h2>
-<ol>
-<li>Check it: <code>curl -H "Authorization: Bearer $KEY" ${escapeHtml(origin)}/v1/me</code></li>
-<li>This key can manage your account (<code>account:manage</code>). Give each tool (Zapier, IFTTT, a Shortcut) its own key instead: <code>POST /v1/keys</code> makes one without that scope, so you can revoke one alone.</li>
-<li>The endpoints and recipes are in the README; the API is described at <a href="/openapi.json">/openapi.json</a>.</li>
-</ol>`,
-    ),
-    200,
-    noStore,
-  );
+  return c.redirect(returnTo, 303);
 });
 
 // Pages for people, documented so importers and API references show the sign-in.
@@ -94,6 +69,7 @@ auth.openAPIRegistry.registerPath({
   operationId: "startSignIn",
   tags: ["sign-in"],
   summary: "Sign in with KallyAI (a page for browsers)",
+  request: { query: z.object({ return_to: z.string().optional().openapi({ description: "A /console page to open after signing in", example: "/console/calls" }) }) },
   description: "Sends the browser to KallyAI's sign-in, which returns to /auth/callback. Open it in a browser; a program links with POST /v1/link instead. Errors are HTML pages for browsers (Accept: text/html) and JSON otherwise.",
   security: noAuth,
   responses: {
@@ -107,8 +83,8 @@ auth.openAPIRegistry.registerPath({
   path: "/auth/callback",
   operationId: "finishSignIn",
   tags: ["sign-in"],
-  summary: "Where KallyAI's sign-in returns: links the account and shows the first API key once",
-  description: "KallyAI redirects the browser here; the page shows the new API key once. Not for programs.",
+  summary: "Where KallyAI's sign-in returns: links the account and opens the console, which shows the first API key once",
+  description: "KallyAI redirects the browser here; it starts a console session (cookie) and sends the browser on to /console (or where /auth/login's return_to said), whose first page shows the new API key once. Not for programs.",
   security: noAuth,
   request: {
     query: z.object({
@@ -118,5 +94,9 @@ auth.openAPIRegistry.registerPath({
       error: z.string().optional().openapi({ description: "Set by KallyAI when the sign-in failed" }),
     }),
   },
-  responses: { 200: { description: "The account is linked; the page shows the API key once", content: HtmlPage }, ...errorResponses(400, 401, 429, 502, 504), default: errorPage },
+  responses: {
+    303: { description: "Linked: on to the console, whose first page shows the API key once", headers: { Location: { $ref: "#/components/headers/Location" }, "Set-Cookie": { description: "The console session (HttpOnly, SameSite=Lax).", schema: { type: "string" } } } },
+    ...errorResponses(400, 401, 429, 502, 504),
+    default: errorPage,
+  },
 });

@@ -33,7 +33,22 @@ const upstreamErrors = [403, 404, 409, 422, 502, 504] as const;
 
 export const calls = router();
 calls.use("/v1/calls", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
-calls.use("/v1/calls/*", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
+// The key check also reads the call the path names, so a proxied read costs one D1 round trip.
+calls.use("/v1/calls/*", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read", { callId: callIdIn(c.req.path) })(c, next));
+
+/** The {id} of /v1/calls/{id} and /v1/calls/{id}/…, when it looks like one (the route validates it). */
+function callIdIn(path: string): string | undefined {
+  const raw = /^\/v1\/calls\/([^/]{1,100})(?:\/[^/]*)?$/.exec(path)?.[1];
+  return raw === undefined ? undefined : safeDecode(raw);
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
 
 calls.openapi(
   createRoute({
@@ -112,8 +127,8 @@ calls.openapi(
     const { id } = c.req.valid("param");
     const { wait } = c.req.valid("query");
     const d = deps(c.env);
-    const userId = c.get("auth").userId;
-    const call = wait ? await waitForCall(d, userId, id, wait) : await getCall(d, userId, id);
+    const auth = c.get("auth");
+    const call = wait ? await waitForCall(d, auth, id, wait) : await getCall(d, auth, id);
     return wantsText(c) ? c.text(callSentence(call), 200) : c.json(call, 200);
   },
 );
@@ -131,7 +146,7 @@ calls.openapi(
     responses: { 200: { description: "The transcript", content: { "application/json": { schema: TranscriptSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
   }),
   async (c) => {
-    const t = await transcript(deps(c.env), c.get("auth").userId, c.req.valid("param").id);
+    const t = await transcript(deps(c.env), c.get("auth"), c.req.valid("param").id);
     return wantsText(c) ? c.text(transcriptText(t.entries), 200) : c.json(t, 200);
   },
 );
@@ -148,7 +163,7 @@ calls.openapi(
     request: { params: CallId },
     responses: { 200: json(z.object({ call_id: z.string(), recording_url: z.string() }).openapi({ example: { call_id: "6f1c…", recording_url: "https://…/recording.wav" } }), "The recording's URL"), ...errorResponses(...upstreamErrors) },
   }),
-  async (c) => c.json(await recording(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
+  async (c) => c.json(await recording(deps(c.env), c.get("auth"), c.req.valid("param").id), 200),
 );
 
 calls.openapi(
@@ -163,5 +178,5 @@ calls.openapi(
     request: { params: CallId },
     responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors) },
   }),
-  async (c) => c.json(await cancelCall(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
+  async (c) => c.json(await cancelCall(deps(c.env), c.get("auth"), c.req.valid("param").id), 200),
 );

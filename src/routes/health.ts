@@ -23,7 +23,7 @@ const example = {
   status: "ok" as const,
   upstream: "kallyai" as const,
   database: "ok" as const,
-  schema: { expected: "0006_account_manage_scope.sql", applied: "0006_account_manage_scope.sql", state: "current" as const },
+  schema: { expected: "0007_console_sessions.sql", applied: "0007_console_sessions.sql", state: "current" as const },
   problems: [],
   time: "2026-01-28T18:00:00.000Z",
 };

@@ -37,9 +37,10 @@ me.openapi(
     },
   }),
   async (c) => {
-    const { userId, key, scopes } = c.get("auth");
+    const { userId, key, scopes, prefetched } = c.get("auth");
     const d = deps(c.env);
-    const [user, vault] = await Promise.all([d.accounts.user(userId), d.accounts.vault(userId)]);
+    // Read with the key (requireKey); read here only for an auth that did not bring them.
+    const [user, vault] = prefetched ? [prefetched.user, prefetched.vault] : await Promise.all([d.accounts.user(userId), d.accounts.vault(userId)]);
     const state = user?.link_state ?? "unlinked";
     return c.json(
       {

@@ -1,9 +1,10 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { config } from "../env";
 import { ApiError, errorResponse, toApiError } from "../errors";
-import { sandboxAuth } from "./auth";
+import { SANDBOX_PLAN, sandboxAuth } from "./auth";
 import { sandboxCalls, sandboxRecordings } from "./calls";
 import { FAULT_HEADER, injectFault, isFault } from "./faults";
+import { topUpPage } from "./pages";
 import { SandboxStore } from "./store";
 import type { SandboxEnv } from "./types";
 
@@ -22,6 +23,21 @@ sandbox.use(async (c, next) => {
 
 sandbox.route("/v1/auth", sandboxAuth);
 sandbox.route("/v1/calls", sandboxRecordings);
+
+// Test mode's free top-up, where a 402 quota_exceeded points (no token: any email signs in here anyway).
+sandbox.get("/top-up", (c) => c.html(topUpPage()));
+sandbox.post("/top-up", async (c) => {
+  const json = (c.req.header("content-type") ?? "").includes("application/json");
+  const body = (json ? await c.req.json().catch(() => ({})) : await c.req.parseBody().catch(() => ({}))) as Record<string, unknown>;
+  const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+  if (!email.includes("@") || email.length > 320) throw new ApiError(422, "validation_error", "email: the email of your sandbox account.");
+  const ok = await new SandboxStore(c.env.DB).topUp(email, SANDBOX_PLAN);
+  if (json) {
+    if (!ok) throw new ApiError(404, "not_found", "No sandbox account uses this email; sign in with it first.");
+    return c.json({ email, added: SANDBOX_PLAN });
+  }
+  return c.html(topUpPage({ email, ok }), ok ? 200 : 404);
+});
 
 const authenticate: MiddlewareHandler<SandboxEnv> = async (c, next) => {
   const token = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];

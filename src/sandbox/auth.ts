@@ -44,9 +44,15 @@ function redirectWith(target: URL, params: Record<string, string | undefined>): 
   return new Response(null, { status: 302, headers: { location: url.toString(), "cache-control": "no-store" } });
 }
 
+/**
+ * The sandbox's default plan: enough to try every recipe for an hour (a sandbox call of
+ * SANDBOX_CALL_SECONDS=20 uses one minute); POST /sandbox/top-up adds as much again.
+ */
+export const SANDBOX_PLAN = { calls: 300, minutes: 300 };
+
 function allocationFor(email: string) {
   const calls = /\+calls(\d+)@/i.exec(email)?.[1];
-  return calls !== undefined ? { calls: Number(calls), minutes: Number(calls) * 5 } : { calls: 30, minutes: 60 };
+  return calls !== undefined ? { calls: Number(calls), minutes: Number(calls) * 5 } : SANDBOX_PLAN;
 }
 
 /** Like KallyAI's, access tokens are JWTs whose `sub` is the account id (the sandbox signs with its own key). */

@@ -97,12 +97,15 @@ export const sandboxCalls = new Hono<SandboxEnv>()
     const usage = (await store.usage(user.id))!;
     if (usage.calls_used >= user.calls_allocated || usage.minutes_used >= user.minutes_allocated) {
       if (!key || !(await store.callByKey(user.id, key))) {
-        return c.json({ error: { code: "quota_exceeded", message: "No minutes left on your plan.", plan_type: "sandbox", minutes_allocated: user.minutes_allocated, minutes_used: usage.minutes_used, upgrade_url: "https://kallyai.com/pricing" } }, 402);
+        const topUp = `${c.req.url.replace(/\/v1\/calls.*$/, "")}/top-up`;
+        const message = `No minutes left on your sandbox plan. This is test mode: top up for free at ${topUp} (POST {"email": "${user.email}"}), or sign in with another email.`;
+        return c.json({ error: { code: "quota_exceeded", message, plan_type: "sandbox", minutes_allocated: user.minutes_allocated, minutes_used: usage.minutes_used, upgrade_url: topUp } }, 402);
       }
     }
+    const lengthMs = callLengthMs(id, config(c.env).sandbox.callSeconds);
     const { row, replayed } = await store.insertCall({
-      id, user_id: user.id, request: JSON.stringify(request), outcome, duration_seconds: durationFor(id, outcome),
-      created_at: now, ends_at: now + callLengthMs(id, config(c.env).sandbox.callSeconds), idempotency_key: key, request_hash: hash,
+      id, user_id: user.id, request: JSON.stringify(request), outcome, duration_seconds: durationFor(outcome, lengthMs),
+      created_at: now, ends_at: now + lengthMs, idempotency_key: key, request_hash: hash,
     });
     if (replayed && row.request_hash !== hash) throw refuse(422, "idempotency_conflict", "This Idempotency-Key was used with a different request.");
     if (fault === "malformed") return injectFault(fault, c);
@@ -122,7 +125,7 @@ export const sandboxCalls = new Hono<SandboxEnv>()
     const row = await ownCall(c, c.req.param("id"));
     const state = callState(row, Date.now());
     if (state.status !== "success" && state.status !== "voicemail") throw new ApiError(404, "transcript_not_found", "No transcript for this call (yet).");
-    return c.json({ entries: transcriptFor(state.status, (JSON.parse(row.request) as CallRequest).submission, row.created_at) });
+    return c.json({ entries: transcriptFor(state.status, (JSON.parse(row.request) as CallRequest).submission, row.created_at, state.ended_at ?? row.ends_at) });
   })
   .get("/:id/recording", async (c) => {
     const row = await ownCall(c, c.req.param("id"));

@@ -13,7 +13,21 @@ export const OUTCOME_BY_SUFFIX: Record<string, string> = {
 export type Fault = "500" | "429" | "hang" | "malformed";
 export const FAULT_BY_SUFFIX: Record<string, Fault> = { "0500": "500", "0429": "429", "0408": "hang", "0206": "malformed" };
 export const BLOCKED_SUFFIX = "0666";
-export const SAFETY_WORDS = /\b(threaten|threat|harass|bomb|stalk|extort|swat)\w*/i;
+/**
+ * What KallyAI refuses as a safety violation: harassment words and threats of violence, however
+ * phrased ("Tell them I will kill them", "say we'll burn the place down").
+ */
+export const SAFETY_WORDS = new RegExp(
+  [
+    String.raw`\b(threaten|threat|harass|bomb|stalk|extort|swat|intimidat|blackmail)\w*`,
+    String.raw`\b(murder|kidnap|rape|lynch|torture)(s|ed|ing)?\b`,
+    // A violent verb aimed at someone: "kill them", "hurt him", "burn the place down".
+    String.raw`\b(kill|shoot|stab|strangle|hurt|beat|attack|punch|burn|blow)(s|ed|ing)?\s+(them|him|her|you|everyone|the (owner|manager|staff|place))\b`,
+    String.raw`\bmake (them|him|her) (pay|suffer|regret)\b`,
+    String.raw`\b(be|is|are|'re|will be) dead\b`,
+  ].join("|"),
+  "i",
+);
 
 export const outcomeFor = (phone: string) => OUTCOME_BY_SUFFIX[phone.slice(-4)] ?? "success";
 export const faultFor = (phone: string): Fault | undefined => FAULT_BY_SUFFIX[phone.slice(-4)];
@@ -31,10 +45,15 @@ export function callLengthMs(id: string, range: { min: number; max: number }): n
   return Math.round(range.min * 1000) + (spread > 0 ? seeded(id, spread + 1) : 0);
 }
 
-export function durationFor(id: string, outcome: string): number {
-  if (outcome === "success") return 60 + seeded(id, 150);
-  if (outcome === "voicemail") return 25 + seeded(id, 20);
-  if (outcome === "failed") return 3;
+/**
+ * The billed talk time of a call that lasted `lengthMs`: the whole call when someone (or a
+ * voicemail) answered, a few seconds for a failed one, nothing when nobody picked up. Minutes
+ * used are these seconds rounded up per call, as KallyAI bills.
+ */
+export function durationFor(outcome: string, lengthMs: number): number {
+  const seconds = Math.round(lengthMs / 1000);
+  if (outcome === "success" || outcome === "voicemail") return seconds;
+  if (outcome === "failed") return Math.min(3, seconds);
   return 0;
 }
 
@@ -85,19 +104,21 @@ function nextSteps(s: CallSubmission): string {
   return "No follow-up needed.";
 }
 
-export function transcriptFor(status: string, s: CallSubmission, startedAt: number) {
-  const at = (seconds: number) => new Date(startedAt + seconds * 1000).toISOString();
+/** What was said, each line timestamped inside the call (from its start to its end). */
+export function transcriptFor(status: string, s: CallSubmission, startedAt: number, endedAt: number) {
+  const length = Math.max(0, endedAt - startedAt);
+  const at = (fraction: number) => new Date(startedAt + Math.round(length * fraction)).toISOString();
   const who = s.user_name ? ` on behalf of ${s.user_name}` : "";
   if (status === "voicemail") {
     return [
-      { speaker: "HUMAN", content: `You have reached ${place(s)}. Please leave a message after the tone.`, timestamp: at(0) },
-      { speaker: "AI", content: `Hello, this is an AI assistant calling${who}. I'm calling about: ${s.task_description}. Please call back. Thank you.`, timestamp: at(8) },
+      { speaker: "HUMAN", content: `You have reached ${place(s)}. Please leave a message after the tone.`, timestamp: at(0.05) },
+      { speaker: "AI", content: `Hello, this is an AI assistant calling${who}. I'm calling about: ${s.task_description}. Please call back. Thank you.`, timestamp: at(0.4) },
     ];
   }
   return [
-    { speaker: "HUMAN", content: `Hello, ${place(s)}, how can I help?`, timestamp: at(0) },
-    { speaker: "AI", content: `Hi, I'm an AI assistant calling${who}. ${s.task_description}`, timestamp: at(4) },
-    { speaker: "HUMAN", content: `Sure, let me check. Yes, we can do that${when(s) ? ` ${when(s)}` : ""}.`, timestamp: at(15) },
-    { speaker: "AI", content: "Wonderful, thank you very much. Goodbye!", timestamp: at(24) },
+    { speaker: "HUMAN", content: `Hello, ${place(s)}, how can I help?`, timestamp: at(0.05) },
+    { speaker: "AI", content: `Hi, I'm an AI assistant calling${who}. ${s.task_description}`, timestamp: at(0.2) },
+    { speaker: "HUMAN", content: `Sure, let me check. Yes, we can do that${when(s) ? ` ${when(s)}` : ""}.`, timestamp: at(0.6) },
+    { speaker: "AI", content: "Wonderful, thank you very much. Goodbye!", timestamp: at(0.9) },
   ];
 }

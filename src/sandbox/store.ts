@@ -50,6 +50,12 @@ export class SandboxStore {
     return (await this.db.prepare("SELECT * FROM sandbox_users WHERE email = ?").bind(email).first<SandboxUser>())!;
   }
 
+  /** Test mode's free top-up: adds `extra` to the plan of the user with this email; false when unknown. */
+  async topUp(email: string, extra: { calls: number; minutes: number }): Promise<boolean> {
+    const r = await this.db.prepare("UPDATE sandbox_users SET calls_allocated = calls_allocated + ?, minutes_allocated = minutes_allocated + ? WHERE email = ?").bind(extra.calls, extra.minutes, email).run();
+    return r.meta.changes === 1;
+  }
+
   user(id: string) {
     return this.db.prepare("SELECT * FROM sandbox_users WHERE id = ?").bind(id).first<SandboxUser>();
   }

@@ -25,11 +25,15 @@ export interface SealedTokens {
   accessExpiresAt: number;
 }
 
+/** A user and their vault row by id; also read in the caller batch (storage/caller.ts). */
+export const selectUser = (db: D1Database, id: string) => db.prepare("SELECT * FROM users WHERE id = ?").bind(id);
+export const selectVault = (db: D1Database, userId: string) => db.prepare("SELECT * FROM vault WHERE user_id = ?").bind(userId);
+
 export class Accounts {
   constructor(private readonly db: D1Database) {}
 
   user(id: string) {
-    return this.db.prepare("SELECT * FROM users WHERE id = ?").bind(id).first<UserRow>();
+    return selectUser(this.db, id).first<UserRow>();
   }
 
   userByAccount(account: string) {
@@ -68,7 +72,7 @@ export class Accounts {
   }
 
   vault(userId: string) {
-    return this.db.prepare("SELECT * FROM vault WHERE user_id = ?").bind(userId).first<VaultRow>();
+    return selectVault(this.db, userId).first<VaultRow>();
   }
 
   /** Stores a fresh token pair whatever was there (linking). */

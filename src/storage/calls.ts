@@ -34,6 +34,8 @@ export interface PlacementRow {
   created_at: number;
 }
 
+/** A call by id; also read in the caller batch (storage/caller.ts). */
+export const selectCall = (db: D1Database, id: string) => db.prepare("SELECT * FROM calls WHERE id = ?").bind(id);
 
 export class Calls {
   constructor(private readonly db: D1Database) {}
@@ -86,7 +88,7 @@ export class Calls {
   }
 
   get(id: string) {
-    return this.db.prepare("SELECT * FROM calls WHERE id = ?").bind(id).first<CallRow>();
+    return selectCall(this.db, id).first<CallRow>();
   }
 
   /** Newest first; the cursor is the last row's (created_at, id). */

@@ -12,6 +12,9 @@ export interface ApiKeyRow {
   revoked_at: number | null;
 }
 
+/** One key of one user; also read in the caller batch (storage/caller.ts). */
+export const selectKey = (db: D1Database, id: string, userId: string) => db.prepare("SELECT * FROM api_keys WHERE id = ? AND user_id = ?").bind(id, userId);
+
 export class ApiKeys {
   constructor(private readonly db: D1Database) {}
 
@@ -23,7 +26,7 @@ export class ApiKeys {
   }
 
   get(id: string, userId: string) {
-    return this.db.prepare("SELECT * FROM api_keys WHERE id = ? AND user_id = ?").bind(id, userId).first<ApiKeyRow>();
+    return selectKey(this.db, id, userId).first<ApiKeyRow>();
   }
 
   listActive(userId: string) {

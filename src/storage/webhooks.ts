@@ -117,6 +117,15 @@ export class Webhooks {
     ]);
   }
 
+  /** Turns a disabled subscription back on, with a clean failure streak; false when it was not disabled. */
+  async enable(id: string, userId: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .prepare("UPDATE webhooks SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL, updated_at = ? WHERE id = ? AND user_id = ? AND state = 'disabled'")
+      .bind(now, id, userId)
+      .run();
+    return r.meta.changes === 1;
+  }
+
   /** Subscriptions whose secret is sealed with another vault key (for re-encryption), by id. */
   notOnKey(keyId: string, afterId: string, limit: number) {
     return this.db.prepare("SELECT id, user_id, key_id, secret FROM webhooks WHERE key_id != ? AND id > ? ORDER BY id LIMIT ?").bind(keyId, afterId, limit).all<Pick<WebhookRow, "id" | "user_id" | "key_id" | "secret">>();

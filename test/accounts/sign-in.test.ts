@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SANDBOX_OAUTH_CLIENT } from "../../src/sandbox/auth";
 import { bridgeWith } from "../support/accounts";
 import { errorOf, json } from "../support/bridge";
+import { revealed } from "../support/console";
 import { route } from "../support/network";
 
 const LOCAL = "http://localhost:8787";
@@ -21,18 +22,18 @@ async function signInAtSandbox(loginLocation: string, email: string) {
   return new URL(submitted.headers.get("location")!);
 }
 
-/** The browser after the callback: its 303 to the clean page, with the cookie it set. */
-async function followToKeyPage(callback: Response, fetcher: (path: string, init?: RequestInit) => Response | Promise<Response> = local) {
+/** The browser after the callback: its 303 to the console (a clean URL), with the session cookie it set. */
+async function followToConsole(callback: Response, fetcher: (path: string, init?: RequestInit) => Response | Promise<Response> = local, name = "kallyai_console") {
   expect(callback.status).toBe(303);
   const location = callback.headers.get("location")!;
-  expect(location).toBe("/auth/key");
-  const keyCookie = callback.headers.getSetCookie().find((c) => c.startsWith("kallyai_bridge_new_key="))!;
-  expect(keyCookie).toMatch(/HttpOnly/i);
-  expect(keyCookie).toMatch(/Path=\/auth\/key/);
-  const cookie = keyCookie.split(";")[0]!;
-  return { cookie, page: await fetcher(location, { headers: { cookie, accept: "text/html" } }) };
+  expect(location).toBe("/console");
+  const sessionCookie = callback.headers.getSetCookie().find((c) => c.startsWith(`${name}=`))!;
+  expect(sessionCookie).toMatch(/HttpOnly/i);
+  expect(sessionCookie).toMatch(/SameSite=Lax/i);
+  const cookie = sessionCookie.split(";")[0]!;
+  return { cookie, setCookie: sessionCookie, page: await fetcher(location, { headers: { cookie, accept: "text/html" } }) };
 }
-const apiKeyIn = (html: string) => html.match(/<pre id="api-key">([^<]+)<\/pre>/)?.[1];
+const apiKeyIn = revealed;
 
 async function startLocalLogin() {
   const res = await local("/auth/login");
@@ -53,7 +54,7 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
     expect(callback.origin + callback.pathname).toBe(`${LOCAL}/auth/callback`);
     const redirected = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
     expect(redirected.headers.get("cache-control")).toBe("no-store");
-    const { page, cookie: keyCookie } = await followToKeyPage(redirected);
+    const { page, cookie: sessionCookie } = await followToConsole(redirected);
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toBe("no-store");
     const apiKey = apiKeyIn(await page.text())!;
@@ -61,39 +62,36 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
     const me = await local("/v1/me", { headers: { authorization: `Bearer ${apiKey}` } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ linked: true, upstream: { state: "linked" } });
-    // The key is in no URL and in no cookie in the clear.
+    // The key is in no URL and in no cookie.
     expect(redirected.headers.get("location")).not.toContain(apiKey);
-    expect(decodeURIComponent(keyCookie)).not.toContain(apiKey);
+    expect(decodeURIComponent(sessionCookie)).not.toContain(apiKey);
   });
 
-  it("after the callback the address bar holds no tokens, and reloading the key page says calmly that it was shown", async () => {
+  it("after the callback the address bar holds no tokens, and reloading the console shows the key no more", async () => {
     const { location, cookie } = await startLocalLogin();
     const callback = await signInAtSandbox(location, `reload-${crypto.randomUUID()}@example.com`);
     expect(callback.searchParams.get("refresh_token")).toBeTruthy();
     const redirected = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
     const target = new URL(redirected.headers.get("location")!, LOCAL);
     expect(target.search).toBe("");
-    expect(target.pathname).toBe("/auth/key");
-    const { page, cookie: keyCookie } = await followToKeyPage(redirected);
+    expect(target.pathname).toBe("/console");
+    const { page, cookie: sessionCookie } = await followToConsole(redirected);
     expect(apiKeyIn(await page.text())).toBeTruthy();
-    expect(page.headers.getSetCookie().join(";")).toMatch(/kallyai_bridge_new_key=;/);
 
-    // A reload (even one that still sends the cookie) shows no key, with a way forward.
-    for (const headers of [{ cookie: keyCookie, accept: "text/html" }, { accept: "text/html" }] as Record<string, string>[]) {
-      const again = await local("/auth/key", { headers });
-      expect(again.status).toBe(200);
-      const html = await again.text();
-      expect(apiKeyIn(html)).toBeUndefined();
-      expect(html).toContain("already shown");
-      expect(html).toContain('href="/auth/login"');
-    }
+    // A reload shows the console without the key; without the session, sign-in is the way forward.
+    const again = await local("/console", { headers: { cookie: sessionCookie, accept: "text/html" } });
+    expect(again.status).toBe(200);
+    expect(apiKeyIn(await again.text())).toBeUndefined();
+    const signedOut = await local("/console", { headers: { accept: "text/html" } });
+    expect(signedOut.status).toBe(303);
+    expect(signedOut.headers.get("location")).toMatch(/^\/auth\/login\?return_to=/);
   });
 
-  it("a key page cookie from another deployment, tampered or expired, shows no key", async () => {
-    for (const cookie of ["kallyai_bridge_new_key=dev.AAAA", "kallyai_bridge_new_key=garbage", "kallyai_bridge_new_key="]) {
-      const res = await local("/auth/key", { headers: { cookie } });
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain("already shown");
+  it("a session cookie that is forged, tampered or empty shows no console and no key", async () => {
+    for (const cookie of ["kallyai_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kallyai_console=garbage", "kallyai_console="]) {
+      const res = await local("/console", { headers: { cookie } });
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toMatch(/^\/auth\/login/);
     }
   });
 
@@ -182,9 +180,10 @@ describe("GET /auth/login on a deployed bridge", () => {
     const callback = await signInAtSandbox(authorize.toString(), `oauth-${crypto.randomUUID()}@example.com`);
     expect(callback.searchParams.get("code")).toBeTruthy();
     const redirected = await deployed(callback.pathname + callback.search, { headers: { cookie }, redirect: "manual" }, origin);
-    const { page } = await followToKeyPage(redirected, (path, init) => deployed(path, init, origin));
+    // On https the session cookie is __Host- prefixed and Secure.
+    const { page, setCookie } = await followToConsole(redirected, (path, init) => deployed(path, init, origin), "__Host-kallyai_console");
     expect(page.status).toBe(200);
-    expect(redirected.headers.getSetCookie().join(";")).toMatch(/kallyai_bridge_new_key=[^;]+;.*Secure/i);
+    expect(setCookie).toMatch(/; Secure/i);
     const apiKey = apiKeyIn(await page.text())!;
     const me = await deployed("/v1/me", { headers: { "x-api-key": apiKey } }, origin);
     expect(await me.json()).toMatchObject({ linked: true });

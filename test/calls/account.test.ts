@@ -17,7 +17,7 @@ describe("GET /v1/usage", () => {
   it("?format=text answers a sentence", async () => {
     const user = await linkedUser();
     const text = await (await bridge("/v1/usage?format=text", withKey(user.apiKey))).text();
-    expect(text).toMatch(/^You have 60 minutes and 30 calls left this period \(0 of 60 minutes used\)\.$/);
+    expect(text).toMatch(/^You have 300 minutes and 300 calls left this period \(0 of 300 minutes used\)\.$/);
   });
 
   it("needs the account:read scope", async () => {
@@ -30,7 +30,7 @@ describe("GET /v1/usage", () => {
 describe("GET /v1/subscription", () => {
   it("answers the plan", async () => {
     const user = await linkedUser();
-    expect(await (await bridge("/v1/subscription", withKey(user.apiKey))).json()).toMatchObject({ has_active_subscription: true, status: "active", plan: { type: "sandbox", minutes_included: 60 } });
+    expect(await (await bridge("/v1/subscription", withKey(user.apiKey))).json()).toMatchObject({ has_active_subscription: true, status: "active", plan: { type: "sandbox", minutes_included: 300 } });
   });
 });
 

@@ -6,13 +6,14 @@ import { place, placed, restaurant } from "../support/calls";
 import { sandboxRequestCount } from "../support/sandbox";
 
 describe("KallyAI's refusals reach the caller with the same code and advice", () => {
-  it("quota_exceeded → 402 with where to upgrade", async () => {
+  it("quota_exceeded → 402 with where to get more (in test mode, the sandbox's free top-up, not real pricing)", async () => {
     const user = await linkedUser(`broke+calls0-${crypto.randomUUID()}@example.com`.replace("+calls0-", "-x+calls0@").replace("@example.com", ".example.com"));
     const res = await place(user.apiKey);
     expect(res.status).toBe(402);
     const error = await errorOf(res);
     expect(error.code).toBe("quota_exceeded");
-    expect(error.message).toContain("https://kallyai.com/pricing");
+    expect(error.message).toContain("http://bridge.test/sandbox/top-up");
+    expect(error.message).not.toContain("kallyai.com/pricing");
   });
 
   it.each([

@@ -36,7 +36,7 @@ export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const origin = `http://127.0.0.1:${port}`;
 
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000; // generous: wrangler takes 30–60 s to start on a busy machine
   for (;;) {
     if (child.exitCode !== null) throw new Error(`dev server exited early:\n${log}`);
     try {
@@ -46,7 +46,7 @@ export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`dev server did not answer /health within 60 s:\n${log}`);
+      throw new Error(`dev server did not answer /health within 120 s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }

@@ -22,7 +22,8 @@ let dir: string;
 let docPath: string;
 beforeAll(async () => {
   // The document as a deployed bridge serves it (its server is the origin it was fetched from).
-  const res = await app.request("https://bridge.kallyai.com/openapi.json", {}, { BRIDGE_ENV: "development", BRIDGE_LOCAL_RUNNER: "vitest" });
+  // Serving it touches no binding; DB is a stand-in that is never queried.
+  const res = await app.request("https://bridge.kallyai.com/openapi.json", {}, { BRIDGE_ENV: "development", BRIDGE_LOCAL_RUNNER: "vitest", DB: {} });
   expect(res.status).toBe(200);
   dir = mkdtempSync(join(tmpdir(), "kallyai-openapi-"));
   docPath = join(dir, "openapi.json");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bridge, errorOf } from "../support/bridge";
+import { bridge, errorOf, json } from "../support/bridge";
 import { auth, endSandboxCall, sandboxSignIn } from "../support/sandbox";
 import { createdCall, placeSandboxCall, sandboxGet, type SandboxCall } from "../support/sandbox-extra";
 
@@ -26,17 +26,17 @@ const statistics = async (token: string) => {
 const quotaEmail = (calls: number) => `quota-${crypto.randomUUID()}+calls${calls}@example.com`;
 
 describe("GET /sandbox/v1/users/me/statistics", () => {
-  it("describes a new user's plan: 30 calls, 60 minutes, nothing used", async () => {
+  it("describes a new user's plan: 300 calls, 300 minutes (an hour of every recipe), nothing used", async () => {
     const { accessToken } = await sandboxSignIn();
     const stats = await statistics(accessToken);
     expect(stats).toMatchObject({
       plan_type: "sandbox",
-      minutes_allocated: 60,
+      minutes_allocated: 300,
       minutes_used: 0,
-      minutes_remaining: 60,
-      calls_allocated: 30,
+      minutes_remaining: 300,
+      calls_allocated: 300,
       calls_used: 0,
-      calls_remaining: 30,
+      calls_remaining: 300,
       usage_percentage: 0,
       subscription_status: "active",
     });
@@ -48,7 +48,7 @@ describe("GET /sandbox/v1/users/me/statistics", () => {
     const first = await createdCall(accessToken);
     const second = await createdCall(accessToken);
     let stats = await statistics(accessToken);
-    expect(stats).toMatchObject({ calls_used: 2, calls_remaining: 28, minutes_used: 0, minutes_remaining: 60 });
+    expect(stats).toMatchObject({ calls_used: 2, calls_remaining: 298, minutes_used: 0, minutes_remaining: 300 });
 
     await endSandboxCall(first.call_id);
     const ended = (await (await sandboxGet(`/v1/calls/${first.call_id}`, accessToken)).json()) as SandboxCall;
@@ -56,8 +56,8 @@ describe("GET /sandbox/v1/users/me/statistics", () => {
     const minutes = Math.ceil(ended.duration_seconds! / 60);
     expect(minutes).toBeGreaterThan(0);
     stats = await statistics(accessToken);
-    expect(stats).toMatchObject({ calls_used: 2, calls_remaining: 28, minutes_used: minutes, minutes_remaining: 60 - minutes });
-    expect(stats.usage_percentage).toBeCloseTo((minutes / 60) * 100, 0);
+    expect(stats).toMatchObject({ calls_used: 2, calls_remaining: 298, minutes_used: minutes, minutes_remaining: 300 - minutes });
+    expect(stats.usage_percentage).toBeCloseTo((minutes / 300) * 100, 0);
     expect(second.call_id).not.toBe(first.call_id);
   });
 
@@ -111,9 +111,28 @@ describe("quota", () => {
       plan_type: "sandbox",
       minutes_allocated: 10,
       minutes_used: 0,
-      upgrade_url: expect.stringMatching(/^https:\/\//),
+      upgrade_url: expect.stringMatching(/\/sandbox\/top-up$/),
     });
+    expect(body.error.message).toContain("top up for free");
     expect((await statistics(accessToken)).calls_used).toBe(2);
+  });
+
+  it("test mode says how to get more: POST /sandbox/top-up adds the default plan, and calls go through again", async () => {
+    const email = quotaEmail(1);
+    const { accessToken } = await sandboxSignIn(email);
+    await createdCall(accessToken);
+    const refused = await placeSandboxCall(accessToken, "+14155551234");
+    expect(refused.status).toBe(402);
+    const { upgrade_url } = ((await refused.json()) as { error: { upgrade_url: string } }).error;
+    const topUp = await json(new URL(upgrade_url).pathname, { email });
+    expect(topUp.status).toBe(200);
+    expect(await statistics(accessToken)).toMatchObject({ calls_allocated: 301, calls_remaining: 300 });
+    expect((await placeSandboxCall(accessToken, "+14155551234")).status).toBe(201);
+    const page = await bridge(new URL(upgrade_url).pathname);
+    expect(await page.text()).toContain("<form");
+    const unknown = await json(new URL(upgrade_url).pathname, { email: `nobody-${crypto.randomUUID()}@example.com` });
+    expect(unknown.status).toBe(404);
+    expect((await json(new URL(upgrade_url).pathname, { email: "not an email" })).status).toBe(422);
   });
 
   it("a plan of 0 calls refuses the first call", async () => {

@@ -162,3 +162,41 @@ describe("outcome by the number's last four digits", () => {
     expect((await read(accessToken, call.call_id)).highlights).toContain(said);
   });
 });
+
+describe("a faithful call: duration, minutes and timestamps match it", () => {
+  it("a 20 s call lasts 20 s: duration_seconds, ended_at − created_at and one minute used agree", async () => {
+    const { accessToken } = await sandboxSignIn();
+    const call = await createdCall(accessToken);
+    await ageSandboxCall(call.call_id, 25);
+    const ended = await read(accessToken, call.call_id);
+    expect(ended.status).toBe("success");
+    const created = Date.parse(ended.metadata.created_at!);
+    const end = Date.parse(ended.metadata.ended_at!);
+    expect(ended.duration_seconds).toBe(20);
+    expect((end - created) / 1000).toBe(20);
+    const stats = (await (await sandboxGet("/v1/users/me/statistics", accessToken)).json()) as { minutes_used: number };
+    expect(stats.minutes_used).toBe(1);
+  });
+
+  it("every transcript line is timestamped between the call's start and its end", async () => {
+    const { accessToken } = await sandboxSignIn();
+    for (const phone of ["+14155551234", "+14155550004"]) {
+      const call = await createdCall(accessToken, phone);
+      await ageSandboxCall(call.call_id, 25);
+      const ended = await read(accessToken, call.call_id);
+      const { entries } = (await (await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken)).json()) as { entries: { timestamp: string }[] };
+      expect(entries.length).toBeGreaterThan(1);
+      const times = entries.map((e) => Date.parse(e.timestamp));
+      expect(times.every((t) => t >= Date.parse(ended.metadata.created_at!) && t <= Date.parse(ended.metadata.ended_at!)), phone).toBe(true);
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+    }
+  });
+
+  it("60 calls of 20 s fit the default plan with room to spare (minutes are the calls' own)", async () => {
+    const { accessToken } = await sandboxSignIn();
+    const stats = (await (await sandboxGet("/v1/users/me/statistics", accessToken)).json()) as { minutes_allocated: number; calls_allocated: number };
+    // An hour of trying recipes: about one 20 s call a minute, each billed one minute.
+    expect(stats.calls_allocated).toBeGreaterThanOrEqual(60);
+    expect(stats.minutes_allocated).toBeGreaterThanOrEqual(60);
+  });
+});

@@ -1,0 +1,368 @@
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { cancelCall, getCall, listCalls, placeCall, recording, transcript } from "../../domain/calls";
+import { deps } from "../../domain/deps";
+import { callSentence } from "../../domain/speech";
+import { ApiError, toApiError } from "../../errors";
+import { parseCallRequest } from "../../http/call-request";
+import { CATEGORIES, LANGUAGES } from "../../shared/call-input";
+import type { CallView } from "../../shared/call-view";
+import { Badge, Empty, Field, inputAttrs, PostForm, Time } from "../components";
+import { consolePage, type Ctx, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
+import type { ConsoleEnv } from "../session";
+
+export const callPages = new Hono<ConsoleEnv>();
+
+const STATUSES = ["queued", "in_progress", "success", "voicemail", "no_answer", "busy", "failed", "cancelled", "expired"];
+const PAGE_SIZE = 20;
+const FIELDS = ["phone", "task", "category", "language", "name", "business", "party_size", "date", "time", "time_preference", "timezone", "instructions", "country", "user_phone", "urgent"] as const;
+type CallFormValues = Partial<Record<(typeof FIELDS)[number] | "idempotency_key", string>>;
+
+/* ---------- history ---------- */
+
+callPages.get("/calls", async (c) => {
+  const { auth } = c.get("session");
+  const status = STATUSES.includes(c.req.query("status") ?? "") ? c.req.query("status")! : "";
+  const cursor = c.req.query("cursor") || undefined;
+  let page: { items: CallView[]; next_cursor: string | null };
+  try {
+    page = await listCalls(deps(c.env), auth.userId, { limit: PAGE_SIZE, cursor, status: status ? [status] : undefined });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status >= 500) throw err;
+    page = { items: [], next_cursor: null }; // a stale or edited cursor: show the first page's way back
+  }
+  const filtered = (extra: Record<string, string>) => `/console/calls?${new URLSearchParams({ ...(status ? { status } : {}), ...extra })}`;
+  return consolePage(c, {
+    title: "Calls",
+    section: "calls",
+    children: (
+      <>
+        <h1>Calls</h1>
+        <p>
+          <a class="button" href="/console/calls/new">
+            Place a call
+          </a>
+        </p>
+        <form method="get" action="/console/calls" class="card">
+          <label for="status-filter">Show</label>
+          <select id="status-filter" name="status">
+            <option value="">All calls</option>
+            {STATUSES.map((s) => (
+              <option value={s} selected={s === status}>
+                {s.replace(/_/g, " ")}
+              </option>
+            ))}
+          </select>
+          <button type="submit" class="secondary">
+            Filter
+          </button>
+        </form>
+        {page.items.length === 0 ? (
+          <Empty>
+            {cursor ? <p>No more calls.</p> : status ? <p>{`No calls with status “${status.replace(/_/g, " ")}”.`}</p> : <p>No calls yet. Place your first one from the form, a trigger URL, or any tool with a key.</p>}
+            <p>
+              <a href="/console/calls/new">Place a call</a>
+            </p>
+          </Empty>
+        ) : (
+          <ul class="rows" aria-label="Calls, newest first">
+            {page.items.map((call) => (
+              <li>
+                <div class="row-head">
+                  <a class="title" href={`/console/calls/${encodeURIComponent(call.id)}`}>
+                    {call.business ?? call.phone ?? call.id}
+                  </a>
+                  <Badge status={call.status} />
+                  <Time at={call.created_at} />
+                </div>
+                <p class="small muted">{call.highlights ?? call.task ?? ""}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+        <nav class="pager" aria-label="Pages">
+          {cursor ? <a href={filtered({})}>Newest calls</a> : null}
+          {page.next_cursor ? <a href={filtered({ cursor: page.next_cursor })}>Older calls</a> : null}
+        </nav>
+      </>
+    ),
+  });
+});
+
+/* ---------- the form ---------- */
+
+function CallForm({ csrf, values, errors, defaults }: { csrf: string; values: CallFormValues; errors: Partial<Record<string, string>>; defaults: { country: string } }) {
+  const attrs = (name: string, hint = false) => inputAttrs(name, { error: errors[name], hint });
+  const v = (name: keyof CallFormValues) => values[name] ?? "";
+  return (
+    <PostForm action="/console/calls" csrf={csrf}>
+      <input type="hidden" name="idempotency_key" value={v("idempotency_key")} />
+      {errors.form ? (
+        <p class="alert" role="alert">
+          {errors.form}
+        </p>
+      ) : null}
+      <div class="grid two">
+        <Field label="Phone number to call" name="phone" error={errors.phone} hint={`Any format: +1 415 555 1234, (415) 555-1234… National numbers are read as ${defaults.country} unless you set the country below.`}>
+          <input {...attrs("phone", true)} type="tel" required autocomplete="off" value={v("phone")} />
+        </Field>
+        <Field label="Country of national numbers" name="country" error={errors.country} hint="Two letters, e.g. US, GB, ES. Optional.">
+          <input {...attrs("country", true)} type="text" maxlength={2} autocomplete="off" value={v("country")} />
+        </Field>
+      </div>
+      <Field label="What should the AI do?" name="task" error={errors.task} hint="At least 10 characters, e.g. “Reserve a table for 4 at 8pm”.">
+        <textarea {...attrs("task", true)} required maxlength={1000}>
+          {v("task")}
+        </textarea>
+      </Field>
+      <div class="grid two">
+        <Field label="Category" name="category" error={errors.category}>
+          <select {...attrs("category")}>
+            {CATEGORIES.map((cat) => (
+              <option value={cat} selected={(v("category") || "general") === cat}>
+                {cat}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Language" name="language" error={errors.language}>
+          <select {...attrs("language")}>
+            {LANGUAGES.map((lang) => (
+              <option value={lang} selected={(v("language") || "en") === lang}>
+                {lang === "en" ? "English" : "Spanish"}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Your name" name="name" error={errors.name} hint="Who the AI calls on behalf of. Optional.">
+          <input {...attrs("name", true)} type="text" maxlength={100} autocomplete="name" value={v("name")} />
+        </Field>
+        <Field label="Business" name="business" error={errors.business} hint="Optional.">
+          <input {...attrs("business", true)} type="text" maxlength={200} autocomplete="off" value={v("business")} />
+        </Field>
+        <Field label="Party size" name="party_size" error={errors.party_size} hint="1 to 50. Optional.">
+          <input {...attrs("party_size", true)} type="number" inputmode="numeric" min="1" max="50" value={v("party_size")} />
+        </Field>
+        <Field label="Date" name="date" error={errors.date} hint="Optional.">
+          <input {...attrs("date", true)} type="date" value={v("date")} />
+        </Field>
+        <Field label="Time" name="time" error={errors.time} hint="Optional.">
+          <input {...attrs("time", true)} type="time" value={v("time")} />
+        </Field>
+        <Field label="Time preference" name="time_preference" error={errors.time_preference} hint="e.g. “morning before 11am”. Optional.">
+          <input {...attrs("time_preference", true)} type="text" maxlength={200} value={v("time_preference")} />
+        </Field>
+        <Field label="Timezone" name="timezone" error={errors.timezone} hint="An IANA name such as America/New_York. Filled with your browser's.">
+          <input {...attrs("timezone", true)} type="text" data-default-timezone="" autocomplete="off" value={v("timezone")} />
+        </Field>
+        <Field label="Your phone" name="user_phone" error={errors.user_phone} hint="If the business should call you back. Optional.">
+          <input {...attrs("user_phone", true)} type="tel" autocomplete="tel" value={v("user_phone")} />
+        </Field>
+      </div>
+      <Field label="Extra instructions" name="instructions" error={errors.instructions} hint="One per line. Optional.">
+        <textarea {...attrs("instructions", true)} maxlength={2000}>
+          {v("instructions")}
+        </textarea>
+      </Field>
+      <label class="check">
+        <input type="checkbox" name="urgent" value="true" checked={v("urgent") === "true"} />
+        Urgent
+      </label>
+      <button type="submit">Place the call</button>
+    </PostForm>
+  );
+}
+
+async function renderForm(c: Ctx, values: CallFormValues, errors: Partial<Record<string, string>>, status: ContentfulStatusCode = 200) {
+  const d = deps(c.env);
+  return consolePage(
+    c,
+    {
+      title: "Place a call",
+      section: "calls",
+      children: (
+        <>
+          <h1>Place a call</h1>
+          <p class="muted">The AI calls the number and does the task. You can follow the call on its page.</p>
+          <CallForm csrf={c.get("session").csrf} values={values} errors={errors} defaults={d.cfg.defaults} />
+        </>
+      ),
+    },
+    status,
+  );
+}
+
+callPages.get("/calls/new", (c) => renderForm(c, { idempotency_key: crypto.randomUUID() }, {}));
+
+callPages.post("/calls", async (c) => {
+  const d = deps(c.env);
+  const form = await formOf(c);
+  const values: CallFormValues = {};
+  for (const name of [...FIELDS, "idempotency_key"] as const) values[name] = text(form[name]);
+  // Blank fields were left out, not sent empty.
+  const fields = Object.fromEntries(Object.entries(values).filter(([name, value]) => value !== "" && name !== "idempotency_key"));
+  try {
+    const request = parseCallRequest(fields, d.cfg.defaults);
+    const placed = await placeCall(d, c.get("session").auth, request, values.idempotency_key || undefined);
+    return redirectWith(c, `/console/calls/${encodeURIComponent(placed.id)}`, { notice: `Calling ${request.submission.business_name ?? request.submission.respondent_phone} now.` });
+  } catch (err) {
+    const e = toApiError(err);
+    if (e.status >= 500) throw err;
+    const field = e.extra.field?.split(".")[0];
+    const errors = field && (FIELDS as readonly string[]).includes(field) ? { [field]: e.message } : { form: e.message };
+    // A refused call may be sent again as a new one.
+    return renderForm(c, { ...values, idempotency_key: crypto.randomUUID() }, errors, FORM_ERRORS);
+  }
+});
+
+/* ---------- one call ---------- */
+
+const statusText = (call: CallView) => (call.finished ? `Finished: ${call.status.replace(/_/g, " ")}` : `Running: ${call.status.replace(/_/g, " ")}`);
+
+/** What KallyAI says now, or why it could not say (the rest of the page shows regardless). */
+async function optional<T>(work: Promise<T>): Promise<T | string> {
+  try {
+    return await work;
+  } catch (err) {
+    return toApiError(err).message;
+  }
+}
+
+callPages.get("/calls/:id/status", async (c) => {
+  const call = await getCall(deps(c.env), c.get("session").auth.userId, c.req.param("id"));
+  return c.json({ id: call.id, status: call.status, finished: call.finished, status_text: statusText(call) });
+});
+
+callPages.get("/calls/:id", async (c) => {
+  const d = deps(c.env);
+  const { auth, csrf } = c.get("session");
+  const call = await getCall(d, auth.userId, c.req.param("id"));
+  const ended = call.finished && call.status !== "expired";
+  const [said, recorded] = ended ? await Promise.all([optional(transcript(d, auth.userId, call.id)), optional(recording(d, auth.userId, call.id))]) : [null, null];
+  const path = `/console/calls/${encodeURIComponent(call.id)}`;
+  return consolePage(c, {
+    title: `Call to ${call.business ?? call.phone ?? call.id}`,
+    section: "calls",
+    refreshSeconds: call.finished ? undefined : 5,
+    children: (
+      <>
+        <p>
+          <a href="/console/calls">← All calls</a>
+        </p>
+        <h1>{`Call to ${call.business ?? call.phone ?? "…"}`}</h1>
+        <p>
+          <Badge status={call.status} />{" "}
+          <strong role="status" data-live={call.finished ? undefined : `${path}/status`} data-status={call.status}>
+            {statusText(call)}
+          </strong>
+        </p>
+        {!call.finished ? <p class="small muted">This page follows the call and shows the outcome when it ends.</p> : null}
+        {call.finished ? (
+          <section class="card" aria-labelledby="outcome">
+            <h2 id="outcome">Outcome</h2>
+            <p>{callSentence(call)}</p>
+            <dl class="facts">
+              <dt>Highlights</dt>
+              <dd>{call.highlights ?? "—"}</dd>
+              <dt>Next steps</dt>
+              <dd>{call.next_steps ?? "—"}</dd>
+              <dt>Duration</dt>
+              <dd>{call.duration_seconds === null ? "—" : `${call.duration_seconds} s`}</dd>
+              <dt>Ended</dt>
+              <dd>
+                <Time at={call.ended_at} />
+              </dd>
+            </dl>
+          </section>
+        ) : (
+          <PostForm action={`${path}/cancel`} csrf={csrf}>
+            <button type="submit" class="danger">
+              Cancel the call
+            </button>
+          </PostForm>
+        )}
+        <h2>Details</h2>
+        <dl class="facts">
+          <dt>Call id</dt>
+          <dd>
+            <code>{call.id}</code>
+          </dd>
+          <dt>Placed</dt>
+          <dd>
+            <Time at={call.created_at} />
+          </dd>
+          <dt>Phone</dt>
+          <dd>{call.phone ?? "—"}</dd>
+          <dt>Task</dt>
+          <dd>{call.task ?? "—"}</dd>
+          <dt>Category</dt>
+          <dd>{call.category ?? "—"}</dd>
+          {call.name ? (
+            <>
+              <dt>On behalf of</dt>
+              <dd>{call.name}</dd>
+            </>
+          ) : null}
+          {call.party_size !== null ? (
+            <>
+              <dt>Party size</dt>
+              <dd>{call.party_size}</dd>
+            </>
+          ) : null}
+          {call.date || call.time ? (
+            <>
+              <dt>When</dt>
+              <dd>{[call.date, call.time, call.timezone].filter(Boolean).join(" ")}</dd>
+            </>
+          ) : null}
+          {call.time_preference ? (
+            <>
+              <dt>Time preference</dt>
+              <dd>{call.time_preference}</dd>
+            </>
+          ) : null}
+          {call.instructions?.length ? (
+            <>
+              <dt>Instructions</dt>
+              <dd>{call.instructions.join("; ")}</dd>
+            </>
+          ) : null}
+        </dl>
+        {ended ? (
+          <>
+            <h2>Transcript</h2>
+            {typeof said === "string" || said === null ? (
+              <p class="muted">{said ?? "No transcript."}</p>
+            ) : said.entries.length === 0 ? (
+              <p class="muted">Nothing was said.</p>
+            ) : (
+              <ol class="transcript" aria-label="Transcript">
+                {said.entries.map((e) => (
+                  <li>
+                    <span class="speaker">{e.speaker === "AI" ? "AI" : e.speaker === "HUMAN" ? "Them" : e.speaker}</span>
+                    {e.content}
+                  </li>
+                ))}
+              </ol>
+            )}
+            <h2>Recording</h2>
+            {typeof recorded === "string" || recorded === null || !/^https?:\/\//.test(recorded.recording_url) ? (
+              <p class="muted">{typeof recorded === "string" ? recorded : "No recording."}</p>
+            ) : (
+              <p>
+                <a href={recorded.recording_url} rel="noreferrer">
+                  Listen to the recording
+                </a>
+              </p>
+            )}
+          </>
+        ) : null}
+      </>
+    ),
+  });
+});
+
+callPages.post("/calls/:id/cancel", async (c) => {
+  const call = await cancelCall(deps(c.env), c.get("session").auth.userId, c.req.param("id"));
+  return redirectWith(c, `/console/calls/${encodeURIComponent(call.id)}`, { notice: `The call is ${call.status.replace(/_/g, " ")}.` });
+});

@@ -1,0 +1,45 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type Flash, setFlash, takeFlash } from "../domain/console-sessions";
+import { deps } from "../domain/deps";
+import { Layout, type PageProps, render } from "./layout";
+import type { ConsoleEnv } from "./session";
+
+export type Ctx = Context<ConsoleEnv>;
+
+/** Answers a console page: the layout around it, the session's CSRF token and its one-time flash. */
+export async function consolePage(c: Ctx, props: Omit<PageProps, "csrf" | "flash">, status: ContentfulStatusCode = 200) {
+  const session = c.get("session");
+  const flash = await takeFlash(deps(c.env), session);
+  return c.html(await render(<Layout {...props} csrf={session.csrf} flash={flash} />), status);
+}
+
+/**
+ * A form sent back with what to fix is a page like any other (200): browsers log a 4xx page as a
+ * console error, and the person did nothing wrong by mistyping.
+ */
+export const FORM_ERRORS = 200;
+
+/** Post/redirect/get: the answer to a form is a redirect; what to say is kept for the next page. */
+export async function redirectWith(c: Ctx, path: string, flash?: Flash) {
+  if (flash) {
+    const s = c.get("session");
+    await setFlash(deps(c.env), { tokenHash: s.tokenHash, userId: s.auth.userId }, flash);
+  }
+  return c.redirect(path, 303);
+}
+
+/** A form's fields as text; repeated names (checkboxes) as lists. */
+export async function formOf(c: Ctx): Promise<Record<string, string | string[]>> {
+  const body = await c.req.parseBody({ all: true });
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (name === "_csrf") continue;
+    if (Array.isArray(value)) out[name] = value.filter((v): v is string => typeof v === "string");
+    else if (typeof value === "string") out[name] = value;
+  }
+  return out;
+}
+
+export const text = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? "") : (v ?? "")).trim();
+export const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
