@@ -189,12 +189,21 @@ webhooks.openapi(
     operationId: "listDeliveries",
     tags: ["webhooks"],
     summary: "Deliveries of a subscription, newest first, with every attempt",
-    description: "Each event sent to the subscription: its state, attempts, the next attempt's time and the receiver's last answer.",
+    description: "Each event sent to the subscription: its state, attempts, the next attempt's time and the receiver's last answer. Pages with `limit` and `cursor` (`next_cursor`), like calls and events.",
     security: keyAuth,
-    request: { params: WebhookId, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
-    responses: { 200: json(z.object({ items: z.array(DeliverySchema) }), "Deliveries", { items: [DELIVERY_EXAMPLE] }), ...errorResponses(403, 404, 422) },
+    request: {
+      params: WebhookId,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(50),
+        cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+      }),
+    },
+    responses: {
+      200: json(z.object({ items: z.array(DeliverySchema), next_cursor: z.string().nullable() }), "A page of deliveries", { items: [DELIVERY_EXAMPLE], next_cursor: null }),
+      ...errorResponses(403, 404, 422),
+    },
   }),
-  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query").limit), 200),
+  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query")), 200),
 );
 
 webhooks.openapi(
