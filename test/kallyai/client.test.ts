@@ -163,10 +163,13 @@ describe("KallyAIClient requests", () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({ limit: "5", offset: "10" });
   });
 
-  it("escapes the call id in the path", async () => {
+  it("refuses a call id that is not a plain token before any request is sent", async () => {
     const f = fake(() => jsonResponse({ call_id: "a/b", status: "queued" }));
-    await f.client().getCall("tok", "a/b?x");
-    expect(new URL(f.requests[0]!.url).pathname).toBe("/v1/calls/a%2Fb%3Fx");
+    for (const id of ["a/b?x", "x\u0000y", "x\ny", "..", "é"]) {
+      await expect((async () => f.client().getCall("tok", id))()).rejects.toMatchObject({ status: 422, code: "validation_error" });
+      await expect((async () => f.client().cancelCall("tok", id))()).rejects.toMatchObject({ status: 422, code: "validation_error" });
+    }
+    expect(f.requests).toHaveLength(0);
   });
 
   it("sends the code exchange as a form", async () => {
