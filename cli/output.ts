@@ -116,7 +116,22 @@ export function authStatusText(s: AuthStatus): string {
 export function loginText(r: LoginResult): string {
   return r.target === "direct"
     ? `Signed in to KallyAI. Tokens saved in ${r.credentials_file} (owner-only); the access token lasts until ${when(r.expires_at)} and is renewed automatically.`
-    : `Linked your KallyAI account to the bridge. API key ${r.key_id} saved in ${r.credentials_file} (owner-only).`;
+    : [`Linked your KallyAI account to the bridge. API key ${r.key_id} saved in ${r.credentials_file} (owner-only).`, ...keyHowTo(r)].join("\n");
+}
+
+/** How to use the saved key outside the CLI (curl), and to mint one for a tool, without printing the key. */
+function keyHowTo(r: LoginResult): string[] {
+  const file = `'${r.credentials_file.replace(/'/g, "'\\''")}'`;
+  const bridge = r.bridge_url ?? "<bridge>";
+  return [
+    "",
+    "To use it with curl, read it from that file (it is not printed here):",
+    `  KEY=$(node -p 'require(process.argv[1]).api_key' ${file})`,
+    `  curl -H "Authorization: Bearer $KEY" ${bridge}/v1/me`,
+    "This key manages your account (account:manage). Give curl or any tool its own key, which you can revoke alone:",
+    `  curl -X POST ${bridge}/v1/keys -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"name": "curl"}'`,
+    `List your keys with: curl -H "Authorization: Bearer $KEY" ${bridge}/v1/keys`,
+  ];
 }
 
 export function logoutText(r: LogoutResult): string {

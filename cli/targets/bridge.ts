@@ -80,7 +80,7 @@ export class BridgeTarget implements Target {
       // Signing in again replaces the key this CLI saved before; the old one is revoked (best effort).
       await this.send({ method: "DELETE", path: `/v1/keys/${encodeURIComponent(previous.key_id)}`, key: linked.api_key }).catch(() => undefined);
     }
-    return { target: this.kind, credentials_file: this.opts.keyFile, key_id: linked.key_id, user_id: linked.user_id };
+    return { target: this.kind, credentials_file: this.opts.keyFile, key_id: linked.key_id, user_id: linked.user_id, bridge_url: this.baseUrl };
   }
 
   /** Deletes the saved key (revoking it on the bridge when this CLI made it); --unlink unlinks the account too. */

@@ -45,6 +45,8 @@ export interface LoginResult {
   expires_at?: string;
   key_id?: string;
   user_id?: string;
+  /** Bridge mode: the bridge the key belongs to. */
+  bridge_url?: string;
 }
 
 export interface LogoutResult {

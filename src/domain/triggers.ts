@@ -1,7 +1,8 @@
 import { ApiError } from "../errors";
 import { fieldError } from "../http/call-request";
-import { CallInputSchema } from "../shared/call-input";
+import { CallInputSchema, PHONE_ERRORS } from "../shared/call-input";
 import { randomBase64Url, sha256Hex } from "../shared/encoding";
+import { isPremiumRate, isSupportedCountry, normalizePhone, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import type { TriggerRow } from "../storage/triggers";
 import type { Authenticated } from "./api-keys";
 import type { Deps } from "./deps";
@@ -18,13 +19,22 @@ const triggerNotFound = () => new ApiError(404, "trigger_not_found", "This trigg
  * Checks a template now rather than at the first hit: every field must be a call field, and the
  * fields without placeholders must already be valid.
  */
-export function checkTemplate(template: Template): void {
+export function checkTemplate(template: Template, defaultCountry: string): void {
   for (const field of Object.keys(template)) {
     if (!CALL_FIELDS.has(field) || field === "idempotency_key") throw new ApiError(422, "validation_error", `${field} is not a call field. Use phone, task, category, … (see POST /v1/calls).`, { field });
   }
   const fixed = Object.fromEntries(Object.entries(template).filter(([, v]) => !(typeof v === "string" && v.match(PLACEHOLDER))));
   const parsed = CallInputSchema.partial().safeParse(fixed);
   if (!parsed.success) throw fieldError(parsed.error);
+  if (parsed.data.phone !== undefined) checkFixedPhone(parsed.data.phone, parsed.data.country ?? defaultCountry);
+}
+
+/** A fixed phone number must be one the trigger could ever call: not an emergency, premium-rate or unsupported number. */
+function checkFixedPhone(raw: string, country: string): void {
+  const phone = normalizePhone(raw, country);
+  if (!phone.ok) throw new ApiError(422, PHONE_ERRORS[phone.reason].code, PHONE_ERRORS[phone.reason].message, { field: "phone" });
+  if (isPremiumRate(phone.e164)) throw new ApiError(422, "toll_number", "Premium-rate numbers are not called. Use the business's regular number.", { field: "phone" });
+  if (!isSupportedCountry(phone.e164)) throw new ApiError(403, "country_restriction", `KallyAI cannot call this country. Supported: ${SUPPORTED_COUNTRIES_TEXT}.`, { field: "phone" });
 }
 
 export interface NewTrigger {
@@ -36,7 +46,7 @@ export interface NewTrigger {
 }
 
 export async function createTrigger(d: Deps, auth: Authenticated, name: string, template: Template, origin: string): Promise<NewTrigger> {
-  checkTemplate(template);
+  checkTemplate(template, d.cfg.defaults.country);
   if ((await d.triggers.countActive(auth.userId)) >= MAX_ACTIVE_TRIGGERS) {
     throw new ApiError(422, "too_many_triggers", `An account may have ${MAX_ACTIVE_TRIGGERS} trigger URLs. Revoke unused ones with DELETE /v1/triggers/{id} (GET /v1/triggers lists them).`);
   }
@@ -67,12 +77,20 @@ export async function resolveTrigger(d: Deps, token: string): Promise<{ trigger:
   return { trigger, auth: { userId: trigger.user_id, key, scopes: key.scopes.split(" ") as Authenticated["scopes"] } };
 }
 
+const scalar = (v: unknown): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+
+/** A sent value as the text of a placeholder: text, a number, yes/no, or a list of those. */
+function placeholderText(name: string, value: unknown): string {
+  if (scalar(value)) return String(value);
+  if (Array.isArray(value) && value.every(scalar)) return value.join(", ");
+  throw new ApiError(422, "validation_error", `${name} must be text, a number or a list of them, to fill {{${name}}}.`, { field: name });
+}
+
 /**
  * The call fields of one hit: the template with {{placeholders}} filled from the request
  * (value1..value3 or any field name), then call fields sent with the request override defaults.
  */
 export function fillTemplate(template: Template, sent: Record<string, unknown>): Record<string, unknown> {
-  const text = (v: unknown) => (Array.isArray(v) ? v.join(", ") : String(v));
   const filled: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(template)) {
     if (typeof value !== "string") {
@@ -80,8 +98,10 @@ export function fillTemplate(template: Template, sent: Record<string, unknown>):
       continue;
     }
     filled[field] = value.replace(PLACEHOLDER, (_, name: string) => {
-      if (sent[name] === undefined) throw new ApiError(422, "missing_field", `This trigger's ${field} needs {{${name}}}: send ${name} (as JSON, a form field or ?${name}=…).`, { field: name });
-      return text(sent[name]);
+      // Own fields only: {{constructor}} or {{__proto__}} never fill with what every object inherits.
+      const given = Object.hasOwn(sent, name) ? sent[name] : undefined;
+      if (given === undefined) throw new ApiError(422, "missing_field", `This trigger's ${field} needs {{${name}}}: send ${name} (as JSON, a form field or ?${name}=…).`, { field: name });
+      return placeholderText(name, given);
     });
   }
   for (const [field, value] of Object.entries(sent)) if (CALL_FIELDS.has(field)) filled[field] = value;

@@ -3,6 +3,7 @@ import type { WebhookRow } from "../storage/webhooks";
 import { iftttUrl, send } from "./deliveries";
 import type { Deps } from "./deps";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
+import { decodeCursor, pageOf } from "../shared/cursor";
 import type { CallEvent, EventType } from "./events";
 import { newSigningSecret } from "./signing";
 import { checkTarget } from "./webhook-targets";
@@ -122,10 +123,12 @@ export async function testWebhook(d: Deps, userId: string, id: string) {
   return { delivered: sent.status !== null && sent.status >= 200 && sent.status < 300, event_id: eventId, type, status_code: sent.status, error: sent.error, duration_ms: sent.durationMs };
 }
 
-export async function listDeliveries(d: Deps, userId: string, id: string, limit: number) {
+export async function listDeliveries(d: Deps, userId: string, id: string, page: { limit: number; cursor?: string }) {
   await ownWebhook(d, userId, id);
+  const before = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const { rows, next_cursor } = pageOf(await d.webhooks.deliveries(id, page.limit + 1, before), page.limit);
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  const items = (await d.webhooks.deliveries(id, limit)).map((dl) => ({
+  const items = rows.map((dl) => ({
     id: dl.id,
     event_id: dl.event_id,
     event_type: dl.event_type,
@@ -138,5 +141,5 @@ export async function listDeliveries(d: Deps, userId: string, id: string, limit:
     updated_at: iso(dl.updated_at)!,
     attempt_log: dl.attempt_log.map((a) => ({ attempt: a.attempt, at: iso(a.at)!, status_code: a.status_code, error: a.error, duration_ms: a.duration_ms })),
   }));
-  return { items };
+  return { items, next_cursor };
 }

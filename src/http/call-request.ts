@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ApiError } from "../errors";
 import { CallSubmission } from "../kallyai/schemas";
 import { CallInputSchema, PHONE_ERRORS, toUpstreamRequest, type UpstreamCallRequest } from "../shared/call-input";
@@ -24,7 +25,8 @@ export function parseCallRequest(fields: Record<string, unknown>, defaults: { ti
   const parsed = CallInputSchema.safeParse(fields);
   if (!parsed.success) {
     // A bad number outranks other field errors: it is the one thing that must never be sent.
-    const phone = typeof fields.phone === "string" ? normalizePhone(fields.phone, String(fields.country ?? defaults.country)) : null;
+    const country = typeof fields.country === "string" ? fields.country : defaults.country;
+    const phone = typeof fields.phone === "string" ? normalizePhone(fields.phone, country) : null;
     if (phone && !phone.ok && phone.reason === "emergency") throw new ApiError(422, PHONE_ERRORS.emergency.code, PHONE_ERRORS.emergency.message, { field: "phone" });
     throw fieldError(parsed.error);
   }
@@ -43,4 +45,20 @@ function parseNested(fields: Record<string, unknown>, defaults: { timezone: stri
   const zone = CallInputSchema.shape.timezone.safeParse(tz);
   if (!zone.success) throw new ApiError(422, "validation_error", "timezone must be an IANA time zone such as America/New_York", { field: "timezone" });
   return { submission: { ...parsed.data.submission, respondent_phone: phone.e164 }, timezone: tz };
+}
+
+const IDEMPOTENCY_KEY_MAX = 255;
+
+/**
+ * The caller's Idempotency-Key: the header, else the `idempotency_key` field. Any text is
+ * accepted (iOS Shortcuts' dates carry U+202F); KallyAI gets a header-safe key derived from it.
+ */
+export function idempotencyKeyOf(c: Context, fields: Record<string, unknown>): string | undefined {
+  const raw = c.req.header("idempotency-key")?.trim() || fields.idempotency_key;
+  if (raw === undefined) return undefined;
+  const key = typeof raw === "string" ? raw.trim() : undefined;
+  if (key === undefined || key.length > IDEMPOTENCY_KEY_MAX) {
+    throw new ApiError(422, "validation_error", `idempotency_key must be text of at most ${IDEMPOTENCY_KEY_MAX} characters, unique per call.`, { field: "idempotency_key" });
+  }
+  return key || undefined;
 }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Config } from "../env";
+import { assertCallId, upstreamIdempotencyKey } from "./safe-values";
 import { upstreamFailure, upstreamInvalid, upstreamTimeout, upstreamUnreachable } from "./errors";
 import {
   TokenSet,
@@ -79,17 +80,17 @@ export class KallyAIClient {
     return this.send({ method: "GET", path: "/v1/calls", token, query: page }, UpstreamCallList);
   }
   getCall(token: string, id: string) {
-    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(id)}`, token }, UpstreamCall);
+    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}`, token }, UpstreamCall);
   }
   transcript(token: string, id: string) {
-    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(id)}/transcript`, token }, UpstreamTranscript);
+    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/transcript`, token }, UpstreamTranscript);
   }
   recording(token: string, id: string) {
-    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(id)}/recording`, token }, UpstreamRecording);
+    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/recording`, token }, UpstreamRecording);
   }
   cancelCall(token: string, id: string) {
     // Cancelling twice is harmless, so the call's id makes the request safe to repeat.
-    return this.send({ method: "POST", path: `/v1/calls/${encodeURIComponent(id)}/cancel`, token, idempotencyKey: `cancel-${id}` }, UpstreamCall);
+    return this.send({ method: "POST", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/cancel`, token, idempotencyKey: `cancel-${id}` }, UpstreamCall);
   }
   statistics(token: string) {
     return this.send({ method: "GET", path: "/v1/users/me/statistics", token }, UpstreamStatistics);
@@ -122,7 +123,7 @@ export class KallyAIClient {
   private async attempt(spec: RequestSpec): Promise<unknown> {
     const headers = new Headers({ accept: "application/json" });
     if (spec.token) headers.set("authorization", `Bearer ${spec.token}`);
-    if (spec.idempotencyKey) headers.set("idempotency-key", spec.idempotencyKey);
+    if (spec.idempotencyKey) headers.set("idempotency-key", await upstreamIdempotencyKey(spec.idempotencyKey));
     let body: string | undefined;
     if (spec.json !== undefined) {
       headers.set("content-type", "application/json");

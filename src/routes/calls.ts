@@ -3,21 +3,32 @@ import { cancelCall, getCall, listCalls, placeCall, recording, transcript, waitF
 import { deps } from "../domain/deps";
 import { callSentence, transcriptText } from "../domain/speech";
 import { requireKey } from "../http/auth";
-import { parseCallRequest } from "../http/call-request";
+import { idempotencyKeyOf, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
 import { wantsText } from "../http/negotiate";
+import { CALL_ID } from "../kallyai/safe-values";
+import { TERMINAL_STATUSES } from "../kallyai/schemas";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 import { CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
 
 /** Shared with the MCP tools (src/mcp/tools.ts), so both check a call id, a wait and a page alike. */
-export const CallId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
+export const CallId = z.object({ id: z.string().regex(CALL_ID, "not a call id: use the id POST /v1/calls or GET /v1/calls answered").openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
 export const WaitSeconds = z.coerce.number().int().min(0).max(25);
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
 });
 const Format = z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
+/** What GET /v1/calls filters on: the statuses the bridge records. */
+const CALL_STATUSES = ["queued", "in_progress", ...TERMINAL_STATUSES, "expired"] as const;
+const oneStatus = `\\s*(${CALL_STATUSES.join("|")})\\s*`;
+const StatusFilter = z
+  .string()
+  .max(1000)
+  .regex(new RegExp(`^(${oneStatus}(,${oneStatus})*)?$`), `must be call statuses, comma-separated: ${CALL_STATUSES.join(", ")}`)
+  .optional()
+  .openapi({ description: `Only these statuses, comma-separated (e.g. success,voicemail): ${CALL_STATUSES.join(", ")}` });
 const upstreamErrors = [403, 404, 409, 422, 502, 504] as const;
 
 export const calls = router();
@@ -66,7 +77,7 @@ calls.openapi(
     const d = deps(c.env);
     const fields = await readFields(c);
     const request = parseCallRequest(fields, d.cfg.defaults);
-    const key = c.req.header("idempotency-key")?.trim() || (typeof fields.idempotency_key === "string" ? fields.idempotency_key : undefined);
+    const key = idempotencyKeyOf(c, fields);
     const placed = await placeCall(d, c.get("auth"), request, key);
     if (wantsText(c)) return c.text(`Calling ${request.submission.business_name ?? request.submission.respondent_phone} now. Call id ${placed.id}.`, 202);
     return c.json(placed, 202);
@@ -85,14 +96,14 @@ calls.openapi(
     request: {
       query: PageQuery.extend({
         offset: z.coerce.number().int().min(0).max(10_000).optional(),
-        status: z.string().max(200).optional().openapi({ description: "Only these statuses, comma-separated (e.g. success,voicemail)" }),
+        status: StatusFilter,
       }),
     },
     responses: { 200: json(z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() }), "A page of calls", { items: [SAMPLE_FINISHED_CALL], next_cursor: "MTc2OTYyMzMzMTAwMDo2ZjFj" }), ...errorResponses(401, 403, 422) },
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const status = q.status?.split(",").map((s) => s.trim()).filter(Boolean);
+    const status = q.status ? [...new Set(q.status.split(",").map((s) => s.trim()).filter(Boolean))] : undefined;
     return c.json(await listCalls(deps(c.env), c.get("auth").userId, { limit: q.limit, cursor: q.cursor, offset: q.offset, status }), 200);
   },
 );
@@ -165,7 +176,7 @@ calls.openapi(
     description: "Stops the call if it has not ended; 409 `call_already_ended` if it has.",
     security: keyAuth,
     request: { params: CallId },
-    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors, 413) },
+    responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors) },
   }),
   async (c) => c.json(await cancelCall(deps(c.env), c.get("auth"), c.req.valid("param").id), 200),
 );

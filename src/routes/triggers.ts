@@ -6,7 +6,7 @@ import { callSentence } from "../domain/speech";
 import { createTrigger, fillTemplate, resolveTrigger, triggerJson } from "../domain/triggers";
 import { notFound } from "../errors";
 import { background, requireKey } from "../http/auth";
-import { fieldError, parseCallRequest } from "../http/call-request";
+import { fieldError, idempotencyKeyOf, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
 import { htmlErrors } from "../http/html-errors";
 import { prefersHtml, wantsText } from "../http/negotiate";
@@ -164,7 +164,7 @@ async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise
   const { trigger, auth } = await resolveTrigger(d, c.req.param("token")!);
   const sent = await readFields(c);
   const request = parseCallRequest(fillTemplate(JSON.parse(trigger.template), sent), d.cfg.defaults);
-  const key = c.req.header("idempotency-key")?.trim() || (typeof sent.idempotency_key === "string" ? sent.idempotency_key : undefined);
+  const key = idempotencyKeyOf(c, sent);
   const placed = await placeCall(d, auth, request, key);
   background(c, d.triggers.touch(trigger.id, Date.now()));
   if (wait) {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { retryDelivery } from "../domain/deliveries";
 import { deps } from "../domain/deps";
 import { EVENT_TYPES } from "../domain/events";
-import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../domain/webhooks";
+import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../domain/webhooks";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 
@@ -148,6 +148,21 @@ webhooks.openapi(
 webhooks.openapi(
   createRoute({
     method: "post",
+    path: "/v1/webhooks/{id}/enable",
+    operationId: "enableWebhook",
+    tags: ["webhooks"],
+    summary: "Re-enable a disabled subscription",
+    description: "Turns a subscription disabled after days of failures (or by unlinking) back on, with a clean failure streak; events from now on are sent to it. An active one answers as it is.",
+    security: keyAuth,
+    request: { params: WebhookId },
+    responses: { 200: json(WebhookSchema, "The subscription, active"), ...errorResponses(403, 404, 422) },
+  }),
+  async (c) => c.json(await enableWebhook(deps(c.env), c.get("auth").userId, c.req.valid("param").id), 200),
+);
+
+webhooks.openapi(
+  createRoute({
+    method: "post",
     path: "/v1/webhooks/{id}/test",
     operationId: "testWebhook",
     tags: ["webhooks"],
@@ -174,12 +189,21 @@ webhooks.openapi(
     operationId: "listDeliveries",
     tags: ["webhooks"],
     summary: "Deliveries of a subscription, newest first, with every attempt",
-    description: "Each event sent to the subscription: its state, attempts, the next attempt's time and the receiver's last answer.",
+    description: "Each event sent to the subscription: its state, attempts, the next attempt's time and the receiver's last answer. Pages with `limit` and `cursor` (`next_cursor`), like calls and events.",
     security: keyAuth,
-    request: { params: WebhookId, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
-    responses: { 200: json(z.object({ items: z.array(DeliverySchema) }), "Deliveries", { items: [DELIVERY_EXAMPLE] }), ...errorResponses(403, 404, 422) },
+    request: {
+      params: WebhookId,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(50),
+        cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+      }),
+    },
+    responses: {
+      200: json(z.object({ items: z.array(DeliverySchema), next_cursor: z.string().nullable() }), "A page of deliveries", { items: [DELIVERY_EXAMPLE], next_cursor: null }),
+      ...errorResponses(403, 404, 422),
+    },
   }),
-  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query").limit), 200),
+  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query")), 200),
 );
 
 webhooks.openapi(

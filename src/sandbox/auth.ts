@@ -104,7 +104,8 @@ async function formOrJson(req: Request): Promise<Record<string, string>> {
   if (type.includes("application/json")) {
     const body = await req.json().catch(() => null);
     if (!body || typeof body !== "object") throw refuse("invalid_request", "The body must be a JSON object.");
-    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
+    // Like a form: only text (and numbers) count; an object such as {"toString": null} is no value.
+    return Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (typeof v === "string" || typeof v === "number" ? [[k, String(v)]] : [])));
   }
   const form = await req.formData().catch(() => null);
   if (!form) throw refuse("invalid_request", "Send form fields (application/x-www-form-urlencoded) or JSON.");

@@ -69,7 +69,8 @@ export function callState(row: SandboxCallRow, now: number): CallView {
   return { status: row.outcome, ended_at: row.ends_at };
 }
 
-const place = (s: CallSubmission) => s.business_name ?? "the business";
+// Without a business name, the number called: "Nobody at +14155551234 answered", never "the business".
+const place = (s: CallSubmission) => s.business_name ?? s.respondent_phone;
 const when = (s: CallSubmission) =>
   [s.party_size ? `for ${s.party_size}` : "", s.appointment_date ? `on ${s.appointment_date}` : "", s.appointment_time ? `at ${s.appointment_time}` : ""]
     .filter(Boolean)

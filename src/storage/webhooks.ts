@@ -263,11 +263,15 @@ export class Webhooks {
     if (gone.length > 0) await this.delete(gone);
   }
 
-  /** A page of a subscription's deliveries, newest first, with their attempts. */
-  async deliveries(webhookId: string, limit: number): Promise<Array<DeliveryRow & { event_type: string; attempt_log: AttemptRow[] }>> {
+  /** A page of a subscription's deliveries, newest first, with their attempts; `before` is the last row of the previous page. */
+  async deliveries(webhookId: string, limit: number, before?: { createdAt: number; id: string }): Promise<Array<DeliveryRow & { event_type: string; attempt_log: AttemptRow[] }>> {
     const { results } = await this.db
-      .prepare("SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.webhook_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?")
-      .bind(webhookId, limit)
+      .prepare(
+        `SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.webhook_id = ?1 AND (?2 IS NULL OR d.created_at < ?2 OR (d.created_at = ?2 AND d.id < ?3))
+         ORDER BY d.created_at DESC, d.id DESC LIMIT ?4`,
+      )
+      .bind(webhookId, before?.createdAt ?? null, before?.id ?? null, limit)
       .all<DeliveryRow & { event_type: string }>();
     if (results.length === 0) return [];
     const { results: attempts } = await this.db

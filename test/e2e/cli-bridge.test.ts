@@ -54,6 +54,9 @@ describe("kallyai, bridge mode", () => {
     expect(run.stdout).toContain(`${server.origin}/sandbox/v1/auth/cli?`);
     expect(browser.page).toContain("You can close this window");
     expect(run.stdout).toContain("Linked your KallyAI account to the bridge");
+    // It says how to see the key for curl and how to mint one for a tool.
+    expect(run.stdout).toContain(`KEY=$(node -p 'require(process.argv[1]).api_key' '${keyFile()}')`);
+    expect(run.stdout).toContain(`curl -X POST ${server.origin}/v1/keys`);
 
     expect(statSync(keyFile()).mode & 0o777).toBe(0o600);
     const saved = readKeyFile();
@@ -129,8 +132,8 @@ describe("kallyai, bridge mode", () => {
     expect(items.map((c: { phone: string }) => c.phone)).toEqual(["+15551230002", "+15551234567", "+14155551234"]);
 
     const usage = (await cli(["--usage", "--json"])).json();
-    expect(usage).toMatchObject({ plan_type: "sandbox", calls_allocated: 30, calls_used: 3, calls_remaining: 27 });
-    expect((await cli(["--usage"])).stdout).toContain("3 of 30 calls used, 27 remaining");
+    expect(usage).toMatchObject({ plan_type: "sandbox", calls_allocated: 300, calls_used: 3, calls_remaining: 297 });
+    expect((await cli(["--usage"])).stdout).toContain("3 of 300 calls used, 297 remaining");
 
     expect((await cli(["--subscription", "--json"])).json()).toMatchObject({ has_active_subscription: true, status: "active" });
     expect((await cli(["--subscription"])).stdout).toMatch(/Active:\s+yes/);

@@ -208,17 +208,17 @@ await fetch(res.headers.get("location"));
 
   it("--usage counts the calls placed, in human and --json form", async () => {
     const json = (await cli(["--usage", "--json"])).json();
-    expect(json).toMatchObject({ plan_type: "sandbox", calls_allocated: 30, calls_used: 4, calls_remaining: 26, minutes_allocated: 60 });
+    expect(json).toMatchObject({ plan_type: "sandbox", calls_allocated: 300, calls_used: 4, calls_remaining: 296, minutes_allocated: 300 });
     const human = await cli(["--usage"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Plan:\s+sandbox/);
-    expect(human.stdout).toContain("4 of 30 calls used, 26 remaining");
-    expect(human.stdout).toMatch(/Minutes:\s+\d+ of 60 minutes used/);
+    expect(human.stdout).toContain("4 of 300 calls used, 296 remaining");
+    expect(human.stdout).toMatch(/Minutes:\s+\d+ of 300 minutes used/);
   });
 
   it("--subscription, in human and --json form", async () => {
     const json = (await cli(["--subscription", "--json"])).json();
-    expect(json).toMatchObject({ has_active_subscription: true, status: "active", plan: { type: "sandbox", period: "monthly", minutes_included: 60 } });
+    expect(json).toMatchObject({ has_active_subscription: true, status: "active", plan: { type: "sandbox", period: "monthly", minutes_included: 300 } });
     const human = await cli(["--subscription"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Active:\s+yes/);
@@ -309,7 +309,7 @@ await fetch(res.headers.get("location"));
     expect((await signIn!).page).toContain("You can close this window");
     expect(run.stdout).toContain("Open this URL in a browser to sign in to KallyAI");
     expect(run.stdout).toMatch(/Plan:\s+sandbox/);
-    expect(run.stdout).toContain("0 of 30 calls used");
+    expect(run.stdout).toContain("0 of 300 calls used");
     expect(statSync(join(termHome, ".kallyai_token.json")).mode & 0o777).toBe(0o600);
   });
 

@@ -131,7 +131,7 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
 
   it("statistics(), subscription() and billingPortal() parse", async () => {
     const { accessToken } = await withCall();
-    expect(await client().statistics(accessToken)).toMatchObject({ plan_type: "sandbox", calls_used: 1, calls_remaining: 29, minutes_allocated: 60 });
+    expect(await client().statistics(accessToken)).toMatchObject({ plan_type: "sandbox", calls_used: 1, calls_remaining: 299, minutes_allocated: 300 });
     expect(await client().subscription(accessToken)).toMatchObject({ has_active_subscription: true, plan: { type: "sandbox" }, status: "active" });
     expect(await client().billingPortal(accessToken)).toEqual({ portal_url: `${SANDBOX}/billing-portal` });
   });
@@ -163,10 +163,13 @@ describe("KallyAIClient requests", () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({ limit: "5", offset: "10" });
   });
 
-  it("escapes the call id in the path", async () => {
+  it("refuses a call id that is not a plain token before any request is sent", async () => {
     const f = fake(() => jsonResponse({ call_id: "a/b", status: "queued" }));
-    await f.client().getCall("tok", "a/b?x");
-    expect(new URL(f.requests[0]!.url).pathname).toBe("/v1/calls/a%2Fb%3Fx");
+    for (const id of ["a/b?x", "x\u0000y", "x\ny", "..", "é"]) {
+      await expect((async () => f.client().getCall("tok", id))()).rejects.toMatchObject({ status: 422, code: "validation_error" });
+      await expect((async () => f.client().cancelCall("tok", id))()).rejects.toMatchObject({ status: 422, code: "validation_error" });
+    }
+    expect(f.requests).toHaveLength(0);
   });
 
   it("sends the code exchange as a form", async () => {
@@ -299,11 +302,11 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
 });
 
 describe("KallyAIClient passes upstream refusals through", () => {
-  it("quota_exceeded → 402 quota_exceeded, pointing at the upgrade URL", async () => {
+  it("quota_exceeded → 402 quota_exceeded, pointing at the upgrade URL KallyAI gives (the sandbox's free top-up)", async () => {
     const { accessToken } = await sandboxSignIn(`q-${crypto.randomUUID()}+calls0@example.com`);
     const err = await failure(client().placeCall(accessToken, request("+14155551234"), crypto.randomUUID()));
     expect(err).toMatchObject({ status: 402, code: "quota_exceeded" });
-    expect(err.message).toContain("https://kallyai.com/pricing");
+    expect(err.message).toContain("/sandbox/top-up");
   });
 
   it("emergency_number → 422 emergency_number", async () => {

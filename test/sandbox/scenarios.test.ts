@@ -200,3 +200,16 @@ describe("a faithful call: duration, minutes and timestamps match it", () => {
     expect(stats.minutes_allocated).toBeGreaterThanOrEqual(60);
   });
 });
+
+describe("sentences without a business name", () => {
+  it("name the number called, never \"the business\"", async () => {
+    const { accessToken } = await sandboxSignIn();
+    for (const phone of ["+14155550001", "+14155551234"]) {
+      const call = await createdCall(accessToken, phone, { business_name: undefined });
+      await ageSandboxCall(call.call_id, 25);
+      const ended = await read(accessToken, call.call_id);
+      expect(ended.highlights, phone).toContain(phone);
+      expect(ended.highlights, phone).not.toContain("the business");
+    }
+  });
+});

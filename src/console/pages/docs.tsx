@@ -14,10 +14,11 @@ const DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-
 docs.use("/docs", securePages(DOCS_CSP));
 
 // deepLinking off: its links nest inside Swagger UI's operation buttons (an accessibility fault);
-// validatorUrl null: no badge fetched from swagger.io; the servers list gets the name it lacks.
+// validatorUrl null: no badge fetched from swagger.io; the servers list gets the name it lacks;
+// the schemas section is left out (each operation shows its own schemas; its widgets fail contrast).
 export const DOCS_INIT_JS = `window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
-    url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false, validatorUrl: null, displayRequestDuration: true,
+    url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false, validatorUrl: null, displayRequestDuration: true, defaultModelsExpandDepth: -1,
     onComplete: function () { var s = document.getElementById("servers"); if (s) s.setAttribute("aria-label", "Server"); }
   });
 });
@@ -28,6 +29,7 @@ export const DOCS_CSS = `.swagger-ui .info .title small{background:#4a4a55}.swag
 .swagger-ui .info .title small pre{color:#fff;background:none;border:0;padding:0}
 .swagger-ui .btn.authorize{color:#17703a;border-color:#17703a}.swagger-ui .btn.authorize svg{color:#17703a;fill:#17703a}
 .swagger-ui .info a,.swagger-ui .info .url{color:#1f4fd1}
+.swagger-ui .opblock .opblock-summary-method{color:#111;text-shadow:none}
 .swagger-ui pre{border:0}.swagger-ui code{border:0;background:none}
 @media (prefers-color-scheme:dark){#swagger-ui{background:#fff;color:#1b1b1f;border-radius:8px;padding:.5rem}}
 `;

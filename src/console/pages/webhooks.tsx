@@ -167,7 +167,7 @@ webhookPages.get("/webhooks/:id", async (c) => {
   const d = deps(c.env);
   const { auth, csrf } = c.get("session");
   const w = viewOf(await ownWebhook(d, auth.userId, c.req.param("id")));
-  const { items } = await listDeliveries(d, auth.userId, w.id, DELIVERIES_SHOWN);
+  const { items } = await listDeliveries(d, auth.userId, w.id, { limit: DELIVERIES_SHOWN });
   const path = `/console/webhooks/${encodeURIComponent(w.id)}`;
   return consolePage(c, {
     title: `Webhook ${w.description ?? w.id}`,

@@ -1,0 +1,133 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { consoleSignIn, csrfOf, local, postForm, revealed } from "../support/console";
+import { endSandboxCall } from "../support/sandbox";
+import { makeCallsDue, receiver, tick } from "../support/webhooks";
+
+// Each test signs in through the sandbox like a browser (several requests): generous under a busy machine.
+vi.setConfig({ testTimeout: 60_000 });
+
+const get = async (cookie: string, path: string) => {
+  const res = await local(path, { headers: { cookie } });
+  return { status: res.status, html: await res.text() };
+};
+const api = (apiKey: string, path: string, init: RequestInit = {}) => local(path, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
+const disable = (id: string) => env.DB.prepare("UPDATE webhooks SET state = 'disabled', disabled_reason = 'Deliveries failed for 5 days.', disabled_at = ? WHERE id = ?").bind(Date.now(), id).run();
+
+describe("webhooks page", () => {
+  it("adds a webhook (secret once), sends a test, shows a delivery's attempts, retries it, and re-enables a disabled one", async () => {
+    const user = await consoleSignIn();
+    let failing = true;
+    const hooks = receiver(undefined, (_, req) => new Response(null, { status: req.headers.get("webhook-id")!.startsWith("evt_test_") || !failing ? 200 : 503 }));
+    const added = await postForm(user, "/console/webhooks", { kind: "webhook", url: hooks.url, events: ["call.completed"], description: "Sheet <log>" });
+    expect(added.status).toBe(303);
+    const path = added.headers.get("location")!;
+    const first = await get(user.cookie, path);
+    expect(revealed(first.html)).toMatch(/^whsec_/);
+    expect(first.html).toContain("Sheet &lt;log&gt;");
+    expect(first.html).toContain("No deliveries yet");
+    expect(revealed((await get(user.cookie, path)).html)).toBeUndefined();
+
+    await postForm(user, `${path}/test`, {}, { csrf: csrfOf(first.html) });
+    expect((await get(user.cookie, path)).html).toMatch(/Test event delivered: HTTP 200 in \d+ ms/);
+
+    const placed = await postForm(user, "/console/calls", { phone: "+14155550160", task: "Ask whether they have oat milk in stock" });
+    const callId = decodeURIComponent(placed.headers.get("location")!.split("/").pop()!);
+    await endSandboxCall(callId);
+    await makeCallsDue();
+    await tick();
+    const log = await get(user.cookie, path);
+    expect(log.html).toContain("HTTP 503");
+    expect(log.html).toContain("Next try");
+    const deliveryId = log.html.match(/action="\/console\/deliveries\/([^/]+)\/retry"/)![1]!;
+    failing = false;
+    const retried = await postForm(user, `/console/deliveries/${deliveryId}/retry`, {}, { csrf: csrfOf(log.html) });
+    expect(retried.headers.get("location")).toBe(path);
+    expect((await get(user.cookie, path)).html).toMatch(/Retried: HTTP 200 \(attempt 2\)/);
+    const real = hooks.received.filter((r) => !r.headers["webhook-id"]!.startsWith("evt_test_"));
+    expect(real.map((r) => r.headers["webhook-id"])).toEqual([real[0]!.headers["webhook-id"], real[0]!.headers["webhook-id"]]);
+
+    const webhookId = path.split("/").pop()!;
+    await disable(webhookId);
+    const disabled = await get(user.cookie, path);
+    expect(disabled.html).toContain("Deliveries failed for 5 days.");
+    expect(disabled.html).toContain("Re-enable");
+    expect(disabled.html).not.toContain("Retry now");
+    await postForm(user, `${path}/enable`, {}, { csrf: csrfOf(disabled.html) });
+    expect((await get(user.cookie, path)).html).toContain("The webhook is active again");
+    expect(((await (await api(user.apiKey, `/v1/webhooks/${webhookId}`)).json()) as { state: string }).state).toBe("active");
+
+    const confirm = await get(user.cookie, `${path}/delete`);
+    await postForm(user, `${path}/delete`, {}, { csrf: csrfOf(confirm.html) });
+    expect((await get(user.cookie, "/console/webhooks")).html).toContain("The webhook was deleted.");
+    expect((await api(user.apiKey, `/v1/webhooks/${webhookId}`)).status).toBe(404);
+  });
+
+  it("shows the API's field error next to the address", async () => {
+    const user = await consoleSignIn();
+    const res = await postForm(user, "/console/webhooks", { kind: "webhook", url: "ftp://example.com/x", events: "call.completed" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/id="f-url-error">/);
+    const none = await postForm(user, "/console/webhooks", { kind: "webhook", url: "https://hooks.example.com/x" });
+    expect(await none.text()).toMatch(/id="f-events-error">Pick at least one event/);
+  });
+});
+
+describe("POST /v1/webhooks/{id}/enable", () => {
+  it("re-enables a disabled subscription of the key's account, and only of it", async () => {
+    const alice = await consoleSignIn();
+    const bob = await consoleSignIn();
+    const created = (await (await api(alice.apiKey, "/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: "https://hooks.example.com/a", events: ["call.completed"] }) })).json()) as { id: string };
+    await disable(created.id);
+    expect((await api(bob.apiKey, `/v1/webhooks/${created.id}/enable`, { method: "POST" })).status).toBe(404);
+    const res = await api(alice.apiKey, `/v1/webhooks/${created.id}/enable`, { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: created.id, state: "active", disabled_reason: null, disabled_at: null });
+  });
+});
+
+describe("trigger URLs page", () => {
+  it("makes a trigger URL from a template (URL and examples once), lists it without the URL, and revokes it", async () => {
+    const user = await consoleSignIn();
+    const made = await postForm(user, "/console/triggers", { name: "Oat milk", phone: "(415) 555-0170", task: "Ask whether they have {{value1}} in stock", business: "Corner Shop" });
+    expect(made.status).toBe(303);
+    const page = await get(user.cookie, "/console/triggers");
+    const url = revealed(page.html)!;
+    expect(url).toMatch(/^http:\/\/localhost:8787\/t\/[\w-]{32}$/);
+    expect(page.html).toContain(`Get Contents of URL: ${url}`);
+    expect(page.html).toContain("Make a web request");
+    expect(page.html).toContain("value1=oat+milk");
+    const hit = await local(new URL(url).pathname + "?value1=oat%20milk", { method: "POST" });
+    expect(hit.status).toBe(202);
+
+    const later = await get(user.cookie, "/console/triggers");
+    expect(later.html).not.toContain(url);
+    const id = later.html.match(/href="\/console\/triggers\/([^/]+)\/revoke"/)![1]!;
+    const confirm = await get(user.cookie, `/console/triggers/${id}/revoke`);
+    expect(confirm.html).toContain("stop placing calls");
+    await postForm(user, `/console/triggers/${id}/revoke`, {}, { csrf: csrfOf(confirm.html) });
+    expect((await local(new URL(url).pathname + "?value1=x", { method: "POST" })).status).toBe(404);
+  });
+
+  it("refuses a template that is not a call, next to its field", async () => {
+    const user = await consoleSignIn();
+    const res = await postForm(user, "/console/triggers", { name: "Bad", phone: "+14155550171", task: "Ask whether they have {{value1}} in stock", party_size: "99" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/id="f-party_size-error">[^<]*between 1 and 50/);
+  });
+});
+
+describe("overview page", () => {
+  it("shows the plan's use and, when KallyAI refused the stored sign-in, a relink button", async () => {
+    const user = await consoleSignIn(`plan-${crypto.randomUUID()}+calls3@example.com`);
+    const page = await get(user.cookie, "/console");
+    expect(page.html).toMatch(/<progress[^>]*max="3"/);
+    expect(page.html).toContain("Open the billing portal");
+    expect(page.html).not.toContain("Relink with KallyAI");
+    const me = (await (await api(user.apiKey, "/v1/me")).json()) as { user_id: string };
+    await env.DB.prepare("UPDATE users SET link_state = 'relink_required' WHERE id = ?").bind(me.user_id).run();
+    const broken = await get(user.cookie, "/console");
+    expect(broken.html).toContain("Relink with KallyAI");
+    expect(broken.html).toContain('href="/auth/login?return_to=%2Fconsole"');
+  });
+});
