@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { app } from "../../src/app";
+import { documentedStatuses } from "./documented-statuses";
 import { BRIDGE_ORIGIN } from "./network";
 
 /**
@@ -217,6 +218,8 @@ export async function sendAndCheck(r: FuzzRequest): Promise<number> {
   } else {
     await res.arrayBuffer();
   }
+  const documented = await documentedStatuses(r.endpoint.method, new URL(request.url).pathname);
+  if (documented && !documented.has("default")) expect([...documented], `undocumented status: ${what}`).toContain(String(res.status));
   return res.status;
 }
 
