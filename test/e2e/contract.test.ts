@@ -89,6 +89,8 @@ const PLANS: Record<string, Plan> = {
   createWebhook: { body: (example) => ({ ...example, url: receiverUrl }) },
   listWebhooks: {},
   getWebhook: {},
+  // An active subscription answers as it is (the console's re-enable button).
+  enableWebhook: {},
   testWebhook: {},
   listEvents: {},
   listDeliveries: {
