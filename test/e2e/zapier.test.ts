@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "./dev-server";
+import { type DevServer, startDevServer, until } from "./dev-server";
 import { createAppTester, zapierApp } from "./zapier-app";
 
 // The Zapier integration run by zapier-platform-core's app tester against `npm run dev`, over real
@@ -44,16 +44,6 @@ async function signUp(origin: string): Promise<string> {
 }
 
 const fireCron = (origin: string) => fetch(`${origin}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 60): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
