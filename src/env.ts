@@ -92,7 +92,8 @@ const DEV_KEY_MATERIAL = [DEV_VAULT_KEYS.split(":")[1]!, (JSON.parse(DEV_SIGNING
 export interface Config {
   /** Development relaxes what only makes sense on localhost (plain-http webhooks, dev secrets). */
   dev: boolean;
-  upstream: { baseUrl: string; timeoutMs: number };
+  /** `ownSandbox`: the upstream is this deployment's own sandbox (test mode), reached in-process (src/sandbox/upstream.ts). */
+  upstream: { baseUrl: string; timeoutMs: number; ownSandbox: boolean };
   sandbox: { enabled: boolean; callSeconds: { min: number; max: number }; tokenTtlSeconds: number; hangSeconds: number };
   defaults: { timezone: string; country: string };
   bridgeId: string;
@@ -130,7 +131,11 @@ export function config(env: Bindings): Config {
   }
   const cfg: Config = {
     dev: v.BRIDGE_ENV === "development",
-    upstream: { baseUrl: v.KALLYAI_API_BASE.replace(/\/+$/, ""), timeoutMs: v.UPSTREAM_TIMEOUT_MS },
+    upstream: {
+      baseUrl: v.KALLYAI_API_BASE.replace(/\/+$/, ""),
+      timeoutMs: v.UPSTREAM_TIMEOUT_MS,
+      ownSandbox: v.SANDBOX_ENABLED && new URL(v.KALLYAI_API_BASE).pathname.replace(/\/+$/, "") === "/sandbox",
+    },
     sandbox: {
       enabled: v.SANDBOX_ENABLED,
       callSeconds: v.SANDBOX_CALL_SECONDS,

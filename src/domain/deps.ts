@@ -11,6 +11,7 @@ import { ApiKeys } from "../storage/keys";
 import { LoginStates } from "../storage/login-states";
 import { Webhooks } from "../storage/webhooks";
 import { Triggers } from "../storage/triggers";
+import { ownSandboxFetch } from "../sandbox/upstream";
 import { type KeySigner, signerFor } from "./keys";
 import { type Vault, vaultFor } from "./vault";
 
@@ -18,6 +19,8 @@ import { type Vault, vaultFor } from "./vault";
 export interface Deps {
   cfg: Config;
   upstream: KallyAIClient;
+  /** How requests reach KallyAI: fetch(), or (test mode) this Worker's own sandbox in-process. */
+  upstreamFetch: typeof fetch | undefined;
   accounts: Accounts;
   calls: Calls;
   consoleSessions: ConsoleSessions;
@@ -50,9 +53,11 @@ export function deps(env: Bindings): Deps {
 /** Deps over another handle on the same database (e.g. one that counts statements), not cached. */
 export function build(env: Bindings, db: D1Database): Deps {
   const cfg = config(env);
+  const upstreamFetch = cfg.upstream.ownSandbox ? ownSandboxFetch(env) : undefined;
   return {
     cfg,
-    upstream: KallyAIClient.fromConfig(cfg),
+    upstream: KallyAIClient.fromConfig(cfg, upstreamFetch),
+    upstreamFetch,
     accounts: new Accounts(db),
     calls: new Calls(db),
     consoleSessions: new ConsoleSessions(db),
@@ -69,3 +74,4 @@ export function build(env: Bindings, db: D1Database): Deps {
     signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
   };
 }
+

@@ -33,7 +33,7 @@ export async function healthReport(env: Bindings): Promise<HealthReport> {
   const misconfigured = await configProblem(env);
   if (misconfigured) problems.push(`${misconfigured.message}.`);
   const cfg = misconfigured ? null : deps(env).cfg;
-  const upstream = cfg ? (cfg.sandbox.enabled && cfg.upstream.baseUrl.endsWith("/sandbox") ? "sandbox" : "kallyai") : null;
+  const upstream = cfg ? (cfg.upstream.ownSandbox ? "sandbox" : "kallyai") : null;
 
   let database: HealthReport["database"] = "ok";
   let applied: string | null = null;

@@ -46,7 +46,7 @@ export class PollContext {
     readonly d: Deps,
     readonly budget: Budget,
   ) {
-    this.client = new KallyAIClient({ baseUrl: d.cfg.upstream.baseUrl, timeoutMs: Math.min(d.cfg.upstream.timeoutMs, 10_000), maxAttempts: 1 });
+    this.client = new KallyAIClient({ baseUrl: d.cfg.upstream.baseUrl, timeoutMs: Math.min(d.cfg.upstream.timeoutMs, 10_000), maxAttempts: 1, fetch: d.upstreamFetch });
   }
 
   token(userId: string): Promise<string> {

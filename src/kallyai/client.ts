@@ -58,8 +58,8 @@ export class KallyAIClient {
     };
   }
 
-  static fromConfig(cfg: Config): KallyAIClient {
-    return new KallyAIClient({ baseUrl: cfg.upstream.baseUrl, timeoutMs: cfg.upstream.timeoutMs });
+  static fromConfig(cfg: Config, fetch?: typeof globalThis.fetch): KallyAIClient {
+    return new KallyAIClient({ baseUrl: cfg.upstream.baseUrl, timeoutMs: cfg.upstream.timeoutMs, fetch });
   }
 
   url(path: string, query?: Record<string, string>): string {

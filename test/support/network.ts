@@ -1,7 +1,8 @@
 import { exports } from "cloudflare:workers";
 
 /**
- * The tests' whole network. Outbound fetch from the worker reaches only the hosts routed here:
+ * The tests' whole network. Outbound fetch from the worker (and test mode's in-process requests to
+ * its own sandbox) reaches only the hosts routed here:
  * the bridge itself (which mounts the sandbox) and receivers a test adds. Anything else fails the
  * test, so a bug can never send a request to a real address.
  */

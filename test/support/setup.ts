@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeEach, expect, vi } from "vitest";
 import { observed } from "./bridge";
 import { documentedStatuses } from "./documented-statuses";
+import { ownSandbox } from "../../src/sandbox/upstream";
 import { interceptedFetch, resetRoutes } from "./network";
 import { interceptQueues } from "./queues";
 
@@ -11,6 +12,8 @@ await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 beforeEach(() => {
   resetRoutes();
   vi.spyOn(globalThis, "fetch").mockImplementation(interceptedFetch);
+  // Test mode hands requests to its own sandbox in-process (src/sandbox/upstream.ts): same network.
+  vi.spyOn(ownSandbox, "dispatch").mockImplementation((request) => interceptedFetch(request));
   interceptQueues();
 });
 afterEach(() => {
