@@ -198,6 +198,44 @@ describe("the web console, in Chromium", () => {
     expect(pages.offline).toEqual([]);
   });
 
+  it("every page the journey visited passes the same checks in the dark colour scheme (the CSS follows prefers-color-scheme)", async () => {
+    // The same signed-in page, emulating the dark scheme: this Chromium runs single-process, where a second context is not safe to close.
+    const visited: Array<[name: string, path: string]> = [
+      ["landing", "/"],
+      ["overview", "/console"],
+      ["keys", "/console/keys"],
+      ["calls", "/console/calls"],
+      ["call-form", "/console/calls/new"],
+      ["call-finished", `/console/calls/${encodeURIComponent(journey.callId!)}`],
+      ["webhooks", "/console/webhooks"],
+      ["webhook-deliveries", journey.webhookPath!],
+      ["triggers", "/console/triggers"],
+      ["recipes", "/console/recipes"],
+      ["unlink-confirm", "/console/unlink"],
+      ["docs", "/docs"],
+    ];
+    await page.emulateMedia({ colorScheme: "dark" });
+    try {
+      for (const [name, path] of visited) {
+        await go(path);
+        if (name === "docs") await page.locator(".opblock").first().waitFor({ timeout: 30_000 });
+        expect(await page.evaluate(() => matchMedia("(prefers-color-scheme: dark)").matches)).toBe(true);
+        await pages.check(`dark-${name}`);
+      }
+      // A field error too: the danger colour on the dark background.
+      await go("/console/calls/new");
+      await page.getByLabel("Phone number to call").fill("12");
+      await page.getByLabel("What should the AI do?").fill("Ask whether they have oat milk in stock");
+      await page.getByRole("button", { name: "Place the call" }).click();
+      await page.locator("#f-phone-error").waitFor();
+      await pages.check("dark-call-form-error");
+    } finally {
+      await page.emulateMedia({ colorScheme: "light" });
+    }
+    expect(pages.checked.filter((name) => name.startsWith("dark-"))).toHaveLength(visited.length + 1);
+    expect(pages.offline).toEqual([]);
+  });
+
   it("signs out; the old cookie no longer opens the console", async () => {
     const cookie = (await context.cookies(server.origin)).find((c) => c.name === "kallyai_console")!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax" });
