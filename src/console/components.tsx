@@ -126,6 +126,16 @@ export function inputAttrs(name: string, opts: { error?: string; hint?: boolean 
   return { id: `f-${name}`, name, "aria-invalid": opts.error ? "true" : undefined, "aria-describedby": describedBy || undefined };
 }
 
+/** Plain GET links between the pages of a list, newest first; `what` names the rows (“calls”). */
+export function Pager({ what, newest, older }: { what: string; newest: string | null; older: string | null }) {
+  return (
+    <nav class="pager" aria-label="Pages">
+      {newest ? <a href={newest}>{`Newest ${what}`}</a> : null}
+      {older ? <a href={older}>{`Older ${what}`}</a> : null}
+    </nav>
+  );
+}
+
 export function Empty({ children }: { children: Child }) {
   return <div class="empty">{children}</div>;
 }

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type Flash, setFlash, takeFlash } from "../domain/console-sessions";
 import { deps } from "../domain/deps";
+import { ApiError } from "../errors";
 import { Layout, type PageProps, render } from "./layout";
 import type { ConsoleEnv } from "./session";
 
@@ -19,6 +20,20 @@ export async function consolePage(c: Ctx, props: Omit<PageProps, "csrf" | "flash
  * console error, and the person did nothing wrong by mistyping.
  */
 export const FORM_ERRORS = 200;
+
+/**
+ * One page of a cursor-paged list (the API's domain function and cursor). A stale or edited
+ * `?cursor=` is the domain's 4xx: the page shows no rows and its pager's way back to the newest,
+ * rather than an error page for a link the person did not make.
+ */
+export async function cursorPage<Item>(load: () => Promise<{ items: Item[]; next_cursor: string | null }>) {
+  try {
+    return await load();
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status >= 500) throw err;
+    return { items: [] as Item[], next_cursor: null };
+  }
+}
 
 /** Post/redirect/get: the answer to a form is a redirect; what to say is kept for the next page. */
 export async function redirectWith(c: Ctx, path: string, flash?: Flash) {

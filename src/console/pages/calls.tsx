@@ -3,12 +3,12 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cancelCall, getCall, listCalls, placeCall, recording, transcript } from "../../domain/calls";
 import { deps } from "../../domain/deps";
 import { callSentence } from "../../domain/speech";
-import { ApiError, toApiError } from "../../errors";
+import { toApiError } from "../../errors";
 import { parseCallRequest } from "../../http/call-request";
 import { CATEGORIES, LANGUAGES } from "../../shared/call-input";
 import type { CallView } from "../../shared/call-view";
-import { Badge, Empty, Field, inputAttrs, PostForm, Time } from "../components";
-import { consolePage, type Ctx, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
+import { Badge, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
+import { consolePage, type Ctx, cursorPage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const callPages = new Hono<ConsoleEnv>();
@@ -24,13 +24,7 @@ callPages.get("/calls", async (c) => {
   const { auth } = c.get("session");
   const status = STATUSES.includes(c.req.query("status") ?? "") ? c.req.query("status")! : "";
   const cursor = c.req.query("cursor") || undefined;
-  let page: { items: CallView[]; next_cursor: string | null };
-  try {
-    page = await listCalls(deps(c.env), auth.userId, { limit: PAGE_SIZE, cursor, status: status ? [status] : undefined });
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status >= 500) throw err;
-    page = { items: [], next_cursor: null }; // a stale or edited cursor: show the first page's way back
-  }
+  const page = await cursorPage(() => listCalls(deps(c.env), auth.userId, { limit: PAGE_SIZE, cursor, status: status ? [status] : undefined }));
   const filtered = (extra: Record<string, string>) => `/console/calls?${new URLSearchParams({ ...(status ? { status } : {}), ...extra })}`;
   return consolePage(c, {
     title: "Calls",
@@ -80,10 +74,7 @@ callPages.get("/calls", async (c) => {
             ))}
           </ul>
         )}
-        <nav class="pager" aria-label="Pages">
-          {cursor ? <a href={filtered({})}>Newest calls</a> : null}
-          {page.next_cursor ? <a href={filtered({ cursor: page.next_cursor })}>Older calls</a> : null}
-        </nav>
+        <Pager what="calls" newest={cursor ? filtered({}) : null} older={page.next_cursor ? filtered({ cursor: page.next_cursor }) : null} />
       </>
     ),
   });

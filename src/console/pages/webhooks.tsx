@@ -5,8 +5,8 @@ import { deps } from "../../domain/deps";
 import { EVENT_TYPES, type EventType } from "../../domain/events";
 import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../../domain/webhooks";
 import { toApiError } from "../../errors";
-import { Badge, Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
-import { consolePage, type Ctx, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
+import { Badge, Confirm, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
+import { consolePage, type Ctx, cursorPage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const webhookPages = new Hono<ConsoleEnv>();
@@ -20,7 +20,7 @@ const EVENT_HELP: Record<EventType, string> = {
 
 type WebhookFormValues = { kind: string; url: string; event: string; key: string; events: string[]; description: string };
 type Errors = Partial<Record<keyof WebhookFormValues | "form", string>>;
-const DELIVERIES_SHOWN = 50;
+const DELIVERIES_PER_PAGE = 50;
 
 /** What the receiver answered to one attempt, without saying the status twice. */
 function attemptAnswer(a: { status_code: number | null; error: string | null }) {
@@ -167,7 +167,8 @@ webhookPages.get("/webhooks/:id", async (c) => {
   const d = deps(c.env);
   const { auth, csrf } = c.get("session");
   const w = viewOf(await ownWebhook(d, auth.userId, c.req.param("id")));
-  const { items } = await listDeliveries(d, auth.userId, w.id, { limit: DELIVERIES_SHOWN });
+  const cursor = c.req.query("cursor") || undefined;
+  const { items, next_cursor } = await cursorPage(() => listDeliveries(d, auth.userId, w.id, { limit: DELIVERIES_PER_PAGE, cursor }));
   const path = `/console/webhooks/${encodeURIComponent(w.id)}`;
   return consolePage(c, {
     title: `Webhook ${w.description ?? w.id}`,
@@ -225,9 +226,7 @@ webhookPages.get("/webhooks/:id", async (c) => {
         </div>
         <h2>Deliveries</h2>
         {items.length === 0 ? (
-          <Empty>
-            <p>No deliveries yet. One appears here for each event after this webhook was added: place a call and wait for it to end. Test events are not listed.</p>
-          </Empty>
+          <Empty>{cursor ? <p>No more deliveries.</p> : <p>No deliveries yet. One appears here for each event after this webhook was added: place a call and wait for it to end. Test events are not listed.</p>}</Empty>
         ) : (
           <ul class="rows" aria-label="Deliveries, newest first">
             {items.map((dl) => (
@@ -270,6 +269,7 @@ webhookPages.get("/webhooks/:id", async (c) => {
             ))}
           </ul>
         )}
+        <Pager what="deliveries" newest={cursor ? path : null} older={next_cursor ? `${path}?${new URLSearchParams({ cursor: next_cursor })}` : null} />
       </>
     ),
   });
