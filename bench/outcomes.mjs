@@ -11,17 +11,14 @@
 //
 //   npm run bench:outcomes                       # 20 calls, 20 s each, one every 3 s
 //   BENCH_CALLS=40 BENCH_CALL_SECONDS=10 BENCH_SPACING_MS=2000 npm run bench:outcomes
-import { latencies, linkUser, log, percentile, placeCall, sleep, startBridge, startReceiver, subscribe } from "./support.mjs";
+import { latencies, linkUser, log, percentile, placeCall, sleep, runBench, subscribe } from "./support.mjs";
 
 const N = Math.min(200, Number(process.env.BENCH_CALLS ?? 20));
 const CALL_SECONDS = Number(process.env.BENCH_CALL_SECONDS ?? 20);
 const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 3000);
 const WAIT_AFTER_MS = 150_000;
 
-const receiver = await startReceiver();
-const bridge = await startBridge({ vars: { SANDBOX_CALL_SECONDS: CALL_SECONDS } });
-let code = 1;
-try {
+await runBench({ vars: { SANDBOX_CALL_SECONDS: CALL_SECONDS } }, async ({ bridge, receiver }) => {
   log(`bridge on ${bridge.origin}, receiver on ${receiver.url}, ${N} calls of ${CALL_SECONDS} s, one every ${SPACING_MS} ms`);
   // A key whose hourly guard (default 20) fits the run.
   const [auth] = await linkUser(bridge.origin, { calls: 1000, callsPerHour: Math.max(20, N) });
@@ -61,13 +58,5 @@ try {
   }
   if (process.env.BENCH_VERBOSE) console.log(`all (s): ${lat.map((l) => l.toFixed(1)).join(" ")}`);
   if (polls) console.log(`upstream polls per call:      ${(polls.n / N).toFixed(2)} (GET /v1/calls/{id}; plus ${(posts?.n ?? N) / N} POST to place it)`);
-  code = got().size === N ? 0 : 1;
-} catch (err) {
-  console.error(String(err?.stack ?? err));
-  console.error(bridge.output());
-} finally {
-  await bridge.stop();
-  bridge.cleanUp();
-  receiver.close();
-  process.exit(code);
-}
+  return got().size === N;
+});

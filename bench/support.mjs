@@ -107,6 +107,28 @@ export async function startBridge({ vars = {}, onLine = () => undefined } = {}) 
   };
 }
 
+/**
+ * A bench's frame: a receiver and a bridge (startBridge's options), then `body({ bridge, receiver })`,
+ * which returns whether the run succeeded. A throw prints the error and the dev server's last
+ * lines. Everything is stopped either way, and the process exits 0 or 1.
+ */
+export async function runBench(options, body) {
+  const receiver = await startReceiver();
+  const bridge = await startBridge(options);
+  let ok = false;
+  try {
+    ok = await body({ bridge, receiver });
+  } catch (err) {
+    console.error(String(err?.stack ?? err));
+    console.error(bridge.output());
+  } finally {
+    await bridge.stop();
+    bridge.cleanUp();
+    receiver.close();
+    process.exit(ok ? 0 : 1);
+  }
+}
+
 /** Signs a new sandbox user in as the CLI does, with a plan of `calls` calls: its KallyAI tokens. */
 export async function sandboxSignIn(origin, calls) {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
