@@ -41,10 +41,9 @@ export async function startSession(d: Deps, userId: string, keyId: string, flash
 export async function resolveSession(d: Deps, token: string | undefined): Promise<ConsoleSession | null> {
   if (!token || !/^[A-Za-z0-9_-]{40,64}$/.test(token)) return null;
   const tokenHash = await sha256Hex(token);
-  const row = await d.consoleSessions.live(tokenHash, Date.now());
-  if (!row) return null;
-  const key = await d.keys.get(row.key_id, row.user_id);
-  if (!key) return null;
+  const live = await d.consoleSessions.live(tokenHash, Date.now());
+  if (!live) return null;
+  const { session: row, key } = live;
   return { tokenHash, row, auth: { userId: row.user_id, key, scopes: key.scopes.split(" ") as Scope[] }, csrf: await csrfTokenOf(token) };
 }
 

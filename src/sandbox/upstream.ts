@@ -26,15 +26,20 @@ export const ownSandbox = {
 export function ownSandboxFetch(env: Bindings): typeof fetch {
   return (input, init) => {
     const request = new Request(input, init);
-    const { signal } = request;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<Response>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      ownSandbox
-        .dispatch(request, env)
-        .then(resolve, reject)
-        .finally(() => signal.removeEventListener("abort", onAbort));
-    });
+    return answerOrAbort(request, () => ownSandbox.dispatch(request, env));
   };
+}
+
+/** `handle(request)`, rejected with the signal's reason once the request's signal aborts, as fetch() would be. */
+export function answerOrAbort(request: Request, handle: () => Response | Promise<Response>): Promise<Response> {
+  const { signal } = request;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<Response>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve()
+      .then(handle)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

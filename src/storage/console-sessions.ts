@@ -1,3 +1,5 @@
+import type { ApiKeyRow } from "./keys";
+
 /** D1 queries for console sessions (the cookie's token is stored as its SHA-256 only). */
 
 export interface ConsoleSessionRow {
@@ -20,15 +22,20 @@ export class ConsoleSessions {
       .run();
   }
 
-  /** The live session: unexpired, and its key neither revoked nor expired. */
-  live(tokenHash: string, now: number) {
-    return this.db
-      .prepare(
-        `SELECT s.* FROM console_sessions s JOIN api_keys k ON k.id = s.key_id
-         WHERE s.token_hash = ? AND s.expires_at > ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)`,
-      )
-      .bind(tokenHash, now, now)
-      .first<ConsoleSessionRow>();
+  /** The live session (unexpired, its key neither revoked nor expired) and its key, in one round trip. */
+  async live(tokenHash: string, now: number): Promise<{ session: ConsoleSessionRow; key: ApiKeyRow } | null> {
+    const [sessions, keys] = await this.db.batch([
+      this.db
+        .prepare(
+          `SELECT s.* FROM console_sessions s JOIN api_keys k ON k.id = s.key_id
+           WHERE s.token_hash = ? AND s.expires_at > ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)`,
+        )
+        .bind(tokenHash, now, now),
+      this.db.prepare("SELECT k.* FROM console_sessions s JOIN api_keys k ON k.id = s.key_id AND k.user_id = s.user_id WHERE s.token_hash = ?").bind(tokenHash),
+    ]);
+    const session = sessions?.results[0] as ConsoleSessionRow | undefined;
+    const key = keys?.results[0] as ApiKeyRow | undefined;
+    return session && key ? { session, key } : null;
   }
 
   delete(tokenHash: string) {

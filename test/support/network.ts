@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { answerOrAbort } from "../../src/sandbox/upstream";
 
 /**
  * The tests' whole network. Outbound fetch from the worker (and test mode's in-process requests to
@@ -29,11 +30,5 @@ export async function interceptedFetch(input: RequestInfo | URL, init?: RequestI
     blocked.push(request.url);
     throw new Error(`Test network: outbound fetch to ${request.url} is not allowed`);
   }
-  const signal = request.signal;
-  signal?.throwIfAborted();
-  return new Promise<Response>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    Promise.resolve(handler(request)).then(resolve, reject).finally(() => signal?.removeEventListener("abort", onAbort));
-  });
+  return answerOrAbort(request, () => handler(request));
 }
