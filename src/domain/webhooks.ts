@@ -56,9 +56,7 @@ export async function createWebhook(d: Deps, userId: string, input: NewWebhook) 
     url = checkTarget(input.url, d.cfg.webhooks.allowLoopback).toString();
     secret = newSigningSecret();
   }
-  if ((await d.webhooks.countActive(userId)) >= MAX_ACTIVE_WEBHOOKS) {
-    throw new ApiError(422, "too_many_webhooks", `An account may have ${MAX_ACTIVE_WEBHOOKS} subscriptions. Delete unused ones with DELETE /v1/webhooks/{id}.`);
-  }
+  await assertRoomForAnother(d, userId);
   const sealed = await (await d.vault()).seal(userId, secret);
   const row = {
     id: `wh_${crypto.randomUUID().replace(/-/g, "")}`,
@@ -91,11 +89,16 @@ export async function listWebhooks(d: Deps, userId: string) {
 export async function enableWebhook(d: Deps, userId: string, id: string) {
   const w = await ownWebhook(d, userId, id);
   if (w.state === "active") return viewOf(w);
+  await assertRoomForAnother(d, userId);
+  // Null only if another request enabled it meanwhile: then it is active as asked.
+  return viewOf((await d.webhooks.enable(id, userId, Date.now())) ?? (await ownWebhook(d, userId, id)));
+}
+
+/** Creating or re-enabling a subscription needs room under the per-account cap of active ones. */
+async function assertRoomForAnother(d: Deps, userId: string): Promise<void> {
   if ((await d.webhooks.countActive(userId)) >= MAX_ACTIVE_WEBHOOKS) {
-    throw new ApiError(422, "too_many_webhooks", `An account may have ${MAX_ACTIVE_WEBHOOKS} active subscriptions. Delete unused ones first.`);
+    throw new ApiError(422, "too_many_webhooks", `An account may have ${MAX_ACTIVE_WEBHOOKS} active subscriptions. Delete unused ones with DELETE /v1/webhooks/{id}.`);
   }
-  await d.webhooks.enable(id, userId, Date.now());
-  return viewOf(await ownWebhook(d, userId, id));
 }
 
 /**

@@ -118,12 +118,12 @@ export class Webhooks {
   }
 
   /** Turns a disabled subscription back on, with a clean failure streak; false when it was not disabled. */
-  async enable(id: string, userId: string, now: number): Promise<boolean> {
-    const r = await this.db
-      .prepare("UPDATE webhooks SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL, updated_at = ? WHERE id = ? AND user_id = ? AND state = 'disabled'")
+  /** The subscription as enabled now, or null if it was not disabled. */
+  enable(id: string, userId: string, now: number) {
+    return this.db
+      .prepare("UPDATE webhooks SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL, updated_at = ? WHERE id = ? AND user_id = ? AND state = 'disabled' RETURNING *")
       .bind(now, id, userId)
-      .run();
-    return r.meta.changes === 1;
+      .first<WebhookRow>();
   }
 
   /** Subscriptions whose secret is sealed with another vault key (for re-encryption), by id. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuzz, type Endpoint } from "../support/fuzz";
+import { fuzz, type Endpoint, reachedPastTheKey } from "../support/fuzz";
 import { fuzzAccount } from "../support/fuzz-setup";
 
 const RUNS = 1000;
@@ -18,5 +18,6 @@ describe("fuzzing the endpoints that remove things", () => {
     const { sent, statuses } = await fuzz(deletes, account, RUNS);
     console.log(`fuzz deletes: ${sent} requests`, Object.fromEntries(statuses));
     expect(sent).toBe(RUNS);
+    expect(reachedPastTheKey(statuses)).toBe(true);
   });
 });

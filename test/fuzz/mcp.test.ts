@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuzz, type Endpoint } from "../support/fuzz";
+import { fuzz, type Endpoint, reachedPastTheKey } from "../support/fuzz";
 import { fuzzAccount } from "../support/fuzz-setup";
 
 const RUNS = 500;
@@ -20,5 +20,6 @@ describe("fuzzing the MCP endpoint", () => {
     const { sent, statuses } = await fuzz(endpoints, account, RUNS);
     console.log(`fuzz mcp: ${sent} requests`, Object.fromEntries(statuses));
     expect(sent).toBe(RUNS);
+    expect(reachedPastTheKey(statuses)).toBe(true);
   });
 });

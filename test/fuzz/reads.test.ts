@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuzz, type Endpoint } from "../support/fuzz";
+import { fuzz, type Endpoint, reachedPastTheKey } from "../support/fuzz";
 import { fuzzAccount } from "../support/fuzz-setup";
 
 const RUNS = 1500;
@@ -33,5 +33,6 @@ describe("fuzzing the read endpoints", () => {
     const { sent, statuses } = await fuzz(READS, await fuzzAccount(), RUNS);
     console.log(`fuzz reads: ${sent} requests`, Object.fromEntries(statuses));
     expect(sent).toBe(RUNS);
+    expect(reachedPastTheKey(statuses)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuzz, type Endpoint } from "../support/fuzz";
+import { fuzz, type Endpoint, reachedPastTheKey } from "../support/fuzz";
 import { fuzzAccount } from "../support/fuzz-setup";
 
 const RUNS = 2500;
@@ -20,6 +20,7 @@ describe("fuzzing the write endpoints", () => {
       { method: "POST", path: "/v1/triggers", base: { name: "fuzz", ...call } },
       { method: "POST", path: "/v1/webhooks", base: { url: account.receiverUrl, events: ["call.completed"] } },
       { method: "POST", path: "/v1/webhooks/{id}/test" },
+      { method: "POST", path: "/v1/webhooks/{id}/enable" },
       { method: "POST", path: "/v1/deliveries/{id}/retry" },
       { method: "POST", path: "/admin/vault/reencrypt" },
       { method: "PUT", path: "/v1/calls/{id}" },
@@ -28,5 +29,7 @@ describe("fuzzing the write endpoints", () => {
     const { sent, statuses } = await fuzz(writes, account, RUNS);
     console.log(`fuzz writes: ${sent} requests`, Object.fromEntries(statuses));
     expect(sent).toBe(RUNS);
+    expect(reachedPastTheKey(statuses)).toBe(true);
+    expect(statuses.has(422)).toBe(true);
   });
 });

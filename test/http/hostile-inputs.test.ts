@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
 import { blocked } from "../support/network";
-import { sandboxRequestCount } from "../support/sandbox";
+import { sandboxRequestTotal } from "../support/sandbox";
 
 const call = { phone: "+14155551234", task: "Ask whether they are open today" };
 
@@ -34,7 +34,7 @@ describe("inputs that used to answer 500", () => {
 
   it("a call id with NUL or LF is refused before it reaches KallyAI's URL or headers", async () => {
     const user = await linkedUser();
-    const before = await sandboxRequestCount("POST", "/v1/calls/x\u0000y/cancel");
+    const before = await sandboxRequestTotal();
     for (const id of ["x%00y", "x%0Ay", "x%0D%0ASet-Cookie:%20a=b", "%E2%80%AF"]) {
       for (const [method, suffix] of [["POST", "/cancel"], ["GET", ""], ["GET", "/transcript"], ["GET", "/recording"]] as const) {
         const res = await bridge(`/v1/calls/${id}${suffix}`, { method, ...withKey(user.apiKey) });
@@ -42,7 +42,7 @@ describe("inputs that used to answer 500", () => {
         expect(await errorOf(res)).toMatchObject({ code: "validation_error", field: "id" });
       }
     }
-    expect(await sandboxRequestCount("POST", "/v1/calls/x\u0000y/cancel")).toBe(before);
+    expect(await sandboxRequestTotal()).toBe(before);
     expect(blocked).toEqual([]);
   });
 

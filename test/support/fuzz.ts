@@ -223,6 +223,9 @@ export async function sendAndCheck(r: FuzzRequest): Promise<number> {
   return res.status;
 }
 
+/** Whether some generated requests were answered 2xx: they got past the key check to the endpoint. */
+export const reachedPastTheKey = (statuses: Map<number, number>) => [...statuses.keys()].some((status) => status >= 200 && status < 300);
+
 /** Runs `runs` generated requests; answers how many were sent and the statuses seen. */
 export async function fuzz(endpoints: Endpoint[], context: FuzzContext, runs: number): Promise<{ sent: number; statuses: Map<number, number> }> {
   const statuses = new Map<number, number>();

@@ -34,6 +34,11 @@ export async function sandboxRequestCount(method: string, path: string): Promise
   return row!.n;
 }
 
+/** Every request the sandbox has been sent, whatever its path. */
+export async function sandboxRequestTotal(): Promise<number> {
+  return (await env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests").first<{ n: number }>())!.n;
+}
+
 export const callBody = (phone: string, overrides: Record<string, unknown> = {}) => ({
   submission: {
     task_category: "restaurant",

@@ -39,4 +39,12 @@ describe("GET /v1/webhooks/{id}/deliveries", () => {
     expect(res.status).toBe(422);
     expect(await errorOf(res)).toMatchObject({ code: "validation_error", field: "cursor" });
   });
+
+  it.each(["0", "101", "abc", "2.5"])("refuses ?limit=%s with a 422 naming limit (1–100)", async (limit) => {
+    const user = await linkedUser();
+    const sub = await subscribe(user.apiKey, { url: receiver().url, events: ["call.completed"] });
+    const res = await bridge(`/v1/webhooks/${sub.id}/deliveries?limit=${limit}`, withKey(user.apiKey));
+    expect(res.status).toBe(422);
+    expect(await errorOf(res)).toMatchObject({ code: "validation_error", field: "limit" });
+  });
 });

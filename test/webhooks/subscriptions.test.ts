@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { DEV_VAULT_KEYS } from "../../src/env";
 import { isPrivateHost } from "../../src/domain/webhook-targets";
+import { MAX_ACTIVE_WEBHOOKS } from "../../src/domain/webhooks";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
 import { placed } from "../support/calls";
@@ -262,5 +263,42 @@ describe("IFTTT subscriptions", () => {
     await tick({ VAULT_KEYS: newKey });
     expect(hook.received).toHaveLength(1);
     expect(new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers)).toMatchObject({ data: { id: call.id } });
+  });
+});
+
+describe("POST /v1/webhooks/{id}/enable: the edges", () => {
+  const disable = (id: string) => env.DB.prepare("UPDATE webhooks SET state = 'disabled', disabled_reason = 'Deliveries failed for 5 days.', disabled_at = ? WHERE id = ?").bind(Date.now(), id).run();
+  const enable = (apiKey: string, id: string) => bridge(`/v1/webhooks/${id}/enable`, { method: "POST", ...withKey(apiKey) });
+
+  it("an active subscription is answered as it is (enabling twice is harmless)", async () => {
+    const user = await linkedUser();
+    const sub = await subscribe(user.apiKey, { url: receiver().url, events: ["call.completed"] });
+    for (let i = 0; i < 2; i++) {
+      const res = await enable(user.apiKey, sub.id);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ id: sub.id, state: "active" });
+    }
+  });
+
+  it("an unknown id is a 404, an id over 100 characters a 422 naming id", async () => {
+    const user = await linkedUser();
+    const unknown = await enable(user.apiKey, "wh_nope");
+    expect(unknown.status).toBe(404);
+    expect(await errorOf(unknown)).toMatchObject({ code: "not_found" });
+    const long = await enable(user.apiKey, "w".repeat(101));
+    expect(long.status).toBe(422);
+    expect(await errorOf(long)).toMatchObject({ code: "validation_error", field: "id" });
+  });
+
+  it(`with ${MAX_ACTIVE_WEBHOOKS} active subscriptions, a disabled one stays disabled: 422 too_many_webhooks`, async () => {
+    const user = await linkedUser();
+    const url = receiver().url;
+    const first = await subscribe(user.apiKey, { url, events: ["call.completed"] });
+    await disable(first.id);
+    for (let i = 0; i < MAX_ACTIVE_WEBHOOKS; i++) await subscribe(user.apiKey, { url, events: ["call.completed"] });
+    const res = await enable(user.apiKey, first.id);
+    expect(res.status).toBe(422);
+    expect(await errorOf(res)).toMatchObject({ code: "too_many_webhooks" });
+    expect((await getJson<{ state: string }>(user.apiKey, `/v1/webhooks/${first.id}`)).state).toBe("disabled");
   });
 });
