@@ -3,12 +3,10 @@
 // (a JSON-RPC POST, a new dispatcher and transport per request) and through /v1, N times each.
 //
 //   npm run bench:mcp            # N=50;  BENCH_N=200 npm run bench:mcp
-import { linkUser, log, percentile, sleep, startBridge } from "./support.mjs";
+import { linkUser, log, percentile, runBench, sleep } from "./support.mjs";
 
 const N = Number(process.env.BENCH_N ?? 50);
-const bridge = await startBridge({ vars: { SANDBOX_CALL_SECONDS: "1" } });
-let exitCode = 0;
-try {
+await runBench({ receiver: false, vars: { SANDBOX_CALL_SECONDS: "1" } }, async ({ bridge }) => {
   const [auth] = await linkUser(bridge.origin, { calls: 1000, callsPerHour: 1000 });
   const mcpHeaders = { ...auth, accept: "application/json, text/event-stream" };
   let id = 0;
@@ -53,11 +51,5 @@ try {
     log(line(`MCP ${mcpName}`, times.mcp.sort((a, b) => a - b)));
     log(line(`  REST ${restName}`, times.rest.sort((a, b) => a - b)));
   }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
-  await bridge.stop();
-  bridge.cleanUp();
-}
-process.exit(exitCode);
+  return true;
+});

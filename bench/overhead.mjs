@@ -17,7 +17,7 @@
 //   npm run bench:overhead
 //   BENCH_REQUESTS=400 BENCH_CONCURRENCY=1,8,32 npm run bench:overhead
 import { loadavg } from "node:os";
-import { log, percentile, sandboxSignIn, startBridge } from "./support.mjs";
+import { log, percentile, placeCall, runBench, sandboxSignIn } from "./support.mjs";
 
 /** Requests per path and concurrency (at least 8 waves of `concurrency`). */
 const REQUESTS = Math.max(1, Number(process.env.BENCH_REQUESTS ?? 200));
@@ -25,13 +25,6 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,32").split(",").map(Num
 const WARMUP = 30;
 
 const ms = (n) => `${n.toFixed(1)} ms`;
-
-// The call does not end during the bench (an hour), so both paths do the same work every time.
-const bridge = await startBridge({ vars: { SANDBOX_CALL_SECONDS: 3600 } });
-const stop = async () => {
-  await bridge.stop();
-  bridge.cleanUp();
-};
 
 /** One timed GET of the call `callId` (null: expect 401); `d1` holds the X-D1-* headers when the bridge sent them. */
 async function timed(url, headers, callId) {
@@ -61,26 +54,17 @@ async function batch(send, count, concurrency) {
   return { results, wallMs: performance.now() - start };
 }
 
-try {
+// The call does not end during the bench (an hour), so both paths do the same work every time.
+await runBench({ receiver: false, vars: { SANDBOX_CALL_SECONDS: 3600 } }, async ({ bridge }) => {
   const { origin } = bridge;
   // The bridge gets the sign-in's refresh token; the direct path uses its access token.
   const tokens = await sandboxSignIn(origin, 1000);
   const link = await fetch(`${origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: tokens.refreshToken }) });
   if (link.status !== 201) throw new Error(`linking answered ${link.status}: ${await link.text()}`);
   const user = { apiKey: (await link.json()).api_key, upstreamAccessToken: tokens.accessToken };
-  const placed = await fetch(`${origin}/v1/calls`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${user.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ phone: "+14155551234", task: "Benchmark call, ask about opening hours" }),
-  });
-  if (placed.status !== 202) throw new Error(`placing answered ${placed.status}: ${await placed.text()}`);
-  const callId = (await placed.json()).id;
-  const ended = await fetch(`${origin}/v1/calls`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${user.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ phone: "+14155551234", task: "Benchmark call, cancelled at once" }),
-  });
-  const endedId = (await ended.json()).id;
+  const auth = { authorization: `Bearer ${user.apiKey}`, "content-type": "application/json" };
+  const callId = await placeCall(origin, auth, 0);
+  const endedId = await placeCall(origin, auth, 1);
   if ((await fetch(`${origin}/v1/calls/${endedId}/cancel`, { method: "POST", headers: { authorization: `Bearer ${user.apiKey}` } })).status !== 200) throw new Error("cancelling the second call failed");
 
   const paths = {
@@ -141,9 +125,5 @@ try {
     };
     console.log(`D1 per bridge request: ${range("roundTrips")} round trips, ${range("statements")} statements (over ${d1.length} requests)`);
   }
-  await stop();
-} catch (err) {
-  console.error(String(err?.stack ?? err));
-  await stop();
-  process.exit(1);
-}
+  return true;
+});

@@ -108,12 +108,13 @@ export async function startBridge({ vars = {}, onLine = () => undefined } = {}) 
 }
 
 /**
- * A bench's frame: a receiver and a bridge (startBridge's options), then `body({ bridge, receiver })`,
- * which returns whether the run succeeded. A throw prints the error and the dev server's last
- * lines. Everything is stopped either way, and the process exits 0 or 1.
+ * A bench's frame: a webhook receiver (unless `receiver: false`) and a bridge (startBridge's
+ * options), then `body({ bridge, receiver })`, which returns whether the run succeeded. A throw
+ * prints the error and the dev server's last lines. Everything is stopped either way, and the
+ * process exits 0 or 1.
  */
-export async function runBench(options, body) {
-  const receiver = await startReceiver();
+export async function runBench({ receiver: wantsReceiver = true, ...options }, body) {
+  const receiver = wantsReceiver ? await startReceiver() : null;
   const bridge = await startBridge(options);
   let ok = false;
   try {
@@ -124,7 +125,7 @@ export async function runBench(options, body) {
   } finally {
     await bridge.stop();
     bridge.cleanUp();
-    receiver.close();
+    receiver?.close();
     process.exit(ok ? 0 : 1);
   }
 }
