@@ -26,7 +26,7 @@ export interface ConsoleSession {
 }
 
 /** The CSRF token of a session: derived from the cookie's secret, so only pages of this session know it. */
-export const csrfTokenOf = async (token: string) => (await sha256Hex(`console-csrf\n${token}`)).slice(0, 43);
+const csrfTokenOf = async (token: string) => (await sha256Hex(`console-csrf\n${token}`)).slice(0, 43);
 
 export async function startSession(d: Deps, userId: string, keyId: string, flash?: Flash): Promise<{ token: string; expiresAt: number }> {
   const token = randomBase64Url(32);

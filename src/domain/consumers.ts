@@ -64,7 +64,7 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       }),
     ]);
   }
-  // How late the batch came, after the latest due time among its messages (queue lag + batching).
+  // How late the batch came: the longest any of its messages waited past its due time (queue lag + batching).
   const lateMs = Math.max(0, ...[...polls, ...deliveries].map((m) => started - m.body.due));
   const line = { level: "info", event: "queue_batch", queue: batch.queue, messages: batch.messages.length, invalid, late_ms: lateMs, ...result, d1_statements: meter.statements, d1_round_trips: meter.roundTrips, ms: Date.now() - started };
   console.log(JSON.stringify(line));

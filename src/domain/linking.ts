@@ -8,7 +8,7 @@ import { type IssuedKey, issueSignInKey } from "./api-keys";
 import { sealTokens } from "./session";
 
 /** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
-export const LINK_ATTEMPTS = 10;
+const LINK_ATTEMPTS = 10;
 const LINK_WINDOW_MS = 10 * 60 * 1000;
 
 /**

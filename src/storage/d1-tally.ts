@@ -7,9 +7,7 @@ import { type D1Meter, metered } from "./metered";
  * every query to the tally of the request running it; `tallyD1` opens that tally. Production
  * code never goes through here.
  */
-export type D1Tally = D1Meter;
-
-const current = new AsyncLocalStorage<D1Tally | undefined>();
+const current = new AsyncLocalStorage<D1Meter | undefined>();
 
 /** A meter that adds to whichever request's tally is current, and drops what runs outside one. */
 const currentTally: D1Meter = {
@@ -33,8 +31,8 @@ const currentTally: D1Meter = {
 export const countingD1 = (db: D1Database): D1Database => metered(db, currentTally).db;
 
 /** Runs `fn` with a fresh tally that every query of a counting binding made inside it adds to. */
-export async function tallyD1<T>(fn: () => Promise<T>): Promise<{ result: T; tally: D1Tally }> {
-  const tally: D1Tally = { roundTrips: 0, statements: 0 };
+export async function tallyD1<T>(fn: () => Promise<T>): Promise<{ result: T; tally: D1Meter }> {
+  const tally: D1Meter = { roundTrips: 0, statements: 0 };
   const result = await current.run(tally, fn);
   return { result, tally };
 }
