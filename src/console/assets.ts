@@ -38,6 +38,8 @@ fieldset{border:1px solid var(--line);border-radius:8px;margin:1rem 0;padding:.4
 .field-error{color:var(--danger);font-weight:600;font-size:.92rem;margin:.25rem 0 0}
 [aria-invalid=true]{border-color:var(--danger);border-width:2px}
 button,.button{display:inline-block;font:inherit;font-weight:600;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);border-radius:8px;padding:.55rem 1rem;cursor:pointer;text-decoration:none;margin:.3rem .3rem .3rem 0;min-height:44px}
+/* A form's submit button after its last field: room between the two. */
+form>div+button[type=submit]{margin-top:1rem}
 button.secondary,.button.secondary{background:transparent;color:var(--accent)}
 button.danger,.button.danger{background:var(--danger);border-color:var(--danger);color:var(--bg)}
 button.link{background:none;border:0;color:var(--accent);padding:0;min-height:0;text-decoration:underline;font-weight:400}
