@@ -32,8 +32,8 @@ type Errors = Record<string, string>;
 
 async function callKeys(c: Ctx) {
   const { auth } = c.get("session");
-  const rows = (await deps(c.env).keys.listActive(auth.userId)).results;
-  return rows.filter((k) => k.scopes.split(" ").includes("calls:write") && (k.expires_at === null || k.expires_at > Date.now()));
+  const rows = (await deps(c.env).keys.listWorking(auth.userId, Date.now())).results;
+  return rows.filter((k) => k.scopes.split(" ").includes("calls:write"));
 }
 
 async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: ContentfulStatusCode = 200) {
