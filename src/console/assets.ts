@@ -32,20 +32,22 @@ label{display:block;font-weight:600;margin:.9rem 0 .25rem}
 .hint{display:block;color:var(--muted);font-size:.88rem;font-weight:400;margin:.1rem 0 .3rem}
 input,select,textarea{width:100%;max-width:100%;font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--muted);border-radius:8px;padding:.55rem .65rem}
 textarea{min-height:6rem}
-input[type=checkbox]{width:auto;margin-right:.45rem}
+input[type=checkbox],input[type=radio]{width:auto;margin-right:.45rem}
 fieldset{border:1px solid var(--line);border-radius:8px;margin:1rem 0;padding:.4rem .9rem .8rem}legend{font-weight:600;padding:0 .3rem}
 .check{display:flex;align-items:center;font-weight:400;margin:.35rem 0}
 .field-error{color:var(--danger);font-weight:600;font-size:.92rem;margin:.25rem 0 0}
 [aria-invalid=true]{border-color:var(--danger);border-width:2px}
 button,.button{display:inline-block;font:inherit;font-weight:600;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);border-radius:8px;padding:.55rem 1rem;cursor:pointer;text-decoration:none;margin:.3rem .3rem .3rem 0;min-height:44px}
+/* A form's submit button after its last field: room between the two. */
+form>div+button[type=submit]{margin-top:1rem}
 button.secondary,.button.secondary{background:transparent;color:var(--accent)}
 button.danger,.button.danger{background:var(--danger);border-color:var(--danger);color:var(--bg)}
 button.link{background:none;border:0;color:var(--accent);padding:0;min-height:0;text-decoration:underline;font-weight:400}
 form.inline{display:inline}
 .actions{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem .4rem;margin-top:.6rem}
 code,pre,kbd{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
-code{background:var(--card);border:1px solid var(--line);border-radius:4px;padding:.05rem .3rem;word-break:break-all}
-pre{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem;white-space:pre-wrap;word-break:break-all;margin:.5rem 0}
+code{background:var(--card);border:1px solid var(--line);border-radius:4px;padding:.05rem .3rem;word-break:normal;overflow-wrap:anywhere}
+pre{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem;white-space:pre-wrap;word-break:normal;overflow-wrap:anywhere;margin:.5rem 0}
 pre code{border:0;padding:0;background:none}
 .secret{border:2px solid var(--accent);border-radius:10px;padding:1rem;margin:1rem 0;background:var(--card)}
 .secret pre{font-size:1rem}

@@ -15,6 +15,9 @@ export interface ApiKeyRow {
 /** One key of one user; also read in the caller batch (storage/caller.ts). */
 export const selectKey = (db: D1Database, id: string, userId: string) => db.prepare("SELECT * FROM api_keys WHERE id = ? AND user_id = ?").bind(id, userId);
 
+/** A user's keys that still work (binds userId, now). */
+const WORKING = "user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
+
 export class ApiKeys {
   constructor(private readonly db: D1Database) {}
 
@@ -34,8 +37,13 @@ export class ApiKeys {
   }
 
   /** Keys that still work: not revoked, not expired. */
+  listWorking(userId: string, now: number) {
+    return this.db.prepare(`SELECT * FROM api_keys WHERE ${WORKING} ORDER BY created_at DESC`).bind(userId, now).all<ApiKeyRow>();
+  }
+
+  /** How many keys still work: not revoked, not expired. */
   async countActive(userId: string, now: number): Promise<number> {
-    const row = await this.db.prepare("SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)").bind(userId, now).first<{ n: number }>();
+    const row = await this.db.prepare(`SELECT count(*) AS n FROM api_keys WHERE ${WORKING}`).bind(userId, now).first<{ n: number }>();
     return row!.n;
   }
 

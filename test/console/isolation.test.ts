@@ -26,7 +26,7 @@ describe("one account never sees another's anything", () => {
     const added = await postForm(alice, "/console/webhooks", { kind: "webhook", url: hooks.url, events: "call.completed", description: "Alice's hook" });
     const webhookPath = added.headers.get("location")!;
     const webhookId = webhookPath.split("/").pop()!;
-    await postForm(alice, "/console/triggers", { name: "Alice's trigger", phone: "+14155550151", task: "Ask whether they have {{value1}} in stock" });
+    await postForm(alice, "/console/triggers", { trigger_name: "Alice's trigger", phone: "+14155550151", task: "Ask whether they have {{value1}} in stock" });
     const triggerUrl = revealed((await get(alice.cookie, "/console/triggers")).html)!;
     const triggerId = ((await (await api(alice.apiKey, "/v1/triggers")).json()) as { items: Array<{ id: string }> }).items[0]!.id;
     await endSandboxCall(callId);

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { RECIPES } from "../../src/shared/recipes";
 import { consoleSignIn, csrfOf, LOCAL, local, postForm, revealed } from "../support/console";
@@ -102,6 +103,22 @@ describe("keys page", () => {
     expect(revoked.status).toBe(303);
     expect((await api(key, "/v1/me")).status).toBe(401);
     expect((await get(user.cookie, "/console/keys")).html).toContain(`The key ${info.key.id} was revoked.`);
+  });
+
+  it("lists an expired key neither among the active keys nor as a key a trigger URL may act as", async () => {
+    const user = await consoleSignIn();
+    await postForm(user, "/console/keys", { name: "Short-lived", scopes: ["calls:write", "calls:read"], calls_per_hour: "5", expires: "7d" });
+    const key = revealed((await get(user.cookie, "/console/keys")).html)!;
+    const { key: { id } } = (await (await api(key, "/v1/me")).json()) as { key: { id: string } };
+    expect((await get(user.cookie, "/console/keys")).html).toContain(id);
+    expect((await get(user.cookie, "/console/triggers")).html).toContain(`<option value="${id}"`);
+
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, id).run();
+    const keys = await get(user.cookie, "/console/keys");
+    const own = (await (await api(user.apiKey, "/v1/me")).json()) as { key: { id: string } };
+    expect(keys.html).toContain(own.key.id);
+    expect(keys.html).not.toContain(id);
+    expect((await get(user.cookie, "/console/triggers")).html).not.toContain(id);
   });
 
   it.each([

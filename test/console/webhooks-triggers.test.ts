@@ -89,7 +89,7 @@ describe("POST /v1/webhooks/{id}/enable", () => {
 describe("trigger URLs page", () => {
   it("makes a trigger URL from a template (URL and examples once), lists it without the URL, and revokes it", async () => {
     const user = await consoleSignIn();
-    const made = await postForm(user, "/console/triggers", { name: "Oat milk", phone: "(415) 555-0170", task: "Ask whether they have {{value1}} in stock", business: "Corner Shop" });
+    const made = await postForm(user, "/console/triggers", { trigger_name: "Oat milk", phone: "(415) 555-0170", task: "Ask whether they have {{value1}} in stock", business: "Corner Shop" });
     expect(made.status).toBe(303);
     const page = await get(user.cookie, "/console/triggers");
     const url = revealed(page.html)!;
@@ -109,9 +109,31 @@ describe("trigger URLs page", () => {
     expect((await local(new URL(url).pathname + "?value1=x", { method: "POST" })).status).toBe(404);
   });
 
+  it("keeps the trigger's own name apart from the template's name (Your name)", async () => {
+    const user = await consoleSignIn();
+    const form = await get(user.cookie, "/console/triggers");
+    expect(form.html.match(/id="f-name"/g)).toHaveLength(1);
+    expect(form.html.match(/id="f-trigger_name"/g)).toHaveLength(1);
+    const made = await postForm(user, "/console/triggers", { trigger_name: "Table for Sam", name: "Sam Rivera", phone: "+14155550172", task: "Book a table for {{value1}}" });
+    expect(made.status).toBe(303);
+    const listed = (await (await api(user.apiKey, "/v1/triggers")).json()) as { items: Array<{ name: string; fields: Record<string, unknown> }> };
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0]).toMatchObject({ name: "Table for Sam", fields: { name: "Sam Rivera", phone: "+14155550172" } });
+  });
+
+  it("asks for the trigger's name next to its own field, not the template's", async () => {
+    const user = await consoleSignIn();
+    const res = await postForm(user, "/console/triggers", { trigger_name: "", name: "Sam Rivera", phone: "+14155550173", task: "Ask whether they have {{value1}} in stock" });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toMatch(/id="f-trigger_name-error">[^<]*Give the trigger URL a name/);
+    expect(html).not.toContain('id="f-name-error"');
+    expect(html).toMatch(/id="f-name"[^>]*value="Sam Rivera"|value="Sam Rivera"[^>]*id="f-name"/);
+  });
+
   it("refuses a template that is not a call, next to its field", async () => {
     const user = await consoleSignIn();
-    const res = await postForm(user, "/console/triggers", { name: "Bad", phone: "+14155550171", task: "Ask whether they have {{value1}} in stock", party_size: "99" });
+    const res = await postForm(user, "/console/triggers", { trigger_name: "Bad", phone: "+14155550171", task: "Ask whether they have {{value1}} in stock", party_size: "99" });
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/id="f-party_size-error">[^<]*between 1 and 50/);
   });

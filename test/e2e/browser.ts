@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
@@ -29,6 +29,9 @@ export class PageChecker {
     readonly page: Page,
     private readonly origin: string,
   ) {
+    // A fresh directory per run, so no FAILED-*.png of an earlier run is mistaken for this one's.
+    // One checker per run: console.test.ts makes it once, in beforeAll, and no other file uses it.
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
     mkdirSync(SCREENSHOTS, { recursive: true });
     page.on("console", (msg) => {
       if (msg.type() === "error") this.problems.push(`console error on ${page.url()}: ${msg.text()}`);

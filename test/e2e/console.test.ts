@@ -139,7 +139,7 @@ describe("the web console, in Chromium", () => {
   it("creates a trigger URL from a template, with examples filled with it, and hits it", async () => {
     await nav("Trigger URLs");
     await pages.check("triggers-empty");
-    await page.getByLabel("Name").fill("Oat milk check");
+    await page.getByLabel("Name", { exact: true }).fill("Oat milk check");
     await page.getByLabel("Phone number to call").fill("+1 415 555 0135");
     await page.getByLabel("What should the AI do?").fill("Ask whether they have {{value1}} in stock");
     await page.getByRole("button", { name: "Make the trigger URL" }).click();

@@ -125,7 +125,7 @@ function KeysPage({ csrf, ownScopes, values, errors, keys, consoleKeyId }: { csr
 
 async function renderKeys(c: Ctx, values: KeyFormValues, errors: Errors, status: ContentfulStatusCode = 200) {
   const { auth, csrf } = c.get("session");
-  const rows = await deps(c.env).keys.listActive(auth.userId);
+  const rows = await deps(c.env).keys.listWorking(auth.userId, Date.now());
   return consolePage(c, { title: "API keys", section: "keys", children: <KeysPage csrf={csrf} ownScopes={auth.scopes} values={values} errors={errors} keys={rows.results.map(keyJson)} consoleKeyId={auth.key.id} /> }, status);
 }
 

@@ -32,8 +32,8 @@ type Errors = Record<string, string>;
 
 async function callKeys(c: Ctx) {
   const { auth } = c.get("session");
-  const rows = (await deps(c.env).keys.listActive(auth.userId)).results;
-  return rows.filter((k) => k.scopes.split(" ").includes("calls:write") && (k.expires_at === null || k.expires_at > Date.now()));
+  const rows = (await deps(c.env).keys.listWorking(auth.userId, Date.now())).results;
+  return rows.filter((k) => k.scopes.split(" ").includes("calls:write"));
 }
 
 async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: ContentfulStatusCode = 200) {
@@ -94,8 +94,9 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: Co
                     {errors.form}
                   </p>
                 ) : null}
-                <Field label="Name" name="name" error={errors.name} hint="For you, e.g. “Oat milk check”.">
-                  <input {...inputAttrs("name", { error: errors.name, hint: true })} type="text" required maxlength={100} value={values.name ?? ""} />
+                {/* trigger_name, not name: the template's own "name" field (Your name) is in this form too. */}
+                <Field label="Name" name="trigger_name" error={errors.trigger_name} hint="For you, e.g. “Oat milk check”.">
+                  <input {...inputAttrs("trigger_name", { error: errors.trigger_name, hint: true })} type="text" required maxlength={100} value={values.trigger_name ?? ""} />
                 </Field>
                 <Field label="Acts as key" name="key_id" error={errors.key_id} hint="Its hourly call limit applies; revoking the key stops the URL too.">
                   <select {...inputAttrs("key_id", { error: errors.key_id, hint: true })}>
@@ -130,10 +131,11 @@ triggerPages.post("/triggers", async (c) => {
   const d = deps(c.env);
   const { auth } = c.get("session");
   const form = await formOf(c);
-  const values: Values = { name: text(form.name), key_id: text(form.key_id) };
+  const values: Values = { trigger_name: text(form.trigger_name), key_id: text(form.key_id) };
   for (const [field] of TEMPLATE_FIELDS) values[field] = text(form[field]);
-  if (!values.name) return renderTriggers(c, values, { name: "Give the trigger URL a name." }, FORM_ERRORS);
-  if (values.name.length > 100) return renderTriggers(c, values, { name: "At most 100 characters." }, FORM_ERRORS);
+  const triggerName = values.trigger_name!;
+  if (!triggerName) return renderTriggers(c, values, { trigger_name: "Give the trigger URL a name." }, FORM_ERRORS);
+  if (triggerName.length > 100) return renderTriggers(c, values, { trigger_name: "At most 100 characters." }, FORM_ERRORS);
   const key = (await callKeys(c)).find((k) => k.id === (values.key_id || auth.key.id));
   if (!key) return renderTriggers(c, values, { key_id: "Pick an active key that may place calls." }, FORM_ERRORS);
   const template: Record<string, string | string[]> = {};
@@ -144,7 +146,7 @@ triggerPages.post("/triggers", async (c) => {
   if (!template.phone && !template.task) return renderTriggers(c, values, { phone: "Set the phone number (or {{value1}}) and the task." }, FORM_ERRORS);
   try {
     const origin = new URL(c.req.url).origin;
-    const created = await createTrigger(d, { userId: auth.userId, key, scopes: key.scopes.split(" ") as Scope[] }, values.name, template, origin);
+    const created = await createTrigger(d, { userId: auth.userId, key, scopes: key.scopes.split(" ") as Scope[] }, triggerName, template, origin);
     return redirectWith(c, "/console/triggers", {
       notice: `The trigger URL “${created.name}” was made.`,
       reveal: { label: `The URL of “${created.name}”`, value: created.url, note: "Anyone with this URL can place this call: keep it like a password.", examples: triggerExamples(created.url, placeholdersOf(template)) },
