@@ -15,7 +15,7 @@ import { securePages } from "./security";
 import { type ConsoleEnv, checkCsrf, requireSession } from "./session";
 
 /** Failures on a page answer a page that says what happened and what to do. */
-export async function htmlError(err: unknown, c: Context) {
+async function htmlError(err: unknown, c: Context) {
   const apiError = toApiError(err);
   if (apiError.status >= 500) console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), code: apiError.code, error: err instanceof Error ? err.name : typeof err }));
   return c.html(await render(<ErrorPage status={apiError.status} message={apiError.message} />), apiError.status, { "cache-control": "no-store" });

@@ -26,7 +26,7 @@ export function Confirm({ action, csrf, confirm, back, keep = "Keep it" }: { act
 }
 
 /** A value shown once, with a copy button (the button needs the small script; the text can be selected by hand). */
-export function CopyBox({ id, label, value, note, examples }: { id: string; label: string; value: string; note?: string; examples?: Array<{ label: string; value: string }> }) {
+function CopyBox({ id, label, value, note, examples }: { id: string; label: string; value: string; note?: string; examples?: Array<{ label: string; value: string }> }) {
   return (
     <section class="secret" aria-labelledby={`${id}-label`}>
       <h2 id={`${id}-label`}>{label}</h2>

@@ -2,7 +2,7 @@ import type { Child } from "hono/jsx";
 import type { Flash } from "../domain/console-sessions";
 import { FlashMessages } from "./components";
 
-export type Section = "overview" | "calls" | "keys" | "webhooks" | "triggers" | "recipes" | "docs" | "none";
+type Section = "overview" | "calls" | "keys" | "webhooks" | "triggers" | "recipes" | "docs" | "none";
 
 const NAV: Array<[Section, string, string]> = [
   ["overview", "/console", "Overview"],

@@ -18,7 +18,7 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export function pageHeaders(csp = PAGE_CSP): Record<string, string> {
+function pageHeaders(csp = PAGE_CSP): Record<string, string> {
   return {
     ...COMMON_HEADERS,
     ...PAGE_HEADERS,

@@ -10,7 +10,7 @@ export type ConsoleEnv = { Bindings: Bindings; Variables: RequestIdVariables & {
 
 const isHttps = (c: Context) => new URL(c.req.url).protocol === "https:";
 /** On https the cookie is `__Host-` prefixed: Secure, host-only, path / (browsers enforce it). */
-export const sessionCookieName = (c: Context) => (isHttps(c) ? "__Host-kallyai_console" : "kallyai_console");
+const sessionCookieName = (c: Context) => (isHttps(c) ? "__Host-kallyai_console" : "kallyai_console");
 
 export const readSessionCookie = (c: Context) => getCookie(c, sessionCookieName(c));
 

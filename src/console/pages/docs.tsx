@@ -16,7 +16,7 @@ docs.use("/docs", securePages(DOCS_CSP));
 // deepLinking off: its links nest inside Swagger UI's operation buttons (an accessibility fault);
 // validatorUrl null: no badge fetched from swagger.io; the servers list gets the name it lacks;
 // the schemas section is left out (each operation shows its own schemas; its widgets fail contrast).
-export const DOCS_INIT_JS = `window.addEventListener("load", function () {
+const DOCS_INIT_JS = `window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
     url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: false, validatorUrl: null, displayRequestDuration: true, defaultModelsExpandDepth: -1,
     onComplete: function () { var s = document.getElementById("servers"); if (s) s.setAttribute("aria-label", "Server"); }
@@ -25,7 +25,7 @@ export const DOCS_INIT_JS = `window.addEventListener("load", function () {
 `;
 
 /** Swagger UI's grey-on-grey badges and links, darkened to readable contrast. */
-export const DOCS_CSS = `.swagger-ui .info .title small{background:#4a4a55}.swagger-ui .info .title small.version-stamp{background:#2e6b12}
+const DOCS_CSS = `.swagger-ui .info .title small{background:#4a4a55}.swagger-ui .info .title small.version-stamp{background:#2e6b12}
 .swagger-ui .info .title small pre{color:#fff;background:none;border:0;padding:0}
 .swagger-ui .btn.authorize{color:#17703a;border-color:#17703a}.swagger-ui .btn.authorize svg{color:#17703a;fill:#17703a}
 .swagger-ui .info a,.swagger-ui .info .url{color:#1f4fd1}
