@@ -11,7 +11,7 @@
 //
 //   npm run bench:outcomes                       # 20 calls, 20 s each, one every 3 s
 //   BENCH_CALLS=40 BENCH_CALL_SECONDS=10 BENCH_SPACING_MS=2000 npm run bench:outcomes
-import { latencies, linkUser, log, percentile, placeCall, sleep, runBench, subscribe } from "./support.mjs";
+import { latencies, linkUser, log, percentile, placeCall, runBench, sleep, subscribe } from "./support.mjs";
 
 const N = Math.min(200, Number(process.env.BENCH_CALLS ?? 20));
 const CALL_SECONDS = Number(process.env.BENCH_CALL_SECONDS ?? 20);
@@ -19,7 +19,9 @@ const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 3000);
 const WAIT_AFTER_MS = 150_000;
 
 await runBench({ vars: { SANDBOX_CALL_SECONDS: CALL_SECONDS } }, async ({ bridge, receiver }) => {
-  log(`bridge on ${bridge.origin}, receiver on ${receiver.url}, ${N} calls of ${CALL_SECONDS} s, one every ${SPACING_MS} ms`);
+  log(
+    `bridge on ${bridge.origin}, receiver on ${receiver.url}, ${N} calls of ${CALL_SECONDS} s, one every ${SPACING_MS} ms`,
+  );
   // A key whose hourly guard (default 20) fits the run.
   const [auth] = await linkUser(bridge.origin, { calls: 1000, callsPerHour: Math.max(20, N) });
   await subscribe(bridge.origin, auth, receiver.url);
@@ -38,25 +40,35 @@ await runBench({ vars: { SANDBOX_CALL_SECONDS: CALL_SECONDS } }, async ({ bridge
 
   // Wait for every call's delivery (bounded).
   const waitUntil = Date.now() + CALL_SECONDS * 1000 + WAIT_AFTER_MS;
-  const got = () => new Set(receiver.received.map((r) => JSON.parse(r.body).data.id).filter((id) => placed.includes(id)));
+  const got = () =>
+    new Set(receiver.received.map((r) => JSON.parse(r.body).data.id).filter((id) => placed.includes(id)));
   while (got().size < N && Date.now() < waitUntil) await sleep(500);
 
   // Figures.
   const lat = latencies(receiver.received, placed);
   const duplicates = receiver.received.length - new Set(receiver.received.map((r) => r.id)).size;
   await bridge.stop();
-  const polls = bridge.query("SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path LIKE '/v1/calls/%'");
+  const polls = bridge.query(
+    "SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path LIKE '/v1/calls/%'",
+  );
   const posts = bridge.query("SELECT count(*) AS n FROM sandbox_requests WHERE method = 'POST' AND path = '/v1/calls'");
 
   console.log("");
-  console.log(`calls placed:                 ${N} (${CALL_SECONDS} s each, polls and deliveries on the local queues, cron every 60 s)`);
-  console.log(`deliveries received:          ${got().size}/${N}${duplicates ? ` (+${duplicates} duplicate webhook-ids)` : ""}`);
+  console.log(
+    `calls placed:                 ${N} (${CALL_SECONDS} s each, polls and deliveries on the local queues, cron every 60 s)`,
+  );
+  console.log(
+    `deliveries received:          ${got().size}/${N}${duplicates ? ` (+${duplicates} duplicate webhook-ids)` : ""}`,
+  );
   if (lat.length) {
     console.log(`delivery − call end, p50:     ${percentile(lat, 50).toFixed(1)} s`);
     console.log(`delivery − call end, p99:     ${percentile(lat, 99).toFixed(1)} s`);
     console.log(`delivery − call end, max:     ${lat.at(-1).toFixed(1)} s (min ${lat[0].toFixed(1)} s)`);
   }
   if (process.env.BENCH_VERBOSE) console.log(`all (s): ${lat.map((l) => l.toFixed(1)).join(" ")}`);
-  if (polls) console.log(`upstream polls per call:      ${(polls.n / N).toFixed(2)} (GET /v1/calls/{id}; plus ${(posts?.n ?? N) / N} POST to place it)`);
+  if (polls)
+    console.log(
+      `upstream polls per call:      ${(polls.n / N).toFixed(2)} (GET /v1/calls/{id}; plus ${(posts?.n ?? N) / N} POST to place it)`,
+    );
   return got().size === N;
 });

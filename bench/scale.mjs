@@ -16,7 +16,7 @@
 //   BENCH_CALLS=1000 BENCH_PLACE_CONCURRENCY=8 npm run bench:scale
 //   BENCH_CALLS=10000 BENCH_PLACE_RATE=10 npm run bench:scale
 import { loadavg } from "node:os";
-import { latencies, linkUser, log, percentile, placeCall, sleep, runBench, subscribe } from "./support.mjs";
+import { latencies, linkUser, log, percentile, placeCall, runBench, sleep, subscribe } from "./support.mjs";
 
 const N = Math.min(20_000, Number(process.env.BENCH_CALLS ?? 200));
 const CALL_SECONDS = process.env.BENCH_CALL_SECONDS ?? "5-120";
@@ -32,10 +32,21 @@ const ticks = { count: 0, polled: 0, delivered: 0 };
 const errors = {};
 const onLine = (line) => {
   if (line.event === "queue_batch") {
-    const q = (queues[line.queue] ??= { invocations: 0, messages: 0, polled: 0, upstream_requests: 0, delivered: 0, d1_statements: 0, d1_round_trips: 0, ms: [], late: [] });
+    const q = (queues[line.queue] ??= {
+      invocations: 0,
+      messages: 0,
+      polled: 0,
+      upstream_requests: 0,
+      delivered: 0,
+      d1_statements: 0,
+      d1_round_trips: 0,
+      ms: [],
+      late: [],
+    });
     q.invocations++;
     q.late.push(line.late_ms ?? 0);
-    for (const k of ["messages", "polled", "upstream_requests", "delivered", "d1_statements", "d1_round_trips"]) q[k] += line[k] ?? 0;
+    for (const k of ["messages", "polled", "upstream_requests", "delivered", "d1_statements", "d1_round_trips"])
+      q[k] += line[k] ?? 0;
     q.ms.push(line.ms);
   } else if (line.event === "tick") {
     ticks.count++;
@@ -45,8 +56,14 @@ const onLine = (line) => {
 };
 
 await runBench({ vars: { SANDBOX_CALL_SECONDS: CALL_SECONDS }, onLine }, async ({ bridge, receiver }) => {
-  log(`bridge on ${bridge.origin}, receiver on ${receiver.url}; ${N} calls of ${CALL_SECONDS} s, placed ${RATE ? `${RATE} a second` : "as fast as the bridge takes them"}, ${CONCURRENCY} at a time`);
-  const keys = await linkUser(bridge.origin, { calls: N + 10, keys: Math.ceil(N / CALLS_PER_KEY), callsPerHour: CALLS_PER_KEY });
+  log(
+    `bridge on ${bridge.origin}, receiver on ${receiver.url}; ${N} calls of ${CALL_SECONDS} s, placed ${RATE ? `${RATE} a second` : "as fast as the bridge takes them"}, ${CONCURRENCY} at a time`,
+  );
+  const keys = await linkUser(bridge.origin, {
+    calls: N + 10,
+    keys: Math.ceil(N / CALLS_PER_KEY),
+    callsPerHour: CALLS_PER_KEY,
+  });
   await subscribe(bridge.origin, keys[0], receiver.url);
 
   // Place every call, as fast as the bridge takes them or at RATE a second.
@@ -54,7 +71,10 @@ await runBench({ vars: { SANDBOX_CALL_SECONDS: CALL_SECONDS }, onLine }, async (
   const placedAt = new Map();
   const started = Date.now();
   let next = 0;
-  const progress = setInterval(() => log(`placed ${placed.length}/${N}, delivered ${receiver.received.length}`), 15_000);
+  const progress = setInterval(
+    () => log(`placed ${placed.length}/${N}, delivered ${receiver.received.length}`),
+    15_000,
+  );
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < N) {
@@ -89,28 +109,63 @@ await runBench({ vars: { SANDBOX_CALL_SECONDS: CALL_SECONDS }, onLine }, async (
   const inFlight = peakInFlight(placedAt, receiver.received);
   const duplicateIds = receiver.received.length - new Set(receiver.received.map((r) => r.id)).size;
   await bridge.stop();
-  const polls = bridge.query("SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path LIKE '/v1/calls/%'");
-  const events = bridge.query("SELECT count(*) AS n, count(DISTINCT call_id) AS calls FROM events WHERE type = 'call.completed'");
+  const polls = bridge.query(
+    "SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path LIKE '/v1/calls/%'",
+  );
+  const events = bridge.query(
+    "SELECT count(*) AS n, count(DISTINCT call_id) AS calls FROM events WHERE type = 'call.completed'",
+  );
   const pollQ = queues["kallyai-bridge-polls"] ?? { invocations: 0, messages: 0, polled: 0, d1_statements: 0, ms: [] };
-  const deliveryQ = queues["kallyai-bridge-deliveries"] ?? { invocations: 0, messages: 0, delivered: 0, d1_statements: 0, ms: [] };
-  const pct = (xs, p) => (xs.length ? percentile([...xs].sort((a, b) => a - b), p) : 0);
+  const deliveryQ = queues["kallyai-bridge-deliveries"] ?? {
+    invocations: 0,
+    messages: 0,
+    delivered: 0,
+    d1_statements: 0,
+    ms: [],
+  };
+  const pct = (xs, p) =>
+    xs.length
+      ? percentile(
+          [...xs].sort((a, b) => a - b),
+          p,
+        )
+      : 0;
   const msP50 = (q) => pct(q.ms, 50);
 
   console.log("");
-  console.log(`calls placed:                  ${N} (${CALL_SECONDS} s each, by id), in ${placing.toFixed(1)} s (${(N / placing).toFixed(0)}/s); run ${total.toFixed(0)} s`);
-  console.log(`every call exactly one event:  ${exactlyOnce === N && events?.n === N ? "yes" : "NO"} (${exactlyOnce}/${N} calls delivered once; call.completed events ${events?.n ?? "?"} for ${events?.calls ?? "?"} calls; ${duplicateIds} duplicate webhook-ids)`);
+  console.log(
+    `calls placed:                  ${N} (${CALL_SECONDS} s each, by id), in ${placing.toFixed(1)} s (${(N / placing).toFixed(0)}/s); run ${total.toFixed(0)} s`,
+  );
+  console.log(
+    `every call exactly one event:  ${exactlyOnce === N && events?.n === N ? "yes" : "NO"} (${exactlyOnce}/${N} calls delivered once; call.completed events ${events?.n ?? "?"} for ${events?.calls ?? "?"} calls; ${duplicateIds} duplicate webhook-ids)`,
+  );
   if (lat.length) {
     console.log(`delivery − call end, p50:      ${percentile(lat, 50).toFixed(1)} s`);
     console.log(`delivery − call end, p99:      ${percentile(lat, 99).toFixed(1)} s`);
     console.log(`delivery − call end, max:      ${lat.at(-1).toFixed(1)} s (min ${lat[0].toFixed(1)} s)`);
   }
-  console.log(`in flight at once, peak:       ${inFlight.peak} calls placed and not yet ended (${inFlight.seconds} s after the first was placed)`);
-  if (polls) console.log(`upstream polls per call:       ${(polls.n / N).toFixed(2)} (GET /v1/calls/{id}; plus 1 POST to place it)`);
-  console.log(`D1 statements per polled call: ${pollQ.polled ? (pollQ.d1_statements / pollQ.polled).toFixed(2) : "–"} in the poll consumer (${pollQ.d1_statements} for ${pollQ.polled} polls); ${deliveryQ.delivered ? (deliveryQ.d1_statements / deliveryQ.delivered).toFixed(2) : "–"} per delivery in the delivery consumer`);
-  console.log(`consumer invocations:          polls ${pollQ.invocations} (${pollQ.messages} messages, ${(pollQ.messages / Math.max(1, pollQ.invocations)).toFixed(1)} a batch, p50 ${msP50(pollQ)} ms), deliveries ${deliveryQ.invocations} (${deliveryQ.messages} messages, p50 ${msP50(deliveryQ)} ms)`);
-  console.log(`batch lateness:                polls p50 ${(pct(pollQ.late ?? [], 50) / 1000).toFixed(1)} s, p99 ${(pct(pollQ.late ?? [], 99) / 1000).toFixed(1)} s after due (queue delay + waiting for the consumer)`);
-  console.log(`cron (last resort):            ${ticks.count} ticks did work; polled ${ticks.polled}, delivered ${ticks.delivered}`);
-  console.log(`machine:                       load average (1 min) ${loadWhilePlacing.toFixed(2)} after placing, ${loadavg()[0].toFixed(2)} at the end (2 cores here: above 2, figures include waiting for a core)`);
+  console.log(
+    `in flight at once, peak:       ${inFlight.peak} calls placed and not yet ended (${inFlight.seconds} s after the first was placed)`,
+  );
+  if (polls)
+    console.log(
+      `upstream polls per call:       ${(polls.n / N).toFixed(2)} (GET /v1/calls/{id}; plus 1 POST to place it)`,
+    );
+  console.log(
+    `D1 statements per polled call: ${pollQ.polled ? (pollQ.d1_statements / pollQ.polled).toFixed(2) : "–"} in the poll consumer (${pollQ.d1_statements} for ${pollQ.polled} polls); ${deliveryQ.delivered ? (deliveryQ.d1_statements / deliveryQ.delivered).toFixed(2) : "–"} per delivery in the delivery consumer`,
+  );
+  console.log(
+    `consumer invocations:          polls ${pollQ.invocations} (${pollQ.messages} messages, ${(pollQ.messages / Math.max(1, pollQ.invocations)).toFixed(1)} a batch, p50 ${msP50(pollQ)} ms), deliveries ${deliveryQ.invocations} (${deliveryQ.messages} messages, p50 ${msP50(deliveryQ)} ms)`,
+  );
+  console.log(
+    `batch lateness:                polls p50 ${(pct(pollQ.late ?? [], 50) / 1000).toFixed(1)} s, p99 ${(pct(pollQ.late ?? [], 99) / 1000).toFixed(1)} s after due (queue delay + waiting for the consumer)`,
+  );
+  console.log(
+    `cron (last resort):            ${ticks.count} ticks did work; polled ${ticks.polled}, delivered ${ticks.delivered}`,
+  );
+  console.log(
+    `machine:                       load average (1 min) ${loadWhilePlacing.toFixed(2)} after placing, ${loadavg()[0].toFixed(2)} at the end (2 cores here: above 2, figures include waiting for a core)`,
+  );
   if (Object.keys(errors).length) console.log(`errors logged:                 ${JSON.stringify(errors)}`);
   if (process.env.BENCH_VERBOSE) console.log(`all (s): ${lat.map((l) => l.toFixed(1)).join(" ")}`);
   return exactlyOnce === N;

@@ -3,10 +3,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
+import { createRequire } from "node:module";
 import { createServer as netServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createRequire } from "node:module";
 
 export const log = (m) => console.log(`[bench] ${m}`);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -93,10 +93,14 @@ export async function startBridge({ vars = {}, onLine = () => undefined } = {}) 
     },
     /** One row of a read on the local D1, after `stop`. */
     query: (sql) => {
-      const out = spawnSync(process.execPath, [wrangler, "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql], {
-        encoding: "utf8",
-        env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
-      });
+      const out = spawnSync(
+        process.execPath,
+        [wrangler, "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql],
+        {
+          encoding: "utf8",
+          env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+        },
+      );
       try {
         return JSON.parse(out.stdout)[0].results[0];
       } catch {
@@ -134,7 +138,11 @@ export async function runBench({ receiver: wantsReceiver = true, ...options }, b
 export async function sandboxSignIn(origin, calls) {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state: "bench", email: `bench-${Date.now()}+calls${calls}@example.com` }),
+    body: new URLSearchParams({
+      redirect_uri: "http://127.0.0.1:8740/callback",
+      state: "bench",
+      email: `bench-${Date.now()}+calls${calls}@example.com`,
+    }),
     redirect: "manual",
   });
   const params = new URL(signIn.headers.get("location")).searchParams;
@@ -147,7 +155,13 @@ export async function sandboxSignIn(origin, calls) {
  */
 export async function linkUser(origin, { calls, keys = 1, callsPerHour = 20 }) {
   const { refreshToken } = await sandboxSignIn(origin, calls);
-  const linked = await (await fetch(`${origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: refreshToken }) })).json();
+  const linked = await (
+    await fetch(`${origin}/v1/link`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    })
+  ).json();
   const headers = [];
   for (let i = 0; i < keys; i++) {
     const res = await fetch(`${origin}/v1/keys`, {
@@ -162,18 +176,27 @@ export async function linkUser(origin, { calls, keys = 1, callsPerHour = 20 }) {
 }
 
 export async function subscribe(origin, auth, url) {
-  const res = await fetch(`${origin}/v1/webhooks`, { method: "POST", headers: auth, body: JSON.stringify({ url, events: ["call.completed"] }) });
+  const res = await fetch(`${origin}/v1/webhooks`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ url, events: ["call.completed"] }),
+  });
   if (res.status !== 201) throw new Error(`subscribing answered ${res.status}: ${await res.text()}`);
 }
 
 export async function placeCall(origin, auth, i) {
-  const res = await fetch(`${origin}/v1/calls`, { method: "POST", headers: auth, body: JSON.stringify({ phone: "+14155551234", task: `Benchmark call number ${i + 1}, ask about hours` }) });
+  const res = await fetch(`${origin}/v1/calls`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ phone: "+14155551234", task: `Benchmark call number ${i + 1}, ask about hours` }),
+  });
   if (res.status !== 202) throw new Error(`placing answered ${res.status}: ${await res.text()}`);
   return (await res.json()).id;
 }
 
 /** The p-th percentile (nearest rank) of sorted numbers. */
-export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+export const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 /** Delivery − call end, in seconds, sorted, for the deliveries of `placed` calls. */
 export function latencies(received, placed) {

@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
-import { type CallInput, CallInputSchema } from "../src/shared/call-input";
+import { type CallInput, CallInputSchema, PHONE_ERRORS } from "../src/shared/call-input";
 import { normalizePhone } from "../src/shared/phone";
-import { PHONE_ERRORS } from "../src/shared/call-input";
 import { CliError, EXIT, usageError } from "./errors";
 
 const OPTIONS = {
@@ -40,9 +39,23 @@ const OPTIONS = {
   version: { type: "boolean" },
 } as const;
 
-export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>["values"];
+export type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>
+>["values"];
 
-export type Action = "help" | "version" | "call" | "usage" | "subscription" | "billing" | "history" | "call-info" | "transcript" | "login" | "logout" | "auth-status";
+export type Action =
+  | "help"
+  | "version"
+  | "call"
+  | "usage"
+  | "subscription"
+  | "billing"
+  | "history"
+  | "call-info"
+  | "transcript"
+  | "login"
+  | "logout"
+  | "auth-status";
 
 /** The flat call fields, flag by flag (the bridge's names on the right). */
 const CALL_FLAGS = {
@@ -59,7 +72,10 @@ const CALL_FLAGS = {
   timezone: "timezone",
   country: "country",
 } as const satisfies Partial<Record<keyof typeof OPTIONS, keyof CallInput>>;
-const FLAG_OF = Object.fromEntries(Object.entries(CALL_FLAGS).map(([flag, field]) => [field, flag])) as Record<string, string>;
+const FLAG_OF = Object.fromEntries(Object.entries(CALL_FLAGS).map(([flag, field]) => [field, flag])) as Record<
+  string,
+  string
+>;
 
 export interface Parsed {
   action: Action;
@@ -77,14 +93,38 @@ export function parse(argv: string[]): Parsed {
   if (values.version) return { action: "version", values };
 
   const actions: Action[] = [];
-  if (Object.keys(CALL_FLAGS).some((flag) => values[flag as keyof Values] !== undefined && flag !== "country" && flag !== "timezone")) actions.push("call");
-  for (const a of ["usage", "subscription", "billing", "history", "call-info", "transcript", "login", "logout", "auth-status"] as const) {
+  if (
+    Object.keys(CALL_FLAGS).some(
+      (flag) => values[flag as keyof Values] !== undefined && flag !== "country" && flag !== "timezone",
+    )
+  )
+    actions.push("call");
+  for (const a of [
+    "usage",
+    "subscription",
+    "billing",
+    "history",
+    "call-info",
+    "transcript",
+    "login",
+    "logout",
+    "auth-status",
+  ] as const) {
     if (values[a] !== undefined && values[a] !== false) actions.push(a);
   }
-  if (actions.length === 0) throw usageError("Nothing to do. Place a call with -p and -t, or pick one of --usage, --history, --call-info ID, --login, … (see --help).", "no_action");
-  if (actions.length > 1) throw usageError(`Use one action at a time, not ${actions.map((a) => (a === "call" ? "a call" : `--${a}`)).join(" and ")}.`, "conflicting_actions");
+  if (actions.length === 0)
+    throw usageError(
+      "Nothing to do. Place a call with -p and -t, or pick one of --usage, --history, --call-info ID, --login, … (see --help).",
+      "no_action",
+    );
+  if (actions.length > 1)
+    throw usageError(
+      `Use one action at a time, not ${actions.map((a) => (a === "call" ? "a call" : `--${a}`)).join(" and ")}.`,
+      "conflicting_actions",
+    );
   const action = actions[0]!;
-  if (values.wait && action !== "call" && action !== "call-info") throw usageError("--wait goes with a call (-p, -t) or with --call-info ID.");
+  if (values.wait && action !== "call" && action !== "call-info")
+    throw usageError("--wait goes with a call (-p, -t) or with --call-info ID.");
   if (values.unlink && action !== "logout") throw usageError("--unlink goes with --logout.");
   for (const id of ["call-info", "transcript"] as const) {
     if (action === id && !values[id]!.trim()) throw usageError(`--${id} needs a call id.`);
@@ -98,7 +138,9 @@ function parseArgsMessage(err: unknown): string {
   const missing = /^Option '([^']+)' argument (?:missing|is ambiguous)/.exec(text)?.[1];
   if (missing) {
     const short = /^-(\w)\b/.exec(missing)?.[1];
-    const long = /--[\w-]+/.exec(missing)?.[0] ?? `--${Object.entries(OPTIONS).find(([, o]) => "short" in o && o.short === short)?.[0] ?? short}`;
+    const long =
+      /--[\w-]+/.exec(missing)?.[0] ??
+      `--${Object.entries(OPTIONS).find(([, o]) => "short" in o && o.short === short)?.[0] ?? short}`;
     return `${long} needs a value.`;
   }
   return text.split("\n")[0]!.replace(/\. To specify .*$/, ".") || "The arguments could not be read.";
@@ -122,7 +164,13 @@ export function validateCall(values: Values, defaultCountry: string | undefined)
     const v = values[flag as keyof Values];
     if (v !== undefined) flat[field] = v;
   }
-  if (flat.phone === undefined) throw new CliError(EXIT.usage, PHONE_ERRORS.missing.code, `--phone ${PHONE_ERRORS.missing.message.replace(/^phone /, "")}`, "Give the number to call with -p/--phone, e.g. -p \"+15551234567\".");
+  if (flat.phone === undefined)
+    throw new CliError(
+      EXIT.usage,
+      PHONE_ERRORS.missing.code,
+      `--phone ${PHONE_ERRORS.missing.message.replace(/^phone /, "")}`,
+      'Give the number to call with -p/--phone, e.g. -p "+15551234567".',
+    );
   const result = CallInputSchema.safeParse(flat);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -134,7 +182,10 @@ export function validateCall(values: Values, defaultCountry: string | undefined)
   const phone = normalizePhone(input.phone, country ?? "US");
   if (!phone.ok && (phone.reason !== "invalid" || country !== undefined)) {
     const e = PHONE_ERRORS[phone.reason];
-    const hint = phone.reason === "emergency" ? "Nothing was called." : "Use international format (+15551234567), or pass --country for a national format.";
+    const hint =
+      phone.reason === "emergency"
+        ? "Nothing was called."
+        : "Use international format (+15551234567), or pass --country for a national format.";
     throw new CliError(EXIT.usage, e.code, e.message.replace(/^phone /, "--phone "), hint);
   }
   return input;

@@ -30,14 +30,30 @@ export class CliError extends Error {
   }
 }
 
-export const usageError = (message: string, code = "invalid_arguments") => new CliError(EXIT.usage, code, message, "Run kallyai --help for the flags.");
+export const usageError = (message: string, code = "invalid_arguments") =>
+  new CliError(EXIT.usage, code, message, "Run kallyai --help for the flags.");
 
-const AUTH_CODES = new Set(["unauthorized", "upstream_unauthorized", "missing_token", "invalid_token", "token_expired", "invalid_refresh_token", "invalid_api_key", "key_revoked", "relink_required", "not_linked", "insufficient_scope", "api_key_revoked", "api_key_expired", "missing_api_key"]);
+const AUTH_CODES = new Set([
+  "unauthorized",
+  "upstream_unauthorized",
+  "missing_token",
+  "invalid_token",
+  "token_expired",
+  "invalid_refresh_token",
+  "invalid_api_key",
+  "key_revoked",
+  "relink_required",
+  "not_linked",
+  "insufficient_scope",
+  "api_key_revoked",
+  "api_key_expired",
+  "missing_api_key",
+]);
 
 /** What to do next, per error code, as the seed's "Common Errors" table advises. */
 const HINTS: Record<string, string> = {
   quota_exceeded: "Upgrade at https://kallyai.com/pricing (or manage your plan with kallyai --billing).",
-  missing_phone_number: "Give the number to call with -p/--phone, e.g. -p \"+15551234567\".",
+  missing_phone_number: 'Give the number to call with -p/--phone, e.g. -p "+15551234567".',
   emergency_number: "Nothing was called: KallyAI never calls emergency services.",
   country_restriction: "Supported: the US, Canada, the UK, Spain and most of Europe.",
   unsupported_country: "Supported: the US, Canada, the UK, Spain and most of Europe.",
@@ -63,5 +79,9 @@ export function fromHttp(status: number, code: string, message: string): CliErro
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
   if (err instanceof ApiError) return fromHttp(err.status, err.code, err.message);
-  return new CliError(EXIT.unexpected, "internal_error", `Something went wrong inside the CLI (${err instanceof Error ? err.name : typeof err}).`);
+  return new CliError(
+    EXIT.unexpected,
+    "internal_error",
+    `Something went wrong inside the CLI (${err instanceof Error ? err.name : typeof err}).`,
+  );
 }

@@ -27,7 +27,13 @@ function listenOnFreePort(server: Server): Promise<number> {
           port++;
           tryNext();
         } else {
-          reject(new CliError(EXIT.auth, "no_free_port", `No free port between ${LOGIN_PORTS.first} and ${LOGIN_PORTS.last} on 127.0.0.1 for the sign-in callback. Close other sign-ins and try again.`));
+          reject(
+            new CliError(
+              EXIT.auth,
+              "no_free_port",
+              `No free port between ${LOGIN_PORTS.first} and ${LOGIN_PORTS.last} on 127.0.0.1 for the sign-in callback. Close other sign-ins and try again.`,
+            ),
+          );
         }
       });
       server.listen(port, "127.0.0.1", () => {
@@ -58,25 +64,53 @@ export async function signIn(apiBase: string, opts: LoginOptions): Promise<Signe
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const reply = (status: number, title: string, text: string) => {
-      res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "referrer-policy": "no-referrer" });
+      res.writeHead(status, {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-store",
+        "referrer-policy": "no-referrer",
+      });
       res.end(PAGE(title, text));
     };
-    if (req.method !== "GET" || url.pathname !== "/callback") return reply(404, "Not found", "This is the KallyAI CLI's sign-in callback.");
+    if (req.method !== "GET" || url.pathname !== "/callback")
+      return reply(404, "Not found", "This is the KallyAI CLI's sign-in callback.");
     const q = url.searchParams;
     if (!sameText(q.get("state") ?? "", state)) {
-      return reply(400, "Sign-in refused", "This sign-in did not start from this terminal (the state does not match). Start again with kallyai --login.");
+      return reply(
+        400,
+        "Sign-in refused",
+        "This sign-in did not start from this terminal (the state does not match). Start again with kallyai --login.",
+      );
     }
     if (q.get("error")) {
       reply(400, "Sign-in failed", "KallyAI did not complete the sign-in. You can close this window and try again.");
-      return res.once("finish", () => settle.reject(new CliError(EXIT.auth, "sign_in_failed", `KallyAI refused the sign-in (${q.get("error")}). Try kallyai --login again.`)));
+      return res.once("finish", () =>
+        settle.reject(
+          new CliError(
+            EXIT.auth,
+            "sign_in_failed",
+            `KallyAI refused the sign-in (${q.get("error")}). Try kallyai --login again.`,
+          ),
+        ),
+      );
     }
     const access = q.get("access_token");
     const refresh = q.get("refresh_token");
     const expiresIn = Number(q.get("expires_in") ?? 3600);
-    if (!access || !refresh) return reply(400, "Sign-in incomplete", "The answer carried no tokens. Start again with kallyai --login.");
-    reply(200, "Signed in", "You are signed in to the KallyAI CLI. You can close this window and return to the terminal.");
+    if (!access || !refresh)
+      return reply(400, "Sign-in incomplete", "The answer carried no tokens. Start again with kallyai --login.");
+    reply(
+      200,
+      "Signed in",
+      "You are signed in to the KallyAI CLI. You can close this window and return to the terminal.",
+    );
     // Settled once the page is sent, so closing the server cannot cut it short.
-    res.once("finish", () => settle.resolve({ access_token: access, refresh_token: refresh, expires_in: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600 }));
+    res.once("finish", () =>
+      settle.resolve({
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600,
+      }),
+    );
   });
 
   const port = await listenOnFreePort(server);
@@ -85,11 +119,25 @@ export async function signIn(apiBase: string, opts: LoginOptions): Promise<Signe
   signInUrl.searchParams.set("state", state);
 
   const opened = opts.openBrowser && (await openBrowser(signInUrl.toString()));
-  opts.say(opened ? "Your browser was opened to sign in to KallyAI. If it did not, open this URL:" : "Open this URL in a browser to sign in to KallyAI:");
+  opts.say(
+    opened
+      ? "Your browser was opened to sign in to KallyAI. If it did not, open this URL:"
+      : "Open this URL in a browser to sign in to KallyAI:",
+  );
   opts.say(`  ${signInUrl}`);
   opts.say(`Waiting up to ${LOGIN_TIMEOUT_MS / 1000} s for the sign-in to complete…`);
 
-  const timer = setTimeout(() => settle.reject(new CliError(EXIT.auth, "sign_in_timeout", `The sign-in did not complete within ${LOGIN_TIMEOUT_MS / 1000} s. Run kallyai --login again.`)), LOGIN_TIMEOUT_MS);
+  const timer = setTimeout(
+    () =>
+      settle.reject(
+        new CliError(
+          EXIT.auth,
+          "sign_in_timeout",
+          `The sign-in did not complete within ${LOGIN_TIMEOUT_MS / 1000} s. Run kallyai --login again.`,
+        ),
+      ),
+    LOGIN_TIMEOUT_MS,
+  );
   try {
     return await done;
   } finally {

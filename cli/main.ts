@@ -26,7 +26,8 @@ interface Io {
 }
 
 function io(json: boolean): Io {
-  const result = (text: string, data: unknown) => void process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
+  const result = (text: string, data: unknown) =>
+    void process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
   return {
     json,
     result,
@@ -37,7 +38,8 @@ function io(json: boolean): Io {
 
 function httpUrl(value: string, what: string): string {
   const url = URL.parse(value);
-  if (!url || !["http:", "https:"].includes(url.protocol)) throw usageError(`${what} must be an http(s) URL, not ${JSON.stringify(value)}.`);
+  if (!url || !["http:", "https:"].includes(url.protocol))
+    throw usageError(`${what} must be an http(s) URL, not ${JSON.stringify(value)}.`);
   return value.replace(/\/+$/, "");
 }
 
@@ -46,10 +48,22 @@ function makeTarget(values: Values, env: NodeJS.ProcessEnv, autoLogin: LoginOpti
   const bridge = values.bridge ?? env.KALLYAI_BRIDGE_URL;
   const apiKey = values["api-key"] ?? env.KALLYAI_API_KEY;
   if (bridge) {
-    return new BridgeTarget({ baseUrl: httpUrl(bridge, "--bridge"), keyFile: paths.bridgeFile, apiKey: apiKey || undefined, kallyaiBase: env.KALLYAI_API_BASE || undefined, autoLogin });
+    return new BridgeTarget({
+      baseUrl: httpUrl(bridge, "--bridge"),
+      keyFile: paths.bridgeFile,
+      apiKey: apiKey || undefined,
+      kallyaiBase: env.KALLYAI_API_BASE || undefined,
+      autoLogin,
+    });
   }
-  if (values["api-key"]) throw usageError("--api-key is a bridge API key: use it with --bridge URL (or KALLYAI_BRIDGE_URL).");
-  return new DirectTarget({ baseUrl: httpUrl(env.KALLYAI_API_BASE || DEFAULT_API_BASE, "KALLYAI_API_BASE"), tokenFile: paths.tokenFile, defaultCountry: DEFAULT_COUNTRY, autoLogin });
+  if (values["api-key"])
+    throw usageError("--api-key is a bridge API key: use it with --bridge URL (or KALLYAI_BRIDGE_URL).");
+  return new DirectTarget({
+    baseUrl: httpUrl(env.KALLYAI_API_BASE || DEFAULT_API_BASE, "KALLYAI_API_BASE"),
+    tokenFile: paths.tokenFile,
+    defaultCountry: DEFAULT_COUNTRY,
+    autoLogin,
+  });
 }
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<number> {
@@ -60,7 +74,11 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
   const loginOptions: LoginOptions = { openBrowser: !values["no-browser"], say: o.say };
   // Signing in on first use needs a person at the keyboard; scripts get exit code 3 instead.
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const target = makeTarget(values, env, interactive ? { ...loginOptions, say: (l) => process.stderr.write(`${l}\n`) } : null);
+  const target = makeTarget(
+    values,
+    env,
+    interactive ? { ...loginOptions, say: (l) => process.stderr.write(`${l}\n`) } : null,
+  );
 
   switch (action) {
     case "call": {
@@ -117,7 +135,10 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
 function finish(result: { call: CallView; gaveUp: boolean }, o: Io): number {
   const { call, gaveUp } = result;
   if (gaveUp) {
-    o.result(`${out.callText(call)}\n\nStill in progress; stopped waiting. Follow it with: kallyai --call-info ${call.id} --wait`, call);
+    o.result(
+      `${out.callText(call)}\n\nStill in progress; stopped waiting. Follow it with: kallyai --call-info ${call.id} --wait`,
+      call,
+    );
     return EXIT.stillRunning;
   }
   o.result(out.callText(call), call);
@@ -126,9 +147,13 @@ function finish(result: { call: CallView; gaveUp: boolean }, o: Io): number {
 
 function report(err: CliError, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) }, exit_code: err.exitCode }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) }, exit_code: err.exitCode }, null, 2)}\n`,
+    );
   } else {
-    process.stderr.write(`kallyai: ${err.message}${err.code ? ` [${err.code}]` : ""}\n${err.hint ? `  ${err.hint}\n` : ""}`);
+    process.stderr.write(
+      `kallyai: ${err.message}${err.code ? ` [${err.code}]` : ""}\n${err.hint ? `  ${err.hint}\n` : ""}`,
+    );
   }
 }
 
@@ -140,7 +165,8 @@ async function main(): Promise<void> {
     code = await run(argv, process.env, o);
   } catch (err) {
     const e = toCliError(err);
-    if (e.exitCode === EXIT.unexpected && process.env.KALLYAI_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    if (e.exitCode === EXIT.unexpected && process.env.KALLYAI_DEBUG && err instanceof Error)
+      process.stderr.write(`${err.stack}\n`);
     report(e, o.json);
     code = e.exitCode;
   }

@@ -84,8 +84,15 @@ export function readTokenFile(path: string): TokenFile | null {
   return { access_token: raw.access_token, refresh_token: refresh, expires_at: toEpochSeconds(raw.expires_at) ?? 0 };
 }
 
-export function writeTokenFile(path: string, tokens: { access_token: string; refresh_token: string; expires_in: number }): TokenFile {
-  const file: TokenFile = { access_token: tokens.access_token, refresh_token: tokens.refresh_token, expires_at: Math.floor(Date.now() / 1000) + tokens.expires_in };
+export function writeTokenFile(
+  path: string,
+  tokens: { access_token: string; refresh_token: string; expires_in: number },
+): TokenFile {
+  const file: TokenFile = {
+    access_token: tokens.access_token,
+    refresh_token: tokens.refresh_token,
+    expires_at: Math.floor(Date.now() / 1000) + tokens.expires_in,
+  };
   writeSecretJson(path, file);
   return file;
 }

@@ -10,15 +10,22 @@ const LONG_POLL_S = 25;
  * Follows a call until it ends. The bridge holds each request until the call ends (?wait=25);
  * KallyAI is asked every 2 s. People see each change of status on stderr.
  */
-export async function waitForOutcome(target: Target, first: CallView, quiet: boolean): Promise<{ call: CallView; gaveUp: boolean }> {
-  const maxWait = Number(process.env.KALLYAI_WAIT_SECONDS) > 0 ? Number(process.env.KALLYAI_WAIT_SECONDS) : DEFAULT_MAX_WAIT_S;
+export async function waitForOutcome(
+  target: Target,
+  first: CallView,
+  quiet: boolean,
+): Promise<{ call: CallView; gaveUp: boolean }> {
+  const maxWait =
+    Number(process.env.KALLYAI_WAIT_SECONDS) > 0 ? Number(process.env.KALLYAI_WAIT_SECONDS) : DEFAULT_MAX_WAIT_S;
   const started = Date.now();
   const deadline = started + maxWait * 1000;
   const progress = (call: CallView) => {
     if (!quiet) process.stderr.write(`  ${statusText(call.status)} (${Math.round((Date.now() - started) / 1000)} s)\n`);
   };
   const onInterrupt = () => {
-    process.stderr.write(`\nStopped waiting. The call goes on; follow it with: kallyai --call-info ${first.id} --wait\n`);
+    process.stderr.write(
+      `\nStopped waiting. The call goes on; follow it with: kallyai --call-info ${first.id} --wait\n`,
+    );
     process.exit(130);
   };
   process.once("SIGINT", onInterrupt);

@@ -30,7 +30,8 @@ export function parseFlags(argv) {
     }
     const values = [];
     const many = arg === "--var";
-    while (i + 1 < argv.length && !argv[i + 1].startsWith("--") && (many || values.length === 0)) values.push(argv[++i]);
+    while (i + 1 < argv.length && !argv[i + 1].startsWith("--") && (many || values.length === 0))
+      values.push(argv[++i]);
     flags.push({ name: arg.slice(2), values, raw: [arg, ...values] });
   }
   return flags;
@@ -49,15 +50,23 @@ function reachableHost(ip) {
 export function devPlan(userArgs, env = {}) {
   const flags = parseFlags(userArgs);
   const last = (name) => flags.filter((f) => f.name === name).at(-1)?.values[0];
-  const repeated = [...new Set(flags.filter((f) => f.name && f.name !== "var").map((f) => f.name))].filter((n) => flags.filter((f) => f.name === n).length > 1);
-  if (repeated.length) throw new Error(`give each flag once: ${repeated.map((n) => `--${n}`).join(", ")} appears more than once`);
+  const repeated = [...new Set(flags.filter((f) => f.name && f.name !== "var").map((f) => f.name))].filter(
+    (n) => flags.filter((f) => f.name === n).length > 1,
+  );
+  if (repeated.length)
+    throw new Error(`give each flag once: ${repeated.map((n) => `--${n}`).join(", ")} appears more than once`);
 
   const ip = last("ip") ?? "127.0.0.1";
   const port = Number(last("port") ?? env.PORT ?? 8787);
   const origin = `http://${reachableHost(ip)}:${port}`;
   const userVars = flags.filter((f) => f.name === "var").flatMap((f) => f.values);
   const userVarNames = new Set(userVars.map((v) => v.split(":")[0]));
-  const vars = [...Object.entries(devVars(origin)).filter(([name]) => !userVarNames.has(name)).map(([k, v]) => `${k}:${v}`), ...userVars];
+  const vars = [
+    ...Object.entries(devVars(origin))
+      .filter(([name]) => !userVarNames.has(name))
+      .map(([k, v]) => `${k}:${v}`),
+    ...userVars,
+  ];
 
   const args = ["dev"];
   if (last("ip") === undefined) args.push("--ip", ip);

@@ -7,9 +7,9 @@
 //   npm run dev -- --ip 0.0.0.0          # reachable from a phone on the same network
 //   DEV_CRON_SECONDS=10 npm run dev      # fire the cron more often than once a minute
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
-import { createRequire } from "node:module";
 import { devPlan } from "./dev-args.mjs";
 
 const require = createRequire(import.meta.url);
@@ -71,10 +71,17 @@ function scheduleCron() {
   }, wait);
 }
 scheduleCron();
-log(`bridge on ${origin} (sandbox at ${origin}/sandbox); cron fires every ${cronSeconds}s; fire it now with: curl '${origin}/__scheduled?cron=*+*+*+*+*'`);
+log(
+  `bridge on ${origin} (sandbox at ${origin}/sandbox); cron fires every ${cronSeconds}s; fire it now with: curl '${origin}/__scheduled?cron=*+*+*+*+*'`,
+);
 if (ip === "0.0.0.0" || ip === "::") {
-  const lan = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === "IPv4" && !a.internal).map((a) => `http://${a.address}:${port}`);
-  log(`listening on every interface: a phone on the same network can use ${lan.join(" or ") || `http://<this computer's address>:${port}`} (anyone on the network can reach it; the dev secrets are public)`);
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === "IPv4" && !a.internal)
+    .map((a) => `http://${a.address}:${port}`);
+  log(
+    `listening on every interface: a phone on the same network can use ${lan.join(" or ") || `http://<this computer's address>:${port}`} (anyone on the network can reach it; the dev secrets are public)`,
+  );
 }
 
 function stop(signal) {

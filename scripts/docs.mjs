@@ -3,7 +3,7 @@
 // markers <!-- recipes:SECTION --> and <!-- /recipes:SECTION -->. test/recipes checks the README
 // matches, and sends every recipe to the bridge. (Node 24 runs the .ts module directly.)
 import { readFileSync, writeFileSync } from "node:fs";
-import { README_BASE, SECTION_NAMES, renderSection } from "../src/shared/recipes.ts";
+import { README_BASE, renderSection, SECTION_NAMES } from "../src/shared/recipes.ts";
 
 const file = new URL("../README.md", import.meta.url);
 let readme = readFileSync(file, "utf8");

@@ -11,4 +11,6 @@ const b64url = (bytes) => bytes.toString("base64url");
 console.log(`VAULT_KEYS=${kid}:${randomBytes(32).toString("base64")}`);
 console.log(`API_KEY_SIGNING_KEYS=${JSON.stringify([{ kty: "oct", kid, alg: "HS256", k: b64url(randomBytes(32)) }])}`);
 console.log(`ADMIN_TOKEN=${b64url(randomBytes(24))}`);
-console.error(`\nTo rotate, put the new entry first and keep the old ones after it:\n  VAULT_KEYS="<new kid:key>,<old kid:key>"\n  API_KEY_SIGNING_KEYS='[<new jwk>, <old jwk>]'`);
+console.error(
+  `\nTo rotate, put the new entry first and keep the old ones after it:\n  VAULT_KEYS="<new kid:key>,<old kid:key>"\n  API_KEY_SIGNING_KEYS='[<new jwk>, <old jwk>]'`,
+);

@@ -40,9 +40,7 @@ declare global {
   }
 }
 
-const flag = z
-  .enum(["true", "false", "1", "0", "on", "off"])
-  .transform((v) => v === "true" || v === "1" || v === "on");
+const flag = z.enum(["true", "false", "1", "0", "on", "off"]).transform((v) => v === "true" || v === "1" || v === "on");
 const seconds = z.coerce.number().nonnegative();
 
 const ConfigSchema = z.object({
@@ -84,7 +82,9 @@ const ConfigSchema = z.object({
  * values set as secrets, or BRIDGE_ENV=development make every request answer 503 misconfigured.
  */
 export const DEV_VAULT_KEYS = "dev:ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=";
-export const DEV_SIGNING_KEYS = JSON.stringify([{ kty: "oct", kid: "dev", alg: "HS256", k: "ZGV2LW9ubHktc2lnbmluZy1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9u" }]);
+export const DEV_SIGNING_KEYS = JSON.stringify([
+  { kty: "oct", kid: "dev", alg: "HS256", k: "ZGV2LW9ubHktc2lnbmluZy1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9u" },
+]);
 
 /** The dev keys' bytes: a secret containing one (however formatted) is public. */
 const DEV_KEY_MATERIAL = [DEV_VAULT_KEYS.split(":")[1]!, (JSON.parse(DEV_SIGNING_KEYS) as { k: string }[])[0]!.k];
@@ -94,7 +94,12 @@ export interface Config {
   dev: boolean;
   /** `ownSandbox`: the upstream is this deployment's own sandbox (test mode), reached in-process (src/sandbox/upstream.ts). */
   upstream: { baseUrl: string; timeoutMs: number; ownSandbox: boolean };
-  sandbox: { enabled: boolean; callSeconds: { min: number; max: number }; tokenTtlSeconds: number; hangSeconds: number };
+  sandbox: {
+    enabled: boolean;
+    callSeconds: { min: number; max: number };
+    tokenTtlSeconds: number;
+    hangSeconds: number;
+  };
   defaults: { timezone: string; country: string };
   bridgeId: string;
   vaultKeys: string;
@@ -105,7 +110,13 @@ export interface Config {
    * The outcome poller's limits per cron invocation (docs/webhooks.md). With queues, the cron
    * only takes calls and deliveries `overdueSeconds` past due (their message was lost or late).
    */
-  poller: { upstreamBudget: number; concurrency: number; sweepSeconds: number; overdueSeconds: number; queues: boolean };
+  poller: {
+    upstreamBudget: number;
+    concurrency: number;
+    sweepSeconds: number;
+    overdueSeconds: number;
+    queues: boolean;
+  };
   /** Webhook delivery: attempts per invocation; whether plain-http and loopback/private targets are allowed (dev). */
   webhooks: { deliveryBudget: number; allowLoopback: boolean };
 }
@@ -127,7 +138,9 @@ export function config(env: Bindings): Config {
   const queues = Boolean(env.POLL_QUEUE && env.DELIVERY_QUEUE);
   const local = v.BRIDGE_LOCAL_RUNNER !== undefined;
   if (v.BRIDGE_ENV === "development" && !local) {
-    throw new ConfigError("BRIDGE_ENV is development outside `npm run dev` and the tests; a deployment must use BRIDGE_ENV=production with its own secrets (see README, \"Deploy\")");
+    throw new ConfigError(
+      'BRIDGE_ENV is development outside `npm run dev` and the tests; a deployment must use BRIDGE_ENV=production with its own secrets (see README, "Deploy")',
+    );
   }
   const cfg: Config = {
     dev: v.BRIDGE_ENV === "development",
@@ -146,7 +159,10 @@ export function config(env: Bindings): Config {
     bridgeId: v.BRIDGE_ID,
     vaultKeys: required(v.VAULT_KEYS, "VAULT_KEYS", v.BRIDGE_ENV, DEV_VAULT_KEYS, local),
     signingKeys: required(v.API_KEY_SIGNING_KEYS, "API_KEY_SIGNING_KEYS", v.BRIDGE_ENV, DEV_SIGNING_KEYS, local),
-    oauth: v.OAUTH_CLIENT_ID && v.OAUTH_CLIENT_SECRET ? { clientId: v.OAUTH_CLIENT_ID, clientSecret: v.OAUTH_CLIENT_SECRET } : null,
+    oauth:
+      v.OAUTH_CLIENT_ID && v.OAUTH_CLIENT_SECRET
+        ? { clientId: v.OAUTH_CLIENT_ID, clientSecret: v.OAUTH_CLIENT_SECRET }
+        : null,
     adminToken: v.ADMIN_TOKEN ?? null,
     poller: {
       upstreamBudget: v.POLLER_UPSTREAM_BUDGET,
@@ -156,7 +172,10 @@ export function config(env: Bindings): Config {
       overdueSeconds: v.POLLER_OVERDUE_SECONDS ?? (queues ? 30 : 0),
       queues,
     },
-    webhooks: { deliveryBudget: v.WEBHOOKS_DELIVERY_BUDGET, allowLoopback: v.WEBHOOKS_ALLOW_LOOPBACK ?? v.BRIDGE_ENV === "development" },
+    webhooks: {
+      deliveryBudget: v.WEBHOOKS_DELIVERY_BUDGET,
+      allowLoopback: v.WEBHOOKS_ALLOW_LOOPBACK ?? v.BRIDGE_ENV === "development",
+    },
   };
   parsed.set(env, cfg);
   return cfg;
@@ -166,9 +185,17 @@ export function config(env: Bindings): Config {
  * A secret of this deployment. The public dev value is accepted only under a local runner
  * (`npm run dev`, the tests), where BRIDGE_ENV=development also fills in a missing one.
  */
-function required(value: string | undefined, name: string, environment: string, devDefault: string, local: boolean): string {
+function required(
+  value: string | undefined,
+  name: string,
+  environment: string,
+  devDefault: string,
+  local: boolean,
+): string {
   if (value && !local && DEV_KEY_MATERIAL.some((m) => value.includes(m))) {
-    throw new ConfigError(`the secret ${name} holds the public development value; generate this deployment's own with \`npm run secrets:generate\` (see README, "Deploy")`);
+    throw new ConfigError(
+      `the secret ${name} holds the public development value; generate this deployment's own with \`npm run secrets:generate\` (see README, "Deploy")`,
+    );
   }
   if (value) return value;
   if (local && environment === "development") return devDefault;

@@ -33,8 +33,12 @@ export function errorBody(code: string, message: string, field?: string): ErrorB
 
 export function errorResponse(err: ApiError): Response {
   const headers = new Headers({ "content-type": "application/json; charset=utf-8", ...err.extra.headers });
-  if (err.extra.retryAfter !== undefined) headers.set("retry-after", String(Math.max(1, Math.ceil(err.extra.retryAfter))));
-  return new Response(JSON.stringify(errorBody(err.code, err.message, err.extra.field)), { status: err.status, headers });
+  if (err.extra.retryAfter !== undefined)
+    headers.set("retry-after", String(Math.max(1, Math.ceil(err.extra.retryAfter))));
+  return new Response(JSON.stringify(errorBody(err.code, err.message, err.extra.field)), {
+    status: err.status,
+    headers,
+  });
 }
 
 /** Maps anything thrown to an ApiError; unexpected errors become a generic 500 that leaks nothing. */
@@ -42,25 +46,53 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ConfigError) {
     // 503: the deployment, not the request, is at fault; the message names settings, never their values.
-    return new ApiError(503, "misconfigured", `The bridge is misconfigured: ${err.message}. Its operator must fix it in wrangler.toml or with \`wrangler secret put\`; GET /health says the same.`);
+    return new ApiError(
+      503,
+      "misconfigured",
+      `The bridge is misconfigured: ${err.message}. Its operator must fix it in wrangler.toml or with \`wrangler secret put\`; GET /health says the same.`,
+    );
   }
   if (err instanceof HTTPException) {
     if (err.status === 400 && /JSON/i.test(err.message)) {
-      return new ApiError(400, "malformed_json", "The request body is not valid JSON. Send a JSON object, or form fields.");
+      return new ApiError(
+        400,
+        "malformed_json",
+        "The request body is not valid JSON. Send a JSON object, or form fields.",
+      );
     }
-    if (err.status === 415) return new ApiError(415, "unsupported_media_type", "This endpoint takes JSON: send Content-Type: application/json.");
+    if (err.status === 415)
+      return new ApiError(
+        415,
+        "unsupported_media_type",
+        "This endpoint takes JSON: send Content-Type: application/json.",
+      );
     if (err.status === 413) return new ApiError(413, "payload_too_large", "The request body is too large.");
     const status = err.status as ContentfulStatusCode;
-    return new ApiError(status, status === 401 ? "unauthorized" : "bad_request", err.message || "The request was refused.");
+    return new ApiError(
+      status,
+      status === 401 ? "unauthorized" : "bad_request",
+      err.message || "The request was refused.",
+    );
   }
-  return new ApiError(500, "internal_error", "Something went wrong inside the bridge. Try again; if it keeps failing, report the X-Request-Id header of this answer.");
+  return new ApiError(
+    500,
+    "internal_error",
+    "Something went wrong inside the bridge. Try again; if it keeps failing, report the X-Request-Id header of this answer.",
+  );
 }
 
 export function errorHandler(err: unknown, c: Context): Response {
   const apiError = toApiError(err);
   if (apiError.status >= 500) {
     // Log the kind of failure and the request id only: messages of foreign errors may carry secrets.
-    console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), code: apiError.code, error: err instanceof Error ? err.name : typeof err }));
+    console.error(
+      JSON.stringify({
+        level: "error",
+        request_id: c.get("requestId"),
+        code: apiError.code,
+        error: err instanceof Error ? err.name : typeof err,
+      }),
+    );
   }
   return errorResponse(apiError);
 }

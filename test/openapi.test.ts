@@ -5,16 +5,28 @@ import { bridge } from "./support/bridge";
 import sources from "./support/sources";
 
 type Media = Record<string, { example?: unknown; schema?: unknown }>;
-type Operation = { operationId?: string; security?: unknown[]; tags?: string[]; requestBody?: { content: Media }; responses: Record<string, { $ref?: string; content?: Media; headers?: Record<string, unknown> }> };
+type Operation = {
+  operationId?: string;
+  security?: unknown[];
+  tags?: string[];
+  requestBody?: { content: Media };
+  responses: Record<string, { $ref?: string; content?: Media; headers?: Record<string, unknown> }>;
+};
 type Doc = {
   paths: Record<string, Record<string, Operation>>;
   webhooks: Record<string, Record<string, Operation>>;
   tags: Array<{ name: string; description: string }>;
-  components: { schemas: Record<string, { example?: unknown; properties?: Record<string, any> }>; responses: Record<string, Operation["responses"][string]> };
+  components: {
+    schemas: Record<string, { example?: unknown; properties?: Record<string, any> }>;
+    responses: Record<string, Operation["responses"][string]>;
+  };
 };
 
 const documentOf = async () => (await (await bridge("/openapi.json")).json()) as Doc;
-const operations = (doc: Doc) => Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, op })));
+const operations = (doc: Doc) =>
+  Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, op })),
+  );
 
 /** An example is inline, or on the component schema a content entry refers to. */
 function hasExample(doc: Doc, content: Media | undefined): boolean {
@@ -32,18 +44,27 @@ describe("the OpenAPI document", () => {
     const doc = await documentOf();
     const missing: string[] = [];
     for (const { name, op } of operations(doc)) {
-      const success = Object.entries(op.responses).filter(([status]) => status.startsWith("2")).map(([, r]) => r.content);
+      const success = Object.entries(op.responses)
+        .filter(([status]) => status.startsWith("2"))
+        .map(([, r]) => r.content);
       const bodiless = !op.requestBody && success.length === 0; // a redirect, such as /auth/login
-      if (!bodiless && !hasExample(doc, op.requestBody?.content) && !success.some((c) => hasExample(doc, c))) missing.push(name);
+      if (!bodiless && !hasExample(doc, op.requestBody?.content) && !success.some((c) => hasExample(doc, c)))
+        missing.push(name);
     }
     expect(missing).toEqual([]);
   });
 
   it("gives every operation a unique operationId and a declared tag", async () => {
     const doc = await documentOf();
-    const ops = [...operations(doc), ...Object.values(doc.webhooks).flatMap((m) => Object.values(m).map((op) => ({ name: op.operationId, op })))];
+    const ops = [
+      ...operations(doc),
+      ...Object.values(doc.webhooks).flatMap((m) => Object.values(m).map((op) => ({ name: op.operationId, op }))),
+    ];
     const ids = ops.map(({ op }) => op.operationId);
-    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id)), ids.join()).toBe(true);
+    expect(
+      ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id)),
+      ids.join(),
+    ).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
     const declared = new Set(doc.tags.map((t) => t.name));
     expect(doc.tags.every((t) => t.description.length > 0)).toBe(true);
@@ -52,8 +73,17 @@ describe("the OpenAPI document", () => {
 
   it("marks the operations that need no key with security: []", async () => {
     const doc = await documentOf();
-    const open = operations(doc).filter(({ op }) => Array.isArray(op.security) && op.security.length === 0).map((o) => o.name);
-    expect(open.sort()).toEqual(["GET /auth/callback", "GET /auth/login", "GET /health", "GET /t/{token}", "POST /t/{token}", "POST /v1/link"]);
+    const open = operations(doc)
+      .filter(({ op }) => Array.isArray(op.security) && op.security.length === 0)
+      .map((o) => o.name);
+    expect(open.sort()).toEqual([
+      "GET /auth/callback",
+      "GET /auth/login",
+      "GET /health",
+      "GET /t/{token}",
+      "POST /t/{token}",
+      "POST /v1/link",
+    ]);
   });
 
   it("documents the error shape, and X-Request-Id on every answer", async () => {
@@ -61,12 +91,16 @@ describe("the OpenAPI document", () => {
     const shared = doc.components.responses;
     for (const { name, op } of operations(doc)) {
       const errors = Object.entries(op.responses).filter(([s]) => /^[45]/.test(s));
-      expect(errors.map(([s]) => s), name).toEqual(expect.arrayContaining(["405", "500"]));
+      expect(
+        errors.map(([s]) => s),
+        name,
+      ).toEqual(expect.arrayContaining(["405", "500"]));
       for (const [status, response] of Object.entries(op.responses)) {
         if (status === "default") continue;
         const resolved = response.$ref ? shared[response.$ref.split("/").pop()!]! : response;
         expect(resolved.headers, `${name} ${status}`).toHaveProperty("X-Request-Id");
-        if (/^[45]/.test(status)) expect(Object.keys(resolved.content ?? {}), `${name} ${status}`).toContain("application/json");
+        if (/^[45]/.test(status))
+          expect(Object.keys(resolved.content ?? {}), `${name} ${status}`).toContain("application/json");
       }
     }
   });
@@ -81,7 +115,13 @@ describe("the OpenAPI document", () => {
       expect(media.example).toMatchObject({ id: expect.stringMatching(/^evt_/), type, data: { finished: true } });
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["200", "410"]));
     }
-    expect(Object.keys(doc.components.schemas.Event!.properties!).sort()).toEqual(["data", "id", "test", "timestamp", "type"]);
+    expect(Object.keys(doc.components.schemas.Event!.properties!).sort()).toEqual([
+      "data",
+      "id",
+      "test",
+      "timestamp",
+      "type",
+    ]);
   });
 
   it("lists every error code the bridge throws", async () => {
@@ -93,7 +133,8 @@ describe("the OpenAPI document", () => {
     }
     expect(thrown.size).toBeGreaterThan(20);
     expect([...thrown].filter((code) => !(code in ERROR_CODES))).toEqual([]);
-    const described = (await documentOf()).components.schemas.Error!.properties!.error.properties.code.description as string;
+    const described = (await documentOf()).components.schemas.Error!.properties!.error.properties.code
+      .description as string;
     for (const code of Object.keys(ERROR_CODES)) expect(described).toContain(`\`${code}\``);
   });
 });
@@ -101,7 +142,9 @@ describe("the OpenAPI document", () => {
 describe("documentedStatuses (what the fuzz and error tests check their answers against)", () => {
   it("finds an operation's statuses, a wrong method's 405, and nothing for paths outside the document", async () => {
     const { documentedStatuses } = await import("./support/documented-statuses");
-    expect([...(await documentedStatuses("POST", "/v1/calls"))!]).toEqual(expect.arrayContaining(["202", "400", "413", "415", "422", "429"]));
+    expect([...(await documentedStatuses("POST", "/v1/calls"))!]).toEqual(
+      expect.arrayContaining(["202", "400", "413", "415", "422", "429"]),
+    );
     expect(await documentedStatuses("POST", "/v1/calls")).not.toContain("200");
     expect(await documentedStatuses("PUT", "/v1/calls/abc")).toContain("405");
     expect(await documentedStatuses("HEAD", "/v1/webhooks/wh_1/deliveries")).toContain("200");

@@ -38,14 +38,23 @@ export class BridgeTarget implements Target {
 
   async placeCall(input: CallInput, timezone: string, idempotencyKey: string): Promise<CallView> {
     const body = { ...input, timezone: input.timezone ?? timezone };
-    const placed = await this.send<{ id: string; status: string; created_at?: string }>({ method: "POST", path: "/v1/calls", json: body, idempotencyKey });
+    const placed = await this.send<{ id: string; status: string; created_at?: string }>({
+      method: "POST",
+      path: "/v1/calls",
+      json: body,
+      idempotencyKey,
+    });
     // The 202 answer is short; the call itself has every field. The call is placed either way, so
     // when reading it back fails, the answer is built from what was sent.
     return this.getCall(placed.id).catch(() => placedView(placed, body));
   }
   getCall(id: string, waitSeconds?: number) {
     const wait = waitSeconds ? `?wait=${Math.min(25, Math.max(1, Math.round(waitSeconds)))}` : "";
-    return this.send<CallView>({ method: "GET", path: `/v1/calls/${encodeURIComponent(id)}${wait}`, timeoutMs: waitSeconds ? (waitSeconds + 15) * 1000 : undefined });
+    return this.send<CallView>({
+      method: "GET",
+      path: `/v1/calls/${encodeURIComponent(id)}${wait}`,
+      timeoutMs: waitSeconds ? (waitSeconds + 15) * 1000 : undefined,
+    });
   }
   async listCalls(limit: number) {
     return (await this.send<{ items: CallView[] }>({ method: "GET", path: `/v1/calls?limit=${limit}` })).items;
@@ -75,38 +84,82 @@ export class BridgeTarget implements Target {
       json: { refresh_token: tokens.refresh_token, key_name: "kallyai-cli" },
       auth: false,
     });
-    writeSecretJson(this.opts.keyFile, { bridge_url: this.baseUrl, api_key: linked.api_key, key_id: linked.key_id, user_id: linked.user_id, saved_at: new Date().toISOString() });
+    writeSecretJson(this.opts.keyFile, {
+      bridge_url: this.baseUrl,
+      api_key: linked.api_key,
+      key_id: linked.key_id,
+      user_id: linked.user_id,
+      saved_at: new Date().toISOString(),
+    });
     if (previous?.key_id && previous.key_id !== linked.key_id && previous.user_id === linked.user_id) {
       // Signing in again replaces the key this CLI saved before; the old one is revoked (best effort).
-      await this.send({ method: "DELETE", path: `/v1/keys/${encodeURIComponent(previous.key_id)}`, key: linked.api_key }).catch(() => undefined);
+      await this.send({
+        method: "DELETE",
+        path: `/v1/keys/${encodeURIComponent(previous.key_id)}`,
+        key: linked.api_key,
+      }).catch(() => undefined);
     }
-    return { target: this.kind, credentials_file: this.opts.keyFile, key_id: linked.key_id, user_id: linked.user_id, bridge_url: this.baseUrl };
+    return {
+      target: this.kind,
+      credentials_file: this.opts.keyFile,
+      key_id: linked.key_id,
+      user_id: linked.user_id,
+      bridge_url: this.baseUrl,
+    };
   }
 
   /** Deletes the saved key (revoking it on the bridge when this CLI made it); --unlink unlinks the account too. */
   async logout(opts: { unlink: boolean }) {
     const saved = this.savedKey();
-    const result: Awaited<ReturnType<Target["logout"]>> = { target: this.kind, removed: false, credentials_file: this.opts.keyFile };
+    const result: Awaited<ReturnType<Target["logout"]>> = {
+      target: this.kind,
+      removed: false,
+      credentials_file: this.opts.keyFile,
+    };
     if (opts.unlink) {
       // Unlinking needs a key; signing in just to unlink makes no sense.
       if (!this.opts.apiKey && !saved) throw this.noKey();
-      const unlinked = await this.send<{ unlinked: boolean; revoked_keys: number }>({ method: "POST", path: "/v1/unlink" });
+      const unlinked = await this.send<{ unlinked: boolean; revoked_keys: number }>({
+        method: "POST",
+        path: "/v1/unlink",
+      });
       result.unlinked = unlinked.unlinked;
       result.revoked_keys = unlinked.revoked_keys;
     } else if (saved?.key_id && !this.opts.apiKey) {
       // Best effort: the file goes either way.
-      await this.send({ method: "DELETE", path: `/v1/keys/${encodeURIComponent(saved.key_id)}` }).catch(() => undefined);
+      await this.send({ method: "DELETE", path: `/v1/keys/${encodeURIComponent(saved.key_id)}` }).catch(
+        () => undefined,
+      );
     }
     if (saved) result.removed = removeFile(this.opts.keyFile);
     return result;
   }
 
   async authStatus(): Promise<AuthStatus> {
-    const status: AuthStatus = { target: this.kind, base_url: this.baseUrl, signed_in: false, credentials_file: this.opts.keyFile };
+    const status: AuthStatus = {
+      target: this.kind,
+      base_url: this.baseUrl,
+      signed_in: false,
+      credentials_file: this.opts.keyFile,
+    };
     if (!this.opts.apiKey && !this.savedKey()) return status;
     try {
-      const me = await this.send<{ linked: boolean; user_id: string; key: { id: string; expires_at: string | null }; upstream: { state: string; token_expires_at: string | null } }>({ method: "GET", path: "/v1/me" });
-      return { ...status, signed_in: true, linked: me.linked, user_id: me.user_id, key_id: me.key.id, key_expires_at: me.key.expires_at, upstream_state: me.upstream.state, upstream_token_expires_at: me.upstream.token_expires_at };
+      const me = await this.send<{
+        linked: boolean;
+        user_id: string;
+        key: { id: string; expires_at: string | null };
+        upstream: { state: string; token_expires_at: string | null };
+      }>({ method: "GET", path: "/v1/me" });
+      return {
+        ...status,
+        signed_in: true,
+        linked: me.linked,
+        user_id: me.user_id,
+        key_id: me.key.id,
+        key_expires_at: me.key.expires_at,
+        upstream_state: me.upstream.state,
+        upstream_token_expires_at: me.upstream.token_expires_at,
+      };
     } catch (err) {
       if (err instanceof CliError && err.exitCode === EXIT.auth) return { ...status, problem: err.message };
       throw err;
@@ -134,7 +187,9 @@ export class BridgeTarget implements Target {
     return new CliError(
       EXIT.auth,
       "no_api_key",
-      other ? `The saved bridge API key is for ${other.bridge_url}, not ${this.baseUrl}.` : `No bridge API key for ${this.baseUrl}.`,
+      other
+        ? `The saved bridge API key is for ${other.bridge_url}, not ${this.baseUrl}.`
+        : `No bridge API key for ${this.baseUrl}.`,
       `Run kallyai --bridge ${this.baseUrl} --login, or pass --api-key (or set KALLYAI_API_KEY).`,
     );
   }
@@ -142,7 +197,9 @@ export class BridgeTarget implements Target {
   /** Where to sign in to KallyAI: KALLYAI_API_BASE, or the sandbox when the bridge runs in test mode. */
   private async kallyaiBase(): Promise<string> {
     if (this.opts.kallyaiBase) return this.opts.kallyaiBase.replace(/\/+$/, "");
-    const health = await this.send<{ upstream?: string }>({ method: "GET", path: "/health", auth: false }).catch(() => null);
+    const health = await this.send<{ upstream?: string }>({ method: "GET", path: "/health", auth: false }).catch(
+      () => null,
+    );
     return health?.upstream === "sandbox" ? `${this.baseUrl}/sandbox` : "https://api.kallyai.com";
   }
 
@@ -169,7 +226,14 @@ export class BridgeTarget implements Target {
           continue;
         }
         const timeout = err instanceof Error && err.name === "TimeoutError";
-        throw new CliError(EXIT.unavailable, "bridge_unreachable", timeout ? `The bridge at ${this.baseUrl} did not answer in time.` : `Could not reach the bridge at ${this.baseUrl}.`, "Check --bridge / KALLYAI_BRIDGE_URL and that the bridge is running.");
+        throw new CliError(
+          EXIT.unavailable,
+          "bridge_unreachable",
+          timeout
+            ? `The bridge at ${this.baseUrl} did not answer in time.`
+            : `Could not reach the bridge at ${this.baseUrl}.`,
+          "Check --bridge / KALLYAI_BRIDGE_URL and that the bridge is running.",
+        );
       }
       const text = await res.text();
       let body: unknown;
@@ -185,11 +249,24 @@ export class BridgeTarget implements Target {
       }
       const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       if (typeof error?.code === "string") {
-        const failure = fromHttp(res.status, error.code, typeof error.message === "string" ? error.message : `The bridge answered ${res.status}.`);
+        const failure = fromHttp(
+          res.status,
+          error.code,
+          typeof error.message === "string" ? error.message : `The bridge answered ${res.status}.`,
+        );
         if (failure.exitCode !== EXIT.auth) throw failure;
-        throw new CliError(EXIT.auth, failure.code, failure.message, `Get a new key with kallyai --bridge ${this.baseUrl} --login (or pass another with --api-key).`);
+        throw new CliError(
+          EXIT.auth,
+          failure.code,
+          failure.message,
+          `Get a new key with kallyai --bridge ${this.baseUrl} --login (or pass another with --api-key).`,
+        );
       }
-      throw new CliError(res.ok ? EXIT.unavailable : fromHttp(res.status, "bridge_error", "").exitCode, "bridge_error", `The bridge at ${this.baseUrl} answered ${res.status} with no readable body. Is --bridge the bridge's address?`);
+      throw new CliError(
+        res.ok ? EXIT.unavailable : fromHttp(res.status, "bridge_error", "").exitCode,
+        "bridge_error",
+        `The bridge at ${this.baseUrl} answered ${res.status} with no readable body. Is --bridge the bridge's address?`,
+      );
     }
   }
 }

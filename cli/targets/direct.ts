@@ -2,10 +2,10 @@ import { ApiError } from "../../src/errors";
 import { KallyAIClient } from "../../src/kallyai/client";
 import type { UpstreamCall } from "../../src/kallyai/schemas";
 import { type CallInput, toUpstreamRequest } from "../../src/shared/call-input";
+import { viewOfUpstream } from "../../src/shared/call-view";
 import { CliError, EXIT, fromHttp, usageError } from "../errors";
 import { signIn } from "../login";
 import { readTokenFile, removeFile, type TokenFile, writeTokenFile } from "../token-file";
-import { viewOfUpstream } from "../../src/shared/call-view";
 import type { AuthStatus, CallView, LoginOptions, Target } from "./types";
 
 /** Refresh this long before the access token runs out, so a request never races its expiry. */
@@ -34,7 +34,11 @@ export class DirectTarget implements Target {
   async placeCall(input: CallInput, timezone: string, idempotencyKey: string): Promise<CallView> {
     const built = toUpstreamRequest(input, { timezone, country: this.opts.defaultCountry });
     if (!built.ok) throw new CliError(EXIT.usage, built.code, built.message);
-    return viewOf(await this.authed((t) => this.client.placeCall(t, built.request as Parameters<KallyAIClient["placeCall"]>[1], idempotencyKey)));
+    return viewOf(
+      await this.authed((t) =>
+        this.client.placeCall(t, built.request as Parameters<KallyAIClient["placeCall"]>[1], idempotencyKey),
+      ),
+    );
   }
   async getCall(id: string) {
     return viewOf(await this.authed((t) => this.client.getCall(t, id)));
@@ -45,7 +49,10 @@ export class DirectTarget implements Target {
   }
   async transcript(id: string) {
     const t = await this.authed((token) => this.client.transcript(token, id));
-    return { call_id: id, entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })) };
+    return {
+      call_id: id,
+      entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })),
+    };
   }
   usage() {
     return this.authed((t) => this.client.statistics(t));
@@ -64,13 +71,19 @@ export class DirectTarget implements Target {
   }
 
   async logout(opts: { unlink: boolean }) {
-    if (opts.unlink) throw usageError("--unlink is for bridge mode (--bridge URL): it unlinks your KallyAI account from the bridge.");
+    if (opts.unlink)
+      throw usageError("--unlink is for bridge mode (--bridge URL): it unlinks your KallyAI account from the bridge.");
     return { target: this.kind, removed: removeFile(this.opts.tokenFile), credentials_file: this.opts.tokenFile };
   }
 
   async authStatus(): Promise<AuthStatus> {
     const file = readTokenFile(this.opts.tokenFile);
-    const status: AuthStatus = { target: this.kind, base_url: this.baseUrl, signed_in: file !== null, credentials_file: this.opts.tokenFile };
+    const status: AuthStatus = {
+      target: this.kind,
+      base_url: this.baseUrl,
+      signed_in: file !== null,
+      credentials_file: this.opts.tokenFile,
+    };
     if (file) status.expires_at = iso(file.expires_at);
     return status;
   }
@@ -79,7 +92,13 @@ export class DirectTarget implements Target {
   private async token(): Promise<string> {
     let file = readTokenFile(this.opts.tokenFile);
     if (!file) {
-      if (!this.opts.autoLogin) throw new CliError(EXIT.auth, "not_signed_in", "You are not signed in to KallyAI.", "Run kallyai --login (add --no-browser to get a URL to open yourself).");
+      if (!this.opts.autoLogin)
+        throw new CliError(
+          EXIT.auth,
+          "not_signed_in",
+          "You are not signed in to KallyAI.",
+          "Run kallyai --login (add --no-browser to get a URL to open yourself).",
+        );
       await this.login(this.opts.autoLogin);
       file = readTokenFile(this.opts.tokenFile)!;
     }
@@ -88,7 +107,13 @@ export class DirectTarget implements Target {
   }
 
   private async refresh(file: TokenFile): Promise<TokenFile> {
-    const expired = () => new CliError(EXIT.auth, "session_expired", "Your KallyAI session has expired or was revoked.", "Run kallyai --login to sign in again.");
+    const expired = () =>
+      new CliError(
+        EXIT.auth,
+        "session_expired",
+        "Your KallyAI session has expired or was revoked.",
+        "Run kallyai --login to sign in again.",
+      );
     if (!file.refresh_token) throw expired();
     try {
       return writeTokenFile(this.opts.tokenFile, await this.client.refresh(file.refresh_token));
@@ -119,12 +144,28 @@ export class DirectTarget implements Target {
   /** The client's errors speak for the bridge; here they are about KallyAI and this CLI. */
   private failure(err: unknown): unknown {
     if (!(err instanceof ApiError)) return err;
-    if (err.status === 401) return new CliError(EXIT.auth, "unauthorized", "KallyAI refused the saved sign-in.", "Run kallyai --login to sign in again.");
+    if (err.status === 401)
+      return new CliError(
+        EXIT.auth,
+        "unauthorized",
+        "KallyAI refused the saved sign-in.",
+        "Run kallyai --login to sign in again.",
+      );
     if (err.code === "upstream_unavailable") {
-      const what = err.status === 503 ? "KallyAI is rate limiting requests" : err.status === 504 ? "KallyAI did not answer in time" : `KallyAI (${this.baseUrl}) could not be reached or is having trouble`;
+      const what =
+        err.status === 503
+          ? "KallyAI is rate limiting requests"
+          : err.status === 504
+            ? "KallyAI did not answer in time"
+            : `KallyAI (${this.baseUrl}) could not be reached or is having trouble`;
       return new CliError(EXIT.unavailable, err.code, `${what}. Try again in a minute.`);
     }
-    if (err.code === "upstream_invalid_response") return new CliError(EXIT.unavailable, err.code, `KallyAI (${this.baseUrl}) sent an answer the CLI could not read. Is KALLYAI_API_BASE right?`);
+    if (err.code === "upstream_invalid_response")
+      return new CliError(
+        EXIT.unavailable,
+        err.code,
+        `KallyAI (${this.baseUrl}) sent an answer the CLI could not read. Is KALLYAI_API_BASE right?`,
+      );
     return fromHttp(err.status, err.code, err.message);
   }
 }

@@ -2,6 +2,7 @@ import type { CallInput } from "../../src/shared/call-input";
 
 /** One call, in the bridge's flat shape (the same type the bridge answers with). */
 export type { CallView } from "../../src/shared/call-view";
+
 import type { CallView } from "../../src/shared/call-view";
 
 export interface TranscriptView {

@@ -1,40 +1,45 @@
-'use strict';
+"use strict";
 
-const { bridgeUrl } = require('./lib/bridge');
+const { bridgeUrl } = require("./lib/bridge");
 
 // API-key authentication: the person's bridge URL and a bridge API key. The test is GET /v1/me,
 // which also says whether the key's KallyAI account is still linked.
 
 const test = async (z, bundle) => {
-  const response = await z.request({ url: bridgeUrl(bundle, '/v1/me') });
+  const response = await z.request({ url: bridgeUrl(bundle, "/v1/me") });
   const me = response.data;
   if (!me.linked) {
-    throw new z.errors.Error('The key works, but its KallyAI account is not linked to the bridge (or needs linking again). Sign in at <bridge>/auth/login, then reconnect.', 'not_linked', 409);
+    throw new z.errors.Error(
+      "The key works, but its KallyAI account is not linked to the bridge (or needs linking again). Sign in at <bridge>/auth/login, then reconnect.",
+      "not_linked",
+      409,
+    );
   }
   return me;
 };
 
 module.exports = {
-  type: 'custom',
+  type: "custom",
   fields: [
     {
-      key: 'bridge_url',
-      label: 'Bridge URL',
+      key: "bridge_url",
+      label: "Bridge URL",
       required: true,
-      type: 'string',
-      helpText: 'The address of your KallyAI Bridge, e.g. `https://kallyai-bridge.you.workers.dev`.',
+      type: "string",
+      helpText: "The address of your KallyAI Bridge, e.g. `https://kallyai-bridge.you.workers.dev`.",
     },
     {
-      key: 'api_key',
-      label: 'API Key',
+      key: "api_key",
+      label: "API Key",
       required: true,
-      type: 'password',
-      helpText: 'A bridge API key for Zapier alone, with the scopes calls:write, calls:read and webhooks: `POST /v1/keys {"name": "Zapier"}` on your bridge, or the key shown after signing in at `/auth/login`. Revoke it to disconnect Zapier.',
+      type: "password",
+      helpText:
+        'A bridge API key for Zapier alone, with the scopes calls:write, calls:read and webhooks: `POST /v1/keys {"name": "Zapier"}` on your bridge, or the key shown after signing in at `/auth/login`. Revoke it to disconnect Zapier.',
     },
   ],
   test,
   connectionLabel: (z, bundle) => {
     const me = bundle.inputData || {};
-    return me.key ? `${me.key.name} (${me.user_id})` : '';
+    return me.key ? `${me.key.name} (${me.user_id})` : "";
   },
 };

@@ -1,14 +1,14 @@
-'use strict';
+"use strict";
 
-const { version } = require('./package.json');
-const { version: platformVersion } = require('zapier-platform-core');
-const authentication = require('./authentication');
-const { addApiKey, bridgeErrors, checkBridgeUrl } = require('./lib/bridge');
-const callFinished = require('./triggers/call-finished');
-const placeCall = require('./creates/place-call');
-const cancelCall = require('./creates/cancel-call');
-const findCall = require('./searches/find-call');
-const getTranscript = require('./searches/get-transcript');
+const { version } = require("./package.json");
+const { version: platformVersion } = require("zapier-platform-core");
+const authentication = require("./authentication");
+const { addApiKey, bridgeErrors, checkBridgeUrl } = require("./lib/bridge");
+const callFinished = require("./triggers/call-finished");
+const placeCall = require("./creates/place-call");
+const cancelCall = require("./creates/cancel-call");
+const findCall = require("./searches/find-call");
+const getTranscript = require("./searches/get-transcript");
 
 /** KallyAI Bridge for Zapier (see the "Zapier" section of the repository's README). */
 module.exports = {

@@ -1,11 +1,11 @@
-import { Hono } from "hono";
 import type { Context } from "hono";
+import { Hono } from "hono";
 import { toApiError } from "../errors";
 import { CONSOLE_CSS, CONSOLE_JS } from "./assets";
-import { ErrorPage } from "./pages/error";
 import { render } from "./layout";
 import { accountPages } from "./pages/account";
 import { callPages } from "./pages/calls";
+import { ErrorPage } from "./pages/error";
 import { keyPages } from "./pages/keys";
 import { overviewPage } from "./pages/overview";
 import { recipePages } from "./pages/recipes";
@@ -17,14 +17,26 @@ import { type ConsoleEnv, checkCsrf, requireSession } from "./session";
 /** Failures on a page answer a page that says what happened and what to do. */
 async function htmlError(err: unknown, c: Context) {
   const apiError = toApiError(err);
-  if (apiError.status >= 500) console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), code: apiError.code, error: err instanceof Error ? err.name : typeof err }));
-  return c.html(await render(<ErrorPage status={apiError.status} message={apiError.message} />), apiError.status, { "cache-control": "no-store" });
+  if (apiError.status >= 500)
+    console.error(
+      JSON.stringify({
+        level: "error",
+        request_id: c.get("requestId"),
+        code: apiError.code,
+        error: err instanceof Error ? err.name : typeof err,
+      }),
+    );
+  return c.html(await render(<ErrorPage status={apiError.status} message={apiError.message} />), apiError.status, {
+    "cache-control": "no-store",
+  });
 }
 
 const assets = new Hono();
 const immutable = { "cache-control": "public, max-age=300" };
 assets.get("/app.css", (c) => c.body(CONSOLE_CSS, 200, { ...immutable, "content-type": "text/css; charset=utf-8" }));
-assets.get("/app.js", (c) => c.body(CONSOLE_JS, 200, { ...immutable, "content-type": "text/javascript; charset=utf-8" }));
+assets.get("/app.js", (c) =>
+  c.body(CONSOLE_JS, 200, { ...immutable, "content-type": "text/javascript; charset=utf-8" }),
+);
 
 /** The web console: one page per resource, all through the same domain modules as the API. */
 export const consoleApp = new Hono<ConsoleEnv>();
@@ -40,5 +52,7 @@ consoleApp.route("/", webhookPages);
 consoleApp.route("/", triggerPages);
 consoleApp.route("/", accountPages);
 // Mounted apps share the main app's notFound, so the console answers its own unknown pages here.
-consoleApp.all("*", async (c) => c.html(await render(<ErrorPage status={404} message="There is no such page in the console." />), 404));
+consoleApp.all("*", async (c) =>
+  c.html(await render(<ErrorPage status={404} message="There is no such page in the console." />), 404),
+);
 consoleApp.onError(htmlError);

@@ -2,7 +2,19 @@ import type { Child } from "hono/jsx";
 import type { Flash } from "../domain/console-sessions";
 
 /** A form that changes something: POST, with the session's CSRF token. */
-export function PostForm({ action, csrf, children, class: cls, label }: { action: string; csrf: string; children?: Child; class?: string; label?: string }) {
+export function PostForm({
+  action,
+  csrf,
+  children,
+  class: cls,
+  label,
+}: {
+  action: string;
+  csrf: string;
+  children?: Child;
+  class?: string;
+  label?: string;
+}) {
   return (
     <form method="post" action={action} class={cls} aria-label={label}>
       <input type="hidden" name="_csrf" value={csrf} />
@@ -12,7 +24,19 @@ export function PostForm({ action, csrf, children, class: cls, label }: { action
 }
 
 /** The two buttons of a confirmation page: do it (a POST), or go back. */
-export function Confirm({ action, csrf, confirm, back, keep = "Keep it" }: { action: string; csrf: string; confirm: string; back: string; keep?: string }) {
+export function Confirm({
+  action,
+  csrf,
+  confirm,
+  back,
+  keep = "Keep it",
+}: {
+  action: string;
+  csrf: string;
+  confirm: string;
+  back: string;
+  keep?: string;
+}) {
   return (
     <PostForm action={action} csrf={csrf}>
       <button type="submit" class="danger">
@@ -26,7 +50,19 @@ export function Confirm({ action, csrf, confirm, back, keep = "Keep it" }: { act
 }
 
 /** A value shown once, with a copy button (the button needs the small script; the text can be selected by hand). */
-function CopyBox({ id, label, value, note, examples }: { id: string; label: string; value: string; note?: string; examples?: Array<{ label: string; value: string }> }) {
+function CopyBox({
+  id,
+  label,
+  value,
+  note,
+  examples,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  note?: string;
+  examples?: Array<{ label: string; value: string }>;
+}) {
   return (
     <section class="secret" aria-labelledby={`${id}-label`}>
       <h2 id={`${id}-label`}>{label}</h2>
@@ -101,7 +137,19 @@ export function Time({ at }: { at: string | number | null | undefined }) {
   );
 }
 
-export function Field({ label, name, error, hint, children }: { label: string; name: string; error?: string; hint?: string; children: Child }) {
+export function Field({
+  label,
+  name,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  name: string;
+  error?: string;
+  hint?: string;
+  children: Child;
+}) {
   return (
     <div>
       <label for={`f-${name}`}>{label}</label>
@@ -122,8 +170,15 @@ export function Field({ label, name, error, hint, children }: { label: string; n
 
 /** The attributes an input needs to be tied to its label, hint and error. */
 export function inputAttrs(name: string, opts: { error?: string; hint?: boolean } = {}) {
-  const describedBy = [opts.hint ? `f-${name}-hint` : null, opts.error ? `f-${name}-error` : null].filter(Boolean).join(" ");
-  return { id: `f-${name}`, name, "aria-invalid": opts.error ? "true" : undefined, "aria-describedby": describedBy || undefined };
+  const describedBy = [opts.hint ? `f-${name}-hint` : null, opts.error ? `f-${name}-error` : null]
+    .filter(Boolean)
+    .join(" ");
+  return {
+    id: `f-${name}`,
+    name,
+    "aria-invalid": opts.error ? "true" : undefined,
+    "aria-describedby": describedBy || undefined,
+  };
 }
 
 /** Plain GET links between the pages of a list, newest first; `what` names the rows (“calls”). */

@@ -5,7 +5,8 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
 /** The names a template waits for, e.g. ["value1"]. */
 export function placeholdersOf(template: Record<string, unknown>): string[] {
   const names = new Set<string>();
-  for (const value of Object.values(template)) if (typeof value === "string") for (const m of value.matchAll(PLACEHOLDER)) names.add(m[1]!);
+  for (const value of Object.values(template))
+    if (typeof value === "string") for (const m of value.matchAll(PLACEHOLDER)) names.add(m[1]!);
   return [...names];
 }
 
@@ -26,7 +27,8 @@ export function triggerExamples(url: string, placeholders: string[]): Array<{ la
       label: "iOS Shortcuts",
       value: [
         `1. Get Contents of URL: ${url}`,
-        "   Method POST, Request Body JSON" + (placeholders.length ? `, fields: ${placeholders.map((p) => `${p} (e.g. Ask for Input)`).join(", ")}` : ""),
+        "   Method POST, Request Body JSON" +
+          (placeholders.length ? `, fields: ${placeholders.map((p) => `${p} (e.g. Ask for Input)`).join(", ")}` : ""),
         "   Header Idempotency-Key: a UUID (Text action “UUID” from Scripting), so a retried run places no second call",
         `2. To hear the outcome, use ${withQuery({ wait: "25", format: "text" })} as the URL`,
         "3. Speak Text / Show Result with the answer",
@@ -34,7 +36,12 @@ export function triggerExamples(url: string, placeholders: string[]): Array<{ la
     },
     {
       label: "IFTTT (Webhooks → Make a web request)",
-      value: [`URL: ${url}`, "Method: POST", "Content Type: application/json", `Body: ${placeholders.length ? JSON.stringify(Object.fromEntries(placeholders.map((p) => [p, `{{${p === "value1" ? "TextField" : p}}}`]))) : "{}"}`].join("\n"),
+      value: [
+        `URL: ${url}`,
+        "Method: POST",
+        "Content Type: application/json",
+        `Body: ${placeholders.length ? JSON.stringify(Object.fromEntries(placeholders.map((p) => [p, `{{${p === "value1" ? "TextField" : p}}}`]))) : "{}"}`,
+      ].join("\n"),
     },
     { label: "curl", value: `curl -X POST '${url}' -H 'content-type: application/json' -d '${body}'` },
     { label: "A link (GET)", value: withQuery({}) },

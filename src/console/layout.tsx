@@ -91,7 +91,8 @@ export function Layout({ title, section = "none", csrf, flash, refreshSeconds, c
           {children}
         </main>
         <footer>
-          KallyAI Bridge · <a href="/docs">API reference</a> · <a href="/openapi.json">OpenAPI document</a> · <a href="/health">Health</a>
+          KallyAI Bridge · <a href="/docs">API reference</a> · <a href="/openapi.json">OpenAPI document</a> ·{" "}
+          <a href="/health">Health</a>
         </footer>
       </body>
     </html>

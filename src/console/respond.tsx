@@ -9,7 +9,11 @@ import type { ConsoleEnv } from "./session";
 export type Ctx = Context<ConsoleEnv>;
 
 /** Answers a console page: the layout around it, the session's CSRF token and its one-time flash. */
-export async function consolePage(c: Ctx, props: Omit<PageProps, "csrf" | "flash">, status: ContentfulStatusCode = 200) {
+export async function consolePage(
+  c: Ctx,
+  props: Omit<PageProps, "csrf" | "flash">,
+  status: ContentfulStatusCode = 200,
+) {
   const session = c.get("session");
   const flash = await takeFlash(deps(c.env), session);
   return c.html(await render(<Layout {...props} csrf={session.csrf} flash={flash} />), status);

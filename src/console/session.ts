@@ -15,7 +15,13 @@ const sessionCookieName = (c: Context) => (isHttps(c) ? "__Host-kallyai_console"
 export const readSessionCookie = (c: Context) => getCookie(c, sessionCookieName(c));
 
 export function setSessionCookie(c: Context, token: string) {
-  setCookie(c, sessionCookieName(c), token, { httpOnly: true, sameSite: "Lax", secure: isHttps(c), path: "/", maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+  setCookie(c, sessionCookieName(c), token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: isHttps(c),
+    path: "/",
+    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+  });
 }
 
 export function clearSessionCookie(c: Context) {
@@ -28,7 +34,12 @@ export function clearSessionCookie(c: Context) {
  */
 export function safeReturnPath(value: string | undefined | null): string | null {
   if (!value || value.length > 500) return null;
-  if (!/^\/console(\/[A-Za-z0-9_\-./]*)?(\?[A-Za-z0-9_\-.=&%]*)?$/.test(value) || value.includes("//") || value.includes("/..")) return null;
+  if (
+    !/^\/console(\/[A-Za-z0-9_\-./]*)?(\?[A-Za-z0-9_\-.=&%]*)?$/.test(value) ||
+    value.includes("//") ||
+    value.includes("/..")
+  )
+    return null;
   return value;
 }
 
@@ -68,10 +79,19 @@ export const checkCsrf: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
   const own = new URL(c.req.url).origin;
   const origin = c.req.header("origin") ?? URL.parse(c.req.header("referer") ?? "")?.origin;
-  if (origin !== own) throw new ApiError(403, "cross_site_request", "This form was sent from another site, so it was refused. Open the console and try again.");
+  if (origin !== own)
+    throw new ApiError(
+      403,
+      "cross_site_request",
+      "This form was sent from another site, so it was refused. Open the console and try again.",
+    );
   const form = await c.req.parseBody({ all: true }); // the same options as formOf: Hono caches the first parse
   if (typeof form._csrf !== "string" || form._csrf !== c.get("session").csrf) {
-    throw new ApiError(403, "invalid_csrf_token", "This form is out of date (it belongs to an earlier sign-in). Reload the page and try again.");
+    throw new ApiError(
+      403,
+      "invalid_csrf_token",
+      "This form is out of date (it belongs to an earlier sign-in). Reload the page and try again.",
+    );
   }
   await next();
 };

@@ -9,7 +9,8 @@ export type Usage = z.infer<typeof UsageSchema>;
 export type Subscription = z.infer<typeof SubscriptionSchema>;
 
 /** Every documented field, null when KallyAI left it out: clients can rely on the keys. */
-const nullable = <T extends Record<string, unknown>>(keys: readonly string[], source: T) => Object.fromEntries(keys.map((k) => [k, source[k] ?? null]));
+const nullable = <T extends Record<string, unknown>>(keys: readonly string[], source: T) =>
+  Object.fromEntries(keys.map((k) => [k, source[k] ?? null]));
 
 export async function usage(d: Deps, caller: Caller): Promise<Usage> {
   const stats = await withUpstream(d, caller, (token) => d.upstream.statistics(token));
@@ -18,7 +19,13 @@ export async function usage(d: Deps, caller: Caller): Promise<Usage> {
 
 export async function subscription(d: Deps, caller: Caller): Promise<Subscription> {
   const sub = await withUpstream(d, caller, (token) => d.upstream.subscription(token));
-  const plan = sub.plan ? { type: sub.plan.type ?? null, period: sub.plan.period ?? null, minutes_included: sub.plan.minutes_included ?? null } : null;
+  const plan = sub.plan
+    ? {
+        type: sub.plan.type ?? null,
+        period: sub.plan.period ?? null,
+        minutes_included: sub.plan.minutes_included ?? null,
+      }
+    : null;
   return { ...(nullable(Object.keys(SubscriptionSchema.shape), sub) as Subscription), plan };
 }
 

@@ -1,6 +1,6 @@
 import { ApiError } from "../errors";
-import type { ApiKeyRow } from "../storage/keys";
 import { randomBase64Url } from "../shared/encoding";
+import type { ApiKeyRow } from "../storage/keys";
 import type { Prefetched } from "./caller";
 import type { Deps } from "./deps";
 import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./keys";
@@ -37,13 +37,34 @@ export interface KeyRequest {
   callsPerHour?: number;
 }
 
-async function issueKey(d: Deps, userId: string, key: { name: string; scopes: Scope[]; expiresAt: number | null; callsPerHour: number }, now = Date.now()): Promise<IssuedKey> {
+async function issueKey(
+  d: Deps,
+  userId: string,
+  key: { name: string; scopes: Scope[]; expiresAt: number | null; callsPerHour: number },
+  now = Date.now(),
+): Promise<IssuedKey> {
   const id = `key_${randomBase64Url(12)}`;
   const scopes = SCOPES.filter((s) => key.scopes.includes(s));
-  await d.keys.insert({ id, user_id: userId, name: key.name, scopes: scopes.join(" "), calls_per_hour: key.callsPerHour, created_at: now, expires_at: key.expiresAt });
+  await d.keys.insert({
+    id,
+    user_id: userId,
+    name: key.name,
+    scopes: scopes.join(" "),
+    calls_per_hour: key.callsPerHour,
+    created_at: now,
+    expires_at: key.expiresAt,
+  });
   const apiKey = await (await d.signer()).sign({ userId, keyId: id, name: key.name, scopes, expiresAt: key.expiresAt });
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return { id, api_key: apiKey, name: key.name, scopes, calls_per_hour: key.callsPerHour, created_at: iso(now)!, expires_at: iso(key.expiresAt) };
+  return {
+    id,
+    api_key: apiKey,
+    name: key.name,
+    scopes,
+    calls_per_hour: key.callsPerHour,
+    created_at: iso(now)!,
+    expires_at: iso(key.expiresAt),
+  };
 }
 
 /** The key a sign-in or a link gives: every scope, no expiry, the highest hourly limit. */
@@ -51,7 +72,8 @@ export function issueSignInKey(d: Deps, userId: string, name: string): Promise<I
   return issueKey(d, userId, { name, scopes: [...SCOPES], expiresAt: null, callsPerHour: MAX_CALLS_PER_HOUR });
 }
 
-const beyondOwn = (what: string) => new ApiError(403, "exceeds_own_key", `A key can only create keys within its own limits: ${what}`);
+const beyondOwn = (what: string) =>
+  new ApiError(403, "exceeds_own_key", `A key can only create keys within its own limits: ${what}`);
 
 /**
  * POST /v1/keys: a key for one tool, never more than the key that asks for it. By default it
@@ -61,22 +83,38 @@ const beyondOwn = (what: string) => new ApiError(403, "exceeds_own_key", `A key 
 export async function createKey(d: Deps, creator: Authenticated, req: KeyRequest): Promise<IssuedKey> {
   const own = creator.key;
   const beyond = req.scopes?.filter((s) => !creator.scopes.includes(s)) ?? [];
-  if (beyond.length) throw new ApiError(403, "insufficient_scope", `A key cannot grant scopes it does not have: ${beyond.join(", ")}.`);
+  if (beyond.length)
+    throw new ApiError(403, "insufficient_scope", `A key cannot grant scopes it does not have: ${beyond.join(", ")}.`);
   const scopes = req.scopes ?? creator.scopes.filter((s) => s !== MANAGE_SCOPE);
-  if (scopes.length === 0) throw new ApiError(422, "validation_error", "This key has no scope to give but account:manage; name the scopes you want in `scopes`.", { field: "scopes" });
+  if (scopes.length === 0)
+    throw new ApiError(
+      422,
+      "validation_error",
+      "This key has no scope to give but account:manage; name the scopes you want in `scopes`.",
+      { field: "scopes" },
+    );
 
   const now = Date.now();
   const expiresAt = req.expiresInSeconds === undefined ? own.expires_at : now + req.expiresInSeconds * 1000;
   if (own.expires_at !== null && (expiresAt === null || expiresAt > own.expires_at)) {
     const left = Math.floor((own.expires_at - now) / 1000);
-    throw beyondOwn(`this key expires at ${new Date(own.expires_at).toISOString()}, so expires_in may be at most ${Math.max(0, left)} seconds.`);
+    throw beyondOwn(
+      `this key expires at ${new Date(own.expires_at).toISOString()}, so expires_in may be at most ${Math.max(0, left)} seconds.`,
+    );
   }
 
   const callsPerHour = req.callsPerHour ?? Math.min(DEFAULT_CALLS_PER_HOUR, own.calls_per_hour);
-  if (callsPerHour > own.calls_per_hour) throw beyondOwn(`this key may place ${own.calls_per_hour} calls per hour, so calls_per_hour may be at most ${own.calls_per_hour}.`);
+  if (callsPerHour > own.calls_per_hour)
+    throw beyondOwn(
+      `this key may place ${own.calls_per_hour} calls per hour, so calls_per_hour may be at most ${own.calls_per_hour}.`,
+    );
 
   if ((await d.keys.countActive(creator.userId, now)) >= MAX_ACTIVE_KEYS) {
-    throw new ApiError(422, "too_many_keys", `An account may have ${MAX_ACTIVE_KEYS} active API keys. Revoke unused ones with DELETE /v1/keys/{id} (GET /v1/keys lists them).`);
+    throw new ApiError(
+      422,
+      "too_many_keys",
+      `An account may have ${MAX_ACTIVE_KEYS} active API keys. Revoke unused ones with DELETE /v1/keys/{id} (GET /v1/keys lists them).`,
+    );
   }
   return issueKey(d, creator.userId, { name: req.name, scopes, expiresAt, callsPerHour }, now);
 }
@@ -91,7 +129,12 @@ export async function authenticate(d: Deps, token: string, opts: { callId?: stri
   const rows = await d.callers.read(claims.keyId, claims.userId, opts.callId);
   const row = rows.key;
   if (!row) throw invalidKey();
-  if (row.revoked_at !== null) throw new ApiError(401, "api_key_revoked", "This API key was revoked. Create a new one with POST /v1/keys, or sign in again at /auth/login.");
+  if (row.revoked_at !== null)
+    throw new ApiError(
+      401,
+      "api_key_revoked",
+      "This API key was revoked. Create a new one with POST /v1/keys, or sign in again at /auth/login.",
+    );
   const prefetched: Prefetched = { user: rows.user, vault: rows.vault };
   if (opts.callId !== undefined) prefetched.call = { id: opts.callId, row: rows.call ?? null };
   return { userId: row.user_id, key: row, scopes: row.scopes.split(" ") as Scope[], prefetched };

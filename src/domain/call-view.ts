@@ -1,5 +1,5 @@
-import type { CallRow } from "../storage/calls";
 import { type CallView, flatSubmission, isFinished, iso } from "../shared/call-view";
+import type { CallRow } from "../storage/calls";
 
 export { type CallView, createdAtOf, isFinished, outcomeOf, viewOfUpstream } from "../shared/call-view";
 

@@ -17,4 +17,5 @@ export interface Prefetched {
 export type Caller = string | { userId: string; prefetched?: Prefetched };
 
 export const userIdOf = (caller: Caller): string => (typeof caller === "string" ? caller : caller.userId);
-export const prefetchedOf = (caller: Caller): Prefetched | undefined => (typeof caller === "string" ? undefined : caller.prefetched);
+export const prefetchedOf = (caller: Caller): Prefetched | undefined =>
+  typeof caller === "string" ? undefined : caller.prefetched;

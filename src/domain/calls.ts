@@ -4,8 +4,8 @@ import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { Authenticated } from "./api-keys";
-import { type Caller, prefetchedOf, userIdOf } from "./caller";
 import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
+import { type Caller, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";
 import { finalizeCall } from "./outcomes";
@@ -33,17 +33,35 @@ const links = (id: string) => ({
   cancel: `/v1/calls/${id}/cancel`,
 });
 
-const conflict = () => new ApiError(422, "idempotency_conflict", "This Idempotency-Key was already used for a different call. Use a new key for a new call, or resend exactly the same fields.");
+const conflict = () =>
+  new ApiError(
+    422,
+    "idempotency_conflict",
+    "This Idempotency-Key was already used for a different call. Use a new key for a new call, or resend exactly the same fields.",
+  );
 
 /**
  * Places a call once per idempotency key: retries with the same key and body get the first
  * answer; concurrent copies wait for the first to finish instead of placing again.
  */
-export async function placeCall(d: Deps, auth: Authenticated, request: UpstreamCallRequest, idempotencyKey: string | undefined): Promise<Placed> {
+export async function placeCall(
+  d: Deps,
+  auth: Authenticated,
+  request: UpstreamCallRequest,
+  idempotencyKey: string | undefined,
+): Promise<Placed> {
   const key = idempotencyKey ?? `auto-${crypto.randomUUID()}`;
   const hash = await sha256Hex(JSON.stringify(request));
   const now = Date.now();
-  const claim = { user_id: auth.userId, idempotency_key: key, request_hash: hash, request: JSON.stringify(request), key_id: auth.key.id, lease_until: now + PLACEMENT_LEASE_MS, created_at: now };
+  const claim = {
+    user_id: auth.userId,
+    idempotency_key: key,
+    request_hash: hash,
+    request: JSON.stringify(request),
+    key_id: auth.key.id,
+    lease_until: now + PLACEMENT_LEASE_MS,
+    created_at: now,
+  };
   if (!(await d.calls.claimPlacement(claim))) {
     const settled = await awaitPlacement(d, claim);
     if (settled) return settled;
@@ -64,14 +82,22 @@ async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPla
     const p = await d.calls.placement(userId, key);
     if (!p) {
       // The first request failed and let go of the key: this one tries afresh.
-      if (await d.calls.claimPlacement({ ...claim, lease_until: Date.now() + PLACEMENT_LEASE_MS, created_at: Date.now() })) return null;
+      if (
+        await d.calls.claimPlacement({ ...claim, lease_until: Date.now() + PLACEMENT_LEASE_MS, created_at: Date.now() })
+      )
+        return null;
       continue;
     }
     if (p.request_hash !== hash) throw conflict();
     if (p.state === "placed" && p.response) return JSON.parse(p.response) as Placed;
     if (await d.calls.retakePlacement(userId, key, Date.now(), PLACEMENT_LEASE_MS)) return null;
     if (Date.now() > deadline) {
-      throw new ApiError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still placing the call. Retry in a few seconds to get its answer.", { retryAfter: 3 });
+      throw new ApiError(
+        409,
+        "idempotency_in_progress",
+        "A request with this Idempotency-Key is still placing the call. Retry in a few seconds to get its answer.",
+        { retryAfter: 3 },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
@@ -97,7 +123,12 @@ export async function recordPlacement(
 ): Promise<Placed> {
   const outcome = outcomeOf(call);
   const createdAt = createdAtOf(call) ?? Date.now();
-  const placed: Placed = { id: call.call_id, status: outcome.status, created_at: new Date(createdAt).toISOString(), links: links(call.call_id) };
+  const placed: Placed = {
+    id: call.call_id,
+    status: outcome.status,
+    created_at: new Date(createdAt).toISOString(),
+    links: links(call.call_id),
+  };
   const firstPoll = Date.now() + FIRST_POLL_DELAY_MS;
   await d.calls.recordPlaced(
     { userId: p.userId, key: p.key, response: JSON.stringify(placed) },
@@ -119,7 +150,8 @@ export async function recordPlacement(
   return placed;
 }
 
-const callNotFound = (id: string) => new ApiError(404, "call_not_found", `No call ${id} on your account. List your calls with GET /v1/calls.`);
+const callNotFound = (id: string) =>
+  new ApiError(404, "call_not_found", `No call ${id} on your account. List your calls with GET /v1/calls.`);
 
 /**
  * The bridge's row of a call, if it is the caller's; another user's call is "not found". Read
@@ -155,7 +187,13 @@ export const getCall = (d: Deps, caller: Caller, id: string): Promise<CallView> 
  * Holds the request until the call finishes or `seconds` pass, asking KallyAI every `intervalMs`
  * with one access token and reading the bridge's row once.
  */
-export async function waitForCall(d: Deps, caller: Caller, id: string, seconds: number, intervalMs = 750): Promise<CallView> {
+export async function waitForCall(
+  d: Deps,
+  caller: Caller,
+  id: string,
+  seconds: number,
+  intervalMs = 750,
+): Promise<CallView> {
   const row = await ownRow(d, caller, id);
   if (row && isFinished(row.status)) return viewOfRow(row);
   const session = new UpstreamSession(d, caller);
@@ -173,9 +211,18 @@ export async function waitForCall(d: Deps, caller: Caller, id: string, seconds: 
   }
 }
 
-export async function listCalls(d: Deps, userId: string, opts: { limit: number; cursor?: string; offset?: number; status?: string[] }) {
+export async function listCalls(
+  d: Deps,
+  userId: string,
+  opts: { limit: number; cursor?: string; offset?: number; status?: string[] },
+) {
   const before = opts.cursor ? decodeCursor(opts.cursor) : undefined;
-  const { results } = await d.calls.list(userId, { limit: opts.limit + 1, before, offset: before ? 0 : opts.offset, status: opts.status });
+  const { results } = await d.calls.list(userId, {
+    limit: opts.limit + 1,
+    before,
+    offset: before ? 0 : opts.offset,
+    status: opts.status,
+  });
   const { rows, next_cursor } = pageOf(results, opts.limit);
   return { items: rows.map(viewOfRow), next_cursor };
 }
@@ -183,7 +230,10 @@ export async function listCalls(d: Deps, userId: string, opts: { limit: number; 
 export async function transcript(d: Deps, caller: Caller, id: string) {
   await ownRow(d, caller, id);
   const t = await withUpstream(d, caller, (token) => d.upstream.transcript(token, id)).catch(mapForeign(id));
-  return { call_id: id, entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })) };
+  return {
+    call_id: id,
+    entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })),
+  };
 }
 
 export async function recording(d: Deps, caller: Caller, id: string) {
@@ -201,7 +251,9 @@ export async function cancelCall(d: Deps, caller: Caller, id: string): Promise<C
   return viewOfRow({ ...row, ...outcome });
 }
 
-const mapForeign = (id: string) => (err: unknown): never => {
-  if (err instanceof ApiError && err.code === "forbidden") throw callNotFound(id);
-  throw err;
-};
+const mapForeign =
+  (id: string) =>
+  (err: unknown): never => {
+    if (err instanceof ApiError && err.code === "forbidden") throw callNotFound(id);
+    throw err;
+  };

@@ -28,11 +28,22 @@ export interface ConsoleSession {
 /** The CSRF token of a session: derived from the cookie's secret, so only pages of this session know it. */
 const csrfTokenOf = async (token: string) => (await sha256Hex(`console-csrf\n${token}`)).slice(0, 43);
 
-export async function startSession(d: Deps, userId: string, keyId: string, flash?: Flash): Promise<{ token: string; expiresAt: number }> {
+export async function startSession(
+  d: Deps,
+  userId: string,
+  keyId: string,
+  flash?: Flash,
+): Promise<{ token: string; expiresAt: number }> {
   const token = randomBase64Url(32);
   const now = Date.now();
   const tokenHash = await sha256Hex(token);
-  await d.consoleSessions.insert({ token_hash: tokenHash, user_id: userId, key_id: keyId, created_at: now, expires_at: now + SESSION_TTL_MS });
+  await d.consoleSessions.insert({
+    token_hash: tokenHash,
+    user_id: userId,
+    key_id: keyId,
+    created_at: now,
+    expires_at: now + SESSION_TTL_MS,
+  });
   if (flash) await setFlash(d, { tokenHash, userId }, flash);
   return { token, expiresAt: now + SESSION_TTL_MS };
 }
@@ -44,7 +55,12 @@ export async function resolveSession(d: Deps, token: string | undefined): Promis
   const live = await d.consoleSessions.live(tokenHash, Date.now());
   if (!live) return null;
   const { session: row, key } = live;
-  return { tokenHash, row, auth: { userId: row.user_id, key, scopes: key.scopes.split(" ") as Scope[] }, csrf: await csrfTokenOf(token) };
+  return {
+    tokenHash,
+    row,
+    auth: { userId: row.user_id, key, scopes: key.scopes.split(" ") as Scope[] },
+    csrf: await csrfTokenOf(token),
+  };
 }
 
 export async function endSession(d: Deps, token: string | undefined): Promise<void> {

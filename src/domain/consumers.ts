@@ -41,32 +41,60 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       await work(messages);
       for (const m of messages) m.message.ack();
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", event: "queue_batch_failed", queue: batch.queue, messages: messages.length, error: err instanceof Error ? err.name : typeof err }));
+      console.error(
+        JSON.stringify({
+          level: "error",
+          event: "queue_batch_failed",
+          queue: batch.queue,
+          messages: messages.length,
+          error: err instanceof Error ? err.name : typeof err,
+        }),
+      );
       for (const m of messages) m.message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
     }
   };
   if (batch.queue === QUEUE_NAMES.deadLetters) {
     // A lost poll needs nothing here: the call stays due in D1 and the cron polls it.
     await handle(deliveries, async (ms) => {
-      await deadLettered(d, ms.map((m) => ({ id: m.body.delivery, due: m.body.due })));
+      await deadLettered(
+        d,
+        ms.map((m) => ({ id: m.body.delivery, due: m.body.due })),
+      );
       result.dead_lettered += ms.length;
     });
     for (const m of polls) m.message.ack();
   } else {
     await Promise.all([
       handle(polls, async (ms) => {
-        const r = await pollScheduled(d, ms.map((m) => ({ id: m.body.call, due: m.body.due })));
+        const r = await pollScheduled(
+          d,
+          ms.map((m) => ({ id: m.body.call, due: m.body.due })),
+        );
         result.polled += r.polled;
         result.upstream_requests += r.upstream_requests;
       }),
       handle(deliveries, async (ms) => {
-        result.delivered += await deliverScheduled(d, ms.map((m) => ({ id: m.body.delivery, due: m.body.due })));
+        result.delivered += await deliverScheduled(
+          d,
+          ms.map((m) => ({ id: m.body.delivery, due: m.body.due })),
+        );
       }),
     ]);
   }
   // How late the batch came: the longest any of its messages waited past its due time (queue lag + batching).
   const lateMs = Math.max(0, ...[...polls, ...deliveries].map((m) => started - m.body.due));
-  const line = { level: "info", event: "queue_batch", queue: batch.queue, messages: batch.messages.length, invalid, late_ms: lateMs, ...result, d1_statements: meter.statements, d1_round_trips: meter.roundTrips, ms: Date.now() - started };
+  const line = {
+    level: "info",
+    event: "queue_batch",
+    queue: batch.queue,
+    messages: batch.messages.length,
+    invalid,
+    late_ms: lateMs,
+    ...result,
+    d1_statements: meter.statements,
+    d1_round_trips: meter.roundTrips,
+    ms: Date.now() - started,
+  };
   console.log(JSON.stringify(line));
   return line;
 }

@@ -13,15 +13,28 @@ import { checkTarget } from "./webhook-targets";
  * 10 h, 14 h, 20 h, 24 h — ten attempts over about 3 days; delays of a minute or more get ±10 %
  * jitter, sub-minute ones happen at the next sweep. A Retry-After on 429/503 is honoured (up to 24 h).
  */
-export const RETRY_SCHEDULE_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 14 * 3600_000, 20 * 3600_000, 24 * 3600_000];
+export const RETRY_SCHEDULE_MS = [
+  0,
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3600_000,
+  5 * 3600_000,
+  10 * 3600_000,
+  14 * 3600_000,
+  20 * 3600_000,
+  24 * 3600_000,
+];
 export const ATTEMPT_TIMEOUT_MS = 15_000;
 /** A subscription whose deliveries have failed, without a success in between, for this long is disabled. */
 export const DISABLE_AFTER_MS = 5 * 24 * 3600_000;
-const DISABLED_REASON = "Deliveries failed for 5 days without a success; create the subscription again once the receiver works.";
+const DISABLED_REASON =
+  "Deliveries failed for 5 days without a success; create the subscription again once the receiver works.";
 const DELIVERY_LEASE_MS = 60_000;
 /** A queue message may arrive this much before its due time and still be taken. */
 const EARLY_SLACK_MS = 1_000;
-const DEAD_LETTER_ERROR = "failed: the delivery queue gave up on this attempt after 5 tries (dead-letter queue); retry it with POST /v1/deliveries/{id}/retry";
+const DEAD_LETTER_ERROR =
+  "failed: the delivery queue gave up on this attempt after 5 tries (dead-letter queue); retry it with POST /v1/deliveries/{id}/retry";
 const CHUNK = 50;
 const MAX_ERROR = 300;
 const IFTTT_BASE = "https://maker.ifttt.com/trigger";
@@ -31,24 +44,51 @@ export function nextAttemptAt(attempt: number, now: number, retryAfterSeconds?: 
   const base = RETRY_SCHEDULE_MS[attempt];
   if (base === undefined) return null;
   const jitter = base >= 60_000 ? base * 0.1 * (Math.random() * 2 - 1) : 0;
-  const wait = Math.max(base + jitter, retryAfterSeconds === undefined ? 0 : Math.min(retryAfterSeconds * 1000, 24 * 3600_000));
+  const wait = Math.max(
+    base + jitter,
+    retryAfterSeconds === undefined ? 0 : Math.min(retryAfterSeconds * 1000, 24 * 3600_000),
+  );
   return Math.round(now + wait);
 }
 
-export const iftttUrl = (event: string, key: string) => `${IFTTT_BASE}/${encodeURIComponent(event)}/with/key/${encodeURIComponent(key)}`;
+export const iftttUrl = (event: string, key: string) =>
+  `${IFTTT_BASE}/${encodeURIComponent(event)}/with/key/${encodeURIComponent(key)}`;
 
 /** The request one delivery makes: signed Standard Webhooks JSON, or IFTTT's value1..3. */
-export async function buildRequest(d: Deps, w: WebhookRow, eventId: string, payload: string, now: number): Promise<{ url: string; init: RequestInit }> {
+export async function buildRequest(
+  d: Deps,
+  w: WebhookRow,
+  eventId: string,
+  payload: string,
+  now: number,
+): Promise<{ url: string; init: RequestInit }> {
   const body = eventBody(eventId, payload);
   const secret = await (await d.vault()).open(w.user_id, { keyId: w.key_id, ciphertext: w.secret });
-  const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "KallyAI-Bridge-Webhooks/1" };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "KallyAI-Bridge-Webhooks/1",
+  };
   if (w.kind === "ifttt") {
     const { data } = JSON.parse(body) as CallEvent;
-    const values = JSON.stringify({ value1: data.status, value2: data.highlights ?? "", value3: data.next_steps ?? "" });
-    return { url: iftttUrl(w.ifttt_event!, secret), init: { method: "POST", headers: { ...headers, "webhook-id": eventId }, body: values } };
+    const values = JSON.stringify({
+      value1: data.status,
+      value2: data.highlights ?? "",
+      value3: data.next_steps ?? "",
+    });
+    return {
+      url: iftttUrl(w.ifttt_event!, secret),
+      init: { method: "POST", headers: { ...headers, "webhook-id": eventId }, body: values },
+    };
   }
   checkTarget(w.url, d.cfg.webhooks.allowLoopback);
-  return { url: w.url, init: { method: "POST", headers: { ...headers, ...(await signedHeaders(secret, eventId, Math.floor(now / 1000), body)) }, body } };
+  return {
+    url: w.url,
+    init: {
+      method: "POST",
+      headers: { ...headers, ...(await signedHeaders(secret, eventId, Math.floor(now / 1000), body)) },
+      body,
+    },
+  };
 }
 
 export interface Sent {
@@ -65,21 +105,40 @@ export async function send(d: Deps, w: WebhookRow, eventId: string, payload: str
   try {
     request = await buildRequest(d, w, eventId, payload, started);
   } catch (err) {
-    return { status: null, error: err instanceof ApiError ? `refused: ${err.message}` : "could not build the request", durationMs: 0 };
+    return {
+      status: null,
+      error: err instanceof ApiError ? `refused: ${err.message}` : "could not build the request",
+      durationMs: 0,
+    };
   }
   try {
-    const res = await fetch(request.url, { ...request.init, redirect: "manual", signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+    const res = await fetch(request.url, {
+      ...request.init,
+      redirect: "manual",
+      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+    });
     await res.body?.cancel().catch(() => undefined);
     const ok = res.status >= 200 && res.status < 300;
     return {
       status: res.status,
-      error: ok ? null : `HTTP ${res.status}${res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : ""}`,
-      retryAfter: res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get("retry-after"), Date.now()) : undefined,
+      error: ok
+        ? null
+        : `HTTP ${res.status}${res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : ""}`,
+      retryAfter:
+        res.status === 429 || res.status === 503
+          ? parseRetryAfter(res.headers.get("retry-after"), Date.now())
+          : undefined,
       durationMs: Date.now() - started,
     };
   } catch (err) {
     const timeout = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    return { status: null, error: timeout ? `no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s` : `connection failed: ${String(err instanceof Error ? err.message : err).slice(0, MAX_ERROR)}`, durationMs: Date.now() - started };
+    return {
+      status: null,
+      error: timeout
+        ? `no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s`
+        : `connection failed: ${String(err instanceof Error ? err.message : err).slice(0, MAX_ERROR)}`,
+      durationMs: Date.now() - started,
+    };
   }
 }
 
@@ -93,9 +152,25 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 /** What an attempt means for the delivery. `keepSchedule` false: a manual retry that fails leaves a failed delivery failed. */
 export function resultOf(dl: DueDelivery, sent: Sent, at: number, keepSchedule = true): AttemptResult {
   const attempt = dl.attempts + 1;
-  const base = { delivery_id: dl.id, webhook_id: dl.webhook_id, attempt, at, status_code: sent.status, error: sent.error?.slice(0, MAX_ERROR) ?? null, duration_ms: sent.durationMs };
-  if (sent.status !== null && sent.status >= 200 && sent.status < 300) return { ...base, state: "succeeded", next_attempt_at: null, verdict: "ok" };
-  if (sent.status === 410) return { ...base, error: "410 Gone: the subscription was removed", state: "failed", next_attempt_at: null, verdict: "gone" };
+  const base = {
+    delivery_id: dl.id,
+    webhook_id: dl.webhook_id,
+    attempt,
+    at,
+    status_code: sent.status,
+    error: sent.error?.slice(0, MAX_ERROR) ?? null,
+    duration_ms: sent.durationMs,
+  };
+  if (sent.status !== null && sent.status >= 200 && sent.status < 300)
+    return { ...base, state: "succeeded", next_attempt_at: null, verdict: "ok" };
+  if (sent.status === 410)
+    return {
+      ...base,
+      error: "410 Gone: the subscription was removed",
+      state: "failed",
+      next_attempt_at: null,
+      verdict: "gone",
+    };
   const next = keepSchedule ? nextAttemptAt(attempt, Date.now(), sent.retryAfter) : null;
   return { ...base, state: next === null ? "failed" : "pending", next_attempt_at: next, verdict: "failed" };
 }
@@ -106,14 +181,21 @@ export function resultOf(dl: DueDelivery, sent: Sent, at: number, keepSchedule =
  */
 export async function attempt(d: Deps, due: DueDelivery[]): Promise<number> {
   if (due.length === 0) return 0;
-  const results = await mapPool(due, d.cfg.poller.concurrency, async (dl) => resultOf(dl, await send(d, dl.webhook, dl.event_id, dl.payload), Date.now()));
+  const results = await mapPool(due, d.cfg.poller.concurrency, async (dl) =>
+    resultOf(dl, await send(d, dl.webhook, dl.event_id, dl.payload), Date.now()),
+  );
   await record(d, results);
   return due.length;
 }
 
 async function record(d: Deps, results: AttemptResult[]) {
   await d.webhooks.recordAttempts(results, Date.now(), DISABLE_AFTER_MS, DISABLED_REASON);
-  await enqueueDeliveries(d, results.flatMap((r) => (r.state === "pending" && r.next_attempt_at !== null ? [{ id: r.delivery_id, due: r.next_attempt_at }] : [])));
+  await enqueueDeliveries(
+    d,
+    results.flatMap((r) =>
+      r.state === "pending" && r.next_attempt_at !== null ? [{ id: r.delivery_id, due: r.next_attempt_at }] : [],
+    ),
+  );
 }
 
 /**
@@ -155,10 +237,33 @@ export async function deadLettered(d: Deps, messages: Scheduled[]): Promise<void
 /** POST /v1/deliveries/{id}/retry: one attempt now, with the same webhook-id. */
 export async function retryDelivery(d: Deps, userId: string, id: string) {
   const dl = await d.webhooks.delivery(id);
-  if (!dl || dl.user_id !== userId) throw new ApiError(404, "delivery_not_found", `No delivery ${id} on your account. List them with GET /v1/webhooks/{id}/deliveries.`);
-  if (dl.webhook.state !== "active") throw new ApiError(409, "webhook_disabled", `The subscription is disabled (${dl.webhook.disabled_reason ?? "no reason recorded"}); create it again to receive events.`);
-  if (!(await d.webhooks.lease(id, Date.now(), DELIVERY_LEASE_MS))) throw new ApiError(409, "delivery_in_progress", "This delivery is being sent right now. Look at it again in a few seconds.", { retryAfter: 15 });
+  if (!dl || dl.user_id !== userId)
+    throw new ApiError(
+      404,
+      "delivery_not_found",
+      `No delivery ${id} on your account. List them with GET /v1/webhooks/{id}/deliveries.`,
+    );
+  if (dl.webhook.state !== "active")
+    throw new ApiError(
+      409,
+      "webhook_disabled",
+      `The subscription is disabled (${dl.webhook.disabled_reason ?? "no reason recorded"}); create it again to receive events.`,
+    );
+  if (!(await d.webhooks.lease(id, Date.now(), DELIVERY_LEASE_MS)))
+    throw new ApiError(
+      409,
+      "delivery_in_progress",
+      "This delivery is being sent right now. Look at it again in a few seconds.",
+      { retryAfter: 15 },
+    );
   const result = resultOf(dl, await send(d, dl.webhook, dl.event_id, dl.payload), Date.now(), dl.state === "pending");
   await record(d, [result]);
-  return { id, state: result.state, attempts: result.attempt, last_status: result.status_code, last_error: result.error, subscription_removed: result.verdict === "gone" };
+  return {
+    id,
+    state: result.state,
+    attempts: result.attempt,
+    last_status: result.status_code,
+    last_error: result.error,
+    subscription_removed: result.verdict === "gone",
+  };
 }

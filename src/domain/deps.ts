@@ -1,5 +1,6 @@
 import { type Bindings, type Config, config } from "../env";
 import { KallyAIClient } from "../kallyai/client";
+import { ownSandboxFetch } from "../sandbox/upstream";
 import { Accounts } from "../storage/accounts";
 import { CallerReads } from "../storage/caller";
 import { Calls } from "../storage/calls";
@@ -9,9 +10,8 @@ import { countingD1 } from "../storage/d1-tally";
 import { Events } from "../storage/events";
 import { ApiKeys } from "../storage/keys";
 import { LoginStates } from "../storage/login-states";
-import { Webhooks } from "../storage/webhooks";
 import { Triggers } from "../storage/triggers";
-import { ownSandboxFetch } from "../sandbox/upstream";
+import { Webhooks } from "../storage/webhooks";
 import { type KeySigner, signerFor } from "./keys";
 import { type Vault, vaultFor } from "./vault";
 
@@ -74,4 +74,3 @@ export function build(env: Bindings, db: D1Database): Deps {
     signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
   };
 }
-

@@ -54,7 +54,10 @@ export async function eventsFor(row: CallRow, now: number): Promise<EventRow[]> 
 }
 
 /** A stored event as the object every channel sends (rows recorded before events carried their id get it here). */
-export const eventOf = (e: Pick<EventRow, "id" | "payload">): CallEvent => ({ id: e.id, ...(JSON.parse(e.payload) as Omit<CallEvent, "id">) });
+export const eventOf = (e: Pick<EventRow, "id" | "payload">): CallEvent => ({
+  id: e.id,
+  ...(JSON.parse(e.payload) as Omit<CallEvent, "id">),
+});
 
 /** The exact body a delivery of the event sends (and signs). */
 export function eventBody(id: string, payload: string): string {
@@ -69,4 +72,3 @@ export async function listEvents(d: Deps, userId: string, opts: { limit: number;
   const { rows, next_cursor } = pageOf(results, opts.limit);
   return { items: rows.map(eventOf), next_cursor };
 }
-

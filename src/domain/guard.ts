@@ -14,7 +14,12 @@ export async function takeCallAllowance(d: Deps, key: ApiKeyRow): Promise<{ give
   const resetAt = (hour + 1) * HOUR_MS;
   if (!(await d.counters.take(bucket, key.calls_per_hour, resetAt + HOUR_MS))) {
     const wait = Math.ceil((resetAt - Date.now()) / 1000);
-    throw new ApiError(429, "rate_limited", `This API key may place ${key.calls_per_hour} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`, { retryAfter: wait });
+    throw new ApiError(
+      429,
+      "rate_limited",
+      `This API key may place ${key.calls_per_hour} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`,
+      { retryAfter: wait },
+    );
   }
   return { giveBack: async () => void (await d.counters.give(bucket)) };
 }

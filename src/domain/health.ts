@@ -40,14 +40,30 @@ export async function healthReport(env: Bindings): Promise<HealthReport> {
   let state: SchemaState = "unknown";
   try {
     applied = await new SchemaInfo(env.DB).latestMigration();
-    state = applied === null ? "missing" : applied === SCHEMA_VERSION ? "current" : applied > SCHEMA_VERSION ? "ahead" : "behind";
+    state =
+      applied === null
+        ? "missing"
+        : applied === SCHEMA_VERSION
+          ? "current"
+          : applied > SCHEMA_VERSION
+            ? "ahead"
+            : "behind";
   } catch {
     database = "unreachable";
     problems.push("The D1 database (binding DB) does not answer: check [[d1_databases]] in wrangler.toml.");
   }
   if (state === "missing" || state === "behind") {
-    problems.push(`The database schema is ${applied ?? "not migrated"}, this code needs ${SCHEMA_VERSION}: run \`wrangler d1 migrations apply DB --remote\`.`);
+    problems.push(
+      `The database schema is ${applied ?? "not migrated"}, this code needs ${SCHEMA_VERSION}: run \`wrangler d1 migrations apply DB --remote\`.`,
+    );
   }
   const status = misconfigured ? "misconfigured" : problems.length ? "unavailable" : "ok";
-  return { status, upstream, database, schema: { expected: SCHEMA_VERSION, applied, state }, problems, time: new Date().toISOString() };
+  return {
+    status,
+    upstream,
+    database,
+    schema: { expected: SCHEMA_VERSION, applied, state },
+    problems,
+    time: new Date().toISOString(),
+  };
 }

@@ -1,4 +1,4 @@
-import { errors as joseErrors, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
+import { importJWK, type JWK, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { ConfigError } from "../env";
 import { ApiError } from "../errors";
 
@@ -46,7 +46,8 @@ export class KeySigner {
     const list = (Array.isArray(jwks) ? jwks : [jwks]) as JWK[];
     const keys: SigningKey[] = [];
     for (const jwk of list) {
-      if (!jwk?.kid || !jwk.alg || jwk.alg === "none") throw new ConfigError("every JWK in API_KEY_SIGNING_KEYS needs a kid and an alg");
+      if (!jwk?.kid || !jwk.alg || jwk.alg === "none")
+        throw new ConfigError("every JWK in API_KEY_SIGNING_KEYS needs a kid and an alg");
       const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = jwk;
       let sign: KeyLike;
       let verify: KeyLike;
@@ -57,7 +58,9 @@ export class KeySigner {
         if (sign instanceof Uint8Array) sign = await importHmacKey(sign, jwk.alg);
         verify = jwk.kty === "oct" ? sign : await importJWK(publicPart, jwk.alg);
       } catch {
-        throw new ConfigError(`API_KEY_SIGNING_KEYS: the JWK "${jwk.kid}" could not be imported (check kty, alg and base64url fields)`);
+        throw new ConfigError(
+          `API_KEY_SIGNING_KEYS: the JWK "${jwk.kid}" could not be imported (check kty, alg and base64url fields)`,
+        );
       }
       keys.push({ kid: jwk.kid, alg: jwk.alg, sign, verify });
     }
@@ -94,11 +97,24 @@ export class KeySigner {
         },
         { issuer: this.issuer, audience: this.audience, algorithms: [...new Set(this.keys.map((k) => k.alg))] },
       );
-      const scopes = String(payload.scope ?? "").split(" ").filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+      const scopes = String(payload.scope ?? "")
+        .split(" ")
+        .filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
       if (!payload.sub || !payload.jti) throw new Error("claims missing");
-      return { userId: payload.sub, keyId: payload.jti, name: String(payload.name ?? ""), scopes, expiresAt: payload.exp ? payload.exp * 1000 : null };
+      return {
+        userId: payload.sub,
+        keyId: payload.jti,
+        name: String(payload.name ?? ""),
+        scopes,
+        expiresAt: payload.exp ? payload.exp * 1000 : null,
+      };
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new ApiError(401, "api_key_expired", "This API key has expired. Create a new one with POST /v1/keys, or sign in again at /auth/login.");
+      if (err instanceof joseErrors.JWTExpired)
+        throw new ApiError(
+          401,
+          "api_key_expired",
+          "This API key has expired. Create a new one with POST /v1/keys, or sign in again at /auth/login.",
+        );
       throw invalidKey();
     }
   }
@@ -108,12 +124,19 @@ const HMAC_HASHES: Record<string, string> = { HS256: "SHA-256", HS384: "SHA-384"
 
 function importHmacKey(secret: Uint8Array, alg: string): Promise<CryptoKey> {
   const hash = HMAC_HASHES[alg];
-  if (!hash) throw new ConfigError(`API_KEY_SIGNING_KEYS: alg ${alg} does not fit a shared-secret (oct) key; use HS256, HS384 or HS512`);
+  if (!hash)
+    throw new ConfigError(
+      `API_KEY_SIGNING_KEYS: alg ${alg} does not fit a shared-secret (oct) key; use HS256, HS384 or HS512`,
+    );
   return crypto.subtle.importKey("raw", secret, { name: "HMAC", hash }, false, ["sign", "verify"]);
 }
 
 export const invalidKey = () =>
-  new ApiError(401, "invalid_api_key", "The API key is not valid for this bridge. Send a key created by this bridge in `Authorization: Bearer <key>` or `X-API-Key`.");
+  new ApiError(
+    401,
+    "invalid_api_key",
+    "The API key is not valid for this bridge. Send a key created by this bridge in `Authorization: Bearer <key>` or `X-API-Key`.",
+  );
 
 const cache = new Map<string, Promise<KeySigner>>();
 export function signerFor(secret: string, bridgeId: string): Promise<KeySigner> {

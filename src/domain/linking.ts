@@ -1,10 +1,10 @@
 import { decodeJwt } from "jose";
 import { ApiError } from "../errors";
 import type { TokenSet } from "../kallyai/schemas";
-import type { UserRow } from "../storage/accounts";
 import { randomBase64Url } from "../shared/encoding";
-import type { Deps } from "./deps";
+import type { UserRow } from "../storage/accounts";
 import { type IssuedKey, issueSignInKey } from "./api-keys";
+import type { Deps } from "./deps";
 import { sealTokens } from "./session";
 
 /** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
@@ -20,7 +20,12 @@ export async function takeLinkAttempt(d: Deps, bucket: string, now = Date.now())
   const resetAt = (window + 1) * LINK_WINDOW_MS;
   if (!(await d.counters.take(`link:${bucket}:${window}`, LINK_ATTEMPTS, resetAt))) {
     const wait = (resetAt - now) / 1000;
-    throw new ApiError(429, "rate_limited", `Too many sign-in or link attempts from your address. Wait ${Math.ceil(wait / 60)} minutes.`, { retryAfter: wait });
+    throw new ApiError(
+      429,
+      "rate_limited",
+      `Too many sign-in or link attempts from your address. Wait ${Math.ceil(wait / 60)} minutes.`,
+      { retryAfter: wait },
+    );
   }
 }
 
@@ -46,7 +51,12 @@ function accountOf(tokens: TokenSet): string | null {
  * Stores a token pair for the account, creating the user or updating the one already linked to
  * the same KallyAI account (or, when KallyAI's tokens name no account, the caller's own user).
  */
-export async function linkTokens(d: Deps, tokens: TokenSet, callerUserId: string | null, keyName: string): Promise<Linked> {
+export async function linkTokens(
+  d: Deps,
+  tokens: TokenSet,
+  callerUserId: string | null,
+  keyName: string,
+): Promise<Linked> {
   const account = accountOf(tokens);
   let userId = callerUserId;
   if (account) {
@@ -62,13 +72,22 @@ export async function linkTokens(d: Deps, tokens: TokenSet, callerUserId: string
 }
 
 /** The import path: a refresh token (e.g. from ~/.kallyai_token.json), proven by refreshing it. */
-export async function linkRefreshToken(d: Deps, refreshToken: string, callerUserId: string | null, keyName: string): Promise<Linked> {
+export async function linkRefreshToken(
+  d: Deps,
+  refreshToken: string,
+  callerUserId: string | null,
+  keyName: string,
+): Promise<Linked> {
   let tokens: TokenSet;
   try {
     tokens = await d.upstream.refresh(refreshToken);
   } catch (err) {
     if (err instanceof ApiError && err.status < 500) {
-      throw new ApiError(401, "invalid_refresh_token", "KallyAI did not accept this refresh token. Sign in again (`kallyai --login`) and send the new refresh_token from ~/.kallyai_token.json.");
+      throw new ApiError(
+        401,
+        "invalid_refresh_token",
+        "KallyAI did not accept this refresh token. Sign in again (`kallyai --login`) and send the new refresh_token from ~/.kallyai_token.json.",
+      );
     }
     throw err;
   }

@@ -29,10 +29,14 @@ export async function recordObservations(d: Deps, observations: Observation[], n
   }
   const deliveries = await d.events.record(writes, events, now);
   await Promise.all([
-    enqueuePolls(d, writes.flatMap((w) => (w.next_poll_at === null ? [] : [{ id: w.id, due: w.next_poll_at }]))),
+    enqueuePolls(
+      d,
+      writes.flatMap((w) => (w.next_poll_at === null ? [] : [{ id: w.id, due: w.next_poll_at }])),
+    ),
     enqueueDeliveries(d, deliveries),
   ]);
 }
 
 /** Finalises one call whose finished outcome a request saw first, emitting its events now. */
-export const finalizeCall = (d: Deps, row: CallRow, outcome: Outcome) => recordObservations(d, [{ row, outcome, nextPollAt: null }]);
+export const finalizeCall = (d: Deps, row: CallRow, outcome: Outcome) =>
+  recordObservations(d, [{ row, outcome, nextPollAt: null }]);

@@ -46,7 +46,12 @@ export class PollContext {
     readonly d: Deps,
     readonly budget: Budget,
   ) {
-    this.client = new KallyAIClient({ baseUrl: d.cfg.upstream.baseUrl, timeoutMs: Math.min(d.cfg.upstream.timeoutMs, 10_000), maxAttempts: 1, fetch: d.upstreamFetch });
+    this.client = new KallyAIClient({
+      baseUrl: d.cfg.upstream.baseUrl,
+      timeoutMs: Math.min(d.cfg.upstream.timeoutMs, 10_000),
+      maxAttempts: 1,
+      fetch: d.upstreamFetch,
+    });
   }
 
   token(userId: string): Promise<string> {
@@ -80,7 +85,13 @@ export class PollContext {
 }
 
 const relinkNeeded = (err: unknown) => err instanceof ApiError && err.code === "relink_required";
-const currentOutcome = (row: CallRow): Outcome => ({ status: row.status, highlights: row.highlights, next_steps: row.next_steps, duration_seconds: row.duration_seconds, ended_at: row.ended_at });
+const currentOutcome = (row: CallRow): Outcome => ({
+  status: row.status,
+  highlights: row.highlights,
+  next_steps: row.next_steps,
+  duration_seconds: row.duration_seconds,
+  ended_at: row.ended_at,
+});
 
 /** Looks at one claimed call and says what to record. */
 async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
@@ -101,7 +112,11 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
     if (expired) return giveUp();
     if (relinkNeeded(err)) {
       // Parked: the owner must link the account again; no request was made for this call.
-      return { row, outcome: currentOutcome(row), nextPollAt: Math.min(now + PARK_MS, row.created_at + EXPIRE_AFTER_MS) };
+      return {
+        row,
+        outcome: currentOutcome(row),
+        nextPollAt: Math.min(now + PARK_MS, row.created_at + EXPIRE_AFTER_MS),
+      };
     }
     // KallyAI failed or was slow: the next scheduled poll is the retry.
     return { row, outcome: currentOutcome(row), nextPollAt };
@@ -138,7 +153,10 @@ async function pollClaimed(ctx: PollContext, claimed: CallRow[]): Promise<number
  * duplicate or stale message polls nothing) and records them in one batch, which enqueues the
  * next poll of each call still running and the deliveries of each finished one.
  */
-export async function pollScheduled(d: Deps, messages: Scheduled[]): Promise<{ polled: number; upstream_requests: number }> {
+export async function pollScheduled(
+  d: Deps,
+  messages: Scheduled[],
+): Promise<{ polled: number; upstream_requests: number }> {
   const claimed = await d.events.claimScheduledCalls(messages, Date.now(), CALL_LEASE_MS);
   // A batch is at most max_batch_size calls (wrangler.toml), which bounds its requests.
   const budget = new Budget(Number.MAX_SAFE_INTEGER);
@@ -164,7 +182,8 @@ export async function recoverPlacements(d: Deps, budget: Budget): Promise<number
       recovered++;
     } catch (err) {
       // KallyAI refused the call itself: let the key go, so a retry by the caller places afresh.
-      if (err instanceof ApiError && err.status < 500 && !relinkNeeded(err)) await d.calls.releasePlacement(p.user_id, p.idempotency_key);
+      if (err instanceof ApiError && err.status < 500 && !relinkNeeded(err))
+        await d.calls.releasePlacement(p.user_id, p.idempotency_key);
     }
   }
   return recovered;
@@ -196,10 +215,18 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
   const ctx = new PollContext(d, new Budget(d.cfg.poller.upstreamBudget));
   const deliveries = new Budget(d.cfg.webhooks.deliveryBudget);
   waitUntil(cleanUp(d).catch((err) => log("cleanup_failed", err)));
-  const totals = { polled: 0, delivered: 0, recovered: await recoverPlacements(d, ctx.budget).catch((err) => (log("recovery_failed", err), 0)) };
+  const totals = {
+    polled: 0,
+    delivered: 0,
+    recovered: await recoverPlacements(d, ctx.budget).catch((err) => (log("recovery_failed", err), 0)),
+  };
   for (;;) {
-    totals.polled += (await sweepCalls(ctx, overdueMs).catch((err) => (log("sweep_failed", err), { polled: 0 }))).polled;
-    totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch((err) => (log("delivery_failed", err), 0));
+    totals.polled += (
+      await sweepCalls(ctx, overdueMs).catch((err) => (log("sweep_failed", err), { polled: 0 }))
+    ).polled;
+    totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch(
+      (err) => (log("delivery_failed", err), 0),
+    );
     // A spent budget ends the invocation: what is left is taken first by the next one.
     if (ctx.budget.spent || deliveries.spent) break;
     const now = Date.now();
@@ -209,8 +236,13 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
     if (wake > deadline) break;
     await sleep(wake - now);
   }
-  const result = { ...totals, upstream_requests: d.cfg.poller.upstreamBudget - ctx.budget.left, ms: Date.now() - started };
-  if (result.polled || result.delivered || result.recovered) console.log(JSON.stringify({ level: "info", event: "tick", ...result }));
+  const result = {
+    ...totals,
+    upstream_requests: d.cfg.poller.upstreamBudget - ctx.budget.left,
+    ms: Date.now() - started,
+  };
+  if (result.polled || result.delivered || result.recovered)
+    console.log(JSON.stringify({ level: "info", event: "tick", ...result }));
   return result;
 }
 

@@ -11,7 +11,11 @@ export type { Scheduled };
  * takes a call or delivery only while its D1 schedule still says `due`, so a duplicate or stale
  * message finds nothing to do, and a lost one is found by the cron once it is overdue.
  */
-export const QUEUE_NAMES = { polls: "kallyai-bridge-polls", deliveries: "kallyai-bridge-deliveries", deadLetters: "kallyai-bridge-dead-letters" } as const;
+export const QUEUE_NAMES = {
+  polls: "kallyai-bridge-polls",
+  deliveries: "kallyai-bridge-deliveries",
+  deadLetters: "kallyai-bridge-dead-letters",
+} as const;
 /** Queues' longest delay for one send (24 h); a message due later is sent on again when it arrives. */
 export const MAX_DELAY_SECONDS = 24 * 3600;
 /** Messages per sendBatch (Queues' limit). */
@@ -27,14 +31,22 @@ export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /** Whole seconds (Queues' unit), rounded: a message may come up to 0.5 s early, which a consumer allows for. */
-export const delaySecondsUntil = (due: number, now: number) => Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round((due - now) / 1000)));
+export const delaySecondsUntil = (due: number, now: number) =>
+  Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round((due - now) / 1000)));
 
 /** One message per call, delivered when its poll is due. */
-export const enqueuePolls = (d: Deps, items: Scheduled[]) => send(d.queues.polls, items.map((s): PollMessage => ({ kind: "poll", call: s.id, due: s.due })));
+export const enqueuePolls = (d: Deps, items: Scheduled[]) =>
+  send(
+    d.queues.polls,
+    items.map((s): PollMessage => ({ kind: "poll", call: s.id, due: s.due })),
+  );
 
 /** One message per delivery, delivered when its attempt is due. */
 export const enqueueDeliveries = (d: Deps, items: Scheduled[]) =>
-  send(d.queues.deliveries, items.map((s): DeliveryMessage => ({ kind: "delivery", delivery: s.id, due: s.due })));
+  send(
+    d.queues.deliveries,
+    items.map((s): DeliveryMessage => ({ kind: "delivery", delivery: s.id, due: s.due })),
+  );
 
 /**
  * Sends after the D1 write it follows, so D1 always knows more than the queue. A failed send is
@@ -45,9 +57,19 @@ async function send(queue: Queue<unknown> | undefined, bodies: QueueMessage[], n
   if (!queue || bodies.length === 0) return;
   try {
     for (let i = 0; i < bodies.length; i += SEND_BATCH) {
-      await queue.sendBatch(bodies.slice(i, i + SEND_BATCH).map((body) => ({ body, delaySeconds: delaySecondsUntil(body.due, now) })));
+      await queue.sendBatch(
+        bodies.slice(i, i + SEND_BATCH).map((body) => ({ body, delaySeconds: delaySecondsUntil(body.due, now) })),
+      );
     }
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", event: "enqueue_failed", kind: bodies[0]!.kind, messages: bodies.length, error: err instanceof Error ? err.name : typeof err }));
+    console.error(
+      JSON.stringify({
+        level: "error",
+        event: "enqueue_failed",
+        kind: bodies[0]!.kind,
+        messages: bodies.length,
+        error: err instanceof Error ? err.name : typeof err,
+      }),
+    );
   }
 }

@@ -11,15 +11,29 @@ const LEASE_MS = 15_000;
 const WAIT_FOR_OTHER_REFRESH_MS = 12_000;
 
 export const relinkRequired = () =>
-  new ApiError(409, "relink_required", "KallyAI no longer accepts this bridge's sign-in for your account. Link it again: open /auth/login on the bridge, or run `kallyai --login --bridge <bridge URL>`.");
+  new ApiError(
+    409,
+    "relink_required",
+    "KallyAI no longer accepts this bridge's sign-in for your account. Link it again: open /auth/login on the bridge, or run `kallyai --login --bridge <bridge URL>`.",
+  );
 
-const notLinked = () => new ApiError(409, "relink_required", "No KallyAI account is linked. Link one: open /auth/login on the bridge, or POST /v1/link with a refresh token.");
+const notLinked = () =>
+  new ApiError(
+    409,
+    "relink_required",
+    "No KallyAI account is linked. Link one: open /auth/login on the bridge, or POST /v1/link with a refresh token.",
+  );
 
 export async function sealTokens(d: Deps, userId: string, tokens: TokenSet): Promise<SealedTokens> {
   const vault = await d.vault();
   const refresh = await vault.seal(userId, tokens.refresh_token);
   const access = await vault.seal(userId, tokens.access_token);
-  return { keyId: vault.currentKeyId, refreshToken: refresh.ciphertext, accessToken: access.ciphertext, accessExpiresAt: Date.now() + tokens.expires_in * 1000 };
+  return {
+    keyId: vault.currentKeyId,
+    refreshToken: refresh.ciphertext,
+    accessToken: access.ciphertext,
+    accessExpiresAt: Date.now() + tokens.expires_in * 1000,
+  };
 }
 
 /**
@@ -73,7 +87,11 @@ export class UpstreamSession {
 }
 
 /** The user's access token, from `known` rows read earlier in this request when given. */
-export async function currentAccess(d: Deps, userId: string, known?: Pick<Prefetched, "user" | "vault">): Promise<{ token: string; version: number }> {
+export async function currentAccess(
+  d: Deps,
+  userId: string,
+  known?: Pick<Prefetched, "user" | "vault">,
+): Promise<{ token: string; version: number }> {
   const row = known ? linked(known.user, known.vault) : await linkedVault(d, userId);
   if (isFresh(row)) return { token: await openAccess(d, row), version: row.version };
   return refreshed(d, userId, row.version);
@@ -90,7 +108,8 @@ function linked(user: UserRow | null, row: VaultRow | null): VaultRow {
   return row;
 }
 
-const isFresh = (row: VaultRow) => row.access_token !== null && (row.access_expires_at ?? 0) - Date.now() > REFRESH_MARGIN_MS;
+const isFresh = (row: VaultRow) =>
+  row.access_token !== null && (row.access_expires_at ?? 0) - Date.now() > REFRESH_MARGIN_MS;
 
 async function openAccess(d: Deps, row: VaultRow): Promise<string> {
   return (await d.vault()).open(row.user_id, { keyId: row.key_id, ciphertext: row.access_token! });
@@ -108,7 +127,12 @@ async function refreshed(d: Deps, userId: string, staleVersion: number): Promise
     if (row.version !== staleVersion && isFresh(row)) return { token: await openAccess(d, row), version: row.version };
     if (await d.accounts.claimRefresh(userId, row.version, LEASE_MS)) return refreshNow(d, row);
     if (Date.now() > deadline) {
-      throw new ApiError(503, "upstream_unavailable", "The bridge is renewing its KallyAI sign-in for your account. Try again in a few seconds.", { retryAfter: 5 });
+      throw new ApiError(
+        503,
+        "upstream_unavailable",
+        "The bridge is renewing its KallyAI sign-in for your account. Try again in a few seconds.",
+        { retryAfter: 5 },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }

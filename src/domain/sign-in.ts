@@ -28,10 +28,21 @@ export async function startSignIn(d: Deps, origin: URL): Promise<{ state: string
   const flow = flowFor(d, origin);
   const state = randomBase64Url(32);
   const redirectUri = `${origin.origin}/auth/callback`;
-  await d.loginStates.insert({ state_hash: await sha256Hex(state), flow, redirect_uri: redirectUri, expires_at: Date.now() + STATE_TTL_MS });
+  await d.loginStates.insert({
+    state_hash: await sha256Hex(state),
+    flow,
+    redirect_uri: redirectUri,
+    expires_at: Date.now() + STATE_TTL_MS,
+  });
   const location =
     flow === "oauth"
-      ? d.upstream.url("/v1/auth/authorize", { response_type: "code", client_id: d.cfg.oauth!.clientId, redirect_uri: redirectUri, scope: "calls.write", state })
+      ? d.upstream.url("/v1/auth/authorize", {
+          response_type: "code",
+          client_id: d.cfg.oauth!.clientId,
+          redirect_uri: redirectUri,
+          scope: "calls.write",
+          state,
+        })
       : d.upstream.url("/v1/auth/cli", { redirect_uri: redirectUri, state });
   return { state, location };
 }
@@ -39,7 +50,11 @@ export async function startSignIn(d: Deps, origin: URL): Promise<{ state: string
 const refused = (message: string) => new ApiError(400, "invalid_state", `${message} Start again at /auth/login.`);
 
 /** Finishes a sign-in: the state must be known, unused, unexpired and this browser's own. */
-export async function finishSignIn(d: Deps, params: Record<string, string | undefined>, browserState: string | undefined): Promise<Linked> {
+export async function finishSignIn(
+  d: Deps,
+  params: Record<string, string | undefined>,
+  browserState: string | undefined,
+): Promise<Linked> {
   const { state } = params;
   if (!state) throw refused("The sign-in answer has no state.");
   const hash = await sha256Hex(state);
@@ -49,12 +64,19 @@ export async function finishSignIn(d: Deps, params: Record<string, string | unde
   if (row.used_at !== null) throw refused("This sign-in was already completed (its state is single-use).");
   if (row.expires_at <= now) throw refused("The sign-in took longer than 10 minutes and expired.");
   if (browserState !== state) throw refused("This sign-in was started in another browser.");
-  if (!(await d.loginStates.consume(hash, now))) throw refused("This sign-in was already completed (its state is single-use).");
+  if (!(await d.loginStates.consume(hash, now)))
+    throw refused("This sign-in was already completed (its state is single-use).");
 
-  if (params.error) throw new ApiError(400, "sign_in_failed", `KallyAI sign-in did not complete (${params.error.slice(0, 100)}).`);
+  if (params.error)
+    throw new ApiError(400, "sign_in_failed", `KallyAI sign-in did not complete (${params.error.slice(0, 100)}).`);
   if (row.flow === "oauth") {
     if (!params.code) throw new ApiError(400, "sign_in_failed", "KallyAI returned no authorization code.");
-    const tokens = await d.upstream.exchangeCode({ code: params.code, redirect_uri: row.redirect_uri, client_id: d.cfg.oauth!.clientId, client_secret: d.cfg.oauth!.clientSecret });
+    const tokens = await d.upstream.exchangeCode({
+      code: params.code,
+      redirect_uri: row.redirect_uri,
+      client_id: d.cfg.oauth!.clientId,
+      client_secret: d.cfg.oauth!.clientSecret,
+    });
     return linkTokens(d, tokens, null, "signed in");
   }
   if (!params.refresh_token) throw new ApiError(400, "sign_in_failed", "KallyAI returned no refresh token.");

@@ -12,12 +12,27 @@ export function newSigningSecret(): string {
 }
 
 export async function sign(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", fromBase64(secret.slice(SECRET_PREFIX.length)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    fromBase64(secret.slice(SECRET_PREFIX.length)),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
   return `v1,${toBase64(new Uint8Array(mac))}`;
 }
 
 /** The three headers of a signed delivery; `timestamp` is in unix seconds. */
-export async function signedHeaders(secret: string, id: string, timestamp: number, body: string): Promise<Record<string, string>> {
-  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": await sign(secret, id, timestamp, body) };
+export async function signedHeaders(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<Record<string, string>> {
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": await sign(secret, id, timestamp, body),
+  };
 }

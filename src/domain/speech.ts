@@ -32,11 +32,19 @@ export function transcriptText(entries: { speaker: string; content: string }[]):
   return entries.map((e) => `${e.speaker.toUpperCase() === "AI" ? "Assistant" : "Business"}: ${e.content}`).join("\n");
 }
 
-export function usageSentence(u: { minutes_remaining?: number | null; calls_remaining?: number | null; minutes_used?: number | null; minutes_allocated?: number | null }): string {
+export function usageSentence(u: {
+  minutes_remaining?: number | null;
+  calls_remaining?: number | null;
+  minutes_used?: number | null;
+  minutes_allocated?: number | null;
+}): string {
   const parts: string[] = [];
   if (u.minutes_remaining != null) parts.push(`${u.minutes_remaining} minutes`);
   if (u.calls_remaining != null) parts.push(`${u.calls_remaining} calls`);
   const left = parts.length ? `You have ${parts.join(" and ")} left` : "Your usage is unknown";
-  const used = u.minutes_used != null && u.minutes_allocated != null ? ` (${u.minutes_used} of ${u.minutes_allocated} minutes used)` : "";
+  const used =
+    u.minutes_used != null && u.minutes_allocated != null
+      ? ` (${u.minutes_used} of ${u.minutes_allocated} minutes used)`
+      : "";
   return `${left} this period${used}.`;
 }

@@ -6,7 +6,10 @@ import { VaultError } from "./vault";
  * while the bridge serves: a row that changed meanwhile was written with the current key anyway.
  * A row that no longer decrypts (tampered, or its key was dropped) is counted and left alone.
  */
-export async function reencryptVault(d: Deps, batchSize = 100): Promise<{ reencrypted: number; failed: number; remaining: number }> {
+export async function reencryptVault(
+  d: Deps,
+  batchSize = 100,
+): Promise<{ reencrypted: number; failed: number; remaining: number }> {
   const vault = await d.vault();
   let reencrypted = 0;
   let failed = 0;
@@ -18,7 +21,14 @@ export async function reencryptVault(d: Deps, batchSize = 100): Promise<{ reencr
         const open = (ciphertext: string) => vault.open(row.user_id, { keyId: row.key_id, ciphertext });
         const refresh = await vault.seal(row.user_id, await open(row.refresh_token));
         const access = row.access_token === null ? null : await vault.seal(row.user_id, await open(row.access_token));
-        if (await d.accounts.rewrap(row.user_id, row.version, { keyId: vault.currentKeyId, refreshToken: refresh.ciphertext, accessToken: access?.ciphertext ?? null })) reencrypted++;
+        if (
+          await d.accounts.rewrap(row.user_id, row.version, {
+            keyId: vault.currentKeyId,
+            refreshToken: refresh.ciphertext,
+            accessToken: access?.ciphertext ?? null,
+          })
+        )
+          reencrypted++;
       } catch (err) {
         if (!(err instanceof VaultError)) throw err;
         failed++;
@@ -32,7 +42,10 @@ export async function reencryptVault(d: Deps, batchSize = 100): Promise<{ reencr
     if (results.length === 0) break;
     for (const w of results) {
       try {
-        const sealed = await vault.seal(w.user_id, await vault.open(w.user_id, { keyId: w.key_id, ciphertext: w.secret }));
+        const sealed = await vault.seal(
+          w.user_id,
+          await vault.open(w.user_id, { keyId: w.key_id, ciphertext: w.secret }),
+        );
         if (await d.webhooks.rewrap(w.id, { keyId: w.key_id, secret: w.secret }, sealed)) reencrypted++;
       } catch (err) {
         if (!(err instanceof VaultError)) throw err;
@@ -41,5 +54,10 @@ export async function reencryptVault(d: Deps, batchSize = 100): Promise<{ reencr
     }
     after = results[results.length - 1]!.id;
   }
-  return { reencrypted, failed, remaining: (await d.accounts.countNotOnKey(vault.currentKeyId)) + (await d.webhooks.countNotOnKey(vault.currentKeyId)) };
+  return {
+    reencrypted,
+    failed,
+    remaining:
+      (await d.accounts.countNotOnKey(vault.currentKeyId)) + (await d.webhooks.countNotOnKey(vault.currentKeyId)),
+  };
 }

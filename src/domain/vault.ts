@@ -26,10 +26,14 @@ export class Vault {
   static async fromSecret(secret: string): Promise<Vault> {
     const keys = new Map<string, CryptoKey>();
     let current: string | undefined;
-    for (const entry of secret.split(",").map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of secret
+      .split(",")
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const [kid, material] = entry.split(":");
       const bytes = kid && material ? safeDecode(material) : undefined;
-      if (!kid || !bytes || bytes.length !== 32) throw new ConfigError("VAULT_KEYS must be `kid:base64` entries of 32-byte keys");
+      if (!kid || !bytes || bytes.length !== 32)
+        throw new ConfigError("VAULT_KEYS must be `kid:base64` entries of 32-byte keys");
       keys.set(kid, await crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]));
       current ??= kid;
     }
@@ -40,7 +44,13 @@ export class Vault {
   async seal(userId: string, plaintext: string): Promise<Sealed> {
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const key = this.keys.get(this.currentKeyId)!;
-    const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(userId) }, key, new TextEncoder().encode(plaintext)));
+    const ct = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv, additionalData: aad(userId) },
+        key,
+        new TextEncoder().encode(plaintext),
+      ),
+    );
     const out = new Uint8Array(IV_BYTES + ct.length);
     out.set(iv);
     out.set(ct, IV_BYTES);
@@ -52,7 +62,11 @@ export class Vault {
     if (!key) throw new VaultError(`vault key ${sealed.keyId} is no longer configured`);
     const bytes = fromBase64(sealed.ciphertext);
     try {
-      const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, IV_BYTES), additionalData: aad(userId) }, key, bytes.slice(IV_BYTES));
+      const pt = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: bytes.slice(0, IV_BYTES), additionalData: aad(userId) },
+        key,
+        bytes.slice(IV_BYTES),
+      );
       return new TextDecoder().decode(pt);
     } catch {
       throw new VaultError("a vault entry failed to decrypt (wrong user or tampered)");

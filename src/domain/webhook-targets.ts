@@ -24,7 +24,8 @@ export function checkTarget(raw: string, allowLoopback: boolean): URL {
   if (url.protocol !== "https:" && url.protocol !== "http:") throw refuse("url: must be an https:// address.");
   if (allowLoopback) return url;
   if (url.protocol !== "https:") throw refuse("url: must be an https:// address.");
-  if (isPrivateHost(url.hostname)) throw refuse("url: must be a public host; private, loopback and link-local addresses are refused.");
+  if (isPrivateHost(url.hostname))
+    throw refuse("url: must be a public host; private, loopback and link-local addresses are refused.");
   return url;
 }
 
@@ -32,11 +33,32 @@ export function checkTarget(raw: string, allowLoopback: boolean): URL {
  * Wildcard-DNS services: every name under them resolves to the address written in the name (or
  * to 127.0.0.1). No webhook receiver lives there, so they are refused whole.
  */
-const WILDCARD_DNS = ["nip.io", "sslip.io", "xip.io", "traefik.me", "backname.io", "localtest.me", "lvh.me", "vcap.me", "lacolhost.com", "localhost.direct", "fuf.me", "yoogle.com", "ulh.me", "127-0-0-1.org.uk"];
+const WILDCARD_DNS = [
+  "nip.io",
+  "sslip.io",
+  "xip.io",
+  "traefik.me",
+  "backname.io",
+  "localtest.me",
+  "lvh.me",
+  "vcap.me",
+  "lacolhost.com",
+  "localhost.direct",
+  "fuf.me",
+  "yoogle.com",
+  "ulh.me",
+  "127-0-0-1.org.uk",
+];
 
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, "");
-  if (host === "" || host === "localhost" || /\.(localhost|localdomain|local|internal|home\.arpa|lan)$/.test(host) || host === "localhost.localdomain") return true;
+  if (
+    host === "" ||
+    host === "localhost" ||
+    /\.(localhost|localdomain|local|internal|home\.arpa|lan)$/.test(host) ||
+    host === "localhost.localdomain"
+  )
+    return true;
   if (host.startsWith("[")) return isPrivateIPv6(host.slice(1, -1));
   const v4 = parseIPv4(host);
   if (v4) return isPrivateIPv4(v4);
@@ -87,7 +109,8 @@ function isPrivateIPv6(host: string): boolean {
   const [g0, g1] = groups as [number, number];
   const embedded = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255];
   if (groups.slice(0, 6).every((g) => g === 0)) return true; // ::, ::1, IPv4-compatible ::a.b.c.d
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return isPrivateIPv4(embedded(groups[6]!, groups[7]!)); // ::ffff:a.b.c.d
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
+    return isPrivateIPv4(embedded(groups[6]!, groups[7]!)); // ::ffff:a.b.c.d
   return (
     (g0 & 0xfe00) === 0xfc00 || // fc00::/7 unique local
     (g0 & 0xffc0) === 0xfe80 || // fe80::/10 link-local

@@ -1,9 +1,9 @@
 import { ApiError, notFound } from "../errors";
+import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
+import { decodeCursor, pageOf } from "../shared/cursor";
 import type { WebhookRow } from "../storage/webhooks";
 import { iftttUrl, send } from "./deliveries";
 import type { Deps } from "./deps";
-import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
-import { decodeCursor, pageOf } from "../shared/cursor";
 import type { CallEvent, EventType } from "./events";
 import { newSigningSecret } from "./signing";
 import { checkTarget } from "./webhook-targets";
@@ -23,7 +23,8 @@ export interface NewWebhook {
 const IFTTT_EVENT = /^[A-Za-z0-9_-]{1,100}$/;
 const IFTTT_KEY = /^[A-Za-z0-9_-]{8,200}$/;
 
-const invalid = (field: string, message: string) => new ApiError(422, "validation_error", `${field}: ${message}`, { field });
+const invalid = (field: string, message: string) =>
+  new ApiError(422, "validation_error", `${field}: ${message}`, { field });
 
 export function viewOf(w: WebhookRow) {
   return {
@@ -45,8 +46,10 @@ export async function createWebhook(d: Deps, userId: string, input: NewWebhook) 
   let secret: string;
   let iftttEvent: string | null = null;
   if (input.kind === "ifttt") {
-    if (!input.event || !IFTTT_EVENT.test(input.event)) throw invalid("event", "the IFTTT event name (letters, digits, _ and -), as in your applet's Webhooks trigger.");
-    if (!input.key || !IFTTT_KEY.test(input.key)) throw invalid("key", "your IFTTT Webhooks key, from https://ifttt.com/maker_webhooks/settings.");
+    if (!input.event || !IFTTT_EVENT.test(input.event))
+      throw invalid("event", "the IFTTT event name (letters, digits, _ and -), as in your applet's Webhooks trigger.");
+    if (!input.key || !IFTTT_KEY.test(input.key))
+      throw invalid("key", "your IFTTT Webhooks key, from https://ifttt.com/maker_webhooks/settings.");
     iftttEvent = input.event;
     secret = input.key;
     // Shown without the key, which is a secret.
@@ -71,7 +74,14 @@ export async function createWebhook(d: Deps, userId: string, input: NewWebhook) 
     created_at: Date.now(),
   };
   await d.webhooks.insert(row);
-  const view = viewOf({ ...row, state: "active", disabled_reason: null, disabled_at: null, failing_since: null, updated_at: row.created_at });
+  const view = viewOf({
+    ...row,
+    state: "active",
+    disabled_reason: null,
+    disabled_at: null,
+    failing_since: null,
+    updated_at: row.created_at,
+  });
   return input.kind === "ifttt" ? view : { ...view, secret };
 }
 
@@ -97,7 +107,11 @@ export async function enableWebhook(d: Deps, userId: string, id: string) {
 /** Creating or re-enabling a subscription needs room under the per-account cap of active ones. */
 async function assertRoomForAnother(d: Deps, userId: string): Promise<void> {
   if ((await d.webhooks.countActive(userId)) >= MAX_ACTIVE_WEBHOOKS) {
-    throw new ApiError(422, "too_many_webhooks", `An account may have ${MAX_ACTIVE_WEBHOOKS} active subscriptions. Delete unused ones with DELETE /v1/webhooks/{id}.`);
+    throw new ApiError(
+      422,
+      "too_many_webhooks",
+      `An account may have ${MAX_ACTIVE_WEBHOOKS} active subscriptions. Delete unused ones with DELETE /v1/webhooks/{id}.`,
+    );
   }
 }
 
@@ -113,7 +127,17 @@ export async function deleteWebhook(d: Deps, userId: string, id: string) {
 /** A sample event of each type, its call having the status that type carries. */
 export function sampleEvent(type: EventType, id: string, now = Date.now()): CallEvent {
   const status = type === "call.failed" ? "no_answer" : type === "call.expired" ? "expired" : "success";
-  const data = status === "success" ? SAMPLE_FINISHED_CALL : { ...SAMPLE_FINISHED_CALL, status, highlights: status === "no_answer" ? "Nobody at Italian Bistro answered." : null, next_steps: status === "no_answer" ? "Try again at another time of day." : null, duration_seconds: status === "no_answer" ? 0 : null, ended_at: status === "expired" ? null : SAMPLE_FINISHED_CALL.ended_at };
+  const data =
+    status === "success"
+      ? SAMPLE_FINISHED_CALL
+      : {
+          ...SAMPLE_FINISHED_CALL,
+          status,
+          highlights: status === "no_answer" ? "Nobody at Italian Bistro answered." : null,
+          next_steps: status === "no_answer" ? "Try again at another time of day." : null,
+          duration_seconds: status === "no_answer" ? 0 : null,
+          ended_at: status === "expired" ? null : SAMPLE_FINISHED_CALL.ended_at,
+        };
   return { id, type, timestamp: new Date(now).toISOString(), data };
 }
 
@@ -122,8 +146,20 @@ export async function testWebhook(d: Deps, userId: string, id: string) {
   const w = await ownWebhook(d, userId, id);
   const type = (JSON.parse(w.events) as EventType[])[0] ?? "call.completed";
   const eventId = `evt_test_${crypto.randomUUID().replace(/-/g, "")}`;
-  const sent = await send(d, w, eventId, JSON.stringify({ ...sampleEvent(type, eventId), test: true } satisfies CallEvent));
-  return { delivered: sent.status !== null && sent.status >= 200 && sent.status < 300, event_id: eventId, type, status_code: sent.status, error: sent.error, duration_ms: sent.durationMs };
+  const sent = await send(
+    d,
+    w,
+    eventId,
+    JSON.stringify({ ...sampleEvent(type, eventId), test: true } satisfies CallEvent),
+  );
+  return {
+    delivered: sent.status !== null && sent.status >= 200 && sent.status < 300,
+    event_id: eventId,
+    type,
+    status_code: sent.status,
+    error: sent.error,
+    duration_ms: sent.durationMs,
+  };
 }
 
 export async function listDeliveries(d: Deps, userId: string, id: string, page: { limit: number; cursor?: string }) {
@@ -142,7 +178,13 @@ export async function listDeliveries(d: Deps, userId: string, id: string, page: 
     last_error: dl.last_error,
     created_at: iso(dl.created_at)!,
     updated_at: iso(dl.updated_at)!,
-    attempt_log: dl.attempt_log.map((a) => ({ attempt: a.attempt, at: iso(a.at)!, status_code: a.status_code, error: a.error, duration_ms: a.duration_ms })),
+    attempt_log: dl.attempt_log.map((a) => ({
+      attempt: a.attempt,
+      at: iso(a.at)!,
+      status_code: a.status_code,
+      error: a.error,
+      duration_ms: a.duration_ms,
+    })),
   }));
   return { items, next_cursor };
 }

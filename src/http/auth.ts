@@ -23,7 +23,12 @@ export const requireKey =
   (scope?: Scope, opts: { callId?: string } = {}): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const token = presentedKey(c);
-    if (!token) throw new ApiError(401, "missing_api_key", "Send your bridge API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Get one by linking your account at /auth/login.");
+    if (!token)
+      throw new ApiError(
+        401,
+        "missing_api_key",
+        "Send your bridge API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Get one by linking your account at /auth/login.",
+      );
     const d = deps(c.env);
     const auth = await authenticate(d, token, opts);
     if (scope) assertScope(auth, scope);
@@ -31,12 +36,18 @@ export const requireKey =
     await next();
     // last_used_at is kept to the minute, written after the answer: most requests need no write at all.
     const now = Date.now();
-    if (auth.key.last_used_at === null || now - auth.key.last_used_at > TOUCH_INTERVAL_MS) background(c, () => d.keys.touch(auth.key.id, now, TOUCH_INTERVAL_MS));
+    if (auth.key.last_used_at === null || now - auth.key.last_used_at > TOUCH_INTERVAL_MS)
+      background(c, () => d.keys.touch(auth.key.id, now, TOUCH_INTERVAL_MS));
   };
 
 /** Refuses a key without `scope` (REST routes and MCP tools alike). */
 export function assertScope(auth: Authenticated, scope: Scope): void {
-  if (!auth.scopes.includes(scope)) throw new ApiError(403, "insufficient_scope", `This API key lacks the "${scope}" scope. Create a key that has it with POST /v1/keys.`);
+  if (!auth.scopes.includes(scope))
+    throw new ApiError(
+      403,
+      "insufficient_scope",
+      `This API key lacks the "${scope}" scope. Create a key that has it with POST /v1/keys.`,
+    );
 }
 
 /**

@@ -24,7 +24,12 @@ export function bodyLimitFor(path: string): number {
   return LIMITS.find(([pattern]) => pattern.test(path))?.[1] ?? DEFAULT_BODY_LIMIT;
 }
 
-const tooLarge = (limit: number) => new ApiError(413, "payload_too_large", `The request body is larger than ${limit / KB} KB, the most this endpoint takes. Send only the fields it needs.`);
+const tooLarge = (limit: number) =>
+  new ApiError(
+    413,
+    "payload_too_large",
+    `The request body is larger than ${limit / KB} KB, the most this endpoint takes. Send only the fields it needs.`,
+  );
 
 /** Reads a body to its end, refusing it as soon as it passes `limit` bytes (however it is sent: whole or chunked). */
 export async function readBody(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {

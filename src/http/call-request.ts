@@ -13,21 +13,29 @@ export function fieldError(error: z.ZodError): ApiError {
   return new ApiError(422, "validation_error", field ? message : issue.message, field ? { field } : {});
 }
 
-const NestedRequest = z.object({ submission: CallSubmission.extend({ respondent_phone: z.string().optional() }), timezone: z.string().optional() });
+const NestedRequest = z.object({
+  submission: CallSubmission.extend({ respondent_phone: z.string().optional() }),
+  timezone: z.string().optional(),
+});
 
 /**
  * The call a request asks for, from flat fields (what no-code tools send) or KallyAI's own nested
  * `{"submission": {...}, "timezone"}` body. Emergency numbers are refused here, before anything is sent.
  */
-export function parseCallRequest(fields: Record<string, unknown>, defaults: { timezone: string; country: string }): UpstreamCallRequest {
+export function parseCallRequest(
+  fields: Record<string, unknown>,
+  defaults: { timezone: string; country: string },
+): UpstreamCallRequest {
   if (typeof fields.submission === "object" && fields.submission !== null) return parseNested(fields, defaults);
-  if (fields.phone === undefined) throw new ApiError(422, PHONE_ERRORS.missing.code, PHONE_ERRORS.missing.message, { field: "phone" });
+  if (fields.phone === undefined)
+    throw new ApiError(422, PHONE_ERRORS.missing.code, PHONE_ERRORS.missing.message, { field: "phone" });
   const parsed = CallInputSchema.safeParse(fields);
   if (!parsed.success) {
     // A bad number outranks other field errors: it is the one thing that must never be sent.
     const country = typeof fields.country === "string" ? fields.country : defaults.country;
     const phone = typeof fields.phone === "string" ? normalizePhone(fields.phone, country) : null;
-    if (phone && !phone.ok && phone.reason === "emergency") throw new ApiError(422, PHONE_ERRORS.emergency.code, PHONE_ERRORS.emergency.message, { field: "phone" });
+    if (phone && !phone.ok && phone.reason === "emergency")
+      throw new ApiError(422, PHONE_ERRORS.emergency.code, PHONE_ERRORS.emergency.message, { field: "phone" });
     throw fieldError(parsed.error);
   }
   const built = toUpstreamRequest(parsed.data, defaults);
@@ -35,15 +43,24 @@ export function parseCallRequest(fields: Record<string, unknown>, defaults: { ti
   return built.request;
 }
 
-function parseNested(fields: Record<string, unknown>, defaults: { timezone: string; country: string }): UpstreamCallRequest {
+function parseNested(
+  fields: Record<string, unknown>,
+  defaults: { timezone: string; country: string },
+): UpstreamCallRequest {
   const raw = (fields.submission as Record<string, unknown>).respondent_phone;
   const phone = normalizePhone(typeof raw === "string" ? raw : undefined, defaults.country);
-  if (!phone.ok) throw new ApiError(422, PHONE_ERRORS[phone.reason].code, PHONE_ERRORS[phone.reason].message, { field: "submission.respondent_phone" });
+  if (!phone.ok)
+    throw new ApiError(422, PHONE_ERRORS[phone.reason].code, PHONE_ERRORS[phone.reason].message, {
+      field: "submission.respondent_phone",
+    });
   const parsed = NestedRequest.safeParse(fields);
   if (!parsed.success) throw fieldError(parsed.error);
   const tz = parsed.data.timezone ?? defaults.timezone;
   const zone = CallInputSchema.shape.timezone.safeParse(tz);
-  if (!zone.success) throw new ApiError(422, "validation_error", "timezone must be an IANA time zone such as America/New_York", { field: "timezone" });
+  if (!zone.success)
+    throw new ApiError(422, "validation_error", "timezone must be an IANA time zone such as America/New_York", {
+      field: "timezone",
+    });
   return { submission: { ...parsed.data.submission, respondent_phone: phone.e164 }, timezone: tz };
 }
 
@@ -58,7 +75,12 @@ export function idempotencyKeyOf(c: Context, fields: Record<string, unknown>): s
   if (raw === undefined) return undefined;
   const key = typeof raw === "string" ? raw.trim() : undefined;
   if (key === undefined || key.length > IDEMPOTENCY_KEY_MAX) {
-    throw new ApiError(422, "validation_error", `idempotency_key must be text of at most ${IDEMPOTENCY_KEY_MAX} characters, unique per call.`, { field: "idempotency_key" });
+    throw new ApiError(
+      422,
+      "validation_error",
+      `idempotency_key must be text of at most ${IDEMPOTENCY_KEY_MAX} characters, unique per call.`,
+      { field: "idempotency_key" },
+    );
   }
   return key || undefined;
 }

@@ -9,7 +9,8 @@ export const ERROR_CODES: Record<string, string> = {
   malformed_body: "The body (e.g. a multipart form) could not be read.",
   invalid_state: "The sign-in callback's state does not match; start again at /auth/login.",
   sign_in_failed: "The KallyAI sign-in did not complete.",
-  sign_in_unavailable: "This bridge cannot offer browser sign-in (no OAuth client, not on localhost); link with a refresh token instead.",
+  sign_in_unavailable:
+    "This bridge cannot offer browser sign-in (no OAuth client, not on localhost); link with a refresh token instead.",
   missing_api_key: "No API key was sent.",
   invalid_api_key: "The API key is not one of this bridge's.",
   api_key_expired: "The API key has expired.",
@@ -19,7 +20,8 @@ export const ERROR_CODES: Record<string, string> = {
   upstream_unauthorized: "KallyAI refused the stored access token; link the account again if it persists.",
   quota_exceeded: "The KallyAI plan has no minutes left (402).",
   insufficient_scope: "The API key lacks the scope the endpoint needs, or a key tried to grant more than it has.",
-  exceeds_own_key: "A key tried to create a key with more scopes, a later expiry or a higher calls_per_hour than its own.",
+  exceeds_own_key:
+    "A key tried to create a key with more scopes, a later expiry or a higher calls_per_hour than its own.",
   forbidden: "KallyAI says the resource belongs to another account.",
   country_restriction: "KallyAI cannot call that country.",
   unsupported_country: "KallyAI cannot call that country.",

@@ -22,9 +22,11 @@ export async function readFields(c: Context): Promise<Record<string, unknown>> {
   let body: Record<string, unknown> = {};
   if (type === "multipart/form-data") {
     const text = await c.req.text();
-    const form = await new Response(text, { headers: { "content-type": c.req.header("content-type")! } }).formData().catch(() => {
-      throw new ApiError(400, "malformed_body", "The multipart form could not be read.");
-    });
+    const form = await new Response(text, { headers: { "content-type": c.req.header("content-type")! } })
+      .formData()
+      .catch(() => {
+        throw new ApiError(400, "malformed_body", "The multipart form could not be read.");
+      });
     body = fromEntries([...form.entries()].filter((e): e is [string, string] => typeof e[1] === "string"));
   } else {
     const text = await c.req.text(); // its size is bounded by bodyLimits (src/http/body-limit.ts)
@@ -34,14 +36,23 @@ export async function readFields(c: Context): Promise<Record<string, unknown>> {
         try {
           parsed = JSON.parse(text);
         } catch {
-          throw new ApiError(400, "malformed_json", "The request body is not valid JSON. Send a JSON object, or form fields.");
+          throw new ApiError(
+            400,
+            "malformed_json",
+            "The request body is not valid JSON. Send a JSON object, or form fields.",
+          );
         }
-        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new ApiError(400, "malformed_json", "The JSON body must be an object of fields.");
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+          throw new ApiError(400, "malformed_json", "The JSON body must be an object of fields.");
         body = parsed as Record<string, unknown>;
       } else if (type === "application/x-www-form-urlencoded") {
         body = fromEntries(new URLSearchParams(text).entries());
       } else {
-        throw new ApiError(415, "unsupported_media_type", "Send the fields as JSON (application/json), as a form (application/x-www-form-urlencoded or multipart/form-data), or in the query string.");
+        throw new ApiError(
+          415,
+          "unsupported_media_type",
+          "Send the fields as JSON (application/json), as a form (application/x-www-form-urlencoded or multipart/form-data), or in the query string.",
+        );
       }
     }
   }

@@ -21,7 +21,9 @@ export function allowedMethods(app: Hono<any, any, any>): (method: string, path:
 
 export function routeNotFound(allowed: string[], method: string, path: string): ApiError {
   if (allowed.length > 0) {
-    return new ApiError(405, "method_not_allowed", `${method} is not allowed on ${path}. Use ${allowed.join(", ")}.`, { headers: { allow: allowed.join(", ") } });
+    return new ApiError(405, "method_not_allowed", `${method} is not allowed on ${path}. Use ${allowed.join(", ")}.`, {
+      headers: { allow: allowed.join(", ") },
+    });
   }
   return new ApiError(404, "not_found", `There is no ${path} endpoint. The API is described at /openapi.json.`);
 }

@@ -10,7 +10,7 @@ export function openApiDocument(app: OpenAPIHono<any, any, any>, origin: string)
         title: "KallyAI Bridge",
         version: "0.1.0",
         description:
-          "KallyAI's AI phone calls as simple HTTP endpoints for Zapier, IFTTT, Make, n8n and iOS Shortcuts: place a call, read its outcome, and hear when it ends through webhooks (see `webhooks`), the events feed or trigger URLs. Every failure answers `{\"error\": {\"code\", \"message\"}}`.",
+          'KallyAI\'s AI phone calls as simple HTTP endpoints for Zapier, IFTTT, Make, n8n and iOS Shortcuts: place a call, read its outcome, and hear when it ends through webhooks (see `webhooks`), the events feed or trigger URLs. Every failure answers `{"error": {"code", "message"}}`.',
         contact: { name: "KallyAI", url: "https://kallyai.com" },
         license: { name: "Proprietary", url: "https://kallyai.com/terms" },
       },

@@ -14,21 +14,51 @@ type OpenAPIRegistry = OpenAPIHono["openAPIRegistry"];
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ description: `What went wrong, for programs. The bridge's codes:\n\n${errorCodesMarkdown()}\n\nKallyAI's own codes are passed through unchanged.`, example: "validation_error" }),
-      message: z.string().openapi({ description: "What went wrong and what to do, for people.", example: "phone: Enter the number to call, e.g. +14155551234." }),
-      field: z.string().optional().openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
+      code: z.string().openapi({
+        description: `What went wrong, for programs. The bridge's codes:\n\n${errorCodesMarkdown()}\n\nKallyAI's own codes are passed through unchanged.`,
+        example: "validation_error",
+      }),
+      message: z.string().openapi({
+        description: "What went wrong and what to do, for people.",
+        example: "phone: Enter the number to call, e.g. +14155551234.",
+      }),
+      field: z
+        .string()
+        .optional()
+        .openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
     }),
   })
   .openapi("Error", { description: "Every failure has this shape, whatever the Accept header says." });
 
-const ref = (kind: "responses" | "headers" | "schemas" | "parameters", name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const ref = (kind: "responses" | "headers" | "schemas" | "parameters", name: string) => ({
+  $ref: `#/components/${kind}/${name}`,
+});
 
 /** The headers of the document, by the name they are registered under. */
 const HEADERS = {
-  "X-Request-Id": { description: "Identifies this answer in the bridge's logs; quote it when reporting a problem.", required: true, schema: { type: "string" as const, example: "3f2c1a9e-5b7d-4c21-9a55-0d2e8f7b1c34" } },
-  "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer" as const, minimum: 1, example: 30 } },
-  Allow: { description: "The methods this path takes.", required: true, schema: { type: "string" as const, example: "GET, HEAD, POST" } },
-  Location: { description: "Where the browser is sent.", required: true, schema: { type: "string" as const, format: "uri-reference" as const, example: "https://api.kallyai.com/v1/auth/cli?state=c2lnbi1pbi1zdGF0ZQ" } },
+  "X-Request-Id": {
+    description: "Identifies this answer in the bridge's logs; quote it when reporting a problem.",
+    required: true,
+    schema: { type: "string" as const, example: "3f2c1a9e-5b7d-4c21-9a55-0d2e8f7b1c34" },
+  },
+  "Retry-After": {
+    description: "Seconds to wait before trying again.",
+    schema: { type: "integer" as const, minimum: 1, example: 30 },
+  },
+  Allow: {
+    description: "The methods this path takes.",
+    required: true,
+    schema: { type: "string" as const, example: "GET, HEAD, POST" },
+  },
+  Location: {
+    description: "Where the browser is sent.",
+    required: true,
+    schema: {
+      type: "string" as const,
+      format: "uri-reference" as const,
+      example: "https://api.kallyai.com/v1/auth/cli?state=c2lnbi1pbi1zdGF0ZQ",
+    },
+  },
 };
 type HeaderName = keyof typeof HEADERS;
 
@@ -36,18 +66,37 @@ type HeaderName = keyof typeof HEADERS;
 const ERRORS: Record<number, { name: string; description: string; headers?: HeaderName[] }> = {
   400: { name: "BadRequest", description: "Malformed request: the body is not valid JSON or not a readable form." },
   401: { name: "Unauthorized", description: "Missing, invalid, expired or revoked API key." },
-  402: { name: "PaymentRequired", description: "The KallyAI plan has no minutes left (`quota_exceeded`); the message says where to get more." },
+  402: {
+    name: "PaymentRequired",
+    description: "The KallyAI plan has no minutes left (`quota_exceeded`); the message says where to get more.",
+  },
   403: { name: "Forbidden", description: "The key lacks the scope, or KallyAI refused the country." },
   404: { name: "NotFound", description: "Not found on this account." },
-  405: { name: "MethodNotAllowed", description: "This path does not take that method; Allow lists the ones it takes.", headers: ["Allow"] },
-  409: { name: "Conflict", description: "The KallyAI account must be linked again, or the resource is in a state that forbids this now.", headers: ["Retry-After"] },
+  405: {
+    name: "MethodNotAllowed",
+    description: "This path does not take that method; Allow lists the ones it takes.",
+    headers: ["Allow"],
+  },
+  409: {
+    name: "Conflict",
+    description: "The KallyAI account must be linked again, or the resource is in a state that forbids this now.",
+    headers: ["Retry-After"],
+  },
   413: { name: "PayloadTooLarge", description: "The body is larger than this endpoint accepts." },
   415: { name: "UnsupportedMediaType", description: "The body's Content-Type is not one this endpoint reads." },
   422: { name: "UnprocessableEntity", description: "A field is missing or invalid; `error.field` names it." },
-  429: { name: "TooManyRequests", description: "Too many requests; wait for Retry-After seconds.", headers: ["Retry-After"] },
+  429: {
+    name: "TooManyRequests",
+    description: "Too many requests; wait for Retry-After seconds.",
+    headers: ["Retry-After"],
+  },
   500: { name: "InternalError", description: "The bridge failed; quote X-Request-Id when reporting it." },
   502: { name: "BadGateway", description: "KallyAI failed or sent an unreadable answer.", headers: ["Retry-After"] },
-  503: { name: "ServiceUnavailable", description: "KallyAI is busy (see Retry-After), or the bridge is misconfigured.", headers: ["Retry-After"] },
+  503: {
+    name: "ServiceUnavailable",
+    description: "KallyAI is busy (see Retry-After), or the bridge is misconfigured.",
+    headers: ["Retry-After"],
+  },
   504: { name: "GatewayTimeout", description: "KallyAI did not answer in time." },
 };
 export type ErrorStatus = keyof typeof ERRORS;
@@ -57,7 +106,10 @@ export function errorResponses(...statuses: ErrorStatus[]) {
   return Object.fromEntries(statuses.map((s) => [s, ref("responses", ERRORS[s]!.name)]));
 }
 
-const withRequestId = (headers: Record<string, unknown> = {}) => ({ "X-Request-Id": ref("headers", "X-Request-Id"), ...headers });
+const withRequestId = (headers: Record<string, unknown> = {}) => ({
+  "X-Request-Id": ref("headers", "X-Request-Id"),
+  ...headers,
+});
 
 /** A JSON answer, with an example for the document (every endpoint shows one). */
 export const json = <T extends z.ZodType>(schema: T, description: string, example?: unknown) => ({
@@ -72,12 +124,22 @@ export const noAuth: Record<string, string[]>[] = [];
 export const TAGS = [
   { name: "meta", description: "Health of the bridge." },
   { name: "sign-in", description: "Browser pages that link a KallyAI account and show its first API key." },
-  { name: "account link", description: "Link or unlink a KallyAI account with its refresh token, and see who a key belongs to." },
+  {
+    name: "account link",
+    description: "Link or unlink a KallyAI account with its refresh token, and see who a key belongs to.",
+  },
   { name: "keys", description: "The bridge's own API keys: one per tool, scoped, revocable." },
   { name: "calls", description: "Place AI phone calls and read their outcomes, transcripts and recordings." },
   { name: "account", description: "The KallyAI plan: usage, subscription and billing." },
-  { name: "triggers", description: "Trigger URLs: secret links that place a preset call when hit (IFTTT, Shortcuts, anything that can fetch a URL)." },
-  { name: "webhooks", description: "REST-hook subscriptions: call events POSTed to your URL, signed per Standard Webhooks, retried." },
+  {
+    name: "triggers",
+    description:
+      "Trigger URLs: secret links that place a preset call when hit (IFTTT, Shortcuts, anything that can fetch a URL).",
+  },
+  {
+    name: "webhooks",
+    description: "REST-hook subscriptions: call events POSTed to your URL, signed per Standard Webhooks, retried.",
+  },
   { name: "events", description: "The same call events as a feed, for polling triggers and samples." },
 ];
 
@@ -87,16 +149,47 @@ export function registerSharedComponents(registry: OpenAPIRegistry) {
     registry.registerComponent("responses", e.name, {
       description: e.description,
       headers: withRequestId(Object.fromEntries((e.headers ?? []).map((h) => [h, ref("headers", h)]))),
-      content: { "application/json": { schema: ref("schemas", "Error"), example: { error: { code: exampleCode(Number(status)), message: "…" } } } },
+      content: {
+        "application/json": {
+          schema: ref("schemas", "Error"),
+          example: { error: { code: exampleCode(Number(status)), message: "…" } },
+        },
+      },
     });
   }
   registry.register("Error", ErrorSchema);
-  registry.registerComponent("securitySchemes", "ApiKey", { type: "http", scheme: "bearer", description: "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys) as `Authorization: Bearer <key>`." });
-  registry.registerComponent("securitySchemes", "ApiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key", description: "The same API key, as `X-API-Key: <key>`." });
+  registry.registerComponent("securitySchemes", "ApiKey", {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys) as `Authorization: Bearer <key>`.",
+  });
+  registry.registerComponent("securitySchemes", "ApiKeyHeader", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+    description: "The same API key, as `X-API-Key: <key>`.",
+  });
 }
 
 function exampleCode(status: number): string {
-  const codes: Record<number, string> = { 400: "malformed_json", 401: "missing_api_key", 402: "quota_exceeded", 403: "insufficient_scope", 404: "not_found", 405: "method_not_allowed", 409: "relink_required", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited", 500: "internal_error", 502: "upstream_unavailable", 503: "upstream_unavailable", 504: "upstream_unavailable" };
+  const codes: Record<number, string> = {
+    400: "malformed_json",
+    401: "missing_api_key",
+    402: "quota_exceeded",
+    403: "insufficient_scope",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "relink_required",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "upstream_unavailable",
+    503: "upstream_unavailable",
+    504: "upstream_unavailable",
+  };
   return codes[status] ?? "internal_error";
 }
 
@@ -126,6 +219,7 @@ export function finishDocument<T extends Json>(doc: T): T {
   return doc;
 }
 
-const sortByStatus = (responses: Json) => Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+const sortByStatus = (responses: Json) =>
+  Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
 
 export const router = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -35,7 +35,9 @@ const hashes = new Map<string, Promise<string>>();
 export function sourceHash(text: string): Promise<string> {
   let hash = hashes.get(text);
   if (!hash) {
-    hash = crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then((d) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(d)))}'`);
+    hash = crypto.subtle
+      .digest("SHA-256", new TextEncoder().encode(text))
+      .then((d) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(d)))}'`);
     hashes.set(text, hash);
   }
   return hash;
@@ -69,5 +71,6 @@ export const securityHeaders =
   async (c, next) => {
     await next();
     addHeaders(c, COMMON_HEADERS);
-    if (isHtml(c.res)) addHeaders(c, { "content-security-policy": await contentSecurityPolicy(policy), ...PAGE_HEADERS });
+    if (isHtml(c.res))
+      addHeaders(c, { "content-security-policy": await contentSecurityPolicy(policy), ...PAGE_HEADERS });
   };

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Config } from "../env";
-import { assertCallId, upstreamIdempotencyKey } from "./safe-values";
 import { upstreamFailure, upstreamInvalid, upstreamTimeout, upstreamUnreachable } from "./errors";
+import { assertCallId, upstreamIdempotencyKey } from "./safe-values";
 import {
   TokenSet,
   UpstreamBillingPortal,
@@ -34,7 +34,10 @@ interface RequestSpec {
 }
 
 class Retryable extends Error {
-  constructor(readonly failure: Error, readonly waitMs: number | undefined) {
+  constructor(
+    readonly failure: Error,
+    readonly waitMs: number | undefined,
+  ) {
     super("retryable");
   }
 }
@@ -71,7 +74,10 @@ export class KallyAIClient {
     return this.send({ method: "POST", path: "/v1/auth/refresh", json: { refresh_token: refreshToken } }, TokenSet);
   }
   exchangeCode(form: { code: string; redirect_uri: string; client_id: string; client_secret: string }) {
-    return this.send({ method: "POST", path: "/v1/auth/gpt/token", form: { grant_type: "authorization_code", ...form } }, TokenSet);
+    return this.send(
+      { method: "POST", path: "/v1/auth/gpt/token", form: { grant_type: "authorization_code", ...form } },
+      TokenSet,
+    );
   }
   placeCall(token: string, body: { submission: Record<string, unknown>; timezone: string }, idempotencyKey: string) {
     return this.send({ method: "POST", path: "/v1/calls", token, json: body, idempotencyKey }, UpstreamCall);
@@ -83,14 +89,28 @@ export class KallyAIClient {
     return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}`, token }, UpstreamCall);
   }
   transcript(token: string, id: string) {
-    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/transcript`, token }, UpstreamTranscript);
+    return this.send(
+      { method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/transcript`, token },
+      UpstreamTranscript,
+    );
   }
   recording(token: string, id: string) {
-    return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/recording`, token }, UpstreamRecording);
+    return this.send(
+      { method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/recording`, token },
+      UpstreamRecording,
+    );
   }
   cancelCall(token: string, id: string) {
     // Cancelling twice is harmless, so the call's id makes the request safe to repeat.
-    return this.send({ method: "POST", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/cancel`, token, idempotencyKey: `cancel-${id}` }, UpstreamCall);
+    return this.send(
+      {
+        method: "POST",
+        path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/cancel`,
+        token,
+        idempotencyKey: `cancel-${id}`,
+      },
+      UpstreamCall,
+    );
   }
   statistics(token: string) {
     return this.send({ method: "GET", path: "/v1/users/me/statistics", token }, UpstreamStatistics);
@@ -132,7 +152,13 @@ export class KallyAIClient {
       headers.set("content-type", "application/x-www-form-urlencoded");
       body = new URLSearchParams(spec.form).toString();
     }
-    const query = spec.query ? Object.fromEntries(Object.entries(spec.query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])) : undefined;
+    const query = spec.query
+      ? Object.fromEntries(
+          Object.entries(spec.query)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, String(v)]),
+        )
+      : undefined;
 
     let response: Response;
     try {

@@ -9,7 +9,13 @@ import { sha256Hex } from "../shared/encoding";
 export const CALL_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
 export function assertCallId(id: string): string {
-  if (!CALL_ID.test(id)) throw new ApiError(422, "validation_error", "id: not a call id. Use the id POST /v1/calls or GET /v1/calls answered.", { field: "id" });
+  if (!CALL_ID.test(id))
+    throw new ApiError(
+      422,
+      "validation_error",
+      "id: not a call id. Use the id POST /v1/calls or GET /v1/calls answered.",
+      { field: "id" },
+    );
   return id;
 }
 

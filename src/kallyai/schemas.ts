@@ -13,7 +13,8 @@ export type TokenSet = z.infer<typeof TokenSet>;
 
 export const TERMINAL_STATUSES = ["success", "no_answer", "busy", "failed", "voicemail", "cancelled"] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-export const isTerminal = (status: string): status is TerminalStatus => (TERMINAL_STATUSES as readonly string[]).includes(status);
+export const isTerminal = (status: string): status is TerminalStatus =>
+  (TERMINAL_STATUSES as readonly string[]).includes(status);
 
 export const UpstreamCall = z.looseObject({
   call_id: z.string().min(1),
@@ -43,12 +44,18 @@ export const UpstreamCallList = z
   });
 
 export const UpstreamTranscript = z.looseObject({
-  entries: z.array(z.looseObject({ speaker: z.string(), content: z.string(), timestamp: z.union([z.string(), z.number()]).nullish() })),
+  entries: z.array(
+    z.looseObject({ speaker: z.string(), content: z.string(), timestamp: z.union([z.string(), z.number()]).nullish() }),
+  ),
 });
 
 /** "A recording URL": accepted as a bare string or under any of the usual keys. */
 export const UpstreamRecording = z
-  .union([z.string().url(), z.looseObject({ recording_url: z.string().url() }), z.looseObject({ url: z.string().url() })])
+  .union([
+    z.string().url(),
+    z.looseObject({ recording_url: z.string().url() }),
+    z.looseObject({ url: z.string().url() }),
+  ])
   .transform((r) => ({ recording_url: typeof r === "string" ? r : "recording_url" in r ? r.recording_url : r.url }));
 
 export const UpstreamStatistics = z.looseObject({
@@ -85,8 +92,14 @@ export const CallSubmission = z.object({
   business_name: z.string().max(200).optional(),
   user_name: z.string().max(100).optional(),
   user_phone: z.string().optional(),
-  appointment_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
-  appointment_time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).optional(),
+  appointment_date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+  appointment_time: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+    .optional(),
   time_preference_text: z.string().max(200).optional(),
   party_size: z.number().int().min(1).max(50).optional(),
   language: z.enum(["en", "es"]).optional(),

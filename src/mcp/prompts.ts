@@ -6,8 +6,15 @@ export const PROMPTS: Prompt[] = [
   {
     name: "make_a_call",
     title: "Make a phone call",
-    description: "Walks through what KallyAI needs to know before it calls a business, then places the call and reports the outcome.",
-    arguments: [{ name: "request", description: "What the call is for, in your words (e.g. 'book a table for 4 at Luigi's tomorrow at 8').", required: false }],
+    description:
+      "Walks through what KallyAI needs to know before it calls a business, then places the call and reports the outcome.",
+    arguments: [
+      {
+        name: "request",
+        description: "What the call is for, in your words (e.g. 'book a table for 4 at Luigi's tomorrow at 8').",
+        required: false,
+      },
+    ],
   },
 ];
 
@@ -27,8 +34,15 @@ const STEPS = [
 ];
 
 export function promptMessages(name: string, args: Record<string, string>): GetPromptResult {
-  if (name !== "make_a_call") throw new ProtocolError(ErrorCode.InvalidParams, `Unknown prompt ${name}. The prompts are: ${PROMPTS.map((p) => p.name).join(", ")}.`);
+  if (name !== "make_a_call")
+    throw new ProtocolError(
+      ErrorCode.InvalidParams,
+      `Unknown prompt ${name}. The prompts are: ${PROMPTS.map((p) => p.name).join(", ")}.`,
+    );
   const request = args.request?.trim();
   const text = [...STEPS, ...(request ? ["", `What I want: ${request}`] : [])].join("\n");
-  return { description: "Gather the call details, confirm, call, report.", messages: [{ role: "user", content: { type: "text", text } }] };
+  return {
+    description: "Gather the call details, confirm, call, report.",
+    messages: [{ role: "user", content: { type: "text", text } }],
+  };
 }

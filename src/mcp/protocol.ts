@@ -1,6 +1,12 @@
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, isJSONRPCRequest, type JSONRPCRequest, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "@hono/zod-openapi";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  ErrorCode,
+  isJSONRPCRequest,
+  type JSONRPCRequest,
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@modelcontextprotocol/sdk/types.js";
 
 /**
  * The server side of MCP's request/response exchange, for a stateless server that never sends
@@ -25,7 +31,8 @@ export interface Method<S extends z.ZodType = z.ZodType> {
   schema: S;
   handle(request: z.output<S>): Promise<object>;
 }
-export const method = <S extends z.ZodType>(schema: S, handle: (request: z.output<S>) => Promise<object>): Method => ({ schema, handle }) as Method;
+export const method = <S extends z.ZodType>(schema: S, handle: (request: z.output<S>) => Promise<object>): Method =>
+  ({ schema, handle }) as Method;
 
 export interface ServerInfo {
   info: { name: string; title?: string; version: string };
@@ -46,10 +53,19 @@ export function serve(transport: Transport, server: ServerInfo, methods: Record<
     } catch (err) {
       if (!(err instanceof ProtocolError)) {
         // The kind of failure only, as the REST error handler logs it: foreign messages may carry secrets.
-        console.error(JSON.stringify({ level: "error", mcp_method: request.method, error: err instanceof Error ? err.name : typeof err }));
+        console.error(
+          JSON.stringify({
+            level: "error",
+            mcp_method: request.method,
+            error: err instanceof Error ? err.name : typeof err,
+          }),
+        );
       }
       const code = err instanceof ProtocolError ? err.code : ErrorCode.InternalError;
-      const message = err instanceof ProtocolError ? err.message : "Internal error: try again; if it keeps failing, report the X-Request-Id header of this answer.";
+      const message =
+        err instanceof ProtocolError
+          ? err.message
+          : "Internal error: try again; if it keeps failing, report the X-Request-Id header of this answer.";
       reply = { jsonrpc: "2.0", id: request.id, error: { code, message } };
     }
     await transport.send(reply as Parameters<Transport["send"]>[0], { relatedRequestId: request.id });
@@ -59,13 +75,23 @@ export function serve(transport: Transport, server: ServerInfo, methods: Record<
     if (request.method === "ping") return {};
     if (request.method === "initialize") {
       const asked = (request.params as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-      const protocolVersion = typeof asked === "string" && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION;
-      return { protocolVersion, capabilities: server.capabilities, serverInfo: server.info, instructions: server.instructions };
+      const protocolVersion =
+        typeof asked === "string" && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION;
+      return {
+        protocolVersion,
+        capabilities: server.capabilities,
+        serverInfo: server.info,
+        instructions: server.instructions,
+      };
     }
     const m = methods[request.method];
     if (!m) throw new ProtocolError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
     const parsed = m.schema.safeParse(request);
-    if (!parsed.success) throw new ProtocolError(ErrorCode.InvalidParams, `Invalid params for ${request.method}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+    if (!parsed.success)
+      throw new ProtocolError(
+        ErrorCode.InvalidParams,
+        `Invalid params for ${request.method}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+      );
     return m.handle(parsed.data);
   }
 }

@@ -1,16 +1,28 @@
 import { ErrorCode, type Resource, type ResourceTemplate } from "@modelcontextprotocol/sdk/types.js";
 import { getCall, listCalls, transcript } from "../domain/calls";
+import { transcriptText } from "../domain/speech";
 import { toApiError } from "../errors";
 import { assertScope } from "../http/auth";
-import { transcriptText } from "../domain/speech";
 import { ProtocolError, RESOURCE_NOT_FOUND } from "./protocol";
 import type { ToolContext } from "./tools";
 
 const RECENT_CALLS = 10;
 
 export const RESOURCE_TEMPLATES: ResourceTemplate[] = [
-  { uriTemplate: "kallyai://calls/{id}", name: "call", title: "A call", description: "One call: status, highlights, next steps and the details it was placed with (JSON, as get_call).", mimeType: "application/json" },
-  { uriTemplate: "kallyai://calls/{id}/transcript", name: "transcript", title: "A call's transcript", description: "What was said on the call, one line per turn.", mimeType: "text/plain" },
+  {
+    uriTemplate: "kallyai://calls/{id}",
+    name: "call",
+    title: "A call",
+    description: "One call: status, highlights, next steps and the details it was placed with (JSON, as get_call).",
+    mimeType: "application/json",
+  },
+  {
+    uriTemplate: "kallyai://calls/{id}/transcript",
+    name: "transcript",
+    title: "A call's transcript",
+    description: "What was said on the call, one line per turn.",
+    mimeType: "text/plain",
+  },
 ];
 
 const CALL_URI = /^kallyai:\/\/calls\/([^/?#]{1,100})(\/transcript)?$/;
@@ -29,15 +41,23 @@ export async function listCallResources({ d, auth }: ToolContext): Promise<Resou
 
 export async function readCallResource({ d, auth }: ToolContext, uri: string) {
   const match = CALL_URI.exec(uri);
-  if (!match) throw new ProtocolError(RESOURCE_NOT_FOUND, `No resource ${uri}. Calls are kallyai://calls/{id} and kallyai://calls/{id}/transcript.`);
+  if (!match)
+    throw new ProtocolError(
+      RESOURCE_NOT_FOUND,
+      `No resource ${uri}. Calls are kallyai://calls/{id} and kallyai://calls/{id}/transcript.`,
+    );
   const id = decodeURIComponent(match[1]!);
   try {
     assertScope(auth, "calls:read");
-    if (match[2]) return [{ uri, mimeType: "text/plain", text: transcriptText((await transcript(d, auth.userId, id)).entries) }];
+    if (match[2])
+      return [{ uri, mimeType: "text/plain", text: transcriptText((await transcript(d, auth.userId, id)).entries) }];
     return [{ uri, mimeType: "application/json", text: JSON.stringify(await getCall(d, auth.userId, id)) }];
   } catch (err) {
     // Resources have no error result: the bridge's code and message travel as a protocol error.
     const e = toApiError(err);
-    throw new ProtocolError(e.status === 404 ? RESOURCE_NOT_FOUND : e.status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest, `${e.code}: ${e.message}`);
+    throw new ProtocolError(
+      e.status === 404 ? RESOURCE_NOT_FOUND : e.status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest,
+      `${e.code}: ${e.message}`,
+    );
   }
 }

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
-  type CallToolResult,
   CallToolRequestSchema,
+  type CallToolResult,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
@@ -16,8 +16,8 @@ import { type ApiError, toApiError } from "../errors";
 import { assertScope } from "../http/auth";
 import { PROMPTS, promptMessages } from "./prompts";
 import { method, ProtocolError, serve } from "./protocol";
-import { listCallResources, readCallResource, RESOURCE_TEMPLATES } from "./resources";
-import { type BridgeTool, parseArgs, type ToolContext, TOOLS, toolNamed } from "./tools";
+import { listCallResources, RESOURCE_TEMPLATES, readCallResource } from "./resources";
+import { type BridgeTool, parseArgs, TOOLS, type ToolContext, toolNamed } from "./tools";
 
 export const SERVER_INFO = { name: "kallyai-bridge", title: "KallyAI Bridge", version: "0.1.0" };
 
@@ -45,9 +45,12 @@ function singleTypes(node: unknown): unknown {
 
 /** JSON Schema from a zod schema, with descriptions for a model laid over the properties. */
 function jsonSchema(schema: z.ZodType, io: "input" | "output", hints: Record<string, string> = {}): JsonSchema {
-  const { $schema: _, ...json } = singleTypes(z.toJSONSchema(schema, { io, unrepresentable: "any" })) as JsonSchema & { $schema?: string };
+  const { $schema: _, ...json } = singleTypes(z.toJSONSchema(schema, { io, unrepresentable: "any" })) as JsonSchema & {
+    $schema?: string;
+  };
   const properties = json.properties as Record<string, Record<string, unknown>> | undefined;
-  for (const [field, description] of Object.entries(hints)) if (properties?.[field]) properties[field] = { description, ...properties[field] };
+  for (const [field, description] of Object.entries(hints))
+    if (properties?.[field]) properties[field] = { description, ...properties[field] };
   return json;
 }
 
@@ -60,18 +63,30 @@ function toolList(): Tool[] {
     description: t.description,
     inputSchema: jsonSchema(t.input, "input", t.hints),
     outputSchema: jsonSchema(t.output, "output"),
-    annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: t.destructive ?? false, idempotentHint: t.readOnly, openWorldHint: true },
+    annotations: {
+      title: t.title,
+      readOnlyHint: t.readOnly,
+      destructiveHint: t.destructive ?? false,
+      idempotentHint: t.readOnly,
+      openWorldHint: true,
+    },
   }));
   return listed;
 }
 
 /** A failure as the model sees it: the bridge's error code, its message, and when to retry. */
 export function toolError(err: ApiError): CallToolResult {
-  const retry = err.extra.retryAfter !== undefined ? ` Retry after ${Math.max(1, Math.ceil(err.extra.retryAfter))} seconds.` : "";
+  const retry =
+    err.extra.retryAfter !== undefined ? ` Retry after ${Math.max(1, Math.ceil(err.extra.retryAfter))} seconds.` : "";
   return { isError: true, content: [{ type: "text", text: `${err.code}: ${err.message}${retry}` }] };
 }
 
-async function callTool(ctx: ToolContext, t: BridgeTool, args: Record<string, unknown>, requestId: unknown): Promise<CallToolResult> {
+async function callTool(
+  ctx: ToolContext,
+  t: BridgeTool,
+  args: Record<string, unknown>,
+  requestId: unknown,
+): Promise<CallToolResult> {
   try {
     assertScope(ctx.auth, t.scope);
     const { data, text } = await t.run(ctx, parseArgs(t, args));
@@ -80,7 +95,15 @@ async function callTool(ctx: ToolContext, t: BridgeTool, args: Record<string, un
     const apiError = toApiError(err);
     if (apiError.status >= 500) {
       // As the REST error handler: the kind of failure only, never a foreign message.
-      console.error(JSON.stringify({ level: "error", request_id: requestId, tool: t.name, code: apiError.code, error: err instanceof Error ? err.name : typeof err }));
+      console.error(
+        JSON.stringify({
+          level: "error",
+          request_id: requestId,
+          tool: t.name,
+          code: apiError.code,
+          error: err instanceof Error ? err.name : typeof err,
+        }),
+      );
     }
     return toolError(apiError);
   }
@@ -88,17 +111,31 @@ async function callTool(ctx: ToolContext, t: BridgeTool, args: Record<string, un
 
 /** Serves one request's messages (stateless): the tools, resources and prompts, bound to the key that sent it. */
 export function serveMcp(transport: Transport, ctx: ToolContext, requestId?: string): void {
-  serve(transport, { info: SERVER_INFO, capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS }, {
-    "tools/list": method(ListToolsRequestSchema, async () => ({ tools: toolList() })),
-    "tools/call": method(CallToolRequestSchema, async ({ params }) => {
-      const t = toolNamed(params.name);
-      if (!t) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool ${params.name}. The tools are: ${TOOLS.map((x) => x.name).join(", ")}.`);
-      return callTool(ctx, t, params.arguments ?? {}, requestId);
-    }),
-    "resources/templates/list": method(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: RESOURCE_TEMPLATES })),
-    "resources/list": method(ListResourcesRequestSchema, async () => ({ resources: await listCallResources(ctx) })),
-    "resources/read": method(ReadResourceRequestSchema, async ({ params }) => ({ contents: await readCallResource(ctx, params.uri) })),
-    "prompts/list": method(ListPromptsRequestSchema, async () => ({ prompts: PROMPTS })),
-    "prompts/get": method(GetPromptRequestSchema, async ({ params }) => promptMessages(params.name, params.arguments ?? {})),
-  });
+  serve(
+    transport,
+    { info: SERVER_INFO, capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
+    {
+      "tools/list": method(ListToolsRequestSchema, async () => ({ tools: toolList() })),
+      "tools/call": method(CallToolRequestSchema, async ({ params }) => {
+        const t = toolNamed(params.name);
+        if (!t)
+          throw new ProtocolError(
+            ErrorCode.InvalidParams,
+            `Unknown tool ${params.name}. The tools are: ${TOOLS.map((x) => x.name).join(", ")}.`,
+          );
+        return callTool(ctx, t, params.arguments ?? {}, requestId);
+      }),
+      "resources/templates/list": method(ListResourceTemplatesRequestSchema, async () => ({
+        resourceTemplates: RESOURCE_TEMPLATES,
+      })),
+      "resources/list": method(ListResourcesRequestSchema, async () => ({ resources: await listCallResources(ctx) })),
+      "resources/read": method(ReadResourceRequestSchema, async ({ params }) => ({
+        contents: await readCallResource(ctx, params.uri),
+      })),
+      "prompts/list": method(ListPromptsRequestSchema, async () => ({ prompts: PROMPTS })),
+      "prompts/get": method(GetPromptRequestSchema, async ({ params }) =>
+        promptMessages(params.name, params.arguments ?? {}),
+      ),
+    },
+  );
 }

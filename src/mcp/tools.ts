@@ -11,7 +11,7 @@ import { CallId, PageQuery, WaitSeconds } from "../routes/calls";
 import { CallSchema, PlacedSchema, SubscriptionSchema, TranscriptSchema, UsageSchema } from "../routes/schemas";
 import { CallInputSchema } from "../shared/call-input";
 import { sha256Hex } from "../shared/encoding";
-import { callText, callsText, placedText, subscriptionText } from "./text";
+import { callsText, callText, placedText, subscriptionText } from "./text";
 
 /** What a tool runs with: the bridge's dependencies and the key that called. */
 export interface ToolContext {
@@ -43,7 +43,8 @@ export interface BridgeTool<I extends z.ZodType = z.ZodType, O extends z.ZodType
   run(ctx: ToolContext, args: A): Promise<ToolAnswer<z.output<O>>>;
 }
 
-const tool = <I extends z.ZodType, O extends z.ZodType, A = z.output<I>>(t: BridgeTool<I, O, A>) => t as unknown as BridgeTool;
+const tool = <I extends z.ZodType, O extends z.ZodType, A = z.output<I>>(t: BridgeTool<I, O, A>) =>
+  t as unknown as BridgeTool;
 
 /** A placement repeated with the same details within this window is the same call, not a second one. */
 export const DERIVED_KEY_WINDOW_MS = 10 * 60_000;
@@ -51,7 +52,12 @@ export const DERIVED_KEY_WINDOW_MS = 10 * 60_000;
 const CALL_ID_HINT = "The call's id, as place_call or list_calls gave it.";
 
 const GetCallInput = CallId.extend({ wait: WaitSeconds.optional() });
-const ListCallsInput = PageQuery.extend({ status: z.array(z.enum([...TERMINAL_STATUSES, "queued", "in_progress", "expired"])).max(10).optional() });
+const ListCallsInput = PageQuery.extend({
+  status: z
+    .array(z.enum([...TERMINAL_STATUSES, "queued", "in_progress", "expired"]))
+    .max(10)
+    .optional(),
+});
 const CallsPage = z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() });
 const NoInput = z.object({});
 
@@ -119,11 +125,16 @@ export const TOOLS: BridgeTool[] = [
   tool({
     name: "list_calls",
     title: "List recent calls",
-    description: "Lists the user's calls placed through this bridge, newest first, with their outcomes. Filter by status; pass next_cursor back as cursor for the next page.",
+    description:
+      "Lists the user's calls placed through this bridge, newest first, with their outcomes. Filter by status; pass next_cursor back as cursor for the next page.",
     scope: "calls:read",
     readOnly: true,
     input: ListCallsInput,
-    hints: { limit: "How many calls, 1-100 (default 20).", cursor: "next_cursor from the previous page.", status: "Only calls with these statuses." },
+    hints: {
+      limit: "How many calls, 1-100 (default 20).",
+      cursor: "next_cursor from the previous page.",
+      status: "Only calls with these statuses.",
+    },
     output: CallsPage,
     async run({ d, auth }, { limit, cursor, status }) {
       const page = await listCalls(d, auth.userId, { limit, cursor, status });
@@ -133,7 +144,8 @@ export const TOOLS: BridgeTool[] = [
   tool({
     name: "get_transcript",
     title: "Get a call's transcript",
-    description: "What was said on a call, turn by turn (the AI caller and the business). Use it when the user wants the details behind a call's highlights.",
+    description:
+      "What was said on a call, turn by turn (the AI caller and the business). Use it when the user wants the details behind a call's highlights.",
     scope: "calls:read",
     readOnly: true,
     input: CallId,
@@ -162,7 +174,8 @@ export const TOOLS: BridgeTool[] = [
   tool({
     name: "get_usage",
     title: "Minutes and calls left",
-    description: "The KallyAI minutes and calls allocated, used and remaining this period. Check it when the user asks, or when a call was refused for quota.",
+    description:
+      "The KallyAI minutes and calls allocated, used and remaining this period. Check it when the user asks, or when a call was refused for quota.",
     scope: "account:read",
     readOnly: true,
     input: NoInput,
@@ -176,7 +189,8 @@ export const TOOLS: BridgeTool[] = [
   tool({
     name: "get_subscription",
     title: "Subscription status",
-    description: "The user's KallyAI plan: whether it is active, its period, minutes included, and when it renews or ends.",
+    description:
+      "The user's KallyAI plan: whether it is active, its period, minutes included, and when it renews or ends.",
     scope: "account:read",
     readOnly: true,
     input: NoInput,
@@ -190,7 +204,8 @@ export const TOOLS: BridgeTool[] = [
   tool({
     name: "billing_portal",
     title: "Billing portal link",
-    description: "A link to KallyAI's billing portal, where the user upgrades, changes or cancels the plan and sees invoices. Give the link to the user; do not open it yourself.",
+    description:
+      "A link to KallyAI's billing portal, where the user upgrades, changes or cancels the plan and sees invoices. Give the link to the user; do not open it yourself.",
     scope: "account:read",
     readOnly: true,
     input: NoInput,

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { deps } from "../domain/deps";
 import { billingPortal, subscription, usage } from "../domain/account";
+import { deps } from "../domain/deps";
 import { usageSentence } from "../domain/speech";
 import { requireKey } from "../http/auth";
 import { wantsText } from "../http/negotiate";
@@ -19,10 +19,17 @@ account.openapi(
     operationId: "getUsage",
     tags: ["account"],
     summary: "Minutes and calls allocated, used and remaining (kallyai --usage)",
-    description: "The plan's allowance this period, from KallyAI. `format=text` (or `Accept: text/plain`) answers one sentence for Siri.",
+    description:
+      "The plan's allowance this period, from KallyAI. `format=text` (or `Accept: text/plain`) answers one sentence for Siri.",
     security: keyAuth,
     request: { query: z.object({ format: z.enum(["json", "text"]).optional() }) },
-    responses: { 200: { description: "Usage this period", content: { "application/json": { schema: UsageSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
+    responses: {
+      200: {
+        description: "Usage this period",
+        content: { "application/json": { schema: UsageSchema }, ...TextAnswer },
+      },
+      ...errorResponses(...upstreamErrors),
+    },
   }),
   async (c) => {
     const answer = await usage(deps(c.env), c.get("auth"));
@@ -54,7 +61,16 @@ account.openapi(
     description: "A link to KallyAI's billing portal; with `redirect=1` a 302 to it, for a browser.",
     security: keyAuth,
     request: { query: z.object({ redirect: z.enum(["1", "true", "0", "false"]).optional() }) },
-    responses: { 200: json(z.object({ portal_url: z.string() }).openapi({ example: { portal_url: "https://billing.stripe.com/p/session/…" } }), "The portal's URL"), 302: { description: "Redirect to the portal", headers: { Location: { $ref: "#/components/headers/Location" } } }, ...errorResponses(...upstreamErrors) },
+    responses: {
+      200: json(
+        z
+          .object({ portal_url: z.string() })
+          .openapi({ example: { portal_url: "https://billing.stripe.com/p/session/…" } }),
+        "The portal's URL",
+      ),
+      302: { description: "Redirect to the portal", headers: { Location: { $ref: "#/components/headers/Location" } } },
+      ...errorResponses(...upstreamErrors),
+    },
   }),
   async (c) => {
     const { portal_url } = await billingPortal(deps(c.env), c.get("auth"));

@@ -11,7 +11,8 @@ admin.use("/admin/*", async (c, next) => {
   const token = deps(c.env).cfg.adminToken;
   if (!token) throw new ApiError(404, "not_found", "Admin endpoints are off. Set the ADMIN_TOKEN secret to use them.");
   const presented = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? "";
-  if (!(await timingSafeEqual(presented, token))) throw new ApiError(401, "unauthorized", "Send `Authorization: Bearer <ADMIN_TOKEN>`.");
+  if (!(await timingSafeEqual(presented, token)))
+    throw new ApiError(401, "unauthorized", "Send `Authorization: Bearer <ADMIN_TOKEN>`.");
   await next();
 });
 
@@ -19,6 +20,9 @@ admin.post("/admin/vault/reencrypt", async (c) => c.json(await reencryptVault(de
 
 async function timingSafeEqual(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
-  const [ha, hb] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", enc.encode(a)),
+    crypto.subtle.digest("SHA-256", enc.encode(b)),
+  ]);
   return crypto.subtle.timingSafeEqual(ha, hb);
 }

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { getCookie, setCookie, deleteCookie } from "hono/cookie";
-import { deps } from "../domain/deps";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session";
 import { endSession, startSession } from "../domain/console-sessions";
+import { deps } from "../domain/deps";
 import { takeLinkAttempt } from "../domain/linking";
 import { finishSignIn, startSignIn } from "../domain/sign-in";
-import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session";
 import { clientBucket } from "../http/client-ip";
 import { htmlErrors } from "../http/html-errors";
 import { errorResponses, noAuth, router } from "../http/openapi";
@@ -17,12 +17,21 @@ export const auth = router();
 
 // Browsers see errors of these pages as a page; programs get the JSON error. Only /auth/*: every
 // API path answers JSON whatever Accept says.
-auth.use("/auth/*", htmlErrors({ heading: "Sign-in did not complete", next: { href: "/auth/login", label: "Start again" } }));
+auth.use(
+  "/auth/*",
+  htmlErrors({ heading: "Sign-in did not complete", next: { href: "/auth/login", label: "Start again" } }),
+);
 
 auth.get("/auth/login", async (c) => {
   const url = new URL(c.req.url);
   const { state, location } = await startSignIn(deps(c.env), url);
-  const cookie = { httpOnly: true, sameSite: "Lax", path: "/auth", maxAge: 600, secure: url.protocol === "https:" } as const;
+  const cookie = {
+    httpOnly: true,
+    sameSite: "Lax",
+    path: "/auth",
+    maxAge: 600,
+    secure: url.protocol === "https:",
+  } as const;
   setCookie(c, STATE_COOKIE, state, cookie);
   // Where the console sends the person back to once signed in.
   const returnTo = safeReturnPath(c.req.query("return_to"));
@@ -62,18 +71,35 @@ auth.get("/auth/callback", async (c) => {
 // Pages for people, documented so importers and API references show the sign-in.
 const HtmlPage = { "text/html": { schema: z.string().openapi({ example: "<!doctype html>…" }) } };
 /** A page answers a browser's failure with a page; anything else gets the JSON error. */
-const errorPage = { description: "Any error: an HTML page for browsers (Accept: text/html), the JSON error otherwise.", content: { ...HtmlPage, "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+const errorPage = {
+  description: "Any error: an HTML page for browsers (Accept: text/html), the JSON error otherwise.",
+  content: { ...HtmlPage, "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+};
 auth.openAPIRegistry.registerPath({
   method: "get",
   path: "/auth/login",
   operationId: "startSignIn",
   tags: ["sign-in"],
   summary: "Sign in with KallyAI (a page for browsers)",
-  request: { query: z.object({ return_to: z.string().optional().openapi({ description: "A /console page to open after signing in", example: "/console/calls" }) }) },
-  description: "Sends the browser to KallyAI's sign-in, which returns to /auth/callback. Open it in a browser; a program links with POST /v1/link instead. Errors are HTML pages for browsers (Accept: text/html) and JSON otherwise.",
+  request: {
+    query: z.object({
+      return_to: z
+        .string()
+        .optional()
+        .openapi({ description: "A /console page to open after signing in", example: "/console/calls" }),
+    }),
+  },
+  description:
+    "Sends the browser to KallyAI's sign-in, which returns to /auth/callback. Open it in a browser; a program links with POST /v1/link instead. Errors are HTML pages for browsers (Accept: text/html) and JSON otherwise.",
   security: noAuth,
   responses: {
-    302: { description: "To KallyAI's sign-in", headers: { Location: { $ref: "#/components/headers/Location" }, "Set-Cookie": { description: "A single-use sign-in state, for /auth/callback.", schema: { type: "string" } } } },
+    302: {
+      description: "To KallyAI's sign-in",
+      headers: {
+        Location: { $ref: "#/components/headers/Location" },
+        "Set-Cookie": { description: "A single-use sign-in state, for /auth/callback.", schema: { type: "string" } },
+      },
+    },
     ...errorResponses(400),
     default: errorPage,
   },
@@ -83,8 +109,10 @@ auth.openAPIRegistry.registerPath({
   path: "/auth/callback",
   operationId: "finishSignIn",
   tags: ["sign-in"],
-  summary: "Where KallyAI's sign-in returns: links the account and opens the console, which shows the first API key once",
-  description: "KallyAI redirects the browser here; it starts a console session (cookie) and sends the browser on to /console (or where /auth/login's return_to said), whose first page shows the new API key once. Not for programs.",
+  summary:
+    "Where KallyAI's sign-in returns: links the account and opens the console, which shows the first API key once",
+  description:
+    "KallyAI redirects the browser here; it starts a console session (cookie) and sends the browser on to /console (or where /auth/login's return_to said), whose first page shows the new API key once. Not for programs.",
   security: noAuth,
   request: {
     query: z.object({
@@ -95,7 +123,13 @@ auth.openAPIRegistry.registerPath({
     }),
   },
   responses: {
-    303: { description: "Linked: on to the console, whose first page shows the API key once", headers: { Location: { $ref: "#/components/headers/Location" }, "Set-Cookie": { description: "The console session (HttpOnly, SameSite=Lax).", schema: { type: "string" } } } },
+    303: {
+      description: "Linked: on to the console, whose first page shows the API key once",
+      headers: {
+        Location: { $ref: "#/components/headers/Location" },
+        "Set-Cookie": { description: "The console session (HttpOnly, SameSite=Lax).", schema: { type: "string" } },
+      },
+    },
     ...errorResponses(400, 401, 429, 502, 504),
     default: errorPage,
   },

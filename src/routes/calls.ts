@@ -6,35 +6,50 @@ import { requireKey } from "../http/auth";
 import { idempotencyKeyOf, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
 import { wantsText } from "../http/negotiate";
+import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { CALL_ID } from "../kallyai/safe-values";
 import { TERMINAL_STATUSES } from "../kallyai/schemas";
-import { errorResponses, json, keyAuth, router } from "../http/openapi";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 import { CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
 
 /** Shared with the MCP tools (src/mcp/tools.ts), so both check a call id, a wait and a page alike. */
-export const CallId = z.object({ id: z.string().regex(CALL_ID, "not a call id: use the id POST /v1/calls or GET /v1/calls answered").openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }) });
+export const CallId = z.object({
+  id: z
+    .string()
+    .regex(CALL_ID, "not a call id: use the id POST /v1/calls or GET /v1/calls answered")
+    .openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }),
+});
 export const WaitSeconds = z.coerce.number().int().min(0).max(25);
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
 });
-const Format = z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
+const Format = z
+  .enum(["json", "text"])
+  .optional()
+  .openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
 /** What GET /v1/calls filters on: the statuses the bridge records. */
 const CALL_STATUSES = ["queued", "in_progress", ...TERMINAL_STATUSES, "expired"] as const;
 const oneStatus = `\\s*(${CALL_STATUSES.join("|")})\\s*`;
 const StatusFilter = z
   .string()
   .max(1000)
-  .regex(new RegExp(`^(${oneStatus}(,${oneStatus})*)?$`), `must be call statuses, comma-separated: ${CALL_STATUSES.join(", ")}`)
+  .regex(
+    new RegExp(`^(${oneStatus}(,${oneStatus})*)?$`),
+    `must be call statuses, comma-separated: ${CALL_STATUSES.join(", ")}`,
+  )
   .optional()
-  .openapi({ description: `Only these statuses, comma-separated (e.g. success,voicemail): ${CALL_STATUSES.join(", ")}` });
+  .openapi({
+    description: `Only these statuses, comma-separated (e.g. success,voicemail): ${CALL_STATUSES.join(", ")}`,
+  });
 const upstreamErrors = [403, 404, 409, 422, 502, 504] as const;
 
 export const calls = router();
 calls.use("/v1/calls", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
 // The key check also reads the call the path names, so a proxied read costs one D1 round trip.
-calls.use("/v1/calls/*", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read", { callId: callIdIn(c.req.path) })(c, next));
+calls.use("/v1/calls/*", async (c, next) =>
+  requireKey(c.req.method === "POST" ? "calls:write" : "calls:read", { callId: callIdIn(c.req.path) })(c, next),
+);
 
 /** The {id} of /v1/calls/{id} and /v1/calls/{id}/…, when it looks like one (the route validates it). */
 function callIdIn(path: string): string | undefined {
@@ -61,17 +76,37 @@ calls.openapi(
       "Send flat fields as JSON, a form (urlencoded or multipart) or the query string; or KallyAI's own `{submission, timezone}` body. Phone numbers may be in any common format. Retrying with the same `Idempotency-Key` (header or field) within 24 h answers the first response and places no second call.",
     security: keyAuth,
     request: {
-      headers: z.object({ "idempotency-key": z.string().max(255).optional().openapi({ description: "Makes retries safe." }) }),
+      headers: z.object({
+        "idempotency-key": z.string().max(255).optional().openapi({ description: "Makes retries safe." }),
+      }),
       body: {
         description: "The call's fields",
         content: {
-          "application/json": { schema: { $ref: "#/components/schemas/CallInput" }, example: { phone: "(415) 555-1234", task: "Reserve a table for 4 at 8pm", category: "restaurant", name: "John Smith", business: "Italian Bistro", party_size: 4, date: "2026-01-28", time: "20:00" } },
+          "application/json": {
+            schema: { $ref: "#/components/schemas/CallInput" },
+            example: {
+              phone: "(415) 555-1234",
+              task: "Reserve a table for 4 at 8pm",
+              category: "restaurant",
+              name: "John Smith",
+              business: "Italian Bistro",
+              party_size: 4,
+              date: "2026-01-28",
+              time: "20:00",
+            },
+          },
           "application/x-www-form-urlencoded": { schema: { $ref: "#/components/schemas/CallInput" } },
           "multipart/form-data": { schema: { $ref: "#/components/schemas/CallInput" } },
         },
       },
     },
-    responses: { 202: { description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer } }, ...errorResponses(402, 403, 409, 422, 429, 502, 504) },
+    responses: {
+      202: {
+        description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)",
+        content: { "application/json": { schema: PlacedSchema }, ...TextAnswer },
+      },
+      ...errorResponses(402, 403, 409, 422, 429, 502, 504),
+    },
   }),
   async (c) => {
     const d = deps(c.env);
@@ -79,7 +114,11 @@ calls.openapi(
     const request = parseCallRequest(fields, d.cfg.defaults);
     const key = idempotencyKeyOf(c, fields);
     const placed = await placeCall(d, c.get("auth"), request, key);
-    if (wantsText(c)) return c.text(`Calling ${request.submission.business_name ?? request.submission.respondent_phone} now. Call id ${placed.id}.`, 202);
+    if (wantsText(c))
+      return c.text(
+        `Calling ${request.submission.business_name ?? request.submission.respondent_phone} now. Call id ${placed.id}.`,
+        202,
+      );
     return c.json(placed, 202);
   },
 );
@@ -91,7 +130,8 @@ calls.openapi(
     operationId: "listCalls",
     tags: ["calls"],
     summary: "Call history, newest first (kallyai --history)",
-    description: "The calls placed through the bridge, newest first, a page at a time (`next_cursor`); `status` filters by outcome.",
+    description:
+      "The calls placed through the bridge, newest first, a page at a time (`next_cursor`); `status` filters by outcome.",
     security: keyAuth,
     request: {
       query: PageQuery.extend({
@@ -99,12 +139,35 @@ calls.openapi(
         status: StatusFilter,
       }),
     },
-    responses: { 200: json(z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() }), "A page of calls", { items: [SAMPLE_FINISHED_CALL], next_cursor: "MTc2OTYyMzMzMTAwMDo2ZjFj" }), ...errorResponses(401, 403, 422) },
+    responses: {
+      200: json(z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() }), "A page of calls", {
+        items: [SAMPLE_FINISHED_CALL],
+        next_cursor: "MTc2OTYyMzMzMTAwMDo2ZjFj",
+      }),
+      ...errorResponses(401, 403, 422),
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const status = q.status ? [...new Set(q.status.split(",").map((s) => s.trim()).filter(Boolean))] : undefined;
-    return c.json(await listCalls(deps(c.env), c.get("auth").userId, { limit: q.limit, cursor: q.cursor, offset: q.offset, status }), 200);
+    const status = q.status
+      ? [
+          ...new Set(
+            q.status
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
+          ),
+        ]
+      : undefined;
+    return c.json(
+      await listCalls(deps(c.env), c.get("auth").userId, {
+        limit: q.limit,
+        cursor: q.cursor,
+        offset: q.offset,
+        status,
+      }),
+      200,
+    );
   },
 );
 
@@ -115,13 +178,20 @@ calls.openapi(
     operationId: "getCall",
     tags: ["calls"],
     summary: "One call and its outcome (kallyai --call-info)",
-    description: "`wait=N` (up to 25 s) holds the request until the call ends, so a Shortcut can loop on it without hammering anything.",
+    description:
+      "`wait=N` (up to 25 s) holds the request until the call ends, so a Shortcut can loop on it without hammering anything.",
     security: keyAuth,
     request: {
       params: CallId,
-      query: z.object({ wait: WaitSeconds.optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: Format }),
+      query: z.object({
+        wait: WaitSeconds.optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }),
+        format: Format,
+      }),
     },
-    responses: { 200: { description: "The call", content: { "application/json": { schema: CallSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
+    responses: {
+      200: { description: "The call", content: { "application/json": { schema: CallSchema }, ...TextAnswer } },
+      ...errorResponses(...upstreamErrors),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -143,7 +213,13 @@ calls.openapi(
     description: "The call's transcript, line by line; `format=text` answers it as plain text.",
     security: keyAuth,
     request: { params: CallId, query: z.object({ format: Format }) },
-    responses: { 200: { description: "The transcript", content: { "application/json": { schema: TranscriptSchema }, ...TextAnswer } }, ...errorResponses(...upstreamErrors) },
+    responses: {
+      200: {
+        description: "The transcript",
+        content: { "application/json": { schema: TranscriptSchema }, ...TextAnswer },
+      },
+      ...errorResponses(...upstreamErrors),
+    },
   }),
   async (c) => {
     const t = await transcript(deps(c.env), c.get("auth"), c.req.valid("param").id);
@@ -161,7 +237,15 @@ calls.openapi(
     description: "A URL to the call's audio; 404 `recording_not_found` for calls nobody answered.",
     security: keyAuth,
     request: { params: CallId },
-    responses: { 200: json(z.object({ call_id: z.string(), recording_url: z.string() }).openapi({ example: { call_id: "6f1c…", recording_url: "https://…/recording.wav" } }), "The recording's URL"), ...errorResponses(...upstreamErrors) },
+    responses: {
+      200: json(
+        z
+          .object({ call_id: z.string(), recording_url: z.string() })
+          .openapi({ example: { call_id: "6f1c…", recording_url: "https://…/recording.wav" } }),
+        "The recording's URL",
+      ),
+      ...errorResponses(...upstreamErrors),
+    },
   }),
   async (c) => c.json(await recording(deps(c.env), c.get("auth"), c.req.valid("param").id), 200),
 );

@@ -18,25 +18,45 @@ const sample = (type: EventType) => sampleEvent(type, SAMPLE_IDS[type], SAMPLE_T
 
 const EventSchema = z
   .object({
-    id: z.string().openapi({ description: "Unique and stable: equal to the webhook-id header of every delivery of this event. Dedupe on it." }),
+    id: z.string().openapi({
+      description: "Unique and stable: equal to the webhook-id header of every delivery of this event. Dedupe on it.",
+    }),
     type: z.enum(EVENT_TYPES),
     timestamp: z.string().openapi({ description: "When the bridge recorded the outcome (ISO 8601)." }),
     data: CallSchema,
-    test: z.literal(true).optional().openapi({ description: "Only on test deliveries (POST /v1/webhooks/{id}/test): skip these in automations." }),
+    test: z
+      .literal(true)
+      .optional()
+      .openapi({ description: "Only on test deliveries (POST /v1/webhooks/{id}/test): skip these in automations." }),
   })
-  .openapi("Event", { description: "One event shape everywhere: a webhook delivery's body, an item of GET /v1/events and a sample are this same object.", example: sample("call.completed") });
+  .openapi("Event", {
+    description:
+      "One event shape everywhere: a webhook delivery's body, an item of GET /v1/events and a sample are this same object.",
+    example: sample("call.completed"),
+  });
 
 const DELIVERY_HEADERS = z.object({
-  "webhook-id": z.string().openapi({ description: "The event's id (the body's `id`), the same on every retry: dedupe on it.", example: SAMPLE_IDS["call.completed"] }),
-  "webhook-timestamp": z.string().openapi({ description: "Unix seconds of this attempt; reject it when more than 5 minutes off.", example: "1769623432" }),
-  "webhook-signature": z.string().openapi({ description: "`v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{raw body}` keyed with the subscription's secret (Standard Webhooks). Absent on IFTTT deliveries.", example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=" }),
+  "webhook-id": z.string().openapi({
+    description: "The event's id (the body's `id`), the same on every retry: dedupe on it.",
+    example: SAMPLE_IDS["call.completed"],
+  }),
+  "webhook-timestamp": z.string().openapi({
+    description: "Unix seconds of this attempt; reject it when more than 5 minutes off.",
+    example: "1769623432",
+  }),
+  "webhook-signature": z.string().openapi({
+    description:
+      "`v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{raw body}` keyed with the subscription's secret (Standard Webhooks). Absent on IFTTT deliveries.",
+    example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+  }),
 });
 
 const WHEN: Record<EventType, string> = {
   "call.completed": "A call finished, however it ended (`data.status` says how); exactly one per call.",
   "call.succeeded": "A call reached its goal (`data.status` is `success`).",
   "call.failed": "A call did not reach its goal (`data.status` is failed, busy, no_answer, voicemail or cancelled).",
-  "call.expired": "No outcome came within 6 hours of placing the call; the bridge stopped waiting (`data.status` is `expired`).",
+  "call.expired":
+    "No outcome came within 6 hours of placing the call; the bridge stopped waiting (`data.status` is `expired`).",
 };
 
 export const events = router();
@@ -49,7 +69,8 @@ events.openapi(
     operationId: "listEvents",
     tags: ["events"],
     summary: "Call events, newest first (for polling triggers)",
-    description: "The same events webhooks deliver, for Zapier's polling triggers and performList, IFTTT trigger endpoints and anything that prefers polling. Each item is deep-equal to the body of that event's webhook deliveries.",
+    description:
+      "The same events webhooks deliver, for Zapier's polling triggers and performList, IFTTT trigger endpoints and anything that prefers polling. Each item is deep-equal to the body of that event's webhook deliveries.",
     security: keyAuth,
     request: {
       query: z.object({
@@ -81,12 +102,18 @@ export function registerEventWebhooks(registry: OpenAPIHono["openAPIRegistry"]) 
     registry.registerWebhook({
       method: "post",
       path: type,
-      operationId: `on${type.split(".").map((w) => w[0]!.toUpperCase() + w.slice(1)).join("")}`,
+      operationId: `on${type
+        .split(".")
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join("")}`,
       tags: ["webhooks"],
       summary: `${type}: ${WHEN[type].split(";")[0]!.split(" (")[0]}`,
       description: `${WHEN[type]} Sent to subscriptions (POST /v1/webhooks) that asked for \`${type}\`, signed per Standard Webhooks and retried for about 3 days until your URL answers 2xx. Kind \`ifttt\` subscriptions get IFTTT's \`{value1: status, value2: highlights, value3: next_steps}\` instead.`,
       security: noAuth,
-      request: { headers: DELIVERY_HEADERS, body: { required: true, content: { "application/json": { schema: EventSchema, example: sample(type) } } } },
+      request: {
+        headers: DELIVERY_HEADERS,
+        body: { required: true, content: { "application/json": { schema: EventSchema, example: sample(type) } } },
+      },
       responses: {
         200: { description: "Received. Any 2xx counts; answer within 15 s." },
         410: { description: "Gone: the bridge removes the subscription and sends nothing more." },

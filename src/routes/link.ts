@@ -9,8 +9,19 @@ import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
 
 const LinkBody = z
   .object({
-    refresh_token: z.string().trim().min(1).max(4096).openapi({ description: "The refresh_token from ~/.kallyai_token.json (what `kallyai --login` saves)." }),
-    key_name: z.string().trim().min(1).max(100).optional().openapi({ description: 'Name of the first API key. Default "linked".' }),
+    refresh_token: z
+      .string()
+      .trim()
+      .min(1)
+      .max(4096)
+      .openapi({ description: "The refresh_token from ~/.kallyai_token.json (what `kallyai --login` saves)." }),
+    key_name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: 'Name of the first API key. Default "linked".' }),
   })
   .openapi("LinkAccount");
 
@@ -31,9 +42,15 @@ link.openapi(
     operationId: "linkAccount",
     tags: ["account link"],
     summary: "Link a KallyAI account with its refresh token",
-    description: "The bridge proves the token by refreshing it at KallyAI, stores the result encrypted, and answers a first API key. Relinking the same KallyAI account updates its tokens. Needs no key (the refresh token is the credential); ten tries per address per 10 minutes.",
+    description:
+      "The bridge proves the token by refreshing it at KallyAI, stores the result encrypted, and answers a first API key. Relinking the same KallyAI account updates its tokens. Needs no key (the refresh token is the credential); ten tries per address per 10 minutes.",
     security: noAuth,
-    request: { body: { required: true, content: { "application/json": { schema: LinkBody, example: { refresh_token: "eyJhbGciOi…" } } } } },
+    request: {
+      body: {
+        required: true,
+        content: { "application/json": { schema: LinkBody, example: { refresh_token: "eyJhbGciOi…" } } },
+      },
+    },
     responses: { 201: json(Linked, "Linked"), ...errorResponses(401, 422, 429, 502, 504) },
   }),
   async (c) => {
@@ -57,7 +74,13 @@ link.openapi(
     summary: "Unlink: delete the stored KallyAI tokens and revoke every key",
     description: `Deletes the stored KallyAI tokens, revokes every API key of the account (this one included) and disables its webhook subscriptions. Needs ${MANAGE_SCOPE} (the sign-in key has it).`,
     security: keyAuth,
-    responses: { 200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", { unlinked: true, revoked_keys: 3 }), ...errorResponses(403) },
+    responses: {
+      200: json(z.object({ unlinked: z.literal(true), revoked_keys: z.number().int() }), "Unlinked", {
+        unlinked: true,
+        revoked_keys: 3,
+      }),
+      ...errorResponses(403),
+    },
   }),
   async (c) => {
     const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId);

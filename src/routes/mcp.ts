@@ -17,8 +17,14 @@ const bearerKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   } catch (err) {
     const e = toApiError(err);
     if (e.status !== 401) throw e;
-    const challenge = e.code === "missing_api_key" ? `Bearer realm="kallyai-bridge"` : `Bearer realm="kallyai-bridge", error="invalid_token", error_description="${e.message.replace(/["\\]/g, "'")}"`;
-    throw new ApiError(401, e.code, e.message, { ...e.extra, headers: { ...e.extra.headers, "www-authenticate": challenge } });
+    const challenge =
+      e.code === "missing_api_key"
+        ? `Bearer realm="kallyai-bridge"`
+        : `Bearer realm="kallyai-bridge", error="invalid_token", error_description="${e.message.replace(/["\\]/g, "'")}"`;
+    throw new ApiError(401, e.code, e.message, {
+      ...e.extra,
+      headers: { ...e.extra.headers, "www-authenticate": challenge },
+    });
   }
   await next();
 };

@@ -5,7 +5,10 @@ import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 export const CallSchema = z
   .object({
     id: z.string(),
-    status: z.string().openapi({ description: "queued / in_progress while running; then success, no_answer, busy, failed, voicemail, cancelled; expired if no outcome came in time." }),
+    status: z.string().openapi({
+      description:
+        "queued / in_progress while running; then success, no_answer, busy, failed, voicemail, cancelled; expired if no outcome came in time.",
+    }),
     finished: z.boolean(),
     highlights: z.string().nullable(),
     next_steps: z.string().nullable(),
@@ -30,7 +33,6 @@ export const CallSchema = z
   })
   .openapi("Call", { example: SAMPLE_FINISHED_CALL });
 
-
 export const PlacedSchema = z
   .object({
     id: z.string(),
@@ -43,14 +45,30 @@ export const PlacedSchema = z
       id: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34",
       status: "queued",
       created_at: "2026-01-28T18:02:11.000Z",
-      links: { self: "/v1/calls/6f1c…", transcript: "/v1/calls/6f1c…/transcript", recording: "/v1/calls/6f1c…/recording", cancel: "/v1/calls/6f1c…/cancel" },
+      links: {
+        self: "/v1/calls/6f1c…",
+        transcript: "/v1/calls/6f1c…/transcript",
+        recording: "/v1/calls/6f1c…/recording",
+        cancel: "/v1/calls/6f1c…/cancel",
+      },
     },
   });
 
 export const TranscriptSchema = z
-  .object({ call_id: z.string(), entries: z.array(z.object({ speaker: z.string(), content: z.string(), timestamp: z.union([z.string(), z.number()]).nullable() })) })
+  .object({
+    call_id: z.string(),
+    entries: z.array(
+      z.object({ speaker: z.string(), content: z.string(), timestamp: z.union([z.string(), z.number()]).nullable() }),
+    ),
+  })
   .openapi("Transcript", {
-    example: { call_id: "6f1c…", entries: [{ speaker: "HUMAN", content: "Italian Bistro, how can I help?", timestamp: "2026-01-28T18:02:20Z" }, { speaker: "AI", content: "Hi, I'd like to reserve a table for 4 at 8pm.", timestamp: "2026-01-28T18:02:24Z" }] },
+    example: {
+      call_id: "6f1c…",
+      entries: [
+        { speaker: "HUMAN", content: "Italian Bistro, how can I help?", timestamp: "2026-01-28T18:02:20Z" },
+        { speaker: "AI", content: "Hi, I'd like to reserve a table for 4 at 8pm.", timestamp: "2026-01-28T18:02:24Z" },
+      ],
+    },
   });
 
 export const UsageSchema = z
@@ -68,21 +86,49 @@ export const UsageSchema = z
     subscription_status: z.string().nullable(),
   })
   .openapi("Usage", {
-    example: { plan_type: "pro", minutes_allocated: 210, minutes_used: 45, minutes_remaining: 165, calls_allocated: 60, calls_used: 33, calls_remaining: 27, period_start: "2026-01-01T00:00:00Z", period_end: "2026-02-01T00:00:00Z", usage_percentage: 21.4, subscription_status: "active" },
+    example: {
+      plan_type: "pro",
+      minutes_allocated: 210,
+      minutes_used: 45,
+      minutes_remaining: 165,
+      calls_allocated: 60,
+      calls_used: 33,
+      calls_remaining: 27,
+      period_start: "2026-01-01T00:00:00Z",
+      period_end: "2026-02-01T00:00:00Z",
+      usage_percentage: 21.4,
+      subscription_status: "active",
+    },
   });
 
 export const SubscriptionSchema = z
   .object({
     has_active_subscription: z.boolean().nullable(),
     provider: z.string().nullable(),
-    plan: z.object({ type: z.string().nullable(), period: z.string().nullable(), minutes_included: z.number().nullable() }).nullable(),
+    plan: z
+      .object({ type: z.string().nullable(), period: z.string().nullable(), minutes_included: z.number().nullable() })
+      .nullable(),
     status: z.string().nullable(),
     expires_at: z.string().nullable(),
     auto_renew: z.boolean().nullable(),
     management_url: z.string().nullable(),
   })
   .openapi("Subscription", {
-    example: { has_active_subscription: true, provider: "stripe", plan: { type: "pro", period: "monthly", minutes_included: 210 }, status: "active", expires_at: "2026-02-01T00:00:00Z", auto_renew: true, management_url: "https://billing.stripe.com/p/session/…" },
+    example: {
+      has_active_subscription: true,
+      provider: "stripe",
+      plan: { type: "pro", period: "monthly", minutes_included: 210 },
+      status: "active",
+      expires_at: "2026-02-01T00:00:00Z",
+      auto_renew: true,
+      management_url: "https://billing.stripe.com/p/session/…",
+    },
   });
 
-export const TextAnswer = { "text/plain": { schema: z.string().openapi({ example: "Call to Italian Bistro succeeded: Table for 4 at 8pm confirmed. Next: Arrive 10 minutes early." }) } };
+export const TextAnswer = {
+  "text/plain": {
+    schema: z.string().openapi({
+      example: "Call to Italian Bistro succeeded: Table for 4 at 8pm confirmed. Next: Arrive 10 minutes early.",
+    }),
+  },
+};

@@ -20,26 +20,51 @@ const CreateTrigger = z
   .object({ name: z.string().trim().min(1).max(100).openapi({ example: "Oat milk check" }) })
   .catchall(FieldValue)
   .openapi("CreateTrigger", {
-    description: "A name, plus any call field (see POST /v1/calls) as a default. Values may hold {{value1}}, {{value2}}, {{value3}} or {{any_field}}, filled from each hit.",
-    example: { name: "Oat milk check", phone: "+14155551234", category: "general", task: "Ask whether they have {{value1}} in stock" },
+    description:
+      "A name, plus any call field (see POST /v1/calls) as a default. Values may hold {{value1}}, {{value2}}, {{value3}} or {{any_field}}, filled from each hit.",
+    example: {
+      name: "Oat milk check",
+      phone: "+14155551234",
+      category: "general",
+      task: "Ask whether they have {{value1}} in stock",
+    },
   });
-const TRIGGER_EXAMPLE = { id: "trg_x1Yq2Zr3", name: "Oat milk check", fields: { phone: "+14155551234", task: "Ask whether they have {{value1}} in stock" }, created_at: "2026-01-20T09:00:00.000Z", last_used_at: null };
+const TRIGGER_EXAMPLE = {
+  id: "trg_x1Yq2Zr3",
+  name: "Oat milk check",
+  fields: { phone: "+14155551234", task: "Ask whether they have {{value1}} in stock" },
+  created_at: "2026-01-20T09:00:00.000Z",
+  last_used_at: null,
+};
 const TriggerInfo = z
-  .object({ id: z.string(), name: z.string(), fields: z.record(z.string(), FieldValue), created_at: z.string(), last_used_at: z.string().nullable() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    fields: z.record(z.string(), FieldValue),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
+  })
   .openapi("Trigger", { example: TRIGGER_EXAMPLE });
 const NewTrigger = z
-  .object({ id: z.string(), name: z.string(), url: z.string().openapi({ description: "GET or POST it to place the call. Shown only in this answer." }), fields: z.record(z.string(), FieldValue), created_at: z.string() })
-  .openapi("NewTrigger", { example: { ...TRIGGER_EXAMPLE, url: "https://bridge.example.com/t/Xq3vN0cTq8m1…", last_used_at: undefined } });
+  .object({
+    id: z.string(),
+    name: z.string(),
+    url: z.string().openapi({ description: "GET or POST it to place the call. Shown only in this answer." }),
+    fields: z.record(z.string(), FieldValue),
+    created_at: z.string(),
+  })
+  .openapi("NewTrigger", {
+    example: { ...TRIGGER_EXAMPLE, url: "https://bridge.example.com/t/Xq3vN0cTq8m1…", last_used_at: undefined },
+  });
 /** IFTTT's value1..value3: what a hit fills the trigger's placeholders with. */
 const PlaceholderValues = {
   value1: z.string().max(1000).optional().openapi({ description: "Fills {{value1}}", example: "oat milk" }),
   value2: z.string().max(1000).optional().openapi({ description: "Fills {{value2}}" }),
   value3: z.string().max(1000).optional().openapi({ description: "Fills {{value3}}" }),
 };
-const TriggerValues = z
-  .object(PlaceholderValues)
-  .catchall(FieldValue)
-  .openapi("TriggerValues", { description: "value1..value3 and any call field (see CallInput), as JSON or form fields." });
+const TriggerValues = z.object(PlaceholderValues).catchall(FieldValue).openapi("TriggerValues", {
+  description: "value1..value3 and any call field (see CallInput), as JSON or form fields.",
+});
 const TriggerId = z.object({ id: z.string().min(1).max(64).openapi({ example: "trg_x1Yq2Zr3" }) });
 
 /** Managing trigger URLs (with a key)… */
@@ -54,7 +79,8 @@ triggers.openapi(
     operationId: "createTrigger",
     tags: ["triggers"],
     summary: "Create a trigger URL that places a call when hit",
-    description: "Stores a call's fields as a template and answers a secret URL; hitting it places the call, with `{{value1}}`… filled from the hit. The URL is shown only in this answer.",
+    description:
+      "Stores a call's fields as a template and answers a secret URL; hitting it places the call, with `{{value1}}`… filled from the hit. The URL is shown only in this answer.",
     security: keyAuth,
     request: { body: { required: true, content: { "application/json": { schema: CreateTrigger } } } },
     responses: { 201: json(NewTrigger, "The trigger and its URL (shown once)"), ...errorResponses(403, 422) },
@@ -75,7 +101,12 @@ triggers.openapi(
     summary: "List trigger URLs (without their secret URLs)",
     description: "The account's active triggers and their templates, newest first.",
     security: keyAuth,
-    responses: { 200: json(z.object({ items: z.array(TriggerInfo) }), "Active triggers, newest first", { items: [TRIGGER_EXAMPLE] }), ...errorResponses(403) },
+    responses: {
+      200: json(z.object({ items: z.array(TriggerInfo) }), "Active triggers, newest first", {
+        items: [TRIGGER_EXAMPLE],
+      }),
+      ...errorResponses(403),
+    },
   }),
   async (c) => c.json({ items: (await deps(c.env).triggers.list(c.get("auth").userId)).results.map(triggerJson) }, 200),
 );
@@ -110,17 +141,26 @@ triggers.openapi(
     description: "Its URL answers 404 from now on.",
     security: keyAuth,
     request: { params: TriggerId },
-    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on", { id: "trg_x1Yq2Zr3", revoked: true }), ...errorResponses(403, 404, 422) },
+    responses: {
+      200: json(z.object({ id: z.string(), revoked: z.literal(true) }), "Revoked; its URL answers 404 from now on", {
+        id: "trg_x1Yq2Zr3",
+        revoked: true,
+      }),
+      ...errorResponses(403, 404, 422),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await deps(c.env).triggers.revoke(id, c.get("auth").userId))) throw notFound(`Trigger ${id}`, "List your triggers with GET /v1/triggers.");
+    if (!(await deps(c.env).triggers.revoke(id, c.get("auth").userId)))
+      throw notFound(`Trigger ${id}`, "List your triggers with GET /v1/triggers.");
     return c.json({ id, revoked: true as const }, 200);
   },
 );
 
 /** A browser (Accept preferring text/html) gets a page, for errors too. */
-const BrowserPage = { "text/html": { schema: z.string().openapi({ description: "A short page saying what happened, for a browser." }) } };
+const BrowserPage = {
+  "text/html": { schema: z.string().openapi({ description: "A short page saying what happened, for a browser." }) },
+};
 
 /** …and the URLs themselves: the unguessable token is the credential. */
 const hit = createRoute({
@@ -133,11 +173,31 @@ const hit = createRoute({
     "Send value1..value3 (IFTTT's names) or any call field as JSON, form fields or query parameters; they fill the trigger's `{{value1}}`… placeholders, and call fields override its defaults. `wait=N` (≤ 25) answers the call once it has ended, if it ends within N seconds. Needs no key: the URL's token is the credential.",
   security: noAuth,
   request: {
-    params: z.object({ token: z.string().openapi({ description: "From the URL POST /v1/triggers answered", example: "Xq3vN0cTq8m1bT2k9Wc4yZ7pQe5rA6sD" }) }),
-    query: z.object({ wait: z.coerce.number().int().min(0).max(25).optional().openapi({ description: "Seconds to wait for the call to end (0–25)" }), format: z.enum(["json", "text"]).optional().openapi({ description: "text: a short sentence for Siri and Shortcuts" }) }).passthrough(),
+    params: z.object({
+      token: z.string().openapi({
+        description: "From the URL POST /v1/triggers answered",
+        example: "Xq3vN0cTq8m1bT2k9Wc4yZ7pQe5rA6sD",
+      }),
+    }),
+    query: z
+      .object({
+        wait: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(25)
+          .optional()
+          .openapi({ description: "Seconds to wait for the call to end (0–25)" }),
+        format: z
+          .enum(["json", "text"])
+          .optional()
+          .openapi({ description: "text: a short sentence for Siri and Shortcuts" }),
+      })
+      .passthrough(),
     body: {
       required: false,
-      description: "Values for the trigger's placeholders, and any call field to override. Empty fields count as absent.",
+      description:
+        "Values for the trigger's placeholders, and any call field to override. Empty fields count as absent.",
       content: {
         "application/json": { schema: TriggerValues, example: { value1: "oat milk" } },
         "application/x-www-form-urlencoded": { schema: TriggerValues },
@@ -146,8 +206,14 @@ const hit = createRoute({
     },
   },
   responses: {
-    202: { description: "Placed", content: { "application/json": { schema: PlacedSchema }, ...TextAnswer, ...BrowserPage } },
-    200: { description: "Placed and ended within `wait`", content: { "application/json": { schema: CallSchema }, ...TextAnswer, ...BrowserPage } },
+    202: {
+      description: "Placed",
+      content: { "application/json": { schema: PlacedSchema }, ...TextAnswer, ...BrowserPage },
+    },
+    200: {
+      description: "Placed and ended within `wait`",
+      content: { "application/json": { schema: CallSchema }, ...TextAnswer, ...BrowserPage },
+    },
     ...errorResponses(402, 403, 404, 409, 422, 429, 502, 504),
   },
 });
@@ -157,7 +223,11 @@ export const triggerUrls = router();
 triggerUrls.use("/t/*", htmlErrors({ heading: "This trigger URL did not place a call" }));
 
 /** What a browser sees after opening a trigger URL. */
-const callPage = (sentence: string, callId: string) => page("Trigger URL — KallyAI Bridge", `<h1>${escapeHtml(sentence)}</h1><p class="note">Call id <code>${escapeHtml(callId)}</code></p>`);
+const callPage = (sentence: string, callId: string) =>
+  page(
+    "Trigger URL — KallyAI Bridge",
+    `<h1>${escapeHtml(sentence)}</h1><p class="note">Call id <code>${escapeHtml(callId)}</code></p>`,
+  );
 
 async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise<Response> {
   const d = deps(c.env);
@@ -187,7 +257,8 @@ triggerUrls.openAPIRegistry.registerPath({
   method: "get",
   operationId: "hitTriggerWithGet",
   summary: "Hit a trigger URL with GET (same as POST)",
-  description: "The same as POST, with the values in the query string (value1=…&value2=…), for tools that can only open a URL.",
+  description:
+    "The same as POST, with the values in the query string (value1=…&value2=…), for tools that can only open a URL.",
   request: { ...hit.request, query: HitQuery.extend(PlaceholderValues), body: undefined },
 });
 triggerUrls.on(["GET", "POST"], "/t/:token", async (c) => {

@@ -2,14 +2,42 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { retryDelivery } from "../domain/deliveries";
 import { deps } from "../domain/deps";
 import { EVENT_TYPES } from "../domain/events";
-import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../domain/webhooks";
+import {
+  createWebhook,
+  deleteWebhook,
+  enableWebhook,
+  listDeliveries,
+  listWebhooks,
+  ownWebhook,
+  testWebhook,
+  viewOf,
+} from "../domain/webhooks";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";
 
-const WebhookId = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e" }) });
-const EventTypes = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).openapi({ description: "Which events to send. call.completed: every finished call (data.status says how it ended); call.succeeded: status success; call.failed: failed, busy, no_answer, voicemail or cancelled; call.expired: no outcome within 6 hours." });
+const WebhookId = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "id", in: "path" }, example: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e" }),
+});
+const EventTypes = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).openapi({
+  description:
+    "Which events to send. call.completed: every finished call (data.status says how it ended); call.succeeded: status success; call.failed: failed, busy, no_answer, voicemail or cancelled; call.expired: no outcome within 6 hours.",
+});
 
-const WEBHOOK_EXAMPLE = { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", kind: "webhook", url: "https://hooks.zapier.com/hooks/standard/123/abc/", events: ["call.completed"], description: "Zap: log calls", state: "active", disabled_reason: null, disabled_at: null, created_at: "2026-01-28T18:00:00.000Z" };
+const WEBHOOK_EXAMPLE = {
+  id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e",
+  kind: "webhook",
+  url: "https://hooks.zapier.com/hooks/standard/123/abc/",
+  events: ["call.completed"],
+  description: "Zap: log calls",
+  state: "active",
+  disabled_reason: null,
+  disabled_at: null,
+  created_at: "2026-01-28T18:00:00.000Z",
+};
 
 const WebhookSchema = z
   .object({
@@ -25,7 +53,12 @@ const WebhookSchema = z
   })
   .openapi("Webhook", { example: WEBHOOK_EXAMPLE });
 
-const CreatedSchema = WebhookSchema.extend({ secret: z.string().optional().openapi({ description: "whsec_…: verify the webhook-signature header with it (Standard Webhooks). Shown only now; IFTTT subscriptions have none." }) }).openapi("CreatedWebhook");
+const CreatedSchema = WebhookSchema.extend({
+  secret: z.string().optional().openapi({
+    description:
+      "whsec_…: verify the webhook-signature header with it (Standard Webhooks). Shown only now; IFTTT subscriptions have none.",
+  }),
+}).openapi("CreatedWebhook");
 
 const DELIVERY_EXAMPLE = {
   id: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b",
@@ -56,7 +89,15 @@ const DeliverySchema = z
     last_error: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
-    attempt_log: z.array(z.object({ attempt: z.number(), at: z.string(), status_code: z.number().nullable(), error: z.string().nullable(), duration_ms: z.number() })),
+    attempt_log: z.array(
+      z.object({
+        attempt: z.number(),
+        at: z.string(),
+        status_code: z.number().nullable(),
+        error: z.string().nullable(),
+        duration_ms: z.number(),
+      }),
+    ),
   })
   .openapi("Delivery");
 
@@ -81,13 +122,29 @@ webhooks.openapi(
           "application/json": {
             schema: z.object({
               kind: z.enum(["webhook", "ifttt"]).default("webhook"),
-              url: z.string().max(2000).optional().openapi({ description: "kind webhook: the https address to POST events to" }),
-              event: z.string().max(100).optional().openapi({ description: "kind ifttt: the event name of your applet's Webhooks trigger" }),
-              key: z.string().max(200).optional().openapi({ description: "kind ifttt: your IFTTT Webhooks key (stored encrypted)" }),
+              url: z
+                .string()
+                .max(2000)
+                .optional()
+                .openapi({ description: "kind webhook: the https address to POST events to" }),
+              event: z
+                .string()
+                .max(100)
+                .optional()
+                .openapi({ description: "kind ifttt: the event name of your applet's Webhooks trigger" }),
+              key: z
+                .string()
+                .max(200)
+                .optional()
+                .openapi({ description: "kind ifttt: your IFTTT Webhooks key (stored encrypted)" }),
               events: EventTypes,
               description: z.string().max(200).optional(),
             }),
-            example: { url: "https://hooks.zapier.com/hooks/standard/123/abc/", events: ["call.completed"], description: "Zap: log calls" },
+            example: {
+              url: "https://hooks.zapier.com/hooks/standard/123/abc/",
+              events: ["call.completed"],
+              description: "Zap: log calls",
+            },
           },
         },
       },
@@ -106,7 +163,12 @@ webhooks.openapi(
     summary: "Your subscriptions",
     description: "Every subscription of the account, newest first, with its state (never its secret).",
     security: keyAuth,
-    responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), "Subscriptions, newest first", { items: [WEBHOOK_EXAMPLE] }), ...errorResponses(403) },
+    responses: {
+      200: json(z.object({ items: z.array(WebhookSchema) }), "Subscriptions, newest first", {
+        items: [WEBHOOK_EXAMPLE],
+      }),
+      ...errorResponses(403),
+    },
   }),
   async (c) => c.json(await listWebhooks(deps(c.env), c.get("auth").userId), 200),
 );
@@ -133,10 +195,17 @@ webhooks.openapi(
     operationId: "deleteWebhook",
     tags: ["webhooks"],
     summary: "Unsubscribe",
-    description: "Removes the subscription and its deliveries. Idempotent: a subscription that is already gone answers 200 too, as Zapier and others repeat unsubscribes.",
+    description:
+      "Removes the subscription and its deliveries. Idempotent: a subscription that is already gone answers 200 too, as Zapier and others repeat unsubscribes.",
     security: keyAuth,
     request: { params: WebhookId },
-    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), "Removed, with its deliveries", { id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e", deleted: true }), ...errorResponses(403, 422) },
+    responses: {
+      200: json(z.object({ id: z.string(), deleted: z.literal(true) }), "Removed, with its deliveries", {
+        id: "wh_3f9c0d2b6a7e4f1b8c5d9e0a1b2c3d4e",
+        deleted: true,
+      }),
+      ...errorResponses(403, 422),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -152,7 +221,8 @@ webhooks.openapi(
     operationId: "enableWebhook",
     tags: ["webhooks"],
     summary: "Re-enable a disabled subscription",
-    description: "Turns a subscription disabled after days of failures (or by unlinking) back on, with a clean failure streak; events from now on are sent to it. An active one answers as it is.",
+    description:
+      "Turns a subscription disabled after days of failures (or by unlinking) back on, with a clean failure streak; events from now on are sent to it. An active one answers as it is.",
     security: keyAuth,
     request: { params: WebhookId },
     responses: { 200: json(WebhookSchema, "The subscription, active"), ...errorResponses(403, 404, 422) },
@@ -167,14 +237,31 @@ webhooks.openapi(
     operationId: "testWebhook",
     tags: ["webhooks"],
     summary: "Send a sample event now",
-    description: "One delivery of a sample event of the subscription's first event type, signed like real ones: the same event shape with `\"test\": true` and an id starting evt_test_. Not retried, not listed in deliveries.",
+    description:
+      'One delivery of a sample event of the subscription\'s first event type, signed like real ones: the same event shape with `"test": true` and an id starting evt_test_. Not retried, not listed in deliveries.',
     security: keyAuth,
     request: { params: WebhookId },
     responses: {
       200: json(
-        z.object({ delivered: z.boolean(), event_id: z.string(), type: z.string(), status_code: z.number().nullable(), error: z.string().nullable(), duration_ms: z.number() }).openapi("WebhookTest"),
+        z
+          .object({
+            delivered: z.boolean(),
+            event_id: z.string(),
+            type: z.string(),
+            status_code: z.number().nullable(),
+            error: z.string().nullable(),
+            duration_ms: z.number(),
+          })
+          .openapi("WebhookTest"),
         "What the receiver answered",
-        { delivered: true, event_id: "evt_test_0f1e2d3c4b5a69788796a5b4c3d2e1f0", type: "call.completed", status_code: 200, error: null, duration_ms: 143 },
+        {
+          delivered: true,
+          event_id: "evt_test_0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+          type: "call.completed",
+          status_code: 200,
+          error: null,
+          duration_ms: 143,
+        },
       ),
       ...errorResponses(403, 404, 422),
     },
@@ -189,7 +276,8 @@ webhooks.openapi(
     operationId: "listDeliveries",
     tags: ["webhooks"],
     summary: "Deliveries of a subscription, newest first, with every attempt",
-    description: "Each event sent to the subscription: its state, attempts, the next attempt's time and the receiver's last answer. Pages with `limit` and `cursor` (`next_cursor`), like calls and events.",
+    description:
+      "Each event sent to the subscription: its state, attempts, the next attempt's time and the receiver's last answer. Pages with `limit` and `cursor` (`next_cursor`), like calls and events.",
     security: keyAuth,
     request: {
       params: WebhookId,
@@ -199,11 +287,16 @@ webhooks.openapi(
       }),
     },
     responses: {
-      200: json(z.object({ items: z.array(DeliverySchema), next_cursor: z.string().nullable() }), "A page of deliveries", { items: [DELIVERY_EXAMPLE], next_cursor: null }),
+      200: json(
+        z.object({ items: z.array(DeliverySchema), next_cursor: z.string().nullable() }),
+        "A page of deliveries",
+        { items: [DELIVERY_EXAMPLE], next_cursor: null },
+      ),
       ...errorResponses(403, 404, 422),
     },
   }),
-  async (c) => c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query")), 200),
+  async (c) =>
+    c.json(await listDeliveries(deps(c.env), c.get("auth").userId, c.req.valid("param").id, c.req.valid("query")), 200),
 );
 
 webhooks.openapi(
@@ -213,14 +306,39 @@ webhooks.openapi(
     operationId: "retryDelivery",
     tags: ["webhooks"],
     summary: "Send a delivery again now (manual replay, same webhook-id)",
-    description: "One attempt now, with the same webhook-id and body; 409 when the subscription is disabled or the delivery is being sent.",
+    description:
+      "One attempt now, with the same webhook-id and body; 409 when the subscription is disabled or the delivery is being sent.",
     security: keyAuth,
-    request: { params: z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b" }) }) },
+    request: {
+      params: z.object({
+        id: z
+          .string()
+          .min(1)
+          .max(100)
+          .openapi({ param: { name: "id", in: "path" }, example: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b" }),
+      }),
+    },
     responses: {
       200: json(
-        z.object({ id: z.string(), state: z.string(), attempts: z.number(), last_status: z.number().nullable(), last_error: z.string().nullable(), subscription_removed: z.boolean() }).openapi("DeliveryRetry"),
+        z
+          .object({
+            id: z.string(),
+            state: z.string(),
+            attempts: z.number(),
+            last_status: z.number().nullable(),
+            last_error: z.string().nullable(),
+            subscription_removed: z.boolean(),
+          })
+          .openapi("DeliveryRetry"),
         "The attempt's result",
-        { id: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b", state: "succeeded", attempts: 11, last_status: 200, last_error: null, subscription_removed: false },
+        {
+          id: "dlv_5e0f6c1d2a3b4c5d6e7f8a9b",
+          state: "succeeded",
+          attempts: 11,
+          last_status: 200,
+          last_error: null,
+          subscription_removed: false,
+        },
       ),
       ...errorResponses(403, 404, 409, 422),
     },

@@ -28,9 +28,13 @@ sandbox.route("/v1/calls", sandboxRecordings);
 sandbox.get("/top-up", (c) => c.html(topUpPage()));
 sandbox.post("/top-up", async (c) => {
   const json = (c.req.header("content-type") ?? "").includes("application/json");
-  const body = (json ? await c.req.json().catch(() => ({})) : await c.req.parseBody().catch(() => ({}))) as Record<string, unknown>;
+  const body = (json ? await c.req.json().catch(() => ({})) : await c.req.parseBody().catch(() => ({}))) as Record<
+    string,
+    unknown
+  >;
   const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
-  if (!email.includes("@") || email.length > 320) throw new ApiError(422, "validation_error", "email: the email of your sandbox account.");
+  if (!email.includes("@") || email.length > 320)
+    throw new ApiError(422, "validation_error", "email: the email of your sandbox account.");
   const ok = await new SandboxStore(c.env.DB).topUp(email, SANDBOX_PLAN);
   if (json) {
     if (!ok) throw new ApiError(404, "not_found", "No sandbox account uses this email; sign in with it first.");
@@ -45,7 +49,8 @@ const authenticate: MiddlewareHandler<SandboxEnv> = async (c, next) => {
   const store = new SandboxStore(c.env.DB);
   const stored = await store.findToken(token, "access");
   if (!stored) throw new ApiError(401, "invalid_token", "The access token is not valid.");
-  if (stored.expires_at <= Date.now()) throw new ApiError(401, "token_expired", "The access token has expired. Refresh it.");
+  if (stored.expires_at <= Date.now())
+    throw new ApiError(401, "token_expired", "The access token has expired. Refresh it.");
   c.set("user", (await store.user(stored.user_id))!);
   await next();
 };
@@ -73,7 +78,9 @@ sandbox.get("/v1/users/me/statistics", async (c) => {
     calls_remaining: Math.max(0, user.calls_allocated - usage.calls_used),
     period_start: new Date(user.created_at).toISOString(),
     period_end: new Date(user.created_at + MONTH_MS).toISOString(),
-    usage_percentage: user.minutes_allocated ? Math.round((usage.minutes_used / user.minutes_allocated) * 1000) / 10 : 100,
+    usage_percentage: user.minutes_allocated
+      ? Math.round((usage.minutes_used / user.minutes_allocated) * 1000) / 10
+      : 100,
     subscription_status: "active",
   });
 });
@@ -94,7 +101,9 @@ sandbox.get("/v1/users/me/subscription", (c) => {
 sandbox.get("/v1/stripe/billing-portal", (c) => c.json({ portal_url: `${sandboxBase(c.req.url)}/billing-portal` }));
 
 sandbox.get("/billing-portal", (c) =>
-  c.html("<!doctype html><title>Billing — KallyAI sandbox</title><h1>Sandbox billing portal</h1><p>In test mode there is nothing to pay. On KallyAI this page is Stripe's billing portal.</p>"),
+  c.html(
+    "<!doctype html><title>Billing — KallyAI sandbox</title><h1>Sandbox billing portal</h1><p>In test mode there is nothing to pay. On KallyAI this page is Stripe's billing portal.</p>",
+  ),
 );
 
 sandbox.notFound(() => errorResponse(new ApiError(404, "not_found", "No such endpoint in the KallyAI API.")));
@@ -102,6 +111,11 @@ sandbox.onError((err) => errorResponse(toApiError(err)));
 
 /** Guards the mount: the sandbox answers only when test mode is on, so production never routes to it. */
 export const sandboxEnabled: MiddlewareHandler<SandboxEnv> = async (c, next) => {
-  if (!config(c.env).sandbox.enabled) throw new ApiError(404, "not_found", "The KallyAI sandbox is off on this bridge. Set SANDBOX_ENABLED=true to use test mode.");
+  if (!config(c.env).sandbox.enabled)
+    throw new ApiError(
+      404,
+      "not_found",
+      "The KallyAI sandbox is off on this bridge. Set SANDBOX_ENABLED=true to use test mode.",
+    );
   await next();
 };

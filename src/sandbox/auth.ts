@@ -22,19 +22,28 @@ const refuse = (code: string, message: string) => new ApiError(400, code, messag
 /** The CLI flow only ever redirects to this machine, as KallyAI's does. */
 function loopbackRedirect(value: string | undefined): URL {
   const url = value ? URL.parse(value) : null;
-  if (!url || !["http:", "https:"].includes(url.protocol)) throw refuse("invalid_redirect_uri", "redirect_uri must be an http://localhost or http://127.0.0.1 URL.");
+  if (!url || !["http:", "https:"].includes(url.protocol))
+    throw refuse("invalid_redirect_uri", "redirect_uri must be an http://localhost or http://127.0.0.1 URL.");
   if (url.hostname !== "localhost" && url.hostname !== "127.0.0.1") {
-    throw refuse("invalid_redirect_uri", "redirect_uri must point to localhost or 127.0.0.1: KallyAI's CLI sign-in only redirects to this machine.");
+    throw refuse(
+      "invalid_redirect_uri",
+      "redirect_uri must point to localhost or 127.0.0.1: KallyAI's CLI sign-in only redirects to this machine.",
+    );
   }
   return url;
 }
 
 /** The registered test client may redirect to any https URL, or to this machine. */
 function clientRedirect(clientId: string | undefined, value: string | undefined): URL {
-  if (clientId !== SANDBOX_OAUTH_CLIENT.id) throw refuse("invalid_client", `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`);
+  if (clientId !== SANDBOX_OAUTH_CLIENT.id)
+    throw refuse(
+      "invalid_client",
+      `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`,
+    );
   const url = value ? URL.parse(value) : null;
   const local = url && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
-  if (!url || !(url.protocol === "https:" || (local && url.protocol === "http:"))) throw refuse("invalid_redirect_uri", "redirect_uri must be an https URL (or http on localhost).");
+  if (!url || !(url.protocol === "https:" || (local && url.protocol === "http:")))
+    throw refuse("invalid_redirect_uri", "redirect_uri must be an https URL (or http on localhost).");
   return url;
 }
 
@@ -68,12 +77,29 @@ function accessJwt(userId: string, ttlSeconds: number): Promise<string> {
     .sign(SANDBOX_JWT_KEY);
 }
 
-export async function issueTokenSet(store: SandboxStore, userId: string, ttlSeconds: number, clientId: string | null = null) {
+export async function issueTokenSet(
+  store: SandboxStore,
+  userId: string,
+  ttlSeconds: number,
+  clientId: string | null = null,
+) {
   const access = await accessJwt(userId, ttlSeconds);
   const refresh = randomToken("sbx_rt_");
   const now = Date.now();
-  await store.issueToken(access, { kind: "access", user_id: userId, expires_at: now + ttlSeconds * 1000, client_id: clientId, redirect_uri: null });
-  await store.issueToken(refresh, { kind: "refresh", user_id: userId, expires_at: now + REFRESH_TTL_MS, client_id: clientId, redirect_uri: null });
+  await store.issueToken(access, {
+    kind: "access",
+    user_id: userId,
+    expires_at: now + ttlSeconds * 1000,
+    client_id: clientId,
+    redirect_uri: null,
+  });
+  await store.issueToken(refresh, {
+    kind: "refresh",
+    user_id: userId,
+    expires_at: now + REFRESH_TTL_MS,
+    client_id: clientId,
+    redirect_uri: null,
+  });
   return { access_token: access, refresh_token: refresh, expires_in: ttlSeconds, token_type: "Bearer" };
 }
 
@@ -105,7 +131,11 @@ async function formOrJson(req: Request): Promise<Record<string, string>> {
     const body = await req.json().catch(() => null);
     if (!body || typeof body !== "object") throw refuse("invalid_request", "The body must be a JSON object.");
     // Like a form: only text (and numbers) count; an object such as {"toString": null} is no value.
-    return Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (typeof v === "string" || typeof v === "number" ? [[k, String(v)]] : [])));
+    return Object.fromEntries(
+      Object.entries(body).flatMap(([k, v]) =>
+        typeof v === "string" || typeof v === "number" ? [[k, String(v)]] : [],
+      ),
+    );
   }
   const form = await req.formData().catch(() => null);
   if (!form) throw refuse("invalid_request", "Send form fields (application/x-www-form-urlencoded) or JSON.");
@@ -116,20 +146,36 @@ export const sandboxAuth = new Hono<SandboxEnv>()
   .get("/cli", (c) => {
     const redirectUri = loopbackRedirect(c.req.query("redirect_uri")).toString();
     const state = c.req.query("state") ?? "";
-    return c.html(signInPage(c.req.path, { redirect_uri: redirectUri, state }, "A program on this computer asks to use your KallyAI account."));
+    return c.html(
+      signInPage(
+        c.req.path,
+        { redirect_uri: redirectUri, state },
+        "A program on this computer asks to use your KallyAI account.",
+      ),
+    );
   })
   .post("/cli", async (c) => {
     const form = await formOrJson(c.req.raw);
     const target = loopbackRedirect(form.redirect_uri);
     const user = await signIn(new SandboxStore(c.env.DB), form.email);
     const tokens = await issueTokenSet(new SandboxStore(c.env.DB), user.id, config(c.env).sandbox.tokenTtlSeconds);
-    return redirectWith(target, { access_token: tokens.access_token, refresh_token: tokens.refresh_token, expires_in: String(tokens.expires_in), state: form.state });
+    return redirectWith(target, {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      expires_in: String(tokens.expires_in),
+      state: form.state,
+    });
   })
   .get("/authorize", (c) => {
     const q = c.req.query();
     if (q.response_type !== "code") throw refuse("unsupported_response_type", "response_type must be code.");
     const target = clientRedirect(q.client_id, q.redirect_uri);
-    const hidden = { client_id: q.client_id!, redirect_uri: target.toString(), state: q.state ?? "", scope: q.scope ?? "calls.write" };
+    const hidden = {
+      client_id: q.client_id!,
+      redirect_uri: target.toString(),
+      state: q.state ?? "",
+      scope: q.scope ?? "calls.write",
+    };
     return c.html(signInPage(c.req.path, hidden, "An app asks to place calls with your KallyAI account."));
   })
   .post("/authorize", async (c) => {
@@ -138,7 +184,13 @@ export const sandboxAuth = new Hono<SandboxEnv>()
     const store = new SandboxStore(c.env.DB);
     const user = await signIn(store, form.email);
     const code = randomToken("sbx_code_");
-    await store.issueToken(code, { kind: "code", user_id: user.id, expires_at: Date.now() + CODE_TTL_MS, client_id: form.client_id!, redirect_uri: target.toString() });
+    await store.issueToken(code, {
+      kind: "code",
+      user_id: user.id,
+      expires_at: Date.now() + CODE_TTL_MS,
+      client_id: form.client_id!,
+      redirect_uri: target.toString(),
+    });
     return redirectWith(target, { code, state: form.state });
   })
   .post("/gpt/token", async (c) => {
@@ -148,18 +200,30 @@ export const sandboxAuth = new Hono<SandboxEnv>()
     const clientSecret = form.client_secret ?? basic?.secret;
     // An unknown client is a bad request (400); a known one with the wrong secret failed to authenticate (401).
     if (clientId !== SANDBOX_OAUTH_CLIENT.id) {
-      throw refuse("invalid_client", `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`);
+      throw refuse(
+        "invalid_client",
+        `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`,
+      );
     }
     if (clientSecret !== SANDBOX_OAUTH_CLIENT.secret) throw new ApiError(401, "invalid_client", "Wrong client_secret.");
     const store = new SandboxStore(c.env.DB);
     const ttl = config(c.env).sandbox.tokenTtlSeconds;
     if (form.grant_type === "refresh_token") return c.json(await rotate(store, form.refresh_token, ttl));
-    if (form.grant_type !== "authorization_code") throw refuse("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
+    if (form.grant_type !== "authorization_code")
+      throw refuse("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
     const code = form.code ? await store.findToken(form.code, "code") : null;
     // The code was stored with the normalized redirect_uri ("https://a.example" became "https://a.example/").
     const redirectUri = form.redirect_uri ? URL.parse(form.redirect_uri)?.toString() : undefined;
-    if (!code || code.client_id !== clientId || code.redirect_uri !== redirectUri || !(await store.consumeToken(form.code!, "code"))) {
-      throw refuse("invalid_grant", "The code is unknown, expired, already used, or was issued for another redirect_uri.");
+    if (
+      !code ||
+      code.client_id !== clientId ||
+      code.redirect_uri !== redirectUri ||
+      !(await store.consumeToken(form.code!, "code"))
+    ) {
+      throw refuse(
+        "invalid_grant",
+        "The code is unknown, expired, already used, or was issued for another redirect_uri.",
+      );
     }
     return c.json(await issueTokenSet(store, code.user_id, ttl, clientId));
   })
@@ -173,7 +237,11 @@ export const sandboxAuth = new Hono<SandboxEnv>()
 async function rotate(store: SandboxStore, refreshToken: string | undefined, ttlSeconds: number) {
   const stored = refreshToken ? await store.findToken(refreshToken, "refresh") : null;
   if (!stored || !(await store.consumeToken(refreshToken!, "refresh"))) {
-    throw new ApiError(401, "invalid_refresh_token", "The refresh token is unknown, expired or already used. Sign in again.");
+    throw new ApiError(
+      401,
+      "invalid_refresh_token",
+      "The refresh token is unknown, expired or already used. Sign in again.",
+    );
   }
   return issueTokenSet(store, stored.user_id, ttlSeconds, stored.client_id);
 }

@@ -4,7 +4,17 @@ import { ApiError } from "../errors";
 import { CallRequest } from "../kallyai/schemas";
 import { E164, isEmergencyNumber, isPremiumRate, isSupportedCountry, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import { injectFault } from "./faults";
-import { BLOCKED_SUFFIX, callLengthMs, callState, durationFor, faultFor, outcomeFor, resultFor, SAFETY_WORDS, transcriptFor } from "./scenarios";
+import {
+  BLOCKED_SUFFIX,
+  callLengthMs,
+  callState,
+  durationFor,
+  faultFor,
+  outcomeFor,
+  resultFor,
+  SAFETY_WORDS,
+  transcriptFor,
+} from "./scenarios";
 import { type SandboxCallRow, SandboxStore, sha256 } from "./store";
 import type { SandboxEnv } from "./types";
 
@@ -14,11 +24,14 @@ const refuse = (status: 403 | 422, code: string, message: string) => new ApiErro
 function validate(body: unknown): CallRequest {
   const submission = (body as { submission?: Record<string, unknown> } | null)?.submission;
   const phone = submission?.respondent_phone;
-  if (typeof phone === "string" && isEmergencyNumber(phone)) throw refuse(422, "emergency_number", "Emergency numbers cannot be called.");
-  if (typeof phone !== "string" || !E164.test(phone)) throw refuse(422, "missing_phone_number", "respondent_phone is required in E.164 format, e.g. +14155551234.");
+  if (typeof phone === "string" && isEmergencyNumber(phone))
+    throw refuse(422, "emergency_number", "Emergency numbers cannot be called.");
+  if (typeof phone !== "string" || !E164.test(phone))
+    throw refuse(422, "missing_phone_number", "respondent_phone is required in E.164 format, e.g. +14155551234.");
   for (const field of ["language", "call_language"] as const) {
     const lang = submission?.[field];
-    if (lang !== undefined && lang !== "en" && lang !== "es") throw refuse(422, "unsupported_language", `${field} must be en or es.`);
+    if (lang !== undefined && lang !== "en" && lang !== "es")
+      throw refuse(422, "unsupported_language", `${field} must be en or es.`);
   }
   const parsed = CallRequest.safeParse(body);
   if (!parsed.success) {
@@ -32,8 +45,14 @@ function validate(body: unknown): CallRequest {
   }
   if (isPremiumRate(phone)) throw refuse(422, "toll_number", "Premium-rate numbers cannot be called.");
   if (phone.endsWith(BLOCKED_SUFFIX)) throw refuse(422, "blocked_number", "This number is blocked.");
-  if (!isSupportedCountry(phone)) throw refuse(403, "country_restriction", `Calls to this country are not supported. Supported: ${SUPPORTED_COUNTRIES_TEXT}.`);
-  if (SAFETY_WORDS.test(parsed.data.submission.task_description)) throw refuse(422, "safety_violation", "The task violates KallyAI's safety rules.");
+  if (!isSupportedCountry(phone))
+    throw refuse(
+      403,
+      "country_restriction",
+      `Calls to this country are not supported. Supported: ${SUPPORTED_COUNTRIES_TEXT}.`,
+    );
+  if (SAFETY_WORDS.test(parsed.data.submission.task_description))
+    throw refuse(422, "safety_violation", "The task violates KallyAI's safety rules.");
   return parsed.data;
 }
 
@@ -49,13 +68,24 @@ export function callJson(row: SandboxCallRow, now: number, detailed: boolean) {
     status: state.status,
     highlights: result.highlights,
     next_steps: result.next_steps,
-    duration_seconds: ended ? (state.status === "cancelled" ? Math.round((state.ended_at! - row.created_at) / 1000) : row.duration_seconds) : null,
+    duration_seconds: ended
+      ? state.status === "cancelled"
+        ? Math.round((state.ended_at! - row.created_at) / 1000)
+        : row.duration_seconds
+      : null,
     submission: request.submission,
     timezone: request.timezone,
     metadata: { created_at: iso(row.created_at), ended_at: iso(state.ended_at) },
   };
   if (!detailed) return base;
-  return { ...base, created_at: iso(row.created_at), ended_at: iso(state.ended_at), to: request.submission.respondent_phone, business_name: request.submission.business_name ?? null, result_summary: result.highlights };
+  return {
+    ...base,
+    created_at: iso(row.created_at),
+    ended_at: iso(state.ended_at),
+    to: request.submission.respondent_phone,
+    business_name: request.submission.business_name ?? null,
+    result_summary: result.highlights,
+  };
 }
 
 async function ownCall(c: { env: SandboxEnv["Bindings"]; get: (k: "user") => { id: string } }, id: string) {
@@ -71,9 +101,19 @@ function silentWav(): Uint8Array<ArrayBuffer> {
   const data = rate;
   const buf = new DataView(new ArrayBuffer(44 + data));
   const put = (o: number, s: string) => [...s].forEach((ch, i) => buf.setUint8(o + i, ch.charCodeAt(0)));
-  put(0, "RIFF"); buf.setUint32(4, 36 + data, true); put(8, "WAVE"); put(12, "fmt ");
-  buf.setUint32(16, 16, true); buf.setUint16(20, 1, true); buf.setUint16(22, 1, true); buf.setUint32(24, rate, true);
-  buf.setUint32(28, rate, true); buf.setUint16(32, 1, true); buf.setUint16(34, 8, true); put(36, "data"); buf.setUint32(40, data, true);
+  put(0, "RIFF");
+  buf.setUint32(4, 36 + data, true);
+  put(8, "WAVE");
+  put(12, "fmt ");
+  buf.setUint32(16, 16, true);
+  buf.setUint16(20, 1, true);
+  buf.setUint16(22, 1, true);
+  buf.setUint32(24, rate, true);
+  buf.setUint32(28, rate, true);
+  buf.setUint16(32, 1, true);
+  buf.setUint16(34, 8, true);
+  put(36, "data");
+  buf.setUint32(40, data, true);
   for (let i = 0; i < data; i++) buf.setUint8(44 + i, 128);
   return new Uint8Array(buf.buffer);
 }
@@ -99,15 +139,35 @@ export const sandboxCalls = new Hono<SandboxEnv>()
       if (!key || !(await store.callByKey(user.id, key))) {
         const topUp = `${c.req.url.replace(/\/v1\/calls.*$/, "")}/top-up`;
         const message = `No minutes left on your sandbox plan. This is test mode: top up for free at ${topUp} (POST {"email": "${user.email}"}), or sign in with another email.`;
-        return c.json({ error: { code: "quota_exceeded", message, plan_type: "sandbox", minutes_allocated: user.minutes_allocated, minutes_used: usage.minutes_used, upgrade_url: topUp } }, 402);
+        return c.json(
+          {
+            error: {
+              code: "quota_exceeded",
+              message,
+              plan_type: "sandbox",
+              minutes_allocated: user.minutes_allocated,
+              minutes_used: usage.minutes_used,
+              upgrade_url: topUp,
+            },
+          },
+          402,
+        );
       }
     }
     const lengthMs = callLengthMs(id, config(c.env).sandbox.callSeconds);
     const { row, replayed } = await store.insertCall({
-      id, user_id: user.id, request: JSON.stringify(request), outcome, duration_seconds: durationFor(outcome, lengthMs),
-      created_at: now, ends_at: now + lengthMs, idempotency_key: key, request_hash: hash,
+      id,
+      user_id: user.id,
+      request: JSON.stringify(request),
+      outcome,
+      duration_seconds: durationFor(outcome, lengthMs),
+      created_at: now,
+      ends_at: now + lengthMs,
+      idempotency_key: key,
+      request_hash: hash,
     });
-    if (replayed && row.request_hash !== hash) throw refuse(422, "idempotency_conflict", "This Idempotency-Key was used with a different request.");
+    if (replayed && row.request_hash !== hash)
+      throw refuse(422, "idempotency_conflict", "This Idempotency-Key was used with a different request.");
     if (fault === "malformed") return injectFault(fault, c);
     if (replayed) c.header("idempotent-replayed", "true");
     return c.json(callJson(row, Date.now(), true), 201);
@@ -124,13 +184,22 @@ export const sandboxCalls = new Hono<SandboxEnv>()
   .get("/:id/transcript", async (c) => {
     const row = await ownCall(c, c.req.param("id"));
     const state = callState(row, Date.now());
-    if (state.status !== "success" && state.status !== "voicemail") throw new ApiError(404, "transcript_not_found", "No transcript for this call (yet).");
-    return c.json({ entries: transcriptFor(state.status, (JSON.parse(row.request) as CallRequest).submission, row.created_at, state.ended_at ?? row.ends_at) });
+    if (state.status !== "success" && state.status !== "voicemail")
+      throw new ApiError(404, "transcript_not_found", "No transcript for this call (yet).");
+    return c.json({
+      entries: transcriptFor(
+        state.status,
+        (JSON.parse(row.request) as CallRequest).submission,
+        row.created_at,
+        state.ended_at ?? row.ends_at,
+      ),
+    });
   })
   .get("/:id/recording", async (c) => {
     const row = await ownCall(c, c.req.param("id"));
     const state = callState(row, Date.now());
-    if (state.status !== "success" && state.status !== "voicemail") throw new ApiError(404, "recording_not_found", "No recording for this call.");
+    if (state.status !== "success" && state.status !== "voicemail")
+      throw new ApiError(404, "recording_not_found", "No recording for this call.");
     return c.json({ recording_url: `${c.req.url.replace(/\/recording(\?.*)?$/, "")}/recording.wav` });
   })
   .post("/:id/cancel", async (c) => {
@@ -145,7 +214,8 @@ export const sandboxCalls = new Hono<SandboxEnv>()
 /** Served without a token, like a signed media URL: the call id is the capability. */
 export const sandboxRecordings = new Hono<SandboxEnv>().get("/:id/recording.wav", async (c) => {
   const row = await new SandboxStore(c.env.DB).call(c.req.param("id"));
-  if (!row || !["success", "voicemail"].includes(callState(row, Date.now()).status)) throw new ApiError(404, "recording_not_found", "No recording for this call.");
+  if (!row || !["success", "voicemail"].includes(callState(row, Date.now()).status))
+    throw new ApiError(404, "recording_not_found", "No recording for this call.");
   return c.body(silentWav(), 200, { "content-type": "audio/wav" });
 });
 

@@ -8,9 +8,20 @@ export const FAULT_HEADER = "x-sandbox-fault";
 export async function injectFault(fault: Fault, c: Context): Promise<Response> {
   switch (fault) {
     case "500":
-      return c.json({ error: { code: "internal_error", message: "Sandbox fault: internal server error.", correlation_id: crypto.randomUUID() } }, 500);
+      return c.json(
+        {
+          error: {
+            code: "internal_error",
+            message: "Sandbox fault: internal server error.",
+            correlation_id: crypto.randomUUID(),
+          },
+        },
+        500,
+      );
     case "429":
-      return c.json({ error: { code: "rate_limited", message: "Sandbox fault: too many requests." } }, 429, { "retry-after": "7" });
+      return c.json({ error: { code: "rate_limited", message: "Sandbox fault: too many requests." } }, 429, {
+        "retry-after": "7",
+      });
     case "malformed":
       return c.body('{"call_id": "truncated', 200, { "content-type": "application/json" });
     case "hang": {
@@ -24,4 +35,5 @@ export async function injectFault(fault: Fault, c: Context): Promise<Response> {
   }
 }
 
-export const isFault = (value: string | undefined): value is Fault => value === "500" || value === "429" || value === "hang" || value === "malformed";
+export const isFault = (value: string | undefined): value is Fault =>
+  value === "500" || value === "429" || value === "hang" || value === "malformed";

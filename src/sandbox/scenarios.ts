@@ -11,7 +11,12 @@ export const OUTCOME_BY_SUFFIX: Record<string, string> = {
 };
 
 export type Fault = "500" | "429" | "hang" | "malformed";
-export const FAULT_BY_SUFFIX: Record<string, Fault> = { "0500": "500", "0429": "429", "0408": "hang", "0206": "malformed" };
+export const FAULT_BY_SUFFIX: Record<string, Fault> = {
+  "0500": "500",
+  "0429": "429",
+  "0408": "hang",
+  "0206": "malformed",
+};
 export const BLOCKED_SUFFIX = "0666";
 /**
  * What KallyAI refuses as a safety violation: harassment words and threats of violence, however
@@ -65,14 +70,19 @@ export interface CallView {
 /** The status a call has at `now`: in progress until `ends_at`, then the scenario's outcome. */
 export function callState(row: SandboxCallRow, now: number): CallView {
   if (row.cancelled_at !== null) return { status: "cancelled", ended_at: row.cancelled_at };
-  if (row.outcome === "never" || now < row.ends_at) return { status: now - row.created_at < 2000 ? "queued" : "in_progress", ended_at: null };
+  if (row.outcome === "never" || now < row.ends_at)
+    return { status: now - row.created_at < 2000 ? "queued" : "in_progress", ended_at: null };
   return { status: row.outcome, ended_at: row.ends_at };
 }
 
 // Without a business name, the number called: "Nobody at +14155551234 answered", never "the business".
 const place = (s: CallSubmission) => s.business_name ?? s.respondent_phone;
 const when = (s: CallSubmission) =>
-  [s.party_size ? `for ${s.party_size}` : "", s.appointment_date ? `on ${s.appointment_date}` : "", s.appointment_time ? `at ${s.appointment_time}` : ""]
+  [
+    s.party_size ? `for ${s.party_size}` : "",
+    s.appointment_date ? `on ${s.appointment_date}` : "",
+    s.appointment_time ? `at ${s.appointment_time}` : "",
+  ]
     .filter(Boolean)
     .join(" ");
 
@@ -80,17 +90,30 @@ export function resultFor(status: string, s: CallSubmission): { highlights: stri
   const task = s.task_description;
   switch (status) {
     case "success": {
-      const detail = s.task_category === "restaurant" ? `Reservation confirmed ${when(s)}`.trim() + "." : s.task_category === "clinic" ? "Appointment booked." : s.task_category === "hotel" ? "Room availability confirmed." : "They answered the question.";
+      const detail =
+        s.task_category === "restaurant"
+          ? `Reservation confirmed ${when(s)}`.trim() + "."
+          : s.task_category === "clinic"
+            ? "Appointment booked."
+            : s.task_category === "hotel"
+              ? "Room availability confirmed."
+              : "They answered the question.";
       return { highlights: `${place(s)} handled the request "${task}". ${detail}`, next_steps: nextSteps(s) };
     }
     case "voicemail":
-      return { highlights: `Reached the voicemail of ${place(s)}; left a message about "${task}".`, next_steps: "Wait for a call back, or try again later." };
+      return {
+        highlights: `Reached the voicemail of ${place(s)}; left a message about "${task}".`,
+        next_steps: "Wait for a call back, or try again later.",
+      };
     case "no_answer":
       return { highlights: `Nobody at ${place(s)} answered.`, next_steps: "Try again at another time of day." };
     case "busy":
       return { highlights: `The line of ${place(s)} was busy.`, next_steps: "Try again in a few minutes." };
     case "failed":
-      return { highlights: `The call to ${place(s)} could not be completed.`, next_steps: "Check the number and try again." };
+      return {
+        highlights: `The call to ${place(s)} could not be completed.`,
+        next_steps: "Check the number and try again.",
+      };
     case "cancelled":
       return { highlights: "The call was cancelled before it finished.", next_steps: null };
     default:
@@ -112,14 +135,26 @@ export function transcriptFor(status: string, s: CallSubmission, startedAt: numb
   const who = s.user_name ? ` on behalf of ${s.user_name}` : "";
   if (status === "voicemail") {
     return [
-      { speaker: "HUMAN", content: `You have reached ${place(s)}. Please leave a message after the tone.`, timestamp: at(0.05) },
-      { speaker: "AI", content: `Hello, this is an AI assistant calling${who}. I'm calling about: ${s.task_description}. Please call back. Thank you.`, timestamp: at(0.4) },
+      {
+        speaker: "HUMAN",
+        content: `You have reached ${place(s)}. Please leave a message after the tone.`,
+        timestamp: at(0.05),
+      },
+      {
+        speaker: "AI",
+        content: `Hello, this is an AI assistant calling${who}. I'm calling about: ${s.task_description}. Please call back. Thank you.`,
+        timestamp: at(0.4),
+      },
     ];
   }
   return [
     { speaker: "HUMAN", content: `Hello, ${place(s)}, how can I help?`, timestamp: at(0.05) },
     { speaker: "AI", content: `Hi, I'm an AI assistant calling${who}. ${s.task_description}`, timestamp: at(0.2) },
-    { speaker: "HUMAN", content: `Sure, let me check. Yes, we can do that${when(s) ? ` ${when(s)}` : ""}.`, timestamp: at(0.6) },
+    {
+      speaker: "HUMAN",
+      content: `Sure, let me check. Yes, we can do that${when(s) ? ` ${when(s)}` : ""}.`,
+      timestamp: at(0.6),
+    },
     { speaker: "AI", content: "Wonderful, thank you very much. Goodbye!", timestamp: at(0.9) },
   ];
 }

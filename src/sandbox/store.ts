@@ -39,12 +39,17 @@ export class SandboxStore {
   constructor(private readonly db: D1Database) {}
 
   logRequest(method: string, path: string) {
-    return this.db.prepare("INSERT INTO sandbox_requests (method, path, at) VALUES (?, ?, ?)").bind(method, path, Date.now()).run();
+    return this.db
+      .prepare("INSERT INTO sandbox_requests (method, path, at) VALUES (?, ?, ?)")
+      .bind(method, path, Date.now())
+      .run();
   }
 
   async upsertUser(email: string, allocation: { calls: number; minutes: number }): Promise<SandboxUser> {
     await this.db
-      .prepare("INSERT INTO sandbox_users (id, email, calls_allocated, minutes_allocated, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING")
+      .prepare(
+        "INSERT INTO sandbox_users (id, email, calls_allocated, minutes_allocated, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
+      )
       .bind(crypto.randomUUID(), email, allocation.calls, allocation.minutes, Date.now())
       .run();
     return (await this.db.prepare("SELECT * FROM sandbox_users WHERE email = ?").bind(email).first<SandboxUser>())!;
@@ -52,7 +57,12 @@ export class SandboxStore {
 
   /** Test mode's free top-up: adds `extra` to the plan of the user with this email; false when unknown. */
   async topUp(email: string, extra: { calls: number; minutes: number }): Promise<boolean> {
-    const r = await this.db.prepare("UPDATE sandbox_users SET calls_allocated = calls_allocated + ?, minutes_allocated = minutes_allocated + ? WHERE email = ?").bind(extra.calls, extra.minutes, email).run();
+    const r = await this.db
+      .prepare(
+        "UPDATE sandbox_users SET calls_allocated = calls_allocated + ?, minutes_allocated = minutes_allocated + ? WHERE email = ?",
+      )
+      .bind(extra.calls, extra.minutes, email)
+      .run();
     return r.meta.changes === 1;
   }
 
@@ -62,19 +72,26 @@ export class SandboxStore {
 
   async issueToken(token: string, t: Omit<SandboxToken, "used_at">) {
     await this.db
-      .prepare("INSERT INTO sandbox_tokens (token_hash, kind, user_id, expires_at, client_id, redirect_uri, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO sandbox_tokens (token_hash, kind, user_id, expires_at, client_id, redirect_uri, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
       .bind(await sha256(token), t.kind, t.user_id, t.expires_at, t.client_id, t.redirect_uri, Date.now())
       .run();
   }
 
   async findToken(token: string, kind: SandboxToken["kind"]) {
-    return this.db.prepare("SELECT * FROM sandbox_tokens WHERE token_hash = ? AND kind = ?").bind(await sha256(token), kind).first<SandboxToken>();
+    return this.db
+      .prepare("SELECT * FROM sandbox_tokens WHERE token_hash = ? AND kind = ?")
+      .bind(await sha256(token), kind)
+      .first<SandboxToken>();
   }
 
   /** Marks a single-use token used; false when it was already used (or never existed). */
   async consumeToken(token: string, kind: SandboxToken["kind"]): Promise<boolean> {
     const result = await this.db
-      .prepare("UPDATE sandbox_tokens SET used_at = ? WHERE token_hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?")
+      .prepare(
+        "UPDATE sandbox_tokens SET used_at = ? WHERE token_hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?",
+      )
       .bind(Date.now(), await sha256(token), kind, Date.now())
       .run();
     return result.meta.changes === 1;
@@ -87,14 +104,27 @@ export class SandboxStore {
         `INSERT INTO sandbox_calls (id, user_id, request, outcome, duration_seconds, created_at, ends_at, idempotency_key, request_hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, idempotency_key) DO NOTHING`,
       )
-      .bind(row.id, row.user_id, row.request, row.outcome, row.duration_seconds, row.created_at, row.ends_at, row.idempotency_key, row.request_hash)
+      .bind(
+        row.id,
+        row.user_id,
+        row.request,
+        row.outcome,
+        row.duration_seconds,
+        row.created_at,
+        row.ends_at,
+        row.idempotency_key,
+        row.request_hash,
+      )
       .run();
     if (result.meta.changes === 1) return { row: { ...row, cancelled_at: null }, replayed: false };
     return { row: (await this.callByKey(row.user_id, row.idempotency_key!))!, replayed: true };
   }
 
   callByKey(userId: string, key: string) {
-    return this.db.prepare("SELECT * FROM sandbox_calls WHERE user_id = ? AND idempotency_key = ?").bind(userId, key).first<SandboxCallRow>();
+    return this.db
+      .prepare("SELECT * FROM sandbox_calls WHERE user_id = ? AND idempotency_key = ?")
+      .bind(userId, key)
+      .first<SandboxCallRow>();
   }
 
   call(id: string) {
@@ -104,7 +134,9 @@ export class SandboxStore {
   /** Newest first; calls placed in the same millisecond keep their insertion order (rowid), not their random ids'. */
   async listCalls(userId: string, limit: number, offset: number) {
     const [rows, count] = await this.db.batch([
-      this.db.prepare("SELECT * FROM sandbox_calls WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?").bind(userId, limit, offset),
+      this.db
+        .prepare("SELECT * FROM sandbox_calls WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?")
+        .bind(userId, limit, offset),
       this.db.prepare("SELECT count(*) AS total FROM sandbox_calls WHERE user_id = ?").bind(userId),
     ]);
     return { rows: rows!.results as SandboxCallRow[], total: (count!.results[0] as { total: number }).total };
@@ -113,7 +145,9 @@ export class SandboxStore {
   /** Cancels a call that has not ended by `now`; false when it had already ended. */
   async cancelCall(id: string, now: number): Promise<boolean> {
     const result = await this.db
-      .prepare("UPDATE sandbox_calls SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL AND (outcome = 'never' OR ends_at > ?)")
+      .prepare(
+        "UPDATE sandbox_calls SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL AND (outcome = 'never' OR ends_at > ?)",
+      )
       .bind(now, id, now)
       .run();
     return result.meta.changes === 1;

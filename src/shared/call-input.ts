@@ -8,7 +8,8 @@ import { normalizePhone } from "./phone";
 export const CATEGORIES = ["restaurant", "clinic", "hotel", "general"] as const;
 export const LANGUAGES = ["en", "es"] as const;
 
-const optionalText = (max: number, example?: string) => z.string().trim().min(1).max(max).optional().openapi({ example });
+const optionalText = (max: number, example?: string) =>
+  z.string().trim().min(1).max(max).optional().openapi({ example });
 
 /** A real calendar date: 2026-02-30 is refused. */
 export const isoDate = z
@@ -30,13 +31,29 @@ export const ianaZone = z.string().refine((zone) => {
   }
 }, "must be an IANA time zone such as America/New_York");
 
-const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"]).transform((v) => ["true", "1", "yes", "on"].includes(v))]);
+const bool = z.union([
+  z.boolean(),
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+    .transform((v) => ["true", "1", "yes", "on"].includes(v)),
+]);
 
 /** Numbers from forms arrive as text. */
-const int = z.union([z.number(), z.string().trim().regex(/^-?\d+$/, "must be a whole number").transform(Number)]).pipe(z.number().int());
+const int = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .trim()
+      .regex(/^-?\d+$/, "must be a whole number")
+      .transform(Number),
+  ])
+  .pipe(z.number().int());
 
 export const CallInputSchema = z.object({
-  phone: z.string({ error: "is required: the number to call, e.g. +14155551234" }).openapi({ example: "(415) 555-1234", description: "The number to call, in any common format." }),
+  phone: z
+    .string({ error: "is required: the number to call, e.g. +14155551234" })
+    .openapi({ example: "(415) 555-1234", description: "The number to call, in any common format." }),
   task: z
     .string({ error: "is required: what the AI should accomplish on the call" })
     .trim()
@@ -48,7 +65,10 @@ export const CallInputSchema = z.object({
   call_language: z.enum(LANGUAGES, { error: "must be en or es" }).optional(),
   name: optionalText(100, "John Smith"),
   business: optionalText(200, "Italian Bistro"),
-  party_size: int.pipe(z.number().min(1, "must be between 1 and 50").max(50, "must be between 1 and 50")).optional().openapi({ type: "integer", example: 4 }),
+  party_size: int
+    .pipe(z.number().min(1, "must be between 1 and 50").max(50, "must be between 1 and 50"))
+    .optional()
+    .openapi({ type: "integer", example: 4 }),
   date: isoDate.optional().openapi({ example: "2026-01-28" }),
   time: time24.optional().openapi({ example: "20:00" }),
   time_preference: optionalText(200, "morning before 11am"),
@@ -57,19 +77,45 @@ export const CallInputSchema = z.object({
   urgent: bool.optional().openapi({ type: "boolean" }),
   instructions: z
     .union([z.string().max(2000), z.array(z.string().max(500)).max(20)])
-    .transform((v) => (typeof v === "string" ? v.split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : v))
+    .transform((v) =>
+      typeof v === "string"
+        ? v
+            .split(/\r?\n/)
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    )
     .optional()
     .openapi({ description: "Extra instructions: a list, or text with one per line." }),
-  country: z.string().trim().length(2, "must be a two-letter country code such as US").toUpperCase().optional().openapi({ description: "How to read national phone formats. Default: the bridge's DEFAULT_COUNTRY." }),
-  idempotency_key: z.string().trim().min(1).max(255).optional().openapi({ description: "Same as the Idempotency-Key header." }),
+  country: z
+    .string()
+    .trim()
+    .length(2, "must be a two-letter country code such as US")
+    .toUpperCase()
+    .optional()
+    .openapi({ description: "How to read national phone formats. Default: the bridge's DEFAULT_COUNTRY." }),
+  idempotency_key: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: "Same as the Idempotency-Key header." }),
 });
 export type CallInput = z.output<typeof CallInputSchema>;
 
 /** Why a phone number cannot be called, in the bridge's error vocabulary. */
 export const PHONE_ERRORS = {
   missing: { code: "missing_phone_number", message: "phone is required: the number to call, e.g. +14155551234." },
-  invalid: { code: "invalid_phone", message: "phone is not a valid phone number. Use international format (+14155551234), or set country for a national format." },
-  emergency: { code: "emergency_number", message: "Emergency and service numbers (911, 112, 999, …) are never called. Call them yourself." },
+  invalid: {
+    code: "invalid_phone",
+    message:
+      "phone is not a valid phone number. Use international format (+14155551234), or set country for a national format.",
+  },
+  emergency: {
+    code: "emergency_number",
+    message: "Emergency and service numbers (911, 112, 999, …) are never called. Call them yourself.",
+  },
 } as const;
 
 export interface UpstreamCallRequest {
@@ -77,7 +123,9 @@ export interface UpstreamCallRequest {
   timezone: string;
 }
 
-export type Built = { ok: true; request: UpstreamCallRequest } | { ok: false; code: string; message: string; field: string };
+export type Built =
+  | { ok: true; request: UpstreamCallRequest }
+  | { ok: false; code: string; message: string; field: string };
 
 /** Builds KallyAI's request from the flat fields; phone numbers come out in E.164. */
 export function toUpstreamRequest(input: CallInput, defaults: { timezone: string; country: string }): Built {
@@ -87,7 +135,13 @@ export function toUpstreamRequest(input: CallInput, defaults: { timezone: string
   let userPhone: string | undefined;
   if (input.user_phone) {
     const parsed = normalizePhone(input.user_phone, country);
-    if (!parsed.ok) return { ok: false, code: "invalid_phone", message: "user_phone is not a valid phone number.", field: "user_phone" };
+    if (!parsed.ok)
+      return {
+        ok: false,
+        code: "invalid_phone",
+        message: "user_phone is not a valid phone number.",
+        field: "user_phone",
+      };
     userPhone = parsed.e164;
   }
   const submission = Object.fromEntries(

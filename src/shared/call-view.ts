@@ -64,7 +64,6 @@ export function flatSubmission(request: { submission?: Record<string, unknown> |
   };
 }
 
-
 const parseTime = (value: string | null | undefined) => {
   const ms = value ? Date.parse(value) : NaN;
   return Number.isNaN(ms) ? null : ms;

@@ -6,7 +6,8 @@ export interface CursorPosition {
   id: string;
 }
 
-export const encodeCursor = (row: { created_at: number; id: string }) => btoa(`${row.created_at}:${row.id}`).replace(/=+$/, "");
+export const encodeCursor = (row: { created_at: number; id: string }) =>
+  btoa(`${row.created_at}:${row.id}`).replace(/=+$/, "");
 
 export function decodeCursor(cursor: string): CursorPosition {
   try {
@@ -14,12 +15,20 @@ export function decodeCursor(cursor: string): CursorPosition {
     if (!id || !/^\d+$/.test(createdAt!)) throw new Error("not a cursor");
     return { createdAt: Number(createdAt), id };
   } catch {
-    throw new ApiError(422, "validation_error", "cursor: not a cursor from this API. Use next_cursor from the previous page.", { field: "cursor" });
+    throw new ApiError(
+      422,
+      "validation_error",
+      "cursor: not a cursor from this API. Use next_cursor from the previous page.",
+      { field: "cursor" },
+    );
   }
 }
 
 /** Cuts one page from `limit + 1` rows; the extra row only says whether there is a next page. */
-export function pageOf<Row extends { created_at: number; id: string }>(rows: Row[], limit: number): { rows: Row[]; next_cursor: string | null } {
+export function pageOf<Row extends { created_at: number; id: string }>(
+  rows: Row[],
+  limit: number,
+): { rows: Row[]; next_cursor: string | null } {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return { rows: page, next_cursor: rows.length > limit && last ? encodeCursor(last) : null };

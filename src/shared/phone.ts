@@ -1,13 +1,53 @@
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 
 /**
  * Emergency and short service numbers across the countries KallyAI serves and beyond.
  * They are never called, in any formatting ("9-1-1", "+1 911", "(112)").
  */
 const EMERGENCY = new Set([
-  "911", "112", "999", "000", "110", "119", "118", "15", "17", "18", "100", "101", "102", "103", "104",
-  "108", "113", "115", "116", "120", "122", "123", "133", "190", "192", "193", "194", "197", "061", "062",
-  "080", "081", "085", "088", "091", "092", "1006", "116117", "116000", "116111", "988", "311", "211",
+  "911",
+  "112",
+  "999",
+  "000",
+  "110",
+  "119",
+  "118",
+  "15",
+  "17",
+  "18",
+  "100",
+  "101",
+  "102",
+  "103",
+  "104",
+  "108",
+  "113",
+  "115",
+  "116",
+  "120",
+  "122",
+  "123",
+  "133",
+  "190",
+  "192",
+  "193",
+  "194",
+  "197",
+  "061",
+  "062",
+  "080",
+  "081",
+  "085",
+  "088",
+  "091",
+  "092",
+  "1006",
+  "116117",
+  "116000",
+  "116111",
+  "988",
+  "311",
+  "211",
 ]);
 
 export function isEmergencyNumber(raw: string): boolean {
@@ -25,8 +65,38 @@ export const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** Calling codes of the countries KallyAI calls: US and Canada, the UK, Spain and most of Europe. */
 const SUPPORTED_CALLING_CODES = new Set([
-  "1", "44", "34", "33", "49", "39", "351", "31", "32", "352", "353", "43", "41", "46", "47", "45", "358",
-  "354", "48", "420", "421", "36", "30", "40", "359", "385", "386", "370", "371", "372", "356", "357",
+  "1",
+  "44",
+  "34",
+  "33",
+  "49",
+  "39",
+  "351",
+  "31",
+  "32",
+  "352",
+  "353",
+  "43",
+  "41",
+  "46",
+  "47",
+  "45",
+  "358",
+  "354",
+  "48",
+  "420",
+  "421",
+  "36",
+  "30",
+  "40",
+  "359",
+  "385",
+  "386",
+  "370",
+  "371",
+  "372",
+  "356",
+  "357",
 ]);
 
 export const SUPPORTED_COUNTRIES_TEXT = "the US, Canada, the UK, Spain and most of Europe";

@@ -22,12 +22,25 @@ export interface Client {
 
 export const CLIENTS: Record<PlatformId, Client> = {
   curl: { name: "curl", headers: { "User-Agent": "curl/8.5.0", Accept: "*/*" } },
-  shortcuts: { name: "iOS Shortcuts", headers: { "User-Agent": "Shortcuts/1146.1 CFNetwork/1490.0.4 Darwin/23.2.0", Accept: "*/*", "Accept-Language": "en-US,en;q=0.9" } },
+  shortcuts: {
+    name: "iOS Shortcuts",
+    headers: {
+      "User-Agent": "Shortcuts/1146.1 CFNetwork/1490.0.4 Darwin/23.2.0",
+      Accept: "*/*",
+      "Accept-Language": "en-US,en;q=0.9",
+    },
+  },
   zapier: { name: "Webhooks by Zapier", headers: { "User-Agent": "Zapier", Accept: "*/*" } },
   ifttt: { name: "IFTTT Webhooks", headers: { "User-Agent": "IFTTT-Protocol/v1", Accept: "*/*" } },
   make: { name: "Make HTTP", headers: { "User-Agent": "Make/production", "Accept-Encoding": "gzip, br, deflate" } },
   // n8n's HTTP Request node (axios) with Response Format "autodetect".
-  n8n: { name: "n8n HTTP Request", headers: { "User-Agent": "axios/1.12.0", Accept: "application/json,text/html,application/xhtml+xml,application/xml,text/*;q=0.9, image/*;q=0.8, */*;q=0.7" } },
+  n8n: {
+    name: "n8n HTTP Request",
+    headers: {
+      "User-Agent": "axios/1.12.0",
+      Accept: "application/json,text/html,application/xhtml+xml,application/xml,text/*;q=0.9, image/*;q=0.8, */*;q=0.7",
+    },
+  },
 };
 
 export type RecipeBody =
@@ -57,7 +70,12 @@ export interface Recipe {
   answers: { status: number; type: "json" | "text" };
 }
 
-const PLACE = { phone: "+14155551234", task: "Reserve a table for 4 at 8pm", category: "restaurant", business: "Italian Bistro" };
+const PLACE = {
+  phone: "+14155551234",
+  task: "Reserve a table for 4 at 8pm",
+  category: "restaurant",
+  business: "Italian Bistro",
+};
 
 export const RECIPES: Recipe[] = [
   // ── Zapier, without the integration ──────────────────────────────────────────────────────────
@@ -71,7 +89,11 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/calls",
     headers: { "X-API-Key": "<key>", "Idempotency-Key": "<trigger item id>" },
-    body: { type: "json", contentType: "application/json; charset=utf-8", json: { ...PLACE, party_size: "4", date: "", time: "" } },
+    body: {
+      type: "json",
+      contentType: "application/json; charset=utf-8",
+      json: { ...PLACE, party_size: "4", date: "", time: "" },
+    },
     answers: { status: 202, type: "json" },
   },
   {
@@ -83,7 +105,11 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
-    body: { type: "json", contentType: "application/json", json: { url: "https://hooks.zapier.com/hooks/catch/123/abc/", events: ["call.completed"] } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: { url: "https://hooks.zapier.com/hooks/catch/123/abc/", events: ["call.completed"] },
+    },
     answers: { status: 201, type: "json" },
   },
   {
@@ -91,7 +117,8 @@ export const RECIPES: Recipe[] = [
     section: "zapier",
     client: "zapier",
     title: "Trigger without a subscription",
-    steps: "**Webhooks by Zapier → Retrieve Poll**, URL `<bridge>/v1/events?type=call.completed`, Headers `X-API-Key`. Items are newest first, each with a unique `id`: Zapier dedupes on it.",
+    steps:
+      "**Webhooks by Zapier → Retrieve Poll**, URL `<bridge>/v1/events?type=call.completed`, Headers `X-API-Key`. Items are newest first, each with a unique `id`: Zapier dedupes on it.",
     method: "GET",
     path: "/v1/events?type=call.completed",
     headers: { "X-API-Key": "<key>" },
@@ -121,7 +148,11 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
-    body: { type: "json", contentType: "application/json", json: { url: "https://n8n.example.com/webhook/kallyai-call-finished", events: ["call.completed"] } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: { url: "https://n8n.example.com/webhook/kallyai-call-finished", events: ["call.completed"] },
+    },
     answers: { status: 201, type: "json" },
   },
 
@@ -132,11 +163,15 @@ export const RECIPES: Recipe[] = [
     client: "make",
     title: "Place a call",
     steps:
-      "Module **HTTP → Make a request**: URL `<bridge>/v1/calls`, Method POST, Headers `X-API-Key` and `Idempotency-Key` = `{{1.id}}` (the trigger bundle's ID), Body type **Raw**, Content type **JSON (application/json)**, Request content `{\"phone\": \"{{1.phone}}\", \"task\": \"{{1.task}}\"}`, **Parse response** Yes. Make sends the mapped values:",
+      'Module **HTTP → Make a request**: URL `<bridge>/v1/calls`, Method POST, Headers `X-API-Key` and `Idempotency-Key` = `{{1.id}}` (the trigger bundle\'s ID), Body type **Raw**, Content type **JSON (application/json)**, Request content `{"phone": "{{1.phone}}", "task": "{{1.task}}"}`, **Parse response** Yes. Make sends the mapped values:',
     method: "POST",
     path: "/v1/calls",
     headers: { "X-API-Key": "<key>", "Idempotency-Key": "<bundle id>" },
-    body: { type: "json", contentType: "application/json", json: { phone: "+14155551234", task: "Ask about store hours today" } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: { phone: "+14155551234", task: "Ask about store hours today" },
+    },
     answers: { status: 202, type: "json" },
   },
   {
@@ -148,7 +183,11 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
-    body: { type: "json", contentType: "application/json", json: { url: "https://hook.eu1.make.com/abc123", events: ["call.completed"] } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: { url: "https://hook.eu1.make.com/abc123", events: ["call.completed"] },
+    },
     answers: { status: 201, type: "json" },
   },
 
@@ -171,7 +210,8 @@ export const RECIPES: Recipe[] = [
     section: "ifttt",
     client: "ifttt",
     title: "That — hit a trigger URL (no header needed)",
-    steps: "Create a trigger URL (see *Trigger URLs*) whose task holds `{{value1}}`, then **Make a web request** to it: Method POST, Content Type `application/x-www-form-urlencoded`, Body:",
+    steps:
+      "Create a trigger URL (see *Trigger URLs*) whose task holds `{{value1}}`, then **Make a web request** to it: Method POST, Content Type `application/x-www-form-urlencoded`, Body:",
     method: "POST",
     path: "/t/<trigger token>",
     headers: {},
@@ -188,7 +228,11 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
-    body: { type: "json", contentType: "application/json", json: { kind: "ifttt", event: "kallyai_call_finished", key: "<IFTTT webhooks key>", events: ["call.completed"] } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: { kind: "ifttt", event: "kallyai_call_finished", key: "<IFTTT webhooks key>", events: ["call.completed"] },
+    },
     answers: { status: 201, type: "json" },
   },
 
@@ -203,7 +247,17 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/calls",
     headers: { "X-API-Key": "<key>", "Idempotency-Key": "<run key>" },
-    body: { type: "multipart", fields: [["phone", "(415) 555-1234"], ["task", "Reserve a table for 4 at 8pm"], ["business", "Italian Bistro"], ["party_size", "4"], ["date", ""], ["time", ""]] },
+    body: {
+      type: "multipart",
+      fields: [
+        ["phone", "(415) 555-1234"],
+        ["task", "Reserve a table for 4 at 8pm"],
+        ["business", "Italian Bistro"],
+        ["party_size", "4"],
+        ["date", ""],
+        ["time", ""],
+      ],
+    },
     answers: { status: 202, type: "json" },
   },
   {
@@ -212,7 +266,7 @@ export const RECIPES: Recipe[] = [
     client: "shortcuts",
     title: "Hear how it went",
     steps:
-      "**Get Dictionary Value** `id`, then **Repeat** 10 times: **Get Contents of URL** (GET, same `X-API-Key` header) → **If** the text does not contain \"still in progress\", **Stop Repeat**; then **Speak Text**. Each request returns as soon as the call ends (or after 25 s):",
+      '**Get Dictionary Value** `id`, then **Repeat** 10 times: **Get Contents of URL** (GET, same `X-API-Key` header) → **If** the text does not contain "still in progress", **Stop Repeat**; then **Speak Text**. Each request returns as soon as the call ends (or after 25 s):',
     method: "GET",
     path: "/v1/calls/<call id>?wait=25&format=text",
     headers: { "X-API-Key": "<key>" },
@@ -222,7 +276,7 @@ export const RECIPES: Recipe[] = [
     id: "shortcuts-usage",
     section: "shortcuts",
     client: "shortcuts",
-    title: "\"How many minutes do I have left?\"",
+    title: '"How many minutes do I have left?"',
     steps: "**Get Contents of URL** (GET, `X-API-Key` header) → **Speak Text**:",
     method: "GET",
     path: "/v1/usage?format=text",
@@ -251,7 +305,11 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/keys",
     headers: { Authorization: "Bearer <key>" },
-    body: { type: "json", contentType: "application/json", json: { name: "cron job", scopes: ["calls:write", "calls:read"], calls_per_hour: 5 } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: { name: "cron job", scopes: ["calls:write", "calls:read"], calls_per_hour: 5 },
+    },
     answers: { status: 201, type: "json" },
   },
   {
@@ -263,7 +321,10 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/calls",
     headers: { "X-API-Key": "<key>", "Idempotency-Key": "demo-1" },
-    body: { type: "form", text: "phone=(415) 555-1234&task=Reserve a table for 4 at 8pm&category=restaurant&business=Italian Bistro&party_size=4" },
+    body: {
+      type: "form",
+      text: "phone=(415) 555-1234&task=Reserve a table for 4 at 8pm&category=restaurant&business=Italian Bistro&party_size=4",
+    },
     answers: { status: 202, type: "json" },
   },
   {
@@ -294,11 +355,21 @@ export const RECIPES: Recipe[] = [
     section: "trigger-urls",
     client: "curl",
     title: "Create one",
-    steps: "A template of call fields; the answer's `url` is shown once (the URL is the credential: keep it to yourself):",
+    steps:
+      "A template of call fields; the answer's `url` is shown once (the URL is the credential: keep it to yourself):",
     method: "POST",
     path: "/v1/triggers",
     headers: { "X-API-Key": "<key>" },
-    body: { type: "json", contentType: "application/json", json: { name: "Oat milk", phone: "+14155551234", business: "Corner Shop", task: "Ask whether they have {{value1}} in stock" } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: {
+        name: "Oat milk",
+        phone: "+14155551234",
+        business: "Corner Shop",
+        task: "Ask whether they have {{value1}} in stock",
+      },
+    },
     answers: { status: 201, type: "json" },
   },
   {
@@ -323,7 +394,11 @@ export const RECIPES: Recipe[] = [
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
-    body: { type: "json", contentType: "application/json", json: { url: "https://hooks.zapier.com/hooks/catch/123/abc/", events: ["call.completed"] } },
+    body: {
+      type: "json",
+      contentType: "application/json",
+      json: { url: "https://hooks.zapier.com/hooks/catch/123/abc/", events: ["call.completed"] },
+    },
     answers: { status: 201, type: "json" },
   },
   {
@@ -339,8 +414,19 @@ export const RECIPES: Recipe[] = [
   },
 ];
 
-export const PLATFORM_NAMES: Record<PlatformId, string> = { zapier: "Zapier", n8n: "n8n", make: "Make", ifttt: "IFTTT", shortcuts: "iOS Shortcuts", curl: "curl" };
-export const SECTION_NAMES: Record<SectionId, string> = { ...PLATFORM_NAMES, "trigger-urls": "Trigger URLs", webhooks: "Webhooks and the events feed" };
+export const PLATFORM_NAMES: Record<PlatformId, string> = {
+  zapier: "Zapier",
+  n8n: "n8n",
+  make: "Make",
+  ifttt: "IFTTT",
+  shortcuts: "iOS Shortcuts",
+  curl: "curl",
+};
+export const SECTION_NAMES: Record<SectionId, string> = {
+  ...PLATFORM_NAMES,
+  "trigger-urls": "Trigger URLs",
+  webhooks: "Webhooks and the events feed",
+};
 
 /** The placeholders a recipe leaves for the person (`<key>`, `<call id>`, …), without `<bridge>`. */
 export function placeholdersOf(recipe: Recipe): string[] {
@@ -348,18 +434,27 @@ export function placeholdersOf(recipe: Recipe): string[] {
   return [...new Set(text.match(/<[A-Za-z][A-Za-z ]*>/g) ?? [])];
 }
 
-const fill = (text: string, values: Record<string, string>) => text.replace(/<[A-Za-z][A-Za-z ]*>/g, (p) => values[p] ?? p);
+const fill = (text: string, values: Record<string, string>) =>
+  text.replace(/<[A-Za-z][A-Za-z ]*>/g, (p) => values[p] ?? p);
 
 export const MULTIPART_BOUNDARY = "Boundary-6D1E0A4C-2F7B-4B8E-9C3D-5A1F2E3B4C5D";
 
 function bodyText(body: RecipeBody, boundary: string): string {
   if (body.type === "json") return JSON.stringify(body.json);
   if (body.type === "form") return body.text;
-  return body.fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join("") + `--${boundary}--\r\n`;
+  return (
+    body.fields
+      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+      .join("") + `--${boundary}--\r\n`
+  );
 }
 
 const contentTypeOf = (body: RecipeBody) =>
-  body.type === "json" ? body.contentType : body.type === "form" ? "application/x-www-form-urlencoded" : `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`;
+  body.type === "json"
+    ? body.contentType
+    : body.type === "form"
+      ? "application/x-www-form-urlencoded"
+      : `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`;
 
 /** The request exactly as the recipe's client sends it, with placeholders filled from `values`. */
 export function wireRequest(recipe: Recipe, base: string, values: Record<string, string> = {}) {
@@ -380,9 +475,15 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function curlCommand(recipe: Recipe, base: string): string {
   const lines = [`curl -s${recipe.method === "GET" ? "" : ` -X ${recipe.method}`} ${shellQuote(base + recipe.path)}`];
   for (const [name, value] of Object.entries(recipe.headers)) lines.push(`-H ${shellQuote(`${name}: ${value}`)}`);
-  if (recipe.body?.type === "json") lines.push(`-H ${shellQuote(`Content-Type: ${recipe.body.contentType}`)}`, `-d ${shellQuote(JSON.stringify(recipe.body.json))}`);
-  if (recipe.body?.type === "form") for (const pair of recipe.body.text.split("&")) lines.push(`-d ${shellQuote(pair)}`);
-  if (recipe.body?.type === "multipart") for (const [name, value] of recipe.body.fields) lines.push(`-F ${shellQuote(`${name}=${value}`)}`);
+  if (recipe.body?.type === "json")
+    lines.push(
+      `-H ${shellQuote(`Content-Type: ${recipe.body.contentType}`)}`,
+      `-d ${shellQuote(JSON.stringify(recipe.body.json))}`,
+    );
+  if (recipe.body?.type === "form")
+    for (const pair of recipe.body.text.split("&")) lines.push(`-d ${shellQuote(pair)}`);
+  if (recipe.body?.type === "multipart")
+    for (const [name, value] of recipe.body.fields) lines.push(`-F ${shellQuote(`${name}=${value}`)}`);
   return lines.join(" \\\n  ");
 }
 
@@ -393,14 +494,20 @@ export function httpMessage(recipe: Recipe, base: string): string {
   if (recipe.body?.type === "multipart") head.push("Content-Type: multipart/form-data");
   for (const [name, value] of Object.entries(recipe.headers)) head.push(`${name}: ${value}`);
   if (!recipe.body) return head.join("\n");
-  const body = recipe.body.type === "multipart" ? recipe.body.fields.map(([name, value]) => `${name}:${value ? ` ${value}` : ""}`).join("\n") : bodyText(recipe.body, "");
+  const body =
+    recipe.body.type === "multipart"
+      ? recipe.body.fields.map(([name, value]) => `${name}:${value ? ` ${value}` : ""}`).join("\n")
+      : bodyText(recipe.body, "");
   return `${head.join("\n")}\n\n${body}`;
 }
 
 /** One recipe in markdown: its steps, then the request (a curl command, or the platform's HTTP message). */
 export function renderRecipe(recipe: Recipe, base: string): string {
   const steps = recipe.steps.replaceAll("<bridge>", base);
-  const block = recipe.client === "curl" ? "```sh\n" + curlCommand(recipe, base) + "\n```" : "```http\n" + httpMessage(recipe, base) + "\n```";
+  const block =
+    recipe.client === "curl"
+      ? "```sh\n" + curlCommand(recipe, base) + "\n```"
+      : "```http\n" + httpMessage(recipe, base) + "\n```";
   return `**${recipe.title}.** ${steps}\n\n${block}`;
 }
 

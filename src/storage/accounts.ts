@@ -27,7 +27,8 @@ export interface SealedTokens {
 
 /** A user and their vault row by id; also read in the caller batch (storage/caller.ts). */
 export const selectUser = (db: D1Database, id: string) => db.prepare("SELECT * FROM users WHERE id = ?").bind(id);
-export const selectVault = (db: D1Database, userId: string) => db.prepare("SELECT * FROM vault WHERE user_id = ?").bind(userId);
+export const selectVault = (db: D1Database, userId: string) =>
+  db.prepare("SELECT * FROM vault WHERE user_id = ?").bind(userId);
 
 export class Accounts {
   constructor(private readonly db: D1Database) {}
@@ -64,11 +65,17 @@ export class Accounts {
   }
 
   setAccount(userId: string, account: string) {
-    return this.db.prepare("UPDATE users SET kallyai_account = ? WHERE id = ? AND kallyai_account IS NULL").bind(account, userId).run();
+    return this.db
+      .prepare("UPDATE users SET kallyai_account = ? WHERE id = ? AND kallyai_account IS NULL")
+      .bind(account, userId)
+      .run();
   }
 
   setLinkState(userId: string, state: UserRow["link_state"]) {
-    return this.db.prepare("UPDATE users SET link_state = ?, updated_at = ? WHERE id = ?").bind(state, Date.now(), userId).run();
+    return this.db
+      .prepare("UPDATE users SET link_state = ?, updated_at = ? WHERE id = ?")
+      .bind(state, Date.now(), userId)
+      .run();
   }
 
   vault(userId: string) {
@@ -91,7 +98,9 @@ export class Accounts {
   async claimRefresh(userId: string, version: number, leaseMs: number): Promise<boolean> {
     const now = Date.now();
     const result = await this.db
-      .prepare("UPDATE vault SET refresh_lease_until = ? WHERE user_id = ? AND version = ? AND (refresh_lease_until IS NULL OR refresh_lease_until < ?)")
+      .prepare(
+        "UPDATE vault SET refresh_lease_until = ? WHERE user_id = ? AND version = ? AND (refresh_lease_until IS NULL OR refresh_lease_until < ?)",
+      )
       .bind(now + leaseMs, userId, version, now)
       .run();
     return result.meta.changes === 1;
@@ -110,7 +119,10 @@ export class Accounts {
   }
 
   releaseRefresh(userId: string, version: number) {
-    return this.db.prepare("UPDATE vault SET refresh_lease_until = NULL WHERE user_id = ? AND version = ?").bind(userId, version).run();
+    return this.db
+      .prepare("UPDATE vault SET refresh_lease_until = NULL WHERE user_id = ? AND version = ?")
+      .bind(userId, version)
+      .run();
   }
 
   /** Unlink: the tokens are deleted, not just flagged. */
@@ -119,15 +131,25 @@ export class Accounts {
   }
 
   vaultRowsNotOnKey(keyId: string, afterUserId: string, limit: number) {
-    return this.db.prepare("SELECT * FROM vault WHERE key_id != ? AND user_id > ? ORDER BY user_id LIMIT ?").bind(keyId, afterUserId, limit).all<VaultRow>();
+    return this.db
+      .prepare("SELECT * FROM vault WHERE key_id != ? AND user_id > ? ORDER BY user_id LIMIT ?")
+      .bind(keyId, afterUserId, limit)
+      .all<VaultRow>();
   }
 
   async countNotOnKey(keyId: string): Promise<number> {
-    return (await this.db.prepare("SELECT count(*) AS n FROM vault WHERE key_id != ?").bind(keyId).first<{ n: number }>())!.n;
+    return (await this.db
+      .prepare("SELECT count(*) AS n FROM vault WHERE key_id != ?")
+      .bind(keyId)
+      .first<{ n: number }>())!.n;
   }
 
   /** Re-encryption writes back only if the row did not change meanwhile. */
-  async rewrap(userId: string, version: number, t: { keyId: string; refreshToken: string; accessToken: string | null }): Promise<boolean> {
+  async rewrap(
+    userId: string,
+    version: number,
+    t: { keyId: string; refreshToken: string; accessToken: string | null },
+  ): Promise<boolean> {
     const result = await this.db
       .prepare("UPDATE vault SET key_id = ?, refresh_token = ?, access_token = ? WHERE user_id = ? AND version = ?")
       .bind(t.keyId, t.refreshToken, t.accessToken, userId, version)

@@ -22,7 +22,11 @@ export class CallerReads {
     const statements = [selectKey(this.db, keyId, userId), selectUser(this.db, userId), selectVault(this.db, userId)];
     if (callId !== undefined) statements.push(selectCall(this.db, callId));
     const [key, user, vault, call] = (await this.db.batch(statements)).map((r) => r.results[0] ?? null);
-    const rows: CallerRows = { key: key as ApiKeyRow | null, user: user as UserRow | null, vault: vault as VaultRow | null };
+    const rows: CallerRows = {
+      key: key as ApiKeyRow | null,
+      user: user as UserRow | null,
+      vault: vault as VaultRow | null,
+    };
     if (callId !== undefined) rows.call = call as CallRow | null;
     return rows;
   }

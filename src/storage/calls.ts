@@ -47,34 +47,56 @@ export class Calls {
         `INSERT INTO placements (user_id, idempotency_key, request_hash, request, key_id, state, lease_until, created_at)
          VALUES (?, ?, ?, ?, ?, 'placing', ?, ?) ON CONFLICT (user_id, idempotency_key) DO NOTHING`,
       )
-      .bind(row.user_id, row.idempotency_key, row.request_hash, row.request, row.key_id, row.lease_until, row.created_at)
+      .bind(
+        row.user_id,
+        row.idempotency_key,
+        row.request_hash,
+        row.request,
+        row.key_id,
+        row.lease_until,
+        row.created_at,
+      )
       .run();
     return r.meta.changes === 1;
   }
 
   placement(userId: string, key: string) {
-    return this.db.prepare("SELECT * FROM placements WHERE user_id = ? AND idempotency_key = ?").bind(userId, key).first<PlacementRow>();
+    return this.db
+      .prepare("SELECT * FROM placements WHERE user_id = ? AND idempotency_key = ?")
+      .bind(userId, key)
+      .first<PlacementRow>();
   }
 
   /** Takes over a placement whose placer stopped (crashed or timed out) before recording it. */
   async retakePlacement(userId: string, key: string, now: number, leaseMs: number): Promise<boolean> {
     const r = await this.db
-      .prepare("UPDATE placements SET lease_until = ? WHERE user_id = ? AND idempotency_key = ? AND state = 'placing' AND lease_until < ?")
+      .prepare(
+        "UPDATE placements SET lease_until = ? WHERE user_id = ? AND idempotency_key = ? AND state = 'placing' AND lease_until < ?",
+      )
       .bind(now + leaseMs, userId, key, now)
       .run();
     return r.meta.changes === 1;
   }
 
   releasePlacement(userId: string, key: string) {
-    return this.db.prepare("DELETE FROM placements WHERE user_id = ? AND idempotency_key = ? AND state = 'placing'").bind(userId, key).run();
+    return this.db
+      .prepare("DELETE FROM placements WHERE user_id = ? AND idempotency_key = ? AND state = 'placing'")
+      .bind(userId, key)
+      .run();
   }
 
   stalePlacements(now: number, limit: number) {
-    return this.db.prepare("SELECT * FROM placements WHERE state = 'placing' AND lease_until < ? ORDER BY lease_until LIMIT ?").bind(now, limit).all<PlacementRow>();
+    return this.db
+      .prepare("SELECT * FROM placements WHERE state = 'placing' AND lease_until < ? ORDER BY lease_until LIMIT ?")
+      .bind(now, limit)
+      .all<PlacementRow>();
   }
 
   /** Records the placed call and closes its placement in one transaction. */
-  async recordPlaced(p: { userId: string; key: string; response: string }, call: Omit<CallRow, "polls" | "lease_until" | "updated_at">): Promise<void> {
+  async recordPlaced(
+    p: { userId: string; key: string; response: string },
+    call: Omit<CallRow, "polls" | "lease_until" | "updated_at">,
+  ): Promise<void> {
     const now = Date.now();
     await this.db.batch([
       this.db
@@ -82,8 +104,25 @@ export class Calls {
           `INSERT INTO calls (id, user_id, key_id, status, request, highlights, next_steps, duration_seconds, created_at, ended_at, updated_at, next_poll_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
         )
-        .bind(call.id, call.user_id, call.key_id, call.status, call.request, call.highlights, call.next_steps, call.duration_seconds, call.created_at, call.ended_at, now, call.next_poll_at),
-      this.db.prepare("UPDATE placements SET state = 'placed', call_id = ?, response = ? WHERE user_id = ? AND idempotency_key = ?").bind(call.id, p.response, p.userId, p.key),
+        .bind(
+          call.id,
+          call.user_id,
+          call.key_id,
+          call.status,
+          call.request,
+          call.highlights,
+          call.next_steps,
+          call.duration_seconds,
+          call.created_at,
+          call.ended_at,
+          now,
+          call.next_poll_at,
+        ),
+      this.db
+        .prepare(
+          "UPDATE placements SET state = 'placed', call_id = ?, response = ? WHERE user_id = ? AND idempotency_key = ?",
+        )
+        .bind(call.id, p.response, p.userId, p.key),
     ]);
   }
 
@@ -92,7 +131,10 @@ export class Calls {
   }
 
   /** Newest first; the cursor is the last row's (created_at, id). */
-  list(userId: string, opts: { limit: number; before?: { createdAt: number; id: string }; offset?: number; status?: string[] }) {
+  list(
+    userId: string,
+    opts: { limit: number; before?: { createdAt: number; id: string }; offset?: number; status?: string[] },
+  ) {
     const where = ["user_id = ?"];
     const params: unknown[] = [userId];
     if (opts.before) {
@@ -113,7 +155,9 @@ export class Calls {
   /** Stores what KallyAI says of a call that has not been finalised by the poller yet. */
   updateProgress(id: string, o: Outcome) {
     return this.db
-      .prepare("UPDATE calls SET status = ?, highlights = ?, next_steps = ?, duration_seconds = ?, ended_at = ?, updated_at = ? WHERE id = ? AND next_poll_at IS NOT NULL")
+      .prepare(
+        "UPDATE calls SET status = ?, highlights = ?, next_steps = ?, duration_seconds = ?, ended_at = ?, updated_at = ? WHERE id = ? AND next_poll_at IS NOT NULL",
+      )
       .bind(o.status, o.highlights, o.next_steps, o.duration_seconds, o.ended_at, Date.now(), id)
       .run();
   }

@@ -17,7 +17,9 @@ export class ConsoleSessions {
 
   insert(row: Omit<ConsoleSessionRow, "flash" | "flash_key_id">) {
     return this.db
-      .prepare("INSERT INTO console_sessions (token_hash, user_id, key_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO console_sessions (token_hash, user_id, key_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+      )
       .bind(row.token_hash, row.user_id, row.key_id, row.created_at, row.expires_at)
       .run();
   }
@@ -31,7 +33,11 @@ export class ConsoleSessions {
            WHERE s.token_hash = ? AND s.expires_at > ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)`,
         )
         .bind(tokenHash, now, now),
-      this.db.prepare("SELECT k.* FROM console_sessions s JOIN api_keys k ON k.id = s.key_id AND k.user_id = s.user_id WHERE s.token_hash = ?").bind(tokenHash),
+      this.db
+        .prepare(
+          "SELECT k.* FROM console_sessions s JOIN api_keys k ON k.id = s.key_id AND k.user_id = s.user_id WHERE s.token_hash = ?",
+        )
+        .bind(tokenHash),
     ]);
     const session = sessions?.results[0] as ConsoleSessionRow | undefined;
     const key = keys?.results[0] as ApiKeyRow | undefined;
@@ -48,7 +54,10 @@ export class ConsoleSessions {
   }
 
   setFlash(tokenHash: string, sealed: { keyId: string; ciphertext: string } | null) {
-    return this.db.prepare("UPDATE console_sessions SET flash = ?, flash_key_id = ? WHERE token_hash = ?").bind(sealed?.ciphertext ?? null, sealed?.keyId ?? null, tokenHash).run();
+    return this.db
+      .prepare("UPDATE console_sessions SET flash = ?, flash_key_id = ? WHERE token_hash = ?")
+      .bind(sealed?.ciphertext ?? null, sealed?.keyId ?? null, tokenHash)
+      .run();
   }
 
   /** Takes the flash once: only the request that clears it gets it back. */
@@ -58,7 +67,10 @@ export class ConsoleSessions {
       .bind(tokenHash)
       .first<{ flash: string; flash_key_id: string }>();
     if (!row) return null;
-    const cleared = await this.db.prepare("UPDATE console_sessions SET flash = NULL, flash_key_id = NULL WHERE token_hash = ? AND flash = ?").bind(tokenHash, row.flash).run();
+    const cleared = await this.db
+      .prepare("UPDATE console_sessions SET flash = NULL, flash_key_id = NULL WHERE token_hash = ? AND flash = ?")
+      .bind(tokenHash, row.flash)
+      .run();
     return cleared.meta.changes === 1 ? { keyId: row.flash_key_id, ciphertext: row.flash } : null;
   }
 

@@ -19,7 +19,10 @@ export class Counters {
 
   /** Gives back a slot taken for work that did not happen (e.g. the upstream refused the call). */
   give(bucket: string) {
-    return this.db.prepare("UPDATE rate_counters SET count = count - 1 WHERE bucket = ? AND count > 0").bind(bucket).run();
+    return this.db
+      .prepare("UPDATE rate_counters SET count = count - 1 WHERE bucket = ? AND count > 0")
+      .bind(bucket)
+      .run();
   }
 
   deleteExpired(now: number) {

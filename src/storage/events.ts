@@ -154,14 +154,23 @@ export class Events {
   }
 
   forCall(callId: string) {
-    return this.db.prepare("SELECT * FROM events WHERE call_id = ? ORDER BY created_at, id").bind(callId).all<EventRow>();
+    return this.db
+      .prepare("SELECT * FROM events WHERE call_id = ? ORDER BY created_at, id")
+      .bind(callId)
+      .all<EventRow>();
   }
 
   /** Events (and their deliveries) older than `cutoff`. */
   deleteOlderThan(cutoff: number) {
     return this.db.batch([
-      this.db.prepare("DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.created_at < ?)").bind(cutoff),
-      this.db.prepare("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE created_at < ?)").bind(cutoff),
+      this.db
+        .prepare(
+          "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.created_at < ?)",
+        )
+        .bind(cutoff),
+      this.db
+        .prepare("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE created_at < ?)")
+        .bind(cutoff),
       this.db.prepare("DELETE FROM events WHERE created_at < ?").bind(cutoff),
     ]);
   }

@@ -13,7 +13,8 @@ export interface ApiKeyRow {
 }
 
 /** One key of one user; also read in the caller batch (storage/caller.ts). */
-export const selectKey = (db: D1Database, id: string, userId: string) => db.prepare("SELECT * FROM api_keys WHERE id = ? AND user_id = ?").bind(id, userId);
+export const selectKey = (db: D1Database, id: string, userId: string) =>
+  db.prepare("SELECT * FROM api_keys WHERE id = ? AND user_id = ?").bind(id, userId);
 
 /** A user's keys that still work (binds userId, now). */
 const WORKING = "user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
@@ -23,7 +24,9 @@ export class ApiKeys {
 
   insert(row: Omit<ApiKeyRow, "last_used_at" | "revoked_at">) {
     return this.db
-      .prepare("INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
       .bind(row.id, row.user_id, row.name, row.scopes, row.calls_per_hour, row.created_at, row.expires_at)
       .run();
   }
@@ -33,32 +36,50 @@ export class ApiKeys {
   }
 
   listActive(userId: string) {
-    return this.db.prepare("SELECT * FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC").bind(userId).all<ApiKeyRow>();
+    return this.db
+      .prepare("SELECT * FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC")
+      .bind(userId)
+      .all<ApiKeyRow>();
   }
 
   /** Keys that still work: not revoked, not expired. */
   listWorking(userId: string, now: number) {
-    return this.db.prepare(`SELECT * FROM api_keys WHERE ${WORKING} ORDER BY created_at DESC`).bind(userId, now).all<ApiKeyRow>();
+    return this.db
+      .prepare(`SELECT * FROM api_keys WHERE ${WORKING} ORDER BY created_at DESC`)
+      .bind(userId, now)
+      .all<ApiKeyRow>();
   }
 
   /** How many keys still work: not revoked, not expired. */
   async countActive(userId: string, now: number): Promise<number> {
-    const row = await this.db.prepare(`SELECT count(*) AS n FROM api_keys WHERE ${WORKING}`).bind(userId, now).first<{ n: number }>();
+    const row = await this.db
+      .prepare(`SELECT count(*) AS n FROM api_keys WHERE ${WORKING}`)
+      .bind(userId, now)
+      .first<{ n: number }>();
     return row!.n;
   }
 
   async revoke(id: string, userId: string): Promise<boolean> {
-    const r = await this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(Date.now(), id, userId).run();
+    const r = await this.db
+      .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+      .bind(Date.now(), id, userId)
+      .run();
     return r.meta.changes === 1;
   }
 
   async revokeAll(userId: string): Promise<number> {
-    const r = await this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL").bind(Date.now(), userId).run();
+    const r = await this.db
+      .prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+      .bind(Date.now(), userId)
+      .run();
     return r.meta.changes;
   }
 
   /** Records use at most once per `intervalMs` per key, also when isolates race. */
   touch(id: string, now: number, intervalMs: number) {
-    return this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)").bind(now, id, now - intervalMs).run();
+    return this.db
+      .prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+      .bind(now, id, now - intervalMs)
+      .run();
   }
 }

@@ -24,11 +24,17 @@ export class LoginStates {
 
   /** Marks the state used; false when it was used already or has expired (the race is decided here). */
   async consume(hash: string, now: number): Promise<boolean> {
-    const r = await this.db.prepare("UPDATE login_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL AND expires_at > ?").bind(now, hash, now).run();
+    const r = await this.db
+      .prepare("UPDATE login_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL AND expires_at > ?")
+      .bind(now, hash, now)
+      .run();
     return r.meta.changes === 1;
   }
 
   deleteExpired(now: number) {
-    return this.db.prepare("DELETE FROM login_states WHERE expires_at < ?").bind(now - 24 * 3600 * 1000).run();
+    return this.db
+      .prepare("DELETE FROM login_states WHERE expires_at < ?")
+      .bind(now - 24 * 3600 * 1000)
+      .run();
   }
 }

@@ -10,7 +10,10 @@ const RUNS = new Set<PropertyKey>(["first", "run", "all", "raw"]);
  * The same database, counting what is sent through it (for the queue consumers' log line and the
  * benches). Statements prepared on it may be batched on it; nothing else changes.
  */
-export function metered(db: D1Database, meter: D1Meter = { roundTrips: 0, statements: 0 }): { db: D1Database; meter: D1Meter } {
+export function metered(
+  db: D1Database,
+  meter: D1Meter = { roundTrips: 0, statements: 0 },
+): { db: D1Database; meter: D1Meter } {
   const unwrapped = new WeakMap<object, D1PreparedStatement>();
   const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
     const proxy = new Proxy(statement, {

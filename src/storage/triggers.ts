@@ -17,29 +17,46 @@ export class Triggers {
 
   insert(row: Omit<TriggerRow, "last_used_at" | "revoked_at">) {
     return this.db
-      .prepare("INSERT INTO triggers (id, user_id, key_id, name, token_hash, template, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO triggers (id, user_id, key_id, name, token_hash, template, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
       .bind(row.id, row.user_id, row.key_id, row.name, row.token_hash, row.template, row.created_at)
       .run();
   }
 
   byTokenHash(hash: string) {
-    return this.db.prepare("SELECT * FROM triggers WHERE token_hash = ? AND revoked_at IS NULL").bind(hash).first<TriggerRow>();
+    return this.db
+      .prepare("SELECT * FROM triggers WHERE token_hash = ? AND revoked_at IS NULL")
+      .bind(hash)
+      .first<TriggerRow>();
   }
 
   get(id: string, userId: string) {
-    return this.db.prepare("SELECT * FROM triggers WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(id, userId).first<TriggerRow>();
+    return this.db
+      .prepare("SELECT * FROM triggers WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+      .bind(id, userId)
+      .first<TriggerRow>();
   }
 
   list(userId: string) {
-    return this.db.prepare("SELECT * FROM triggers WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC").bind(userId).all<TriggerRow>();
+    return this.db
+      .prepare("SELECT * FROM triggers WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC")
+      .bind(userId)
+      .all<TriggerRow>();
   }
 
   async countActive(userId: string): Promise<number> {
-    return (await this.db.prepare("SELECT count(*) AS n FROM triggers WHERE user_id = ? AND revoked_at IS NULL").bind(userId).first<{ n: number }>())!.n;
+    return (await this.db
+      .prepare("SELECT count(*) AS n FROM triggers WHERE user_id = ? AND revoked_at IS NULL")
+      .bind(userId)
+      .first<{ n: number }>())!.n;
   }
 
   async revoke(id: string, userId: string): Promise<boolean> {
-    const r = await this.db.prepare("UPDATE triggers SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL").bind(Date.now(), id, userId).run();
+    const r = await this.db
+      .prepare("UPDATE triggers SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+      .bind(Date.now(), id, userId)
+      .run();
     return r.meta.changes === 1;
   }
 

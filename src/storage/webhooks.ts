@@ -79,7 +79,18 @@ export class Webhooks {
         `INSERT INTO webhooks (id, user_id, kind, url, ifttt_event, events, description, key_id, secret, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)`,
       )
-      .bind(row.id, row.user_id, row.kind, row.url, row.ifttt_event, row.events, row.description, row.key_id, row.secret, row.created_at)
+      .bind(
+        row.id,
+        row.user_id,
+        row.kind,
+        row.url,
+        row.ifttt_event,
+        row.events,
+        row.description,
+        row.key_id,
+        row.secret,
+        row.created_at,
+      )
       .run();
   }
 
@@ -88,18 +99,28 @@ export class Webhooks {
   }
 
   list(userId: string) {
-    return this.db.prepare("SELECT * FROM webhooks WHERE user_id = ? ORDER BY created_at DESC, id DESC").bind(userId).all<WebhookRow>();
+    return this.db
+      .prepare("SELECT * FROM webhooks WHERE user_id = ? ORDER BY created_at DESC, id DESC")
+      .bind(userId)
+      .all<WebhookRow>();
   }
 
   async countActive(userId: string): Promise<number> {
-    return (await this.db.prepare("SELECT count(*) AS n FROM webhooks WHERE user_id = ? AND state = 'active'").bind(userId).first<{ n: number }>())!.n;
+    return (await this.db
+      .prepare("SELECT count(*) AS n FROM webhooks WHERE user_id = ? AND state = 'active'")
+      .bind(userId)
+      .first<{ n: number }>())!.n;
   }
 
   /** Removes subscriptions with their deliveries and attempts. */
   delete(ids: string[]) {
     const json = JSON.stringify(ids);
     return this.db.batch([
-      this.db.prepare("DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id IN (SELECT value FROM json_each(?)))").bind(json),
+      this.db
+        .prepare(
+          "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id IN (SELECT value FROM json_each(?)))",
+        )
+        .bind(json),
       this.db.prepare("DELETE FROM deliveries WHERE webhook_id IN (SELECT value FROM json_each(?))").bind(json),
       this.db.prepare("DELETE FROM webhooks WHERE id IN (SELECT value FROM json_each(?))").bind(json),
     ]);
@@ -109,10 +130,14 @@ export class Webhooks {
   disableAll(userId: string, reason: string, now: number) {
     return this.db.batch([
       this.db
-        .prepare("UPDATE webhooks SET state = 'disabled', disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE user_id = ? AND state = 'active'")
+        .prepare(
+          "UPDATE webhooks SET state = 'disabled', disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE user_id = ? AND state = 'active'",
+        )
         .bind(reason, now, now, userId),
       this.db
-        .prepare("UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ?, updated_at = ? WHERE user_id = ? AND state = 'pending'")
+        .prepare(
+          "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ?, updated_at = ? WHERE user_id = ? AND state = 'pending'",
+        )
         .bind(`not sent: ${reason}`, now, userId),
     ]);
   }
@@ -121,22 +146,34 @@ export class Webhooks {
   /** The subscription as enabled now, or null if it was not disabled. */
   enable(id: string, userId: string, now: number) {
     return this.db
-      .prepare("UPDATE webhooks SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL, updated_at = ? WHERE id = ? AND user_id = ? AND state = 'disabled' RETURNING *")
+      .prepare(
+        "UPDATE webhooks SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL, updated_at = ? WHERE id = ? AND user_id = ? AND state = 'disabled' RETURNING *",
+      )
       .bind(now, id, userId)
       .first<WebhookRow>();
   }
 
   /** Subscriptions whose secret is sealed with another vault key (for re-encryption), by id. */
   notOnKey(keyId: string, afterId: string, limit: number) {
-    return this.db.prepare("SELECT id, user_id, key_id, secret FROM webhooks WHERE key_id != ? AND id > ? ORDER BY id LIMIT ?").bind(keyId, afterId, limit).all<Pick<WebhookRow, "id" | "user_id" | "key_id" | "secret">>();
+    return this.db
+      .prepare("SELECT id, user_id, key_id, secret FROM webhooks WHERE key_id != ? AND id > ? ORDER BY id LIMIT ?")
+      .bind(keyId, afterId, limit)
+      .all<Pick<WebhookRow, "id" | "user_id" | "key_id" | "secret">>();
   }
 
   async countNotOnKey(keyId: string): Promise<number> {
-    return (await this.db.prepare("SELECT count(*) AS n FROM webhooks WHERE key_id != ?").bind(keyId).first<{ n: number }>())!.n;
+    return (await this.db
+      .prepare("SELECT count(*) AS n FROM webhooks WHERE key_id != ?")
+      .bind(keyId)
+      .first<{ n: number }>())!.n;
   }
 
   /** Replaces a sealed secret if it is still the one that was read. */
-  async rewrap(id: string, old: { keyId: string; secret: string }, sealed: { keyId: string; ciphertext: string }): Promise<boolean> {
+  async rewrap(
+    id: string,
+    old: { keyId: string; secret: string },
+    sealed: { keyId: string; ciphertext: string },
+  ): Promise<boolean> {
     const r = await this.db
       .prepare("UPDATE webhooks SET key_id = ?, secret = ? WHERE id = ? AND key_id = ? AND secret = ?")
       .bind(sealed.keyId, sealed.ciphertext, id, old.keyId, old.secret)
@@ -201,13 +238,19 @@ export class Webhooks {
 
   /** One delivery with its subscription and event, for a manual retry. */
   async delivery(id: string): Promise<DueDelivery | null> {
-    const row = await this.db.prepare(`${DELIVERY_WITH} WHERE d.id = ?`).bind(id).first<DeliveryRow & { event_type: string; payload: string; webhook_json: string }>();
+    const row = await this.db
+      .prepare(`${DELIVERY_WITH} WHERE d.id = ?`)
+      .bind(id)
+      .first<DeliveryRow & { event_type: string; payload: string; webhook_json: string }>();
     return row ? withWebhook(row) : null;
   }
 
   /** Leases one delivery for a manual retry; false while a tick is sending it. */
   async lease(id: string, now: number, leaseMs: number): Promise<boolean> {
-    const r = await this.db.prepare("UPDATE deliveries SET lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)").bind(now + leaseMs, id, now).run();
+    const r = await this.db
+      .prepare("UPDATE deliveries SET lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)")
+      .bind(now + leaseMs, id, now)
+      .run();
     return r.meta.changes === 1;
   }
 
@@ -216,10 +259,16 @@ export class Webhooks {
    * streaks of the subscriptions, disabling those failing for `disableAfterMs`, and removing
    * those that answered 410 Gone.
    */
-  async recordAttempts(results: AttemptResult[], now: number, disableAfterMs: number, disabledReason: string): Promise<void> {
+  async recordAttempts(
+    results: AttemptResult[],
+    now: number,
+    disableAfterMs: number,
+    disabledReason: string,
+  ): Promise<void> {
     if (results.length === 0) return;
     const kept = results.filter((r) => r.verdict !== "gone");
-    const ids = (verdict: AttemptResult["verdict"]) => JSON.stringify([...new Set(results.filter((r) => r.verdict === verdict).map((r) => r.webhook_id))]);
+    const ids = (verdict: AttemptResult["verdict"]) =>
+      JSON.stringify([...new Set(results.filter((r) => r.verdict === verdict).map((r) => r.webhook_id))]);
     const statements: D1PreparedStatement[] = [];
     if (kept.length > 0) {
       const json = JSON.stringify(kept);
@@ -242,8 +291,16 @@ export class Webhooks {
              WHERE deliveries.id = u.id`,
           )
           .bind(json, now),
-        this.db.prepare("UPDATE webhooks SET failing_since = NULL, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND failing_since IS NOT NULL").bind(ids("ok"), now),
-        this.db.prepare("UPDATE webhooks SET failing_since = coalesce(failing_since, ?2), updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))").bind(ids("failed"), now),
+        this.db
+          .prepare(
+            "UPDATE webhooks SET failing_since = NULL, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND failing_since IS NOT NULL",
+          )
+          .bind(ids("ok"), now),
+        this.db
+          .prepare(
+            "UPDATE webhooks SET failing_since = coalesce(failing_since, ?2), updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
+          )
+          .bind(ids("failed"), now),
         this.db
           .prepare(
             `UPDATE webhooks SET state = 'disabled', disabled_reason = ?3, disabled_at = ?2, updated_at = ?2
@@ -264,7 +321,11 @@ export class Webhooks {
   }
 
   /** A page of a subscription's deliveries, newest first, with their attempts; `before` is the last row of the previous page. */
-  async deliveries(webhookId: string, limit: number, before?: { createdAt: number; id: string }): Promise<Array<DeliveryRow & { event_type: string; attempt_log: AttemptRow[] }>> {
+  async deliveries(
+    webhookId: string,
+    limit: number,
+    before?: { createdAt: number; id: string },
+  ): Promise<Array<DeliveryRow & { event_type: string; attempt_log: AttemptRow[] }>> {
     const { results } = await this.db
       .prepare(
         `SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id

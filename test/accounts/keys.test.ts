@@ -1,16 +1,20 @@
 import { env } from "cloudflare:workers";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import migration0006 from "../../migrations/0006_account_manage_scope.sql?raw";
 import { DEV_SIGNING_KEYS } from "../../src/env";
 import { fromBase64, toBase64Url } from "../../src/shared/encoding";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
-import migration0006 from "../../migrations/0006_account_manage_scope.sql?raw";
 
 const devKey = JSON.parse(DEV_SIGNING_KEYS)[0] as { kid: string; k: string };
 const devSecret = fromBase64(devKey.k);
 
-async function forge(claims: { sub: string; jti: string; iss?: string; aud?: string; exp?: number; scope?: string }, secret = devSecret, kid = devKey.kid) {
+async function forge(
+  claims: { sub: string; jti: string; iss?: string; aud?: string; exp?: number; scope?: string },
+  secret = devSecret,
+  kid = devKey.kid,
+) {
   const jwt = new SignJWT({ scope: claims.scope ?? "calls:write calls:read account:read webhooks", name: "forged" })
     .setProtectedHeader({ alg: "HS256", kid })
     .setIssuer(claims.iss ?? "kallyai-bridge")
@@ -76,33 +80,50 @@ describe("API key verification", () => {
 
   it("refuses alg: none", async () => {
     const user = await linkedUser();
-    const none = new UnsecuredJWT({ scope: "calls:write" }).setIssuer("kallyai-bridge").setAudience("kallyai-bridge/api").setSubject(user.userId).setJti(user.keyId).encode();
+    const none = new UnsecuredJWT({ scope: "calls:write" })
+      .setIssuer("kallyai-bridge")
+      .setAudience("kallyai-bridge/api")
+      .setSubject(user.userId)
+      .setJti(user.keyId)
+      .encode();
     expect(await errorOf(await me(none))).toMatchObject({ code: "invalid_api_key" });
   });
 
   it("refuses a wrong audience and another deployment's issuer", async () => {
     const user = await linkedUser();
     expect((await me(await forge({ sub: user.userId, jti: user.keyId, aud: "someone-else/api" }))).status).toBe(401);
-    expect((await me(await forge({ sub: user.userId, jti: user.keyId, iss: "other-bridge", aud: "other-bridge/api" }))).status).toBe(401);
+    expect(
+      (await me(await forge({ sub: user.userId, jti: user.keyId, iss: "other-bridge", aud: "other-bridge/api" })))
+        .status,
+    ).toBe(401);
   });
 
   it("refuses a key signed by another deployment's secret", async () => {
     const user = await linkedUser();
     const other = crypto.getRandomValues(new Uint8Array(32));
-    expect(await errorOf(await me(await forge({ sub: user.userId, jti: user.keyId }, other)))).toMatchObject({ code: "invalid_api_key" });
+    expect(await errorOf(await me(await forge({ sub: user.userId, jti: user.keyId }, other)))).toMatchObject({
+      code: "invalid_api_key",
+    });
   });
 
   it("refuses a key of this deployment whose row does not exist", async () => {
     const user = await linkedUser();
-    expect(await errorOf(await me(await forge({ sub: user.userId, jti: "key_never_issued" })))).toMatchObject({ code: "invalid_api_key" });
+    expect(await errorOf(await me(await forge({ sub: user.userId, jti: "key_never_issued" })))).toMatchObject({
+      code: "invalid_api_key",
+    });
   });
 
   it("a malformed signing key is reported as misconfiguration, not a crash", async () => {
     const user = await linkedUser();
-    const broken = bridgeWith({ API_KEY_SIGNING_KEYS: JSON.stringify([{ kty: "oct", kid: "bad", alg: "HS256", k: "not+base64url/" }]) });
+    const broken = bridgeWith({
+      API_KEY_SIGNING_KEYS: JSON.stringify([{ kty: "oct", kid: "bad", alg: "HS256", k: "not+base64url/" }]),
+    });
     const res = await broken("/v1/me", withKey(user.apiKey));
     expect(res.status).toBe(503);
-    expect(await errorOf(res)).toMatchObject({ code: "misconfigured", message: expect.stringContaining("API_KEY_SIGNING_KEYS") });
+    expect(await errorOf(res)).toMatchObject({
+      code: "misconfigured",
+      message: expect.stringContaining("API_KEY_SIGNING_KEYS"),
+    });
   });
 
   it("keeps live keys working after the signing key rotates (kid)", async () => {
@@ -110,7 +131,11 @@ describe("API key verification", () => {
     const newKey = { kty: "oct", kid: "k2", alg: "HS256", k: toBase64Url(crypto.getRandomValues(new Uint8Array(32))) };
     const rotated = bridgeWith({ API_KEY_SIGNING_KEYS: JSON.stringify([newKey, JSON.parse(DEV_SIGNING_KEYS)[0]]) });
     expect((await rotated("/v1/me", withKey(user.apiKey))).status).toBe(200);
-    const created = await rotated("/v1/keys", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${user.apiKey}` }, body: JSON.stringify({ name: "after rotation" }) });
+    const created = await rotated("/v1/keys", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${user.apiKey}` },
+      body: JSON.stringify({ name: "after rotation" }),
+    });
     const { api_key } = (await created.json()) as { api_key: string };
     expect(JSON.parse(atob(api_key.split(".")[0]!)).kid).toBe("k2");
     expect((await rotated("/v1/me", withKey(api_key))).status).toBe(200);
@@ -120,17 +145,31 @@ describe("API key verification", () => {
 describe("POST /v1/keys", () => {
   it("creates a named key with scopes, shown once, with its own hourly limit", async () => {
     const user = await linkedUser();
-    const res = await json("/v1/keys", { name: "Shortcut", scopes: ["calls:read"], expires_in: 3600, calls_per_hour: 5 }, withKey(user.apiKey));
+    const res = await json(
+      "/v1/keys",
+      { name: "Shortcut", scopes: ["calls:read"], expires_in: 3600, calls_per_hour: 5 },
+      withKey(user.apiKey),
+    );
     expect(res.status).toBe(201);
     const key = (await res.json()) as Record<string, unknown>;
-    expect(key).toMatchObject({ name: "Shortcut", scopes: ["calls:read"], calls_per_hour: 5, api_key: expect.any(String), expires_at: expect.any(String) });
+    expect(key).toMatchObject({
+      name: "Shortcut",
+      scopes: ["calls:read"],
+      calls_per_hour: 5,
+      api_key: expect.any(String),
+      expires_at: expect.any(String),
+    });
     const info = (await (await me(key.api_key as string)).json()) as { key: { scopes: string[]; expires_at: string } };
     expect(info.key.scopes).toEqual(["calls:read"]);
   });
 
   it("defaults to the scopes of the key making the request without account:manage, and 20 calls per hour", async () => {
     const user = await linkedUser();
-    const key = (await (await json("/v1/keys", { name: "all" }, withKey(user.apiKey))).json()) as { scopes: string[]; calls_per_hour: number; expires_at: string | null };
+    const key = (await (await json("/v1/keys", { name: "all" }, withKey(user.apiKey))).json()) as {
+      scopes: string[];
+      calls_per_hour: number;
+      expires_at: string | null;
+    };
     expect(key.scopes.sort()).toEqual(["account:read", "calls:read", "calls:write", "webhooks"]);
     expect(key).toMatchObject({ calls_per_hour: 20, expires_at: null });
   });
@@ -144,7 +183,9 @@ describe("POST /v1/keys", () => {
 
   it("cannot grant a scope the requesting key lacks", async () => {
     const user = await linkedUser();
-    const narrow = (await (await json("/v1/keys", { name: "narrow", scopes: ["calls:read"] }, withKey(user.apiKey))).json()) as { api_key: string };
+    const narrow = (await (
+      await json("/v1/keys", { name: "narrow", scopes: ["calls:read"] }, withKey(user.apiKey))
+    ).json()) as { api_key: string };
     const res = await json("/v1/keys", { name: "escalate", scopes: ["calls:write"] }, withKey(narrow.api_key));
     expect(res.status).toBe(403);
     expect(await errorOf(res)).toMatchObject({ code: "insufficient_scope" });
@@ -152,7 +193,13 @@ describe("POST /v1/keys", () => {
 
   it("validates its fields", async () => {
     const user = await linkedUser();
-    for (const body of [{}, { name: "" }, { name: "x", scopes: ["admin"] }, { name: "x", expires_in: 5 }, { name: "x", calls_per_hour: -1 }]) {
+    for (const body of [
+      {},
+      { name: "" },
+      { name: "x", scopes: ["admin"] },
+      { name: "x", expires_in: 5 },
+      { name: "x", calls_per_hour: -1 },
+    ]) {
       const res = await json("/v1/keys", body, withKey(user.apiKey));
       expect(res.status, JSON.stringify(body)).toBe(422);
       expect((await errorOf(res)).code).toBe("validation_error");
@@ -173,19 +220,33 @@ describe("least privilege: a key creates only keys within its own limits", () =>
         await bridge("/v1/unlink", { method: "POST", ...withKey(key) }),
       ]) {
         expect(res.status).toBe(403);
-        expect(await errorOf(res)).toMatchObject({ code: "insufficient_scope", message: expect.stringContaining("account:manage") });
+        expect(await errorOf(res)).toMatchObject({
+          code: "insufficient_scope",
+          message: expect.stringContaining("account:manage"),
+        });
       }
     }
     expect((await me(user.apiKey)).status).toBe(200);
-    expect((await env.DB.prepare("SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL").bind(user.userId).first<{ n: number }>())!.n).toBe(3);
+    expect(
+      (await env.DB.prepare("SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL")
+        .bind(user.userId)
+        .first<{ n: number }>())!.n,
+    ).toBe(3);
   });
 
   it("a key expiring in an hour cannot create a key that expires later; by default the child expires with it, never later", async () => {
     const user = await linkedUser();
-    const shortLived = await newKey(user.apiKey, { name: "short", scopes: ["account:manage", "calls:read"], expires_in: 3600 });
+    const shortLived = await newKey(user.apiKey, {
+      name: "short",
+      scopes: ["account:manage", "calls:read"],
+      expires_in: 3600,
+    });
     const res = await json("/v1/keys", { name: "later", expires_in: 7200 }, withKey(shortLived.api_key));
     expect(res.status).toBe(403);
-    expect(await errorOf(res)).toMatchObject({ code: "exceeds_own_key", message: expect.stringContaining("expires_in may be at most") });
+    expect(await errorOf(res)).toMatchObject({
+      code: "exceeds_own_key",
+      message: expect.stringContaining("expires_in may be at most"),
+    });
     const inherited = await newKey(shortLived.api_key, { name: "default" });
     expect(inherited.expires_at).toBe(shortLived.expires_at);
     const shorter = await newKey(shortLived.api_key, { name: "shorter", expires_in: 600 });
@@ -194,10 +255,17 @@ describe("least privilege: a key creates only keys within its own limits", () =>
 
   it("a key limited to 1 call per hour cannot create one with more; by default the child has its limit", async () => {
     const user = await linkedUser();
-    const limited = await newKey(user.apiKey, { name: "limited", scopes: ["account:manage", "calls:write"], calls_per_hour: 1 });
+    const limited = await newKey(user.apiKey, {
+      name: "limited",
+      scopes: ["account:manage", "calls:write"],
+      calls_per_hour: 1,
+    });
     const res = await json("/v1/keys", { name: "more", calls_per_hour: 1000 }, withKey(limited.api_key));
     expect(res.status).toBe(403);
-    expect(await errorOf(res)).toMatchObject({ code: "exceeds_own_key", message: expect.stringContaining("calls_per_hour may be at most 1") });
+    expect(await errorOf(res)).toMatchObject({
+      code: "exceeds_own_key",
+      message: expect.stringContaining("calls_per_hour may be at most 1"),
+    });
     expect((await newKey(limited.api_key, { name: "default" })).calls_per_hour).toBe(1);
   });
 
@@ -211,23 +279,40 @@ describe("least privilege: a key creates only keys within its own limits", () =>
 
   it("the sign-in key has every scope and the highest hourly limit", async () => {
     const user = await linkedUser();
-    const { items } = (await (await bridge("/v1/keys", withKey(user.apiKey))).json()) as { items: { id: string; scopes: string[]; calls_per_hour: number; expires_at: string | null }[] };
-    expect(items.find((k) => k.id === user.keyId)).toMatchObject({ scopes: ["calls:write", "calls:read", "account:read", "webhooks", "account:manage"], calls_per_hour: 1000, expires_at: null });
+    const { items } = (await (await bridge("/v1/keys", withKey(user.apiKey))).json()) as {
+      items: { id: string; scopes: string[]; calls_per_hour: number; expires_at: string | null }[];
+    };
+    expect(items.find((k) => k.id === user.keyId)).toMatchObject({
+      scopes: ["calls:write", "calls:read", "account:read", "webhooks", "account:manage"],
+      calls_per_hour: 1000,
+      expires_at: null,
+    });
   });
 
   it("an account may have 50 active keys: the next answers 422 too_many_keys until one is revoked", async () => {
     const user = await linkedUser();
     const now = Date.now();
     const filler = Array.from({ length: 49 }, (_, i) =>
-      env.DB.prepare("INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, ?, 'calls:read', 20, ?, NULL)").bind(`key_filler_${user.userId}_${i}`, user.userId, `filler ${i}`, now),
+      env.DB.prepare(
+        "INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, ?, 'calls:read', 20, ?, NULL)",
+      ).bind(`key_filler_${user.userId}_${i}`, user.userId, `filler ${i}`, now),
     );
     // An expired key does not count.
-    filler.push(env.DB.prepare("INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, 'old', 'calls:read', 20, ?, ?)").bind(`key_expired_${user.userId}`, user.userId, now - 7200_000, now - 3600_000));
+    filler.push(
+      env.DB.prepare(
+        "INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, 'old', 'calls:read', 20, ?, ?)",
+      ).bind(`key_expired_${user.userId}`, user.userId, now - 7200_000, now - 3600_000),
+    );
     await env.DB.batch(filler);
     const res = await json("/v1/keys", { name: "51st" }, withKey(user.apiKey));
     expect(res.status).toBe(422);
-    expect(await errorOf(res)).toMatchObject({ code: "too_many_keys", message: expect.stringContaining("DELETE /v1/keys/{id}") });
-    expect((await bridge(`/v1/keys/key_filler_${user.userId}_0`, { method: "DELETE", ...withKey(user.apiKey) })).status).toBe(200);
+    expect(await errorOf(res)).toMatchObject({
+      code: "too_many_keys",
+      message: expect.stringContaining("DELETE /v1/keys/{id}"),
+    });
+    expect(
+      (await bridge(`/v1/keys/key_filler_${user.userId}_0`, { method: "DELETE", ...withKey(user.apiKey) })).status,
+    ).toBe(200);
     expect((await json("/v1/keys", { name: "50th" }, withKey(user.apiKey))).status).toBe(201);
   });
 });
@@ -242,10 +327,22 @@ describe("keys issued before account:manage existed (migration 0006)", () => {
       ["key_old_link", "linked"],
       ["key_old_cli", "kallyai-cli"],
       ["key_old_zapier", "Zapier"],
-    ].map(([id, name]) => env.DB.prepare("INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at) VALUES (?, ?, ?, ?, 20, ?)").bind(`${id}_${user.userId}`, user.userId, name, legacy, now));
+    ].map(([id, name]) =>
+      env.DB.prepare(
+        "INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at) VALUES (?, ?, ?, ?, 20, ?)",
+      ).bind(`${id}_${user.userId}`, user.userId, name, legacy, now),
+    );
     await env.DB.batch(rows);
-    for (const statement of migration0006.split(/;\s*$/m).map((s) => s.replace(/--.*$/gm, "").trim()).filter(Boolean)) await env.DB.prepare(statement).run();
-    const after = await env.DB.prepare("SELECT name, scopes, calls_per_hour FROM api_keys WHERE user_id = ? AND id LIKE 'key_old_%' ORDER BY name").bind(user.userId).all<{ name: string; scopes: string; calls_per_hour: number }>();
+    for (const statement of migration0006
+      .split(/;\s*$/m)
+      .map((s) => s.replace(/--.*$/gm, "").trim())
+      .filter(Boolean))
+      await env.DB.prepare(statement).run();
+    const after = await env.DB.prepare(
+      "SELECT name, scopes, calls_per_hour FROM api_keys WHERE user_id = ? AND id LIKE 'key_old_%' ORDER BY name",
+    )
+      .bind(user.userId)
+      .all<{ name: string; scopes: string; calls_per_hour: number }>();
     expect(after.results).toEqual([
       { name: "Zapier", scopes: legacy, calls_per_hour: 20 },
       { name: "kallyai-cli", scopes: `${legacy} account:manage`, calls_per_hour: 1000 },
@@ -258,7 +355,10 @@ describe("keys issued before account:manage existed (migration 0006)", () => {
 describe("GET /v1/keys and DELETE /v1/keys/{id}", () => {
   it("lists active keys without secrets, and revokes one alone", async () => {
     const user = await linkedUser();
-    const second = (await (await json("/v1/keys", { name: "Zapier" }, withKey(user.apiKey))).json()) as { id: string; api_key: string };
+    const second = (await (await json("/v1/keys", { name: "Zapier" }, withKey(user.apiKey))).json()) as {
+      id: string;
+      api_key: string;
+    };
     const list = await bridge("/v1/keys", withKey(user.apiKey));
     const text = await list.clone().text();
     expect(text).not.toContain(user.apiKey);
@@ -278,6 +378,10 @@ describe("GET /v1/keys and DELETE /v1/keys/{id}", () => {
     const res = await bridge(`/v1/keys/${alice.keyId}`, { method: "DELETE", ...withKey(bob.apiKey) });
     expect(res.status).toBe(404);
     expect((await me(alice.apiKey)).status).toBe(200);
-    expect((await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(alice.keyId).first<{ revoked_at: number | null }>())!.revoked_at).toBeNull();
+    expect(
+      (await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?")
+        .bind(alice.keyId)
+        .first<{ revoked_at: number | null }>())!.revoked_at,
+    ).toBeNull();
   });
 });

@@ -7,7 +7,10 @@ import { linkedUser } from "../support/accounts";
 import { sandboxRequestCount } from "../support/sandbox";
 
 const d = () => deps(env);
-const expireStoredAccess = (userId: string) => env.DB.prepare("UPDATE vault SET access_expires_at = ? WHERE user_id = ?").bind(Date.now() - 1000, userId).run();
+const expireStoredAccess = (userId: string) =>
+  env.DB.prepare("UPDATE vault SET access_expires_at = ? WHERE user_id = ?")
+    .bind(Date.now() - 1000, userId)
+    .run();
 const statistics = (userId: string) => withUpstream(d(), userId, (token) => d().upstream.statistics(token));
 
 describe("KallyAI access tokens", () => {
@@ -31,7 +34,9 @@ describe("KallyAI access tokens", () => {
   it("a token KallyAI refuses (401) is refreshed and the request retried once", async () => {
     const user = await linkedUser();
     // KallyAI expired it early: the bridge's clock still thinks it is fresh.
-    await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE kind = 'access'").bind(Date.now() - 1).run();
+    await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE kind = 'access'")
+      .bind(Date.now() - 1)
+      .run();
     const before = await sandboxRequestCount("POST", "/v1/auth/refresh");
     await expect(statistics(user.userId)).resolves.toMatchObject({ plan_type: "sandbox" });
     expect(await sandboxRequestCount("POST", "/v1/auth/refresh")).toBe(before + 1);

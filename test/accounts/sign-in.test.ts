@@ -7,7 +7,8 @@ import { revealed } from "../support/console";
 import { route } from "../support/network";
 
 const LOCAL = "http://localhost:8787";
-const local = (path: string, init?: RequestInit) => exports.default.fetch(new Request(LOCAL + path, { redirect: "manual", ...init }));
+const local = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(LOCAL + path, { redirect: "manual", ...init }));
 
 /** The browser's part: follow /auth/login to the sandbox's form and submit it. */
 async function signInAtSandbox(loginLocation: string, email: string) {
@@ -15,15 +16,28 @@ async function signInAtSandbox(loginLocation: string, email: string) {
   expect(form.status).toBe(200);
   const html = await form.text();
   expect(html).toContain("<form");
-  const hidden = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&#38;/g, "&")]));
+  const hidden = Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+      m[1]!,
+      m[2]!.replace(/&#38;/g, "&"),
+    ]),
+  );
   const action = new URL(html.match(/action="([^"]+)"/)![1]!, loginLocation);
-  const submitted = await fetch(action, { method: "POST", body: new URLSearchParams({ ...hidden, email }), redirect: "manual" });
+  const submitted = await fetch(action, {
+    method: "POST",
+    body: new URLSearchParams({ ...hidden, email }),
+    redirect: "manual",
+  });
   expect(submitted.status).toBe(302);
   return new URL(submitted.headers.get("location")!);
 }
 
 /** The browser after the callback: its 303 to the console (a clean URL), with the session cookie it set. */
-async function followToConsole(callback: Response, fetcher: (path: string, init?: RequestInit) => Response | Promise<Response> = local, name = "kallyai_console") {
+async function followToConsole(
+  callback: Response,
+  fetcher: (path: string, init?: RequestInit) => Response | Promise<Response> = local,
+  name = "kallyai_console",
+) {
   expect(callback.status).toBe(303);
   const location = callback.headers.get("location")!;
   expect(location).toBe("/console");
@@ -31,7 +45,11 @@ async function followToConsole(callback: Response, fetcher: (path: string, init?
   expect(sessionCookie).toMatch(/HttpOnly/i);
   expect(sessionCookie).toMatch(/SameSite=Lax/i);
   const cookie = sessionCookie.split(";")[0]!;
-  return { cookie, setCookie: sessionCookie, page: await fetcher(location, { headers: { cookie, accept: "text/html" } }) };
+  return {
+    cookie,
+    setCookie: sessionCookie,
+    page: await fetcher(location, { headers: { cookie, accept: "text/html" } }),
+  };
 }
 const apiKeyIn = revealed;
 
@@ -88,7 +106,11 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
   });
 
   it("a session cookie that is forged, tampered or empty shows no console and no key", async () => {
-    for (const cookie of ["kallyai_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kallyai_console=garbage", "kallyai_console="]) {
+    for (const cookie of [
+      "kallyai_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "kallyai_console=garbage",
+      "kallyai_console=",
+    ]) {
       const res = await local("/console", { headers: { cookie } });
       expect(res.status).toBe(303);
       expect(res.headers.get("location")).toMatch(/^\/auth\/login/);
@@ -98,14 +120,22 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
   it("callbacks count against the link rate limit of the address, an IPv6 /64 counted as one", async () => {
     const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
     for (let i = 1; i <= 10; i++) {
-      const res = await json("/v1/link", { refresh_token: "bogus" }, { headers: { "cf-connecting-ip": `${prefix}::${i.toString(16)}` } });
+      const res = await json(
+        "/v1/link",
+        { refresh_token: "bogus" },
+        { headers: { "cf-connecting-ip": `${prefix}::${i.toString(16)}` } },
+      );
       expect(res.status).toBe(401);
     }
     const { cookie } = await startLocalLogin();
-    const limited = await local("/auth/callback?state=x&refresh_token=stolen", { headers: { cookie, "cf-connecting-ip": `${prefix}:ffff:1:2:3` } });
+    const limited = await local("/auth/callback?state=x&refresh_token=stolen", {
+      headers: { cookie, "cf-connecting-ip": `${prefix}:ffff:1:2:3` },
+    });
     expect(limited.status).toBe(429);
     expect(await errorOf(limited)).toMatchObject({ code: "rate_limited" });
-    const otherPrefix = await local("/auth/callback?state=x&refresh_token=stolen", { headers: { cookie, "cf-connecting-ip": `${prefix.replace(/:7$/, ":8")}::1` } });
+    const otherPrefix = await local("/auth/callback?state=x&refresh_token=stolen", {
+      headers: { cookie, "cf-connecting-ip": `${prefix.replace(/:7$/, ":8")}::1` },
+    });
     expect(otherPrefix.status).toBe(400);
   });
 
@@ -132,7 +162,9 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
 
   it("refuses an expired state", async () => {
     const { location, cookie } = await startLocalLogin();
-    await env.DB.prepare("UPDATE login_states SET expires_at = ?").bind(Date.now() - 1).run();
+    await env.DB.prepare("UPDATE login_states SET expires_at = ?")
+      .bind(Date.now() - 1)
+      .run();
     const callback = await signInAtSandbox(location, `late-${crypto.randomUUID()}@example.com`);
     const res = await local(callback.pathname + callback.search, { headers: { cookie } });
     expect(res.status).toBe(400);
@@ -166,7 +198,10 @@ describe("GET /auth/login on a deployed bridge", () => {
   });
 
   it("with an OAuth client, runs the authorization-code flow", async () => {
-    const deployed = bridgeWith({ OAUTH_CLIENT_ID: SANDBOX_OAUTH_CLIENT.id, OAUTH_CLIENT_SECRET: SANDBOX_OAUTH_CLIENT.secret });
+    const deployed = bridgeWith({
+      OAUTH_CLIENT_ID: SANDBOX_OAUTH_CLIENT.id,
+      OAUTH_CLIENT_SECRET: SANDBOX_OAUTH_CLIENT.secret,
+    });
     const origin = "https://bridge.example.com";
     // The deployed bridge's own origin is reachable for the browser in this test.
     route(origin, (req) => deployed(new URL(req.url).pathname + new URL(req.url).search, req, origin));
@@ -179,9 +214,17 @@ describe("GET /auth/login on a deployed bridge", () => {
 
     const callback = await signInAtSandbox(authorize.toString(), `oauth-${crypto.randomUUID()}@example.com`);
     expect(callback.searchParams.get("code")).toBeTruthy();
-    const redirected = await deployed(callback.pathname + callback.search, { headers: { cookie }, redirect: "manual" }, origin);
+    const redirected = await deployed(
+      callback.pathname + callback.search,
+      { headers: { cookie }, redirect: "manual" },
+      origin,
+    );
     // On https the session cookie is __Host- prefixed and Secure.
-    const { page, setCookie } = await followToConsole(redirected, (path, init) => deployed(path, init, origin), "__Host-kallyai_console");
+    const { page, setCookie } = await followToConsole(
+      redirected,
+      (path, init) => deployed(path, init, origin),
+      "__Host-kallyai_console",
+    );
     expect(page.status).toBe(200);
     expect(setCookie).toMatch(/; Secure/i);
     const apiKey = apiKeyIn(await page.text())!;

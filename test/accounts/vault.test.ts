@@ -21,7 +21,9 @@ describe("the vault", () => {
   it("a ciphertext moved to another user's row fails to decrypt", async () => {
     const alice = await linkedUser();
     const bob = await linkedUser();
-    await env.DB.prepare("UPDATE vault SET refresh_token = (SELECT refresh_token FROM vault WHERE user_id = ?1), access_token = (SELECT access_token FROM vault WHERE user_id = ?1) WHERE user_id = ?2")
+    await env.DB.prepare(
+      "UPDATE vault SET refresh_token = (SELECT refresh_token FROM vault WHERE user_id = ?1), access_token = (SELECT access_token FROM vault WHERE user_id = ?1) WHERE user_id = ?2",
+    )
       .bind(alice.userId, bob.userId)
       .run();
     const d = deps(env);
@@ -47,14 +49,23 @@ describe("the vault", () => {
 describe("rotating the encryption key", () => {
   it("keeps old and new users working, and POST /admin/vault/reencrypt moves every row to the new key", async () => {
     const old = await linkedUser();
-    const rotated = bridgeWith({ VAULT_KEYS: `${NEW_KEY},${DEV_VAULT_KEYS}`, ADMIN_TOKEN: "admin-token-for-tests-0123456789" });
+    const rotated = bridgeWith({
+      VAULT_KEYS: `${NEW_KEY},${DEV_VAULT_KEYS}`,
+      ADMIN_TOKEN: "admin-token-for-tests-0123456789",
+    });
     // A user linked after the rotation is written with the new key.
     const { sandboxSignIn } = await import("../support/sandbox");
     const { refreshToken } = await sandboxSignIn();
-    const linked = await rotated("/v1/link", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": "192.0.2.50" }, body: JSON.stringify({ refresh_token: refreshToken }) });
+    const linked = await rotated("/v1/link", {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": "192.0.2.50" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
     expect(linked.status).toBe(201);
     const fresh = (await linked.json()) as { user_id: string; api_key: string };
-    const keyOf = async (userId: string) => (await env.DB.prepare("SELECT key_id FROM vault WHERE user_id = ?").bind(userId).first<{ key_id: string }>())!.key_id;
+    const keyOf = async (userId: string) =>
+      (await env.DB.prepare("SELECT key_id FROM vault WHERE user_id = ?").bind(userId).first<{ key_id: string }>())!
+        .key_id;
     expect(await keyOf(fresh.user_id)).toBe("k2");
     expect(await keyOf(old.userId)).toBe("dev");
 
@@ -65,7 +76,10 @@ describe("rotating the encryption key", () => {
 
     const unauthorized = await rotated("/admin/vault/reencrypt", { method: "POST" });
     expect(unauthorized.status).toBe(401);
-    const res = await rotated("/admin/vault/reencrypt", { method: "POST", headers: { authorization: "Bearer admin-token-for-tests-0123456789" } });
+    const res = await rotated("/admin/vault/reencrypt", {
+      method: "POST",
+      headers: { authorization: "Bearer admin-token-for-tests-0123456789" },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ remaining: 0, failed: 0, reencrypted: expect.any(Number) });
     const onOld = await env.DB.prepare("SELECT count(*) AS n FROM vault WHERE key_id != 'k2'").first<{ n: number }>();

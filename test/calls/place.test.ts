@@ -5,23 +5,54 @@ import { bridge, errorOf } from "../support/bridge";
 import { place, placed, restaurant, upstreamCallCount } from "../support/calls";
 import { sandboxRequestCount } from "../support/sandbox";
 
-const submissionOf = async (id: string) => JSON.parse((await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(id).first<{ request: string }>())!.request);
+const submissionOf = async (id: string) =>
+  JSON.parse(
+    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(id).first<{ request: string }>())!
+      .request,
+  );
 
 describe("POST /v1/calls", () => {
   it("places a call from flat JSON fields and answers 202 with links, recording it as pending", async () => {
     const user = await linkedUser();
-    const res = await place(user.apiKey, { ...restaurant, name: "John Smith", date: "2026-01-28", time: "20:00", timezone: "Europe/Madrid", urgent: true, instructions: "Ask for a window table\nMention a birthday" });
+    const res = await place(user.apiKey, {
+      ...restaurant,
+      name: "John Smith",
+      date: "2026-01-28",
+      time: "20:00",
+      timezone: "Europe/Madrid",
+      urgent: true,
+      instructions: "Ask for a window table\nMention a birthday",
+    });
     expect(res.status).toBe(202);
-    const body = (await res.json()) as { id: string; status: string; created_at: string; links: Record<string, string> };
-    expect(body).toMatchObject({ status: expect.stringMatching(/queued|in_progress/), links: { self: `/v1/calls/${body.id}` } });
-    const row = await env.DB.prepare("SELECT user_id, status, next_poll_at FROM calls WHERE id = ?").bind(body.id).first<{ user_id: string; next_poll_at: number }>();
+    const body = (await res.json()) as {
+      id: string;
+      status: string;
+      created_at: string;
+      links: Record<string, string>;
+    };
+    expect(body).toMatchObject({
+      status: expect.stringMatching(/queued|in_progress/),
+      links: { self: `/v1/calls/${body.id}` },
+    });
+    const row = await env.DB.prepare("SELECT user_id, status, next_poll_at FROM calls WHERE id = ?")
+      .bind(body.id)
+      .first<{ user_id: string; next_poll_at: number }>();
     expect(row).toMatchObject({ user_id: user.userId });
     expect(row!.next_poll_at).toBeGreaterThan(Date.now());
     const sent = await submissionOf(body.id);
     expect(sent).toEqual({
       submission: {
-        task_category: "restaurant", task_description: "Reserve a table for 4 at 8pm", respondent_phone: "+14155551234", business_name: "Italian Bistro",
-        user_name: "John Smith", appointment_date: "2026-01-28", appointment_time: "20:00", party_size: 4, language: "en", call_language: "en", is_urgent: true,
+        task_category: "restaurant",
+        task_description: "Reserve a table for 4 at 8pm",
+        respondent_phone: "+14155551234",
+        business_name: "Italian Bistro",
+        user_name: "John Smith",
+        appointment_date: "2026-01-28",
+        appointment_time: "20:00",
+        party_size: 4,
+        language: "en",
+        call_language: "en",
+        is_urgent: true,
         additional_instructions: ["Ask for a window table", "Mention a birthday"],
       },
       timezone: "Europe/Madrid",
@@ -31,15 +62,32 @@ describe("POST /v1/calls", () => {
   it("defaults category to general, language to en and the timezone to the bridge's", async () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey, { phone: "+14155551234", task: "Ask about store hours today" });
-    expect(await submissionOf(id)).toMatchObject({ submission: { task_category: "general", language: "en" }, timezone: "America/New_York" });
+    expect(await submissionOf(id)).toMatchObject({
+      submission: { task_category: "general", language: "en" },
+      timezone: "America/New_York",
+    });
   });
 
   it("takes a form-encoded body with a national phone format (what a Shortcut sends)", async () => {
     const user = await linkedUser();
-    const res = await bridge("/v1/calls", { method: "POST", ...withKey(user.apiKey), body: new URLSearchParams({ phone: "(415) 555-1234", task: "Ask whether they have oat milk", party_size: "2", urgent: "yes", business: "" }) });
+    const res = await bridge("/v1/calls", {
+      method: "POST",
+      ...withKey(user.apiKey),
+      body: new URLSearchParams({
+        phone: "(415) 555-1234",
+        task: "Ask whether they have oat milk",
+        party_size: "2",
+        urgent: "yes",
+        business: "",
+      }),
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    expect((await submissionOf(id)).submission).toMatchObject({ respondent_phone: "+14155551234", party_size: 2, is_urgent: true });
+    expect((await submissionOf(id)).submission).toMatchObject({
+      respondent_phone: "+14155551234",
+      party_size: 2,
+      is_urgent: true,
+    });
   });
 
   it("takes a multipart form and a query string", async () => {
@@ -51,12 +99,23 @@ describe("POST /v1/calls", () => {
     const query = new URLSearchParams({ phone: "+44 20 7946 0958", task: "Ask about store hours today" });
     const res = await bridge(`/v1/calls?${query}`, { method: "POST", ...withKey(user.apiKey) });
     expect(res.status).toBe(202);
-    expect((await submissionOf(((await res.json()) as { id: string }).id)).submission.respondent_phone).toBe("+442079460958");
+    expect((await submissionOf(((await res.json()) as { id: string }).id)).submission.respondent_phone).toBe(
+      "+442079460958",
+    );
   });
 
   it("takes KallyAI's own nested body unchanged", async () => {
     const user = await linkedUser();
-    const nested = { submission: { task_category: "clinic", task_description: "Schedule dental checkup", respondent_phone: "+14155551234", user_name: "Jane Doe", time_preference_text: "morning before 11am" }, timezone: "America/New_York" };
+    const nested = {
+      submission: {
+        task_category: "clinic",
+        task_description: "Schedule dental checkup",
+        respondent_phone: "+14155551234",
+        user_name: "Jane Doe",
+        time_preference_text: "morning before 11am",
+      },
+      timezone: "America/New_York",
+    };
     const { id } = await placed(user.apiKey, nested);
     expect(await submissionOf(id)).toEqual(nested);
   });
@@ -92,12 +151,29 @@ describe("POST /v1/calls", () => {
   it("refuses emergency numbers in any format, and never sends them to KallyAI", async () => {
     const user = await linkedUser();
     const before = await sandboxRequestCount("POST", "/v1/calls");
-    for (const phone of ["911", "9-1-1", "+1 911", "(911)", "112", "+44 999", "0034 112", "000", "15", "17", "18", "110", "119"]) {
+    for (const phone of [
+      "911",
+      "9-1-1",
+      "+1 911",
+      "(911)",
+      "112",
+      "+44 999",
+      "0034 112",
+      "000",
+      "15",
+      "17",
+      "18",
+      "110",
+      "119",
+    ]) {
       const res = await place(user.apiKey, { phone, task: "Ask about store hours today" });
       expect(res.status, phone).toBe(422);
       expect((await errorOf(res)).code, phone).toBe("emergency_number");
     }
-    const nested = await place(user.apiKey, { submission: { task_category: "general", task_description: "Ask about store hours", respondent_phone: "+1911" }, timezone: "UTC" });
+    const nested = await place(user.apiKey, {
+      submission: { task_category: "general", task_description: "Ask about store hours", respondent_phone: "+1911" },
+      timezone: "UTC",
+    });
     expect((await errorOf(nested)).code).toBe("emergency_number");
     expect(await sandboxRequestCount("POST", "/v1/calls")).toBe(before);
   });
@@ -133,17 +209,31 @@ describe("POST /v1/calls", () => {
 
   it("refuses a wrong content type with 415 and malformed JSON with 400", async () => {
     const user = await linkedUser();
-    const xml = await bridge("/v1/calls", { method: "POST", ...withKey(user.apiKey, { "content-type": "application/xml" }), body: "<call/>" });
+    const xml = await bridge("/v1/calls", {
+      method: "POST",
+      ...withKey(user.apiKey, { "content-type": "application/xml" }),
+      body: "<call/>",
+    });
     expect(xml.status).toBe(415);
     expect(await errorOf(xml)).toMatchObject({ code: "unsupported_media_type" });
-    const broken = await bridge("/v1/calls", { method: "POST", ...withKey(user.apiKey, { "content-type": "application/json" }), body: '{"phone": ' });
+    const broken = await bridge("/v1/calls", {
+      method: "POST",
+      ...withKey(user.apiKey, { "content-type": "application/json" }),
+      body: '{"phone": ',
+    });
     expect(broken.status).toBe(400);
     expect(await errorOf(broken)).toMatchObject({ code: "malformed_json" });
   });
 
   it("needs the calls:write scope", async () => {
     const user = await linkedUser();
-    const reader = (await (await bridge("/v1/keys", { method: "POST", ...withKey(user.apiKey, { "content-type": "application/json" }), body: JSON.stringify({ name: "r", scopes: ["calls:read"] }) })).json()) as { api_key: string };
+    const reader = (await (
+      await bridge("/v1/keys", {
+        method: "POST",
+        ...withKey(user.apiKey, { "content-type": "application/json" }),
+        body: JSON.stringify({ name: "r", scopes: ["calls:read"] }),
+      })
+    ).json()) as { api_key: string };
     const res = await place(reader.api_key);
     expect(res.status).toBe(403);
     expect(await errorOf(res)).toMatchObject({ code: "insufficient_scope" });
@@ -171,7 +261,9 @@ describe("POST /v1/calls with an Idempotency-Key", () => {
   it("20 concurrent copies → one upstream call and 20 identical answers", async () => {
     const user = await linkedUser();
     const before = await sandboxRequestCount("POST", "/v1/calls");
-    const answers = await Promise.all(Array.from({ length: 20 }, () => place(user.apiKey, restaurant, { "idempotency-key": "burst" })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => place(user.apiKey, restaurant, { "idempotency-key": "burst" })),
+    );
     expect(answers.map((r) => r.status)).toEqual(Array(20).fill(202));
     const bodies = await Promise.all(answers.map((r) => r.text()));
     expect(new Set(bodies).size).toBe(1);
@@ -189,7 +281,9 @@ describe("POST /v1/calls with an Idempotency-Key", () => {
   it("forwards the key to KallyAI", async () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey, { ...restaurant, idempotency_key: "forwarded-key" });
-    const row = await env.DB.prepare("SELECT idempotency_key FROM sandbox_calls WHERE id = ?").bind(id).first<{ idempotency_key: string }>();
+    const row = await env.DB.prepare("SELECT idempotency_key FROM sandbox_calls WHERE id = ?")
+      .bind(id)
+      .first<{ idempotency_key: string }>();
     expect(row!.idempotency_key).toBe("forwarded-key");
   });
 
@@ -203,7 +297,11 @@ describe("POST /v1/calls with an Idempotency-Key", () => {
 
 describe("the hourly guard", () => {
   async function keyWithLimit(apiKey: string, limit: number) {
-    const res = await bridge("/v1/keys", { method: "POST", ...withKey(apiKey, { "content-type": "application/json" }), body: JSON.stringify({ name: "guarded", calls_per_hour: limit }) });
+    const res = await bridge("/v1/keys", {
+      method: "POST",
+      ...withKey(apiKey, { "content-type": "application/json" }),
+      body: JSON.stringify({ name: "guarded", calls_per_hour: limit }),
+    });
     return ((await res.json()) as { api_key: string }).api_key;
   }
 

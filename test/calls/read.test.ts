@@ -10,10 +10,30 @@ describe("GET /v1/calls/{id}", () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey, { ...restaurant, name: "John Smith", date: "2026-01-28", time: "20:00" });
     const running = (await (await getCall(user.apiKey, id)).json()) as Record<string, unknown>;
-    expect(running).toMatchObject({ id, finished: false, highlights: null, phone: "+14155551234", task: "Reserve a table for 4 at 8pm", category: "restaurant", business: "Italian Bistro", party_size: 4, name: "John Smith", date: "2026-01-28", time: "20:00" });
+    expect(running).toMatchObject({
+      id,
+      finished: false,
+      highlights: null,
+      phone: "+14155551234",
+      task: "Reserve a table for 4 at 8pm",
+      category: "restaurant",
+      business: "Italian Bistro",
+      party_size: 4,
+      name: "John Smith",
+      date: "2026-01-28",
+      time: "20:00",
+    });
     await endSandboxCall(id);
     const done = (await (await getCall(user.apiKey, id)).json()) as Record<string, unknown>;
-    expect(done).toMatchObject({ id, status: "success", finished: true, highlights: expect.stringContaining("Reserve a table for 4 at 8pm"), next_steps: expect.any(String), duration_seconds: expect.any(Number), ended_at: expect.any(String) });
+    expect(done).toMatchObject({
+      id,
+      status: "success",
+      finished: true,
+      highlights: expect.stringContaining("Reserve a table for 4 at 8pm"),
+      next_steps: expect.any(String),
+      duration_seconds: expect.any(Number),
+      ended_at: expect.any(String),
+    });
   });
 
   it("?format=text answers a sentence Siri can speak", async () => {
@@ -30,7 +50,12 @@ describe("GET /v1/calls/{id}", () => {
 
   it("says what happened for each outcome", async () => {
     const user = await linkedUser();
-    const cases: [string, RegExp][] = [["+14155550001", /nobody answered/], ["+14155550002", /busy/], ["+14155550003", /failed/], ["+14155550004", /voicemail/]];
+    const cases: [string, RegExp][] = [
+      ["+14155550001", /nobody answered/],
+      ["+14155550002", /busy/],
+      ["+14155550003", /failed/],
+      ["+14155550004", /voicemail/],
+    ];
     for (const [phone, sentence] of cases) {
       const { id } = await placed(user.apiKey, { phone, task: "Ask about store hours today" });
       await endSandboxCall(id);
@@ -41,7 +66,9 @@ describe("GET /v1/calls/{id}", () => {
   it("?wait=N holds the request until the call ends", async () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey);
-    await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?").bind(Date.now() + 1500, id).run();
+    await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?")
+      .bind(Date.now() + 1500, id)
+      .run();
     const res = await getCall(user.apiKey, id, "?wait=10");
     expect(await res.json()).toMatchObject({ status: "success", finished: true });
   });
@@ -55,8 +82,14 @@ describe("GET /v1/calls/{id}", () => {
   it("refuses wait above 25 and an unknown format", async () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey);
-    expect(await errorOf(await getCall(user.apiKey, id, "?wait=26"))).toMatchObject({ code: "validation_error", field: "wait" });
-    expect(await errorOf(await getCall(user.apiKey, id, "?format=xml"))).toMatchObject({ code: "validation_error", field: "format" });
+    expect(await errorOf(await getCall(user.apiKey, id, "?wait=26"))).toMatchObject({
+      code: "validation_error",
+      field: "wait",
+    });
+    expect(await errorOf(await getCall(user.apiKey, id, "?format=xml"))).toMatchObject({
+      code: "validation_error",
+      field: "format",
+    });
   });
 
   it("another user's call is 404, and so is an unknown id", async () => {
@@ -76,9 +109,16 @@ describe("GET /v1/calls/{id}", () => {
     const user = await linkedUser(email);
     const { sandboxSignIn, callBody, auth } = await import("../support/sandbox");
     const { accessToken } = await sandboxSignIn(email);
-    const direct = await bridge("/sandbox/v1/calls", { method: "POST", headers: { ...auth(accessToken), "content-type": "application/json" }, body: JSON.stringify(callBody("+14155551234")) });
+    const direct = await bridge("/sandbox/v1/calls", {
+      method: "POST",
+      headers: { ...auth(accessToken), "content-type": "application/json" },
+      body: JSON.stringify(callBody("+14155551234")),
+    });
     const { call_id } = (await direct.json()) as { call_id: string };
-    expect(await (await getCall(user.apiKey, call_id)).json()).toMatchObject({ id: call_id, business: "Italian Bistro" });
+    expect(await (await getCall(user.apiKey, call_id)).json()).toMatchObject({
+      id: call_id,
+      business: "Italian Bistro",
+    });
   });
 });
 
@@ -88,34 +128,60 @@ describe("GET /v1/calls", () => {
     const other = await linkedUser();
     await placed(other.apiKey);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await placed(user.apiKey, { ...restaurant, task: `Reserve a table number ${i}` })).id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await placed(user.apiKey, { ...restaurant, task: `Reserve a table number ${i}` })).id);
     await endSandboxCall(ids[0]!);
     await getCall(user.apiKey, ids[0]!);
 
-    const first = (await (await bridge("/v1/calls?limit=2", withKey(user.apiKey))).json()) as { items: { id: string }[]; next_cursor: string };
+    const first = (await (await bridge("/v1/calls?limit=2", withKey(user.apiKey))).json()) as {
+      items: { id: string }[];
+      next_cursor: string;
+    };
     expect(first.items.map((c) => c.id)).toEqual([ids[4], ids[3]]);
-    const second = (await (await bridge(`/v1/calls?limit=2&cursor=${first.next_cursor}`, withKey(user.apiKey))).json()) as { items: { id: string }[]; next_cursor: string };
+    const second = (await (
+      await bridge(`/v1/calls?limit=2&cursor=${first.next_cursor}`, withKey(user.apiKey))
+    ).json()) as { items: { id: string }[]; next_cursor: string };
     expect(second.items.map((c) => c.id)).toEqual([ids[2], ids[1]]);
-    const last = (await (await bridge(`/v1/calls?limit=2&cursor=${second.next_cursor}`, withKey(user.apiKey))).json()) as { items: { id: string }[]; next_cursor: string | null };
+    const last = (await (
+      await bridge(`/v1/calls?limit=2&cursor=${second.next_cursor}`, withKey(user.apiKey))
+    ).json()) as { items: { id: string }[]; next_cursor: string | null };
     expect(last).toMatchObject({ items: [{ id: ids[0] }], next_cursor: null });
 
-    const offset = (await (await bridge("/v1/calls?limit=1&offset=1", withKey(user.apiKey))).json()) as { items: { id: string }[] };
+    const offset = (await (await bridge("/v1/calls?limit=1&offset=1", withKey(user.apiKey))).json()) as {
+      items: { id: string }[];
+    };
     expect(offset.items.map((c) => c.id)).toEqual([ids[3]]);
-    const successes = (await (await bridge("/v1/calls?status=success", withKey(user.apiKey))).json()) as { items: { id: string }[] };
+    const successes = (await (await bridge("/v1/calls?status=success", withKey(user.apiKey))).json()) as {
+      items: { id: string }[];
+    };
     expect(successes.items.map((c) => c.id)).toEqual([ids[0]]);
   });
 
   it("refuses a bad limit and a forged cursor", async () => {
     const user = await linkedUser();
-    expect(await errorOf(await bridge("/v1/calls?limit=0", withKey(user.apiKey)))).toMatchObject({ code: "validation_error", field: "limit" });
+    expect(await errorOf(await bridge("/v1/calls?limit=0", withKey(user.apiKey)))).toMatchObject({
+      code: "validation_error",
+      field: "limit",
+    });
     expect(await errorOf(await bridge("/v1/calls?limit=101", withKey(user.apiKey)))).toMatchObject({ field: "limit" });
-    expect(await errorOf(await bridge("/v1/calls?cursor=garbage", withKey(user.apiKey)))).toMatchObject({ code: "validation_error", field: "cursor" });
+    expect(await errorOf(await bridge("/v1/calls?cursor=garbage", withKey(user.apiKey)))).toMatchObject({
+      code: "validation_error",
+      field: "cursor",
+    });
   });
 
   it("needs the calls:read scope", async () => {
     const user = await linkedUser();
-    const writer = (await (await bridge("/v1/keys", { method: "POST", ...withKey(user.apiKey, { "content-type": "application/json" }), body: JSON.stringify({ name: "w", scopes: ["calls:write"] }) })).json()) as { api_key: string };
-    expect(await errorOf(await bridge("/v1/calls", withKey(writer.api_key)))).toMatchObject({ code: "insufficient_scope" });
+    const writer = (await (
+      await bridge("/v1/keys", {
+        method: "POST",
+        ...withKey(user.apiKey, { "content-type": "application/json" }),
+        body: JSON.stringify({ name: "w", scopes: ["calls:write"] }),
+      })
+    ).json()) as { api_key: string };
+    expect(await errorOf(await bridge("/v1/calls", withKey(writer.api_key)))).toMatchObject({
+      code: "insufficient_scope",
+    });
   });
 });
 
@@ -125,12 +191,17 @@ describe("transcript, recording, cancel", () => {
     const { id } = await placed(user.apiKey);
     const early = await bridge(`/v1/calls/${id}/transcript`, withKey(user.apiKey));
     expect(early.status).toBe(404);
-    expect(await errorOf(early)).toMatchObject({ code: "transcript_not_found", message: expect.stringContaining("once the call has ended") });
+    expect(await errorOf(early)).toMatchObject({
+      code: "transcript_not_found",
+      message: expect.stringContaining("once the call has ended"),
+    });
     await endSandboxCall(id);
     const res = await bridge(`/v1/calls/${id}/transcript`, withKey(user.apiKey));
     const body = (await res.json()) as { call_id: string; entries: { speaker: string; content: string }[] };
     expect(body.call_id).toBe(id);
-    expect(body.entries.some((e) => e.speaker === "AI" && e.content.includes("Reserve a table for 4 at 8pm"))).toBe(true);
+    expect(body.entries.some((e) => e.speaker === "AI" && e.content.includes("Reserve a table for 4 at 8pm"))).toBe(
+      true,
+    );
     const text = await (await bridge(`/v1/calls/${id}/transcript?format=text`, withKey(user.apiKey))).text();
     expect(text).toMatch(/^Business: .*\nAssistant: /);
   });
@@ -139,11 +210,18 @@ describe("transcript, recording, cancel", () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey);
     await endSandboxCall(id);
-    const body = (await (await bridge(`/v1/calls/${id}/recording`, withKey(user.apiKey))).json()) as { recording_url: string };
+    const body = (await (await bridge(`/v1/calls/${id}/recording`, withKey(user.apiKey))).json()) as {
+      recording_url: string;
+    };
     expect(body.recording_url).toMatch(new RegExp(`/v1/calls/${id}/recording.wav$`));
-    const { id: unanswered } = await placed(user.apiKey, { phone: "+14155550001", task: "Ask about store hours today" });
+    const { id: unanswered } = await placed(user.apiKey, {
+      phone: "+14155550001",
+      task: "Ask about store hours today",
+    });
     await endSandboxCall(unanswered);
-    expect(await errorOf(await bridge(`/v1/calls/${unanswered}/recording`, withKey(user.apiKey)))).toMatchObject({ code: "recording_not_found" });
+    expect(await errorOf(await bridge(`/v1/calls/${unanswered}/recording`, withKey(user.apiKey)))).toMatchObject({
+      code: "recording_not_found",
+    });
   });
 
   it("POST /v1/calls/{id}/cancel cancels a running call; an ended one answers 409", async () => {

@@ -7,7 +7,10 @@ import { getCall, placed } from "../support/calls";
 import { endSandboxCall, sandboxRequestCount } from "../support/sandbox";
 
 /** The D1 work a request cost, from the headers the development build adds. */
-const d1Of = (res: Response) => ({ roundTrips: Number(res.headers.get("x-d1-round-trips")), statements: Number(res.headers.get("x-d1-statements")) });
+const d1Of = (res: Response) => ({
+  roundTrips: Number(res.headers.get("x-d1-round-trips")),
+  statements: Number(res.headers.get("x-d1-statements")),
+});
 
 /** A linked user with a placed call the bridge has already seen running (its status is stored). */
 async function runningCall() {
@@ -67,16 +70,35 @@ describe("D1 round trips per request (counted in development)", () => {
     await env.DB.prepare("UPDATE api_keys SET last_used_at = NULL WHERE id = ?").bind(user.keyId).run();
     const res = await bridge("/v1/me", withKey(user.apiKey));
     expect(d1Of(res)).toEqual({ roundTrips: 1, statements: 3 });
-    await expect.poll(async () => (await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(user.keyId).first<{ last_used_at: number | null }>())!.last_used_at).not.toBeNull();
+    await expect
+      .poll(
+        async () =>
+          (await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?")
+            .bind(user.keyId)
+            .first<{ last_used_at: number | null }>())!.last_used_at,
+      )
+      .not.toBeNull();
   });
 
   it("production sends no D1 headers", async () => {
     const vaultKeys = `prod:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
-    const signingKeys = JSON.stringify([{ kty: "oct", kid: "prod", alg: "HS256", k: "cHJvZC1zaWduaW5nLWtleS1mb3ItdGhlLXRlc3Qtb25seS0wMTIzNDU2Nzg5" }]);
-    const production = bridgeWith({ BRIDGE_ENV: "production", VAULT_KEYS: vaultKeys, API_KEY_SIGNING_KEYS: signingKeys });
+    const signingKeys = JSON.stringify([
+      { kty: "oct", kid: "prod", alg: "HS256", k: "cHJvZC1zaWduaW5nLWtleS1mb3ItdGhlLXRlc3Qtb25seS0wMTIzNDU2Nzg5" },
+    ]);
+    const production = bridgeWith({
+      BRIDGE_ENV: "production",
+      VAULT_KEYS: vaultKeys,
+      API_KEY_SIGNING_KEYS: signingKeys,
+    });
     const user = await linkedUser();
     // The same key row, signed with the production deployment's key.
-    const apiKey = await (await signerFor(signingKeys, "kallyai-bridge")).sign({ userId: user.userId, keyId: user.keyId, name: "prod", scopes: ["calls:read"], expiresAt: null });
+    const apiKey = await (await signerFor(signingKeys, "kallyai-bridge")).sign({
+      userId: user.userId,
+      keyId: user.keyId,
+      name: "prod",
+      scopes: ["calls:read"],
+      expiresAt: null,
+    });
     const res = await production("/v1/me", withKey(apiKey));
     expect(res.status).toBe(200);
     expect(res.headers.has("x-d1-round-trips")).toBe(false);
@@ -105,7 +127,9 @@ describe("nothing read in the batch outlives its request", () => {
 
   it("a token refreshed by one request is what the next request uses", async () => {
     const { user, id } = await runningCall();
-    await env.DB.prepare("UPDATE vault SET access_expires_at = ? WHERE user_id = ?").bind(Date.now() - 1000, user.userId).run();
+    await env.DB.prepare("UPDATE vault SET access_expires_at = ? WHERE user_id = ?")
+      .bind(Date.now() - 1000, user.userId)
+      .run();
     const refreshesBefore = await sandboxRequestCount("POST", "/v1/auth/refresh");
     expect((await getCall(user.apiKey, id)).status).toBe(200);
     expect(await sandboxRequestCount("POST", "/v1/auth/refresh")).toBe(refreshesBefore + 1);
@@ -118,7 +142,9 @@ describe("nothing read in the batch outlives its request", () => {
   it("a token KallyAI stopped accepting is refreshed and the read retried", async () => {
     const { user, id } = await runningCall();
     // KallyAI expired it early: the vault row read with the key still says it is fresh.
-    await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE kind = 'access'").bind(Date.now() - 1).run();
+    await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE kind = 'access'")
+      .bind(Date.now() - 1)
+      .run();
     const refreshesBefore = await sandboxRequestCount("POST", "/v1/auth/refresh");
     const res = await getCall(user.apiKey, id);
     expect(res.status).toBe(200);

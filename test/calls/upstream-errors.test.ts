@@ -7,7 +7,11 @@ import { sandboxRequestCount } from "../support/sandbox";
 
 describe("KallyAI's refusals reach the caller with the same code and advice", () => {
   it("quota_exceeded → 402 with where to get more (in test mode, the sandbox's free top-up, not real pricing)", async () => {
-    const user = await linkedUser(`broke+calls0-${crypto.randomUUID()}@example.com`.replace("+calls0-", "-x+calls0@").replace("@example.com", ".example.com"));
+    const user = await linkedUser(
+      `broke+calls0-${crypto.randomUUID()}@example.com`
+        .replace("+calls0-", "-x+calls0@")
+        .replace("@example.com", ".example.com"),
+    );
     const res = await place(user.apiKey);
     expect(res.status).toBe(402);
     const error = await errorOf(res);
@@ -32,7 +36,10 @@ describe("KallyAI's refusals reach the caller with the same code and advice", ()
   it("safety_violation → 422", async () => {
     const user = await linkedUser();
     const res = await place(user.apiKey, { phone: "+14155551234", task: "Threaten the owner about the refund" });
-    expect(await errorOf(res)).toMatchObject({ code: "safety_violation", message: expect.stringContaining("Rephrase") });
+    expect(await errorOf(res)).toMatchObject({
+      code: "safety_violation",
+      message: expect.stringContaining("Rephrase"),
+    });
   });
 
   it.each([
@@ -49,7 +56,10 @@ describe("KallyAI's refusals reach the caller with the same code and advice", ()
     [404, "call_not_found", 404],
     [404, "transcript_not_found", 404],
   ])("upstream %i %s → bridge %i with the same code (both error shapes)", (upstreamStatus, code, status) => {
-    for (const body of [{ error: { code, message: "x" } }, { error: { code, details: { message: "x" }, correlation_id: "c" } }]) {
+    for (const body of [
+      { error: { code, message: "x" } },
+      { error: { code, details: { message: "x" }, correlation_id: "c" } },
+    ]) {
       const err = upstreamFailure(upstreamStatus, body);
       expect(err.status).toBe(status);
       expect(err.code).toBe(code);
@@ -58,11 +68,17 @@ describe("KallyAI's refusals reach the caller with the same code and advice", ()
   });
 
   it("a quota body's own upgrade_url is the one advised", () => {
-    expect(upstreamFailure(402, { error: { code: "quota_exceeded", upgrade_url: "https://kallyai.com/upgrade?plan=pro" } }).message).toContain("https://kallyai.com/upgrade?plan=pro");
+    expect(
+      upstreamFailure(402, { error: { code: "quota_exceeded", upgrade_url: "https://kallyai.com/upgrade?plan=pro" } })
+        .message,
+    ).toContain("https://kallyai.com/upgrade?plan=pro");
   });
 
   it("an unknown 4xx code passes through as a refusal, never as 5xx", () => {
-    expect(upstreamFailure(422, { error: { code: "new_rule", message: "Something new" } })).toMatchObject({ status: 422, code: "new_rule" });
+    expect(upstreamFailure(422, { error: { code: "new_rule", message: "Something new" } })).toMatchObject({
+      status: 422,
+      code: "new_rule",
+    });
     expect(upstreamFailure(400, "not json")).toMatchObject({ status: 422, code: "upstream_rejected" });
   });
 });
@@ -85,10 +101,26 @@ describe("KallyAI failing → upstream_unavailable, and nothing leaks", () => {
 
   it("a call that failed upstream can be retried with the same key (nothing was held)", async () => {
     const user = await linkedUser();
-    expect((await place(user.apiKey, { phone: "+14155550500", task: "Ask about store hours today" }, { "idempotency-key": "after-500" })).status).toBe(502);
+    expect(
+      (
+        await place(
+          user.apiKey,
+          { phone: "+14155550500", task: "Ask about store hours today" },
+          { "idempotency-key": "after-500" },
+        )
+      ).status,
+    ).toBe(502);
     expect((await place(user.apiKey, { ...restaurant }, { "idempotency-key": "after-500-b" })).status).toBe(202);
     const before = await sandboxRequestCount("POST", "/v1/calls");
-    expect((await place(user.apiKey, { phone: "+14155550500", task: "Ask about store hours today" }, { "idempotency-key": "after-500" })).status).toBe(502);
+    expect(
+      (
+        await place(
+          user.apiKey,
+          { phone: "+14155550500", task: "Ask about store hours today" },
+          { "idempotency-key": "after-500" },
+        )
+      ).status,
+    ).toBe(502);
     expect(await sandboxRequestCount("POST", "/v1/calls")).toBeGreaterThan(before);
   });
 

@@ -10,22 +10,37 @@ const get = async (cookie: string, path: string) => {
   const res = await local(path, { headers: { cookie } });
   return { status: res.status, html: await res.text() };
 };
-const deliveryIds = (html: string) => [...html.matchAll(/action="\/console\/deliveries\/([^/"]+)\/retry"/g)].map((m) => decodeURIComponent(m[1]!));
+const deliveryIds = (html: string) =>
+  [...html.matchAll(/action="\/console\/deliveries\/([^/"]+)\/retry"/g)].map((m) => decodeURIComponent(m[1]!));
 const olderLink = (html: string) => html.match(/<a href="([^"]+)">Older deliveries<\/a>/)?.[1]?.replace(/&amp;/g, "&");
 
 /** A webhook of a new console person, with `count` deliveries seeded in storage, two per timestamp (ties are ordered by id). */
 async function webhookWithDeliveries(count: number) {
   const user = await consoleSignIn();
-  const added = await postForm(user, "/console/webhooks", { kind: "webhook", url: "https://hooks.example.com/paging", events: ["call.completed"] });
+  const added = await postForm(user, "/console/webhooks", {
+    kind: "webhook",
+    url: "https://hooks.example.com/paging",
+    events: ["call.completed"],
+  });
   const path = added.headers.get("location")!.split("?")[0]!;
   const webhookId = decodeURIComponent(path.split("/").pop()!);
-  const { user_id } = (await env.DB.prepare("SELECT user_id FROM webhooks WHERE id = ?").bind(webhookId).first<{ user_id: string }>())!;
+  const { user_id } = (await env.DB.prepare("SELECT user_id FROM webhooks WHERE id = ?")
+    .bind(webhookId)
+    .first<{ user_id: string }>())!;
   const base = Date.now() - 3_600_000;
-  const seeded = Array.from({ length: count }, (_, i) => ({ id: `dlv_paging_${String(i).padStart(3, "0")}_${crypto.randomUUID().slice(0, 8)}`, event: `evt_paging_${crypto.randomUUID()}`, at: base + Math.floor(i / 2) * 1000 }));
+  const seeded = Array.from({ length: count }, (_, i) => ({
+    id: `dlv_paging_${String(i).padStart(3, "0")}_${crypto.randomUUID().slice(0, 8)}`,
+    event: `evt_paging_${crypto.randomUUID()}`,
+    at: base + Math.floor(i / 2) * 1000,
+  }));
   await env.DB.batch(
     seeded.flatMap((s) => [
-      env.DB.prepare("INSERT INTO events (id, user_id, call_id, type, payload, created_at) VALUES (?, ?, ?, 'call.completed', '{}', ?)").bind(s.event, user_id, `call_${s.event}`, s.at),
-      env.DB.prepare("INSERT INTO deliveries (id, webhook_id, event_id, user_id, state, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 'succeeded', 1, ?, ?)").bind(s.id, webhookId, s.event, user_id, s.at, s.at),
+      env.DB.prepare(
+        "INSERT INTO events (id, user_id, call_id, type, payload, created_at) VALUES (?, ?, ?, 'call.completed', '{}', ?)",
+      ).bind(s.event, user_id, `call_${s.event}`, s.at),
+      env.DB.prepare(
+        "INSERT INTO deliveries (id, webhook_id, event_id, user_id, state, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 'succeeded', 1, ?, ?)",
+      ).bind(s.id, webhookId, s.event, user_id, s.at, s.at),
     ]),
   );
   // Newest first, as the page lists them: later time first, then the larger id.

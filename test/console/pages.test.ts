@@ -26,7 +26,18 @@ describe("pages for people: /, /docs and the console's headers", () => {
 
   it("every page has a CSP without unsafe-inline scripts, frame-ancestors 'none' and nosniff, and no inline script", async () => {
     const user = await consoleSignIn();
-    for (const path of ["/", "/docs", "/console", "/console/keys", "/console/calls", "/console/calls/new", "/console/webhooks", "/console/triggers", "/console/recipes", "/console/unlink"]) {
+    for (const path of [
+      "/",
+      "/docs",
+      "/console",
+      "/console/keys",
+      "/console/calls",
+      "/console/calls/new",
+      "/console/webhooks",
+      "/console/triggers",
+      "/console/recipes",
+      "/console/unlink",
+    ]) {
       const page = await get(user.cookie, path);
       expect(page.status, path).toBe(200);
       const csp = page.headers.get("content-security-policy")!;
@@ -51,7 +62,12 @@ describe("pages for people: /, /docs and the console's headers", () => {
 
   it("/console/recipes shows every recipe of the README with this bridge's URL, signed in or not", async () => {
     const html = await (await local("/console/recipes")).text();
-    const text = html.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+    const text = html
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, "&");
     for (const recipe of RECIPES.filter((r) => r.section !== "curl")) {
       expect(text).toContain(recipe.title);
       expect(text).toContain(`${LOCAL}${recipe.path}`);
@@ -61,7 +77,12 @@ describe("pages for people: /, /docs and the console's headers", () => {
 
   it("escapes what people type: markup in a name shows as text", async () => {
     const user = await consoleSignIn();
-    const res = await postForm(user, "/console/keys", { name: `<img src=x onerror=alert(1)>"'`, scopes: ["calls:read"], calls_per_hour: "1", expires: "never" });
+    const res = await postForm(user, "/console/keys", {
+      name: `<img src=x onerror=alert(1)>"'`,
+      scopes: ["calls:read"],
+      calls_per_hour: "1",
+      expires: "never",
+    });
     expect(res.status).toBe(303);
     const { html } = await get(user.cookie, "/console/keys");
     expect(html).not.toContain("<img src=x");
@@ -79,17 +100,26 @@ describe("pages for people: /, /docs and the console's headers", () => {
 describe("keys page", () => {
   it("creates a key with the chosen scopes, limit and expiry, shows it once, lists it, and revokes it", async () => {
     const user = await consoleSignIn();
-    const res = await postForm(user, "/console/keys", { name: "Zapier", scopes: ["calls:write", "calls:read"], calls_per_hour: "7", expires: "7d" });
+    const res = await postForm(user, "/console/keys", {
+      name: "Zapier",
+      scopes: ["calls:write", "calls:read"],
+      calls_per_hour: "7",
+      expires: "7d",
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/console/keys");
     const shown = await get(user.cookie, "/console/keys");
     const key = revealed(shown.html)!;
     expect(key).toBeTruthy();
-    const info = (await (await api(key, "/v1/me")).json()) as { key: { id: string; scopes: string[]; expires_at: string } };
+    const info = (await (await api(key, "/v1/me")).json()) as {
+      key: { id: string; scopes: string[]; expires_at: string };
+    };
     expect(info.key.scopes).toEqual(["calls:write", "calls:read"]);
     expect(Date.parse(info.key.expires_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect((await api(key, "/v1/usage")).status).toBe(403);
-    const listed = await (await api(user.apiKey, "/v1/keys")).json() as { items: Array<{ id: string; calls_per_hour: number }> };
+    const listed = (await (await api(user.apiKey, "/v1/keys")).json()) as {
+      items: Array<{ id: string; calls_per_hour: number }>;
+    };
     expect(listed.items.find((k) => k.id === info.key.id)!.calls_per_hour).toBe(7);
 
     const again = await get(user.cookie, "/console/keys");
@@ -107,13 +137,22 @@ describe("keys page", () => {
 
   it("lists an expired key neither among the active keys nor as a key a trigger URL may act as", async () => {
     const user = await consoleSignIn();
-    await postForm(user, "/console/keys", { name: "Short-lived", scopes: ["calls:write", "calls:read"], calls_per_hour: "5", expires: "7d" });
+    await postForm(user, "/console/keys", {
+      name: "Short-lived",
+      scopes: ["calls:write", "calls:read"],
+      calls_per_hour: "5",
+      expires: "7d",
+    });
     const key = revealed((await get(user.cookie, "/console/keys")).html)!;
-    const { key: { id } } = (await (await api(key, "/v1/me")).json()) as { key: { id: string } };
+    const {
+      key: { id },
+    } = (await (await api(key, "/v1/me")).json()) as { key: { id: string } };
     expect((await get(user.cookie, "/console/keys")).html).toContain(id);
     expect((await get(user.cookie, "/console/triggers")).html).toContain(`<option value="${id}"`);
 
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, id)
+      .run();
     const keys = await get(user.cookie, "/console/keys");
     const own = (await (await api(user.apiKey, "/v1/me")).json()) as { key: { id: string } };
     expect(keys.html).toContain(own.key.id);
@@ -122,11 +161,27 @@ describe("keys page", () => {
   });
 
   it.each([
-    [{ name: "", scopes: ["calls:read"], calls_per_hour: "5", expires: "never" }, "f-name-error", "Give the key a name"],
+    [
+      { name: "", scopes: ["calls:read"], calls_per_hour: "5", expires: "never" },
+      "f-name-error",
+      "Give the key a name",
+    ],
     [{ name: "x", calls_per_hour: "5", expires: "never" }, "f-scopes-error", "Pick at least one scope"],
-    [{ name: "x", scopes: ["calls:read"], calls_per_hour: "5000", expires: "never" }, "f-calls_per_hour-error", "0 to 1000"],
-    [{ name: "x", scopes: ["admin"], calls_per_hour: "5", expires: "never" }, "f-scopes-error", "Pick scopes from the list"],
-    [{ name: "x", scopes: ["calls:read"], calls_per_hour: "5", expires: "forever" }, "f-expires-error", "Pick when the key expires"],
+    [
+      { name: "x", scopes: ["calls:read"], calls_per_hour: "5000", expires: "never" },
+      "f-calls_per_hour-error",
+      "0 to 1000",
+    ],
+    [
+      { name: "x", scopes: ["admin"], calls_per_hour: "5", expires: "never" },
+      "f-scopes-error",
+      "Pick scopes from the list",
+    ],
+    [
+      { name: "x", scopes: ["calls:read"], calls_per_hour: "5", expires: "forever" },
+      "f-expires-error",
+      "Pick when the key expires",
+    ],
   ])("refuses %j with the error next to its field", async (fields, errorId, message) => {
     const user = await consoleSignIn();
     const res = await postForm(user, "/console/keys", fields as Record<string, string | string[]>);
@@ -142,13 +197,29 @@ describe("calls pages", () => {
     const user = await consoleSignIn();
     const form = await get(user.cookie, "/console/calls/new");
     const idempotency = form.html.match(/name="idempotency_key" value="([^"]+)"/)![1]!;
-    const fields = { phone: "(415) 555-0142", task: "Ask whether they have oat milk in stock", business: "Corner Shop", party_size: "2", timezone: "Europe/Madrid", instructions: "Be brief\nSay thanks", idempotency_key: idempotency, category: "general", language: "en" };
+    const fields = {
+      phone: "(415) 555-0142",
+      task: "Ask whether they have oat milk in stock",
+      business: "Corner Shop",
+      party_size: "2",
+      timezone: "Europe/Madrid",
+      instructions: "Be brief\nSay thanks",
+      idempotency_key: idempotency,
+      category: "general",
+      language: "en",
+    };
     const res = await postForm(user, "/console/calls", fields, { csrf: csrfOf(form.html) });
     expect(res.status).toBe(303);
     const path = res.headers.get("location")!;
     const id = decodeURIComponent(path.split("/").pop()!);
     const call = (await (await api(user.apiKey, `/v1/calls/${id}`)).json()) as Record<string, unknown>;
-    expect(call).toMatchObject({ phone: "+14155550142", business: "Corner Shop", party_size: 2, timezone: "Europe/Madrid", instructions: ["Be brief", "Say thanks"] });
+    expect(call).toMatchObject({
+      phone: "+14155550142",
+      business: "Corner Shop",
+      party_size: 2,
+      timezone: "Europe/Madrid",
+      instructions: ["Be brief", "Say thanks"],
+    });
 
     // The same form sent twice (a double click) places one call.
     const twice = await postForm(user, "/console/calls", fields, { csrf: csrfOf(form.html) });
@@ -158,7 +229,9 @@ describe("calls pages", () => {
     expect(running.html).toContain("Calling Corner Shop now.");
     expect(running.html).toContain(`data-live="${path}/status"`);
     expect(running.html).toContain('http-equiv="refresh"');
-    const status = (await (await local(`${path}/status`, { headers: { cookie: user.cookie } })).json()) as { finished: boolean };
+    const status = (await (await local(`${path}/status`, { headers: { cookie: user.cookie } })).json()) as {
+      finished: boolean;
+    };
     expect(status.finished).toBe(false);
 
     await endSandboxCall(id);
@@ -175,7 +248,10 @@ describe("calls pages", () => {
 
   it("cancels a running call", async () => {
     const user = await consoleSignIn();
-    const placed = await postForm(user, "/console/calls", { phone: "+14155550143", task: "Ask about opening hours today" });
+    const placed = await postForm(user, "/console/calls", {
+      phone: "+14155550143",
+      task: "Ask about opening hours today",
+    });
     const path = placed.headers.get("location")!;
     const cancelled = await postForm(user, `${path}/cancel`, {});
     expect(cancelled.status).toBe(303);
@@ -187,7 +263,11 @@ describe("calls pages", () => {
     [{ phone: "911", task: "Ask whether they have oat milk" }, "phone", "Emergency"],
     [{ phone: "+14155550144", task: "short" }, "task", "at least 10 characters"],
     [{ phone: "+14155550144", task: "Ask whether they have oat milk", date: "2026-02-30" }, "date", "not a real date"],
-    [{ phone: "+14155550144", task: "Ask whether they have oat milk", party_size: "99" }, "party_size", "between 1 and 50"],
+    [
+      { phone: "+14155550144", task: "Ask whether they have oat milk", party_size: "99" },
+      "party_size",
+      "between 1 and 50",
+    ],
     [{ phone: "+14155550144", task: "Ask whether they have oat milk", timezone: "Mars/Base" }, "timezone", "IANA"],
   ])("refuses %j with the error next to the field (%s), keeping what was typed", async (fields, field, message) => {
     const user = await consoleSignIn();

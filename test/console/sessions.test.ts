@@ -19,7 +19,13 @@ describe("console sessions", () => {
   });
 
   it("never returns to another site after sign-in", async () => {
-    for (const target of ["https://evil.example/console", "//evil.example/console", "/console/../auth", "/\\evil.example", "javascript:alert(1)"]) {
+    for (const target of [
+      "https://evil.example/console",
+      "//evil.example/console",
+      "/console/../auth",
+      "/\\evil.example",
+      "javascript:alert(1)",
+    ]) {
       const user = await consoleSignIn(undefined, { returnTo: target });
       expect(user.location).toBe("/console");
     }
@@ -43,7 +49,9 @@ describe("console sessions", () => {
     const tables = await dumpAllTables();
     expect(tables).not.toContain(token);
     expect(tables).not.toContain(user.apiKey);
-    const row = await env.DB.prepare("SELECT expires_at, created_at FROM console_sessions ORDER BY created_at DESC LIMIT 1").first<{ expires_at: number; created_at: number }>();
+    const row = await env.DB.prepare(
+      "SELECT expires_at, created_at FROM console_sessions ORDER BY created_at DESC LIMIT 1",
+    ).first<{ expires_at: number; created_at: number }>();
     expect(row!.expires_at - row!.created_at).toBe(12 * 3600_000);
 
     // The attributes, from a fresh sign-in's Set-Cookie.
@@ -53,7 +61,9 @@ describe("console sessions", () => {
 
   it("an expired session goes back to sign-in and clears the cookie", async () => {
     const user = await consoleSignIn();
-    await env.DB.prepare("UPDATE console_sessions SET expires_at = ?").bind(Date.now() - 1).run();
+    await env.DB.prepare("UPDATE console_sessions SET expires_at = ?")
+      .bind(Date.now() - 1)
+      .run();
     const res = await page(user.cookie, "/console/keys");
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/auth/login?return_to=%2Fconsole%2Fkeys");
@@ -97,13 +107,19 @@ describe("console sessions", () => {
     expect(bob.cookie).not.toBe(alice.cookie);
     expect((await page(alice.cookie)).status).toBe(303);
     const bobs = await (await page(bob.cookie)).text();
-    const bobUser = (await (await local("/v1/me", { headers: { authorization: `Bearer ${bob.apiKey}` } })).json()) as { user_id: string };
+    const bobUser = (await (await local("/v1/me", { headers: { authorization: `Bearer ${bob.apiKey}` } })).json()) as {
+      user_id: string;
+    };
     expect(bobs).toContain(bobUser.user_id);
   });
 
   it("revoking the key the console signed in with signs the console out", async () => {
     const user = await consoleSignIn();
-    const keyId = ((await (await local("/v1/me", { headers: { authorization: `Bearer ${user.apiKey}` } })).json()) as { key: { id: string } }).key.id;
+    const keyId = (
+      (await (await local("/v1/me", { headers: { authorization: `Bearer ${user.apiKey}` } })).json()) as {
+        key: { id: string };
+      }
+    ).key.id;
     const confirm = await (await page(user.cookie, `/console/keys/${keyId}/revoke`)).text();
     expect(confirm).toContain("revoking it also signs you out");
     const res = await postForm(user, `/console/keys/${keyId}/revoke`, {}, { csrf: csrfOf(confirm) });
@@ -115,7 +131,12 @@ describe("console sessions", () => {
 describe("cross-site request protection", () => {
   it("refuses a form without the session's CSRF token", async () => {
     const user = await consoleSignIn();
-    const res = await postForm(user, "/console/keys", { name: "x", scopes: "calls:read", calls_per_hour: "5", expires: "never" }, { csrf: "forged" });
+    const res = await postForm(
+      user,
+      "/console/keys",
+      { name: "x", scopes: "calls:read", calls_per_hour: "5", expires: "never" },
+      { csrf: "forged" },
+    );
     expect(res.status).toBe(403);
     expect(await res.text()).toContain("out of date");
   });
@@ -132,12 +153,21 @@ describe("cross-site request protection", () => {
     const alice = await consoleSignIn();
     const bob = await consoleSignIn();
     const bobsToken = csrfOf(await (await page(bob.cookie)).text());
-    const res = await postForm(alice, "/console/keys", { name: "x", scopes: "calls:read", calls_per_hour: "5", expires: "never" }, { csrf: bobsToken });
+    const res = await postForm(
+      alice,
+      "/console/keys",
+      { name: "x", scopes: "calls:read", calls_per_hour: "5", expires: "never" },
+      { csrf: bobsToken },
+    );
     expect(res.status).toBe(403);
   });
 
   it("a form sent after the session ended goes to sign-in, not through", async () => {
-    const res = await local("/console/keys", { method: "POST", headers: { origin: LOCAL, referer: `${LOCAL}/console/keys`, "content-type": "application/x-www-form-urlencoded" }, body: "name=x" });
+    const res = await local("/console/keys", {
+      method: "POST",
+      headers: { origin: LOCAL, referer: `${LOCAL}/console/keys`, "content-type": "application/x-www-form-urlencoded" },
+      body: "name=x",
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/auth/login?return_to=%2Fconsole%2Fkeys");
   });
@@ -146,7 +176,10 @@ describe("cross-site request protection", () => {
 /** The Set-Cookie of the console session from a fresh sign-in. */
 async function consoleSignInRaw(): Promise<string> {
   const login = await local("/auth/login");
-  const state = login.headers.getSetCookie().map((c) => c.split(";")[0]!).filter((c) => !c.endsWith("="));
+  const state = login.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0]!)
+    .filter((c) => !c.endsWith("="));
   const callback = await signInAtSandbox(login.headers.get("location")!, `raw-${crypto.randomUUID()}@example.com`);
   const done = await local(callback.pathname + callback.search, { headers: { cookie: state.join("; ") } });
   expect(cookieOf(done)).toBeTruthy();

@@ -11,15 +11,30 @@ const get = async (cookie: string, path: string) => {
   const res = await local(path, { headers: { cookie } });
   return { status: res.status, html: await res.text() };
 };
-const api = (apiKey: string, path: string, init: RequestInit = {}) => local(path, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
-const disable = (id: string) => env.DB.prepare("UPDATE webhooks SET state = 'disabled', disabled_reason = 'Deliveries failed for 5 days.', disabled_at = ? WHERE id = ?").bind(Date.now(), id).run();
+const api = (apiKey: string, path: string, init: RequestInit = {}) =>
+  local(path, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
+const disable = (id: string) =>
+  env.DB.prepare(
+    "UPDATE webhooks SET state = 'disabled', disabled_reason = 'Deliveries failed for 5 days.', disabled_at = ? WHERE id = ?",
+  )
+    .bind(Date.now(), id)
+    .run();
 
 describe("webhooks page", () => {
   it("adds a webhook (secret once), sends a test, shows a delivery's attempts, retries it, and re-enables a disabled one", async () => {
     const user = await consoleSignIn();
     let failing = true;
-    const hooks = receiver(undefined, (_, req) => new Response(null, { status: req.headers.get("webhook-id")!.startsWith("evt_test_") || !failing ? 200 : 503 }));
-    const added = await postForm(user, "/console/webhooks", { kind: "webhook", url: hooks.url, events: ["call.completed"], description: "Sheet <log>" });
+    const hooks = receiver(
+      undefined,
+      (_, req) =>
+        new Response(null, { status: req.headers.get("webhook-id")!.startsWith("evt_test_") || !failing ? 200 : 503 }),
+    );
+    const added = await postForm(user, "/console/webhooks", {
+      kind: "webhook",
+      url: hooks.url,
+      events: ["call.completed"],
+      description: "Sheet <log>",
+    });
     expect(added.status).toBe(303);
     const path = added.headers.get("location")!;
     const first = await get(user.cookie, path);
@@ -31,7 +46,10 @@ describe("webhooks page", () => {
     await postForm(user, `${path}/test`, {}, { csrf: csrfOf(first.html) });
     expect((await get(user.cookie, path)).html).toMatch(/Test event delivered: HTTP 200 in \d+ ms/);
 
-    const placed = await postForm(user, "/console/calls", { phone: "+14155550160", task: "Ask whether they have oat milk in stock" });
+    const placed = await postForm(user, "/console/calls", {
+      phone: "+14155550160",
+      task: "Ask whether they have oat milk in stock",
+    });
     const callId = decodeURIComponent(placed.headers.get("location")!.split("/").pop()!);
     await endSandboxCall(callId);
     await makeCallsDue();
@@ -45,7 +63,10 @@ describe("webhooks page", () => {
     expect(retried.headers.get("location")).toBe(path);
     expect((await get(user.cookie, path)).html).toMatch(/Retried: HTTP 200 \(attempt 2\)/);
     const real = hooks.received.filter((r) => !r.headers["webhook-id"]!.startsWith("evt_test_"));
-    expect(real.map((r) => r.headers["webhook-id"])).toEqual([real[0]!.headers["webhook-id"], real[0]!.headers["webhook-id"]]);
+    expect(real.map((r) => r.headers["webhook-id"])).toEqual([
+      real[0]!.headers["webhook-id"],
+      real[0]!.headers["webhook-id"],
+    ]);
 
     const webhookId = path.split("/").pop()!;
     await disable(webhookId);
@@ -55,7 +76,9 @@ describe("webhooks page", () => {
     expect(disabled.html).not.toContain("Retry now");
     await postForm(user, `${path}/enable`, {}, { csrf: csrfOf(disabled.html) });
     expect((await get(user.cookie, path)).html).toContain("The webhook is active again");
-    expect(((await (await api(user.apiKey, `/v1/webhooks/${webhookId}`)).json()) as { state: string }).state).toBe("active");
+    expect(((await (await api(user.apiKey, `/v1/webhooks/${webhookId}`)).json()) as { state: string }).state).toBe(
+      "active",
+    );
 
     const confirm = await get(user.cookie, `${path}/delete`);
     await postForm(user, `${path}/delete`, {}, { csrf: csrfOf(confirm.html) });
@@ -65,7 +88,11 @@ describe("webhooks page", () => {
 
   it("shows the API's field error next to the address", async () => {
     const user = await consoleSignIn();
-    const res = await postForm(user, "/console/webhooks", { kind: "webhook", url: "ftp://example.com/x", events: "call.completed" });
+    const res = await postForm(user, "/console/webhooks", {
+      kind: "webhook",
+      url: "ftp://example.com/x",
+      events: "call.completed",
+    });
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/id="f-url-error">/);
     const none = await postForm(user, "/console/webhooks", { kind: "webhook", url: "https://hooks.example.com/x" });
@@ -77,19 +104,35 @@ describe("POST /v1/webhooks/{id}/enable", () => {
   it("re-enables a disabled subscription of the key's account, and only of it", async () => {
     const alice = await consoleSignIn();
     const bob = await consoleSignIn();
-    const created = (await (await api(alice.apiKey, "/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: "https://hooks.example.com/a", events: ["call.completed"] }) })).json()) as { id: string };
+    const created = (await (
+      await api(alice.apiKey, "/v1/webhooks", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ url: "https://hooks.example.com/a", events: ["call.completed"] }),
+      })
+    ).json()) as { id: string };
     await disable(created.id);
     expect((await api(bob.apiKey, `/v1/webhooks/${created.id}/enable`, { method: "POST" })).status).toBe(404);
     const res = await api(alice.apiKey, `/v1/webhooks/${created.id}/enable`, { method: "POST" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ id: created.id, state: "active", disabled_reason: null, disabled_at: null });
+    expect(await res.json()).toMatchObject({
+      id: created.id,
+      state: "active",
+      disabled_reason: null,
+      disabled_at: null,
+    });
   });
 });
 
 describe("trigger URLs page", () => {
   it("makes a trigger URL from a template (URL and examples once), lists it without the URL, and revokes it", async () => {
     const user = await consoleSignIn();
-    const made = await postForm(user, "/console/triggers", { trigger_name: "Oat milk", phone: "(415) 555-0170", task: "Ask whether they have {{value1}} in stock", business: "Corner Shop" });
+    const made = await postForm(user, "/console/triggers", {
+      trigger_name: "Oat milk",
+      phone: "(415) 555-0170",
+      task: "Ask whether they have {{value1}} in stock",
+      business: "Corner Shop",
+    });
     expect(made.status).toBe(303);
     const page = await get(user.cookie, "/console/triggers");
     const url = revealed(page.html)!;
@@ -114,16 +157,31 @@ describe("trigger URLs page", () => {
     const form = await get(user.cookie, "/console/triggers");
     expect(form.html.match(/id="f-name"/g)).toHaveLength(1);
     expect(form.html.match(/id="f-trigger_name"/g)).toHaveLength(1);
-    const made = await postForm(user, "/console/triggers", { trigger_name: "Table for Sam", name: "Sam Rivera", phone: "+14155550172", task: "Book a table for {{value1}}" });
+    const made = await postForm(user, "/console/triggers", {
+      trigger_name: "Table for Sam",
+      name: "Sam Rivera",
+      phone: "+14155550172",
+      task: "Book a table for {{value1}}",
+    });
     expect(made.status).toBe(303);
-    const listed = (await (await api(user.apiKey, "/v1/triggers")).json()) as { items: Array<{ name: string; fields: Record<string, unknown> }> };
+    const listed = (await (await api(user.apiKey, "/v1/triggers")).json()) as {
+      items: Array<{ name: string; fields: Record<string, unknown> }>;
+    };
     expect(listed.items).toHaveLength(1);
-    expect(listed.items[0]).toMatchObject({ name: "Table for Sam", fields: { name: "Sam Rivera", phone: "+14155550172" } });
+    expect(listed.items[0]).toMatchObject({
+      name: "Table for Sam",
+      fields: { name: "Sam Rivera", phone: "+14155550172" },
+    });
   });
 
   it("asks for the trigger's name next to its own field, not the template's", async () => {
     const user = await consoleSignIn();
-    const res = await postForm(user, "/console/triggers", { trigger_name: "", name: "Sam Rivera", phone: "+14155550173", task: "Ask whether they have {{value1}} in stock" });
+    const res = await postForm(user, "/console/triggers", {
+      trigger_name: "",
+      name: "Sam Rivera",
+      phone: "+14155550173",
+      task: "Ask whether they have {{value1}} in stock",
+    });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toMatch(/id="f-trigger_name-error">[^<]*Give the trigger URL a name/);
@@ -133,7 +191,12 @@ describe("trigger URLs page", () => {
 
   it("refuses a template that is not a call, next to its field", async () => {
     const user = await consoleSignIn();
-    const res = await postForm(user, "/console/triggers", { trigger_name: "Bad", phone: "+14155550171", task: "Ask whether they have {{value1}} in stock", party_size: "99" });
+    const res = await postForm(user, "/console/triggers", {
+      trigger_name: "Bad",
+      phone: "+14155550171",
+      task: "Ask whether they have {{value1}} in stock",
+      party_size: "99",
+    });
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/id="f-party_size-error">[^<]*between 1 and 50/);
   });

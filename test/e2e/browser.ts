@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import chromium from "@sparticuz/chromium";
-import { type Browser, type BrowserContext, chromium as playwright, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page, chromium as playwright } from "playwright-core";
 import { expect } from "vitest";
 
 /**
@@ -13,7 +13,11 @@ import { expect } from "vitest";
  */
 export async function launchBrowser(): Promise<Browser> {
   const weakening = new Set(["--disable-web-security", "--allow-running-insecure-content"]);
-  return playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args.filter((a) => !weakening.has(a)), headless: true });
+  return playwright.launch({
+    executablePath: await chromium.executablePath(),
+    args: chromium.args.filter((a) => !weakening.has(a)),
+    headless: true,
+  });
 }
 
 export const SCREENSHOTS = join(process.cwd(), "screenshots");
@@ -54,7 +58,15 @@ export class PageChecker {
     await page.waitForLoadState("load");
     const axe = await new AxeBuilder({ page }).analyze();
     const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    expect(serious.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)).toEqual([]);
+    expect(
+      serious.map(
+        (v) =>
+          `${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes
+            .map((n) => n.target.join(" "))
+            .slice(0, 3)
+            .join(", ")}`,
+      ),
+    ).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-1280.png`), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
@@ -88,7 +100,11 @@ export async function webhookReceiver(answer: (n: number, headers: IncomingHttpH
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/hooks/kallyai`, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}/hooks/kallyai`,
+    received,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 /** Polls `probe` until it holds, reloading the page between tries (for what the cron does in the background). */

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, cleanEnv, loginThroughBrowser, recordingServer, type Run, runCli, tempDir } from "./cli-harness";
+import { buildCli, cleanEnv, loginThroughBrowser, type Run, recordingServer, runCli, tempDir } from "./cli-harness";
 import { type DevServer, startDevServer } from "./dev-server";
 
 // The built CLI in bridge mode (--bridge URL) against `npm run dev`: the bridge in front of its sandbox.
@@ -63,7 +63,9 @@ describe("kallyai, bridge mode", () => {
     expect(saved).toMatchObject({ bridge_url: server.origin, key_id: expect.any(String), user_id: expect.any(String) });
     expect(saved.api_key.length).toBeGreaterThan(20);
     expect(() => statSync(join(home, ".kallyai_token.json"))).toThrow();
-    secrets.add(browser.callbackUrl.searchParams.get("access_token")!).add(browser.callbackUrl.searchParams.get("refresh_token")!);
+    secrets
+      .add(browser.callbackUrl.searchParams.get("access_token")!)
+      .add(browser.callbackUrl.searchParams.get("refresh_token")!);
 
     // The key works on the bridge by itself.
     const me = await fetch(`${server.origin}/v1/me`, { headers: { authorization: `Bearer ${saved.api_key}` } });
@@ -77,16 +79,45 @@ describe("kallyai, bridge mode", () => {
     expect(run.stdout).toMatch(/Linked:\s+yes/);
     expect(run.stdout).toContain(readKeyFile().key_id);
     const json = (await cli(["--auth-status", "--json"])).json();
-    expect(json).toMatchObject({ target: "bridge", base_url: server.origin, signed_in: true, linked: true, upstream_state: "linked", key_id: readKeyFile().key_id });
+    expect(json).toMatchObject({
+      target: "bridge",
+      base_url: server.origin,
+      signed_in: true,
+      linked: true,
+      upstream_state: "linked",
+      key_id: readKeyFile().key_id,
+    });
     expect(Date.parse(json.upstream_token_expires_at)).toBeGreaterThan(Date.now());
   });
 
   let reservationId = "";
   it("places a call with every flag through the bridge, and --wait ends with the outcome", async () => {
     const run = await cli([
-      "-p", "(415) 555-1234", "-t", "Reserve a table for 4 at 8pm", "-c", "restaurant", "-l", "es",
-      "--name", "John Smith", "--business", "Italian Bistro", "--party-size", "4", "--date", "2026-01-28", "--time", "20:00",
-      "--timezone", "Europe/Madrid", "--time-preference", "evening, by the window", "--country", "US", "--wait",
+      "-p",
+      "(415) 555-1234",
+      "-t",
+      "Reserve a table for 4 at 8pm",
+      "-c",
+      "restaurant",
+      "-l",
+      "es",
+      "--name",
+      "John Smith",
+      "--business",
+      "Italian Bistro",
+      "--party-size",
+      "4",
+      "--date",
+      "2026-01-28",
+      "--time",
+      "20:00",
+      "--timezone",
+      "Europe/Madrid",
+      "--time-preference",
+      "evening, by the window",
+      "--country",
+      "US",
+      "--wait",
     ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("waiting for the outcome");
@@ -101,7 +132,13 @@ describe("kallyai, bridge mode", () => {
   it("--json call, and --wait --json with a busy line: exit 8", async () => {
     const placed = await cli(["-p", "+15551234567", "-t", "Ask about store hours", "--json"]);
     expect(placed.code).toBe(0);
-    expect(placed.json()).toMatchObject({ id: expect.any(String), finished: false, phone: "+15551234567", task: "Ask about store hours", category: "general" });
+    expect(placed.json()).toMatchObject({
+      id: expect.any(String),
+      finished: false,
+      phone: "+15551234567",
+      task: "Ask about store hours",
+      category: "general",
+    });
     const busy = await cli(["-p", "+15551230002", "-t", "Ask about store hours", "--wait", "--json"]);
     expect(busy.code).toBe(8);
     expect(busy.json()).toMatchObject({ status: "busy", finished: true });
@@ -112,7 +149,16 @@ describe("kallyai, bridge mode", () => {
     expect(info.code).toBe(0);
     expect(info.stdout).toMatch(/Status:\s+success/);
     expect((await cli(["--call-info", reservationId, "--json"])).json()).toMatchObject({
-      id: reservationId, status: "success", finished: true, phone: "+14155551234", business: "Italian Bistro", name: "John Smith", party_size: 4, date: "2026-01-28", time: "20:00", timezone: "Europe/Madrid",
+      id: reservationId,
+      status: "success",
+      finished: true,
+      phone: "+14155551234",
+      business: "Italian Bistro",
+      name: "John Smith",
+      party_size: 4,
+      date: "2026-01-28",
+      time: "20:00",
+      timezone: "Europe/Madrid",
     });
     const transcript = await cli(["--transcript", reservationId]);
     expect(transcript.code).toBe(0);
@@ -135,7 +181,10 @@ describe("kallyai, bridge mode", () => {
     expect(usage).toMatchObject({ plan_type: "sandbox", calls_allocated: 300, calls_used: 3, calls_remaining: 297 });
     expect((await cli(["--usage"])).stdout).toContain("3 of 300 calls used, 297 remaining");
 
-    expect((await cli(["--subscription", "--json"])).json()).toMatchObject({ has_active_subscription: true, status: "active" });
+    expect((await cli(["--subscription", "--json"])).json()).toMatchObject({
+      has_active_subscription: true,
+      status: "active",
+    });
     expect((await cli(["--subscription"])).stdout).toMatch(/Active:\s+yes/);
 
     const billing = await cli(["--billing", "--json"]);
@@ -151,11 +200,21 @@ describe("kallyai, bridge mode", () => {
 
   it("KALLYAI_BRIDGE_URL and KALLYAI_API_KEY instead of flags and the saved file", async () => {
     const other = tempDir("kallyai-cli-bridge-env-");
-    const run = await runCli(["--usage", "--json"], cleanEnv({ KALLYAI_CONFIG_DIR: other, KALLYAI_BRIDGE_URL: server.origin, KALLYAI_API_KEY: readKeyFile().api_key }));
+    const run = await runCli(
+      ["--usage", "--json"],
+      cleanEnv({
+        KALLYAI_CONFIG_DIR: other,
+        KALLYAI_BRIDGE_URL: server.origin,
+        KALLYAI_API_KEY: readKeyFile().api_key,
+      }),
+    );
     outputs.push(run.stdout, run.stderr);
     expect(run.code).toBe(0);
     expect(run.json().calls_used).toBe(3);
-    const wrong = await runCli(["--usage", "--json"], cleanEnv({ KALLYAI_CONFIG_DIR: other, KALLYAI_BRIDGE_URL: server.origin, KALLYAI_API_KEY: "kb_not_a_key" }));
+    const wrong = await runCli(
+      ["--usage", "--json"],
+      cleanEnv({ KALLYAI_CONFIG_DIR: other, KALLYAI_BRIDGE_URL: server.origin, KALLYAI_API_KEY: "kb_not_a_key" }),
+    );
     expect(wrong.code).toBe(3);
   });
 
@@ -167,7 +226,9 @@ describe("kallyai, bridge mode", () => {
     const after = readKeyFile();
     expect(after.user_id).toBe(before.user_id);
     expect(after.key_id).not.toBe(before.key_id);
-    expect((await fetch(`${server.origin}/v1/me`, { headers: { authorization: `Bearer ${before.api_key}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${server.origin}/v1/me`, { headers: { authorization: `Bearer ${before.api_key}` } })).status,
+    ).toBe(401);
     expect((await cli(["--usage", "--json"])).json().calls_used).toBe(3);
   });
 
@@ -189,7 +250,12 @@ describe("kallyai, bridge mode", () => {
     const { api_key } = readKeyFile();
     const out = await cli(["--logout", "--unlink", "--json"]);
     expect(out.code).toBe(0);
-    expect(out.json()).toMatchObject({ target: "bridge", removed: true, unlinked: true, revoked_keys: expect.any(Number) });
+    expect(out.json()).toMatchObject({
+      target: "bridge",
+      removed: true,
+      unlinked: true,
+      revoked_keys: expect.any(Number),
+    });
     expect(out.json().revoked_keys).toBeGreaterThanOrEqual(1);
     expect(() => statSync(keyFile())).toThrow();
     const old = await fetch(`${server.origin}/v1/me`, { headers: { authorization: `Bearer ${api_key}` } });
@@ -213,18 +279,32 @@ describe("kallyai, bridge mode, bad flags", () => {
 
   it.each([
     [["-p", "911", "-t", "Ask about store hours"], "emergency_number", "never called"],
-    [["-p", "+15551234567", "-t", "Reserve a table please", "--party-size", "0"], "validation_error", "--party-size must be between 1 and 50"],
-    [["-p", "+15551234567", "-t", "Reserve a table please", "--date", "tomorrow"], "validation_error", "--date must be a date as YYYY-MM-DD"],
+    [
+      ["-p", "+15551234567", "-t", "Reserve a table please", "--party-size", "0"],
+      "validation_error",
+      "--party-size must be between 1 and 50",
+    ],
+    [
+      ["-p", "+15551234567", "-t", "Reserve a table please", "--date", "tomorrow"],
+      "validation_error",
+      "--date must be a date as YYYY-MM-DD",
+    ],
     [["--usage", "--unlink"], "invalid_arguments", "--unlink goes with --logout"],
   ])("%j: exit 2, nothing sent", async (args, code, message) => {
-    const run = await runCli(["--bridge", fake.origin, ...args, "--json"], cleanEnv({ KALLYAI_CONFIG_DIR: tempDir("kallyai-cli-bad-"), KALLYAI_API_KEY: "kb_test" }));
+    const run = await runCli(
+      ["--bridge", fake.origin, ...args, "--json"],
+      cleanEnv({ KALLYAI_CONFIG_DIR: tempDir("kallyai-cli-bad-"), KALLYAI_API_KEY: "kb_test" }),
+    );
     expect(run.code).toBe(2);
     expect(run.json()).toMatchObject({ error: { code, message: expect.stringContaining(message) }, exit_code: 2 });
     expect(fake.requests).toEqual([]);
   });
 
   it("--api-key without a bridge is refused", async () => {
-    const run = await runCli(["--usage", "--api-key", "kb_test"], cleanEnv({ KALLYAI_CONFIG_DIR: tempDir("kallyai-cli-bad-") }));
+    const run = await runCli(
+      ["--usage", "--api-key", "kb_test"],
+      cleanEnv({ KALLYAI_CONFIG_DIR: tempDir("kallyai-cli-bad-") }),
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--api-key is a bridge API key");
   });

@@ -36,13 +36,25 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, onStdout?: (soFar
 const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** The same inside a pseudo-terminal (util-linux or BSD `script`), as when a person types the command. */
-export function runCliInTerminal(args: string[], env: NodeJS.ProcessEnv, onStdout?: (soFar: string) => void): Promise<Run> {
+export function runCliInTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onStdout?: (soFar: string) => void,
+): Promise<Run> {
   const argv = [process.execPath, CLI, ...args];
-  const scriptArgs = process.platform === "linux" ? ["-qfec", argv.map(shellQuote).join(" "), "/dev/null"] : ["-q", "/dev/null", ...argv];
+  const scriptArgs =
+    process.platform === "linux"
+      ? ["-qfec", argv.map(shellQuote).join(" "), "/dev/null"]
+      : ["-q", "/dev/null", ...argv];
   return run("script", scriptArgs, env, onStdout);
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, onStdout?: (soFar: string) => void): Promise<Run> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onStdout?: (soFar: string) => void,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -64,32 +76,55 @@ export function buildCli(): Promise<void> {
   });
 }
 
-const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&amp;/g, "&").replace(/&quot;/g, '"');
+const unescape = (s: string) =>
+  s
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&amp;/g, "&")
+    .replace(/&quot;/g, '"');
 
 /**
  * What a person does in the browser: open the sign-in URL, fill in the sandbox's form with an
  * email, submit it, and follow the redirect to the CLI's 127.0.0.1 callback. Answers that page.
  */
-export async function completeSignIn(signInUrl: string, email: string): Promise<{ callbackUrl: URL; status: number; page: string }> {
+export async function completeSignIn(
+  signInUrl: string,
+  email: string,
+): Promise<{ callbackUrl: URL; status: number; page: string }> {
   const html = await (await fetch(signInUrl)).text();
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
   if (!action) throw new Error(`no form on the sign-in page:\n${html}`);
-  const hidden = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [unescape(m[1]!), unescape(m[2]!)]));
-  const submitted = await fetch(new URL(unescape(action), signInUrl), { method: "POST", body: new URLSearchParams({ ...hidden, email }), redirect: "manual" });
-  if (submitted.status !== 302) throw new Error(`the sign-in form answered ${submitted.status}: ${await submitted.text()}`);
+  const hidden = Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+      unescape(m[1]!),
+      unescape(m[2]!),
+    ]),
+  );
+  const submitted = await fetch(new URL(unescape(action), signInUrl), {
+    method: "POST",
+    body: new URLSearchParams({ ...hidden, email }),
+    redirect: "manual",
+  });
+  if (submitted.status !== 302)
+    throw new Error(`the sign-in form answered ${submitted.status}: ${await submitted.text()}`);
   const callbackUrl = new URL(submitted.headers.get("location")!);
   const callback = await fetch(callbackUrl);
   return { callbackUrl, status: callback.status, page: await callback.text() };
 }
 
 /** The sign-in URL the CLI printed, once it has printed it. */
-export const printedSignInUrl = (stdout: string) => /(http:\/\/127\.0\.0\.1:\d+\/\S*\/v1\/auth\/cli\?\S+)/.exec(stdout)?.[1];
+export const printedSignInUrl = (stdout: string) =>
+  /(http:\/\/127\.0\.0\.1:\d+\/\S*\/v1\/auth\/cli\?\S+)/.exec(stdout)?.[1];
 
 /**
  * `kallyai --login --no-browser` completed the way a person would. `beforeSignIn` may poke the
  * CLI's callback first (e.g. with a forged state) while it waits.
  */
-export async function loginThroughBrowser(args: string[], env: NodeJS.ProcessEnv, email: string, beforeSignIn?: (url: URL) => Promise<void>) {
+export async function loginThroughBrowser(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  email: string,
+  beforeSignIn?: (url: URL) => Promise<void>,
+) {
   let started: Promise<Awaited<ReturnType<typeof completeSignIn>>> | undefined;
   let signInError: unknown;
   const run = await runCli(["--login", "--no-browser", ...args], env, (out) => {
@@ -111,9 +146,15 @@ export async function recordingServer() {
   const requests: string[] = [];
   const server = createServer((req: IncomingMessage, res) => {
     requests.push(`${req.method} ${req.url}`);
-    res.writeHead(500, { "content-type": "application/json" }).end('{"error":{"code":"unexpected","message":"no request was expected"}}');
+    res
+      .writeHead(500, { "content-type": "application/json" })
+      .end('{"error":{"code":"unexpected","message":"no request was expected"}}');
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as { port: number };
-  return { origin: `http://127.0.0.1:${port}`, requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

@@ -2,7 +2,18 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pkg from "../../package.json";
-import { buildCli, cleanEnv, completeSignIn, loginThroughBrowser, printedSignInUrl, recordingServer, type Run, runCli, runCliInTerminal, tempDir } from "./cli-harness";
+import {
+  buildCli,
+  cleanEnv,
+  completeSignIn,
+  loginThroughBrowser,
+  printedSignInUrl,
+  type Run,
+  recordingServer,
+  runCli,
+  runCliInTerminal,
+  tempDir,
+} from "./cli-harness";
 import { type DevServer, startDevServer } from "./dev-server";
 
 // The built CLI (dist/kallyai.mjs) as a subprocess, in direct mode, against `npm run dev`'s sandbox.
@@ -38,7 +49,32 @@ describe("kallyai, direct mode", () => {
   it("prints its help and version", async () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
-    for (const flag of ["-p, --phone", "-t, --task", "-c, --category", "-l, --language", "--name", "--business", "--party-size", "--date", "--time", "--usage", "--subscription", "--billing", "--history", "--call-info ID", "--transcript ID", "--login", "--logout", "--auth-status", "--wait", "--json", "--timezone", "--time-preference", "--country", "--bridge URL"]) {
+    for (const flag of [
+      "-p, --phone",
+      "-t, --task",
+      "-c, --category",
+      "-l, --language",
+      "--name",
+      "--business",
+      "--party-size",
+      "--date",
+      "--time",
+      "--usage",
+      "--subscription",
+      "--billing",
+      "--history",
+      "--call-info ID",
+      "--transcript ID",
+      "--login",
+      "--logout",
+      "--auth-status",
+      "--wait",
+      "--json",
+      "--timezone",
+      "--time-preference",
+      "--country",
+      "--bridge URL",
+    ]) {
       expect(help.stdout).toContain(flag);
     }
     const version = await cli(["--version"]);
@@ -104,11 +140,20 @@ const res = await fetch(new URL(action, url), { method: "POST", body: new URLSea
 await fetch(res.headers.get("location"));
 `,
     );
-    const run = await runCli(["--login", "--json"], { ...env, KALLYAI_CONFIG_DIR: browserHome, DISPLAY: ":0", BROWSER: `${process.execPath} ${browser}` });
+    const run = await runCli(["--login", "--json"], {
+      ...env,
+      KALLYAI_CONFIG_DIR: browserHome,
+      DISPLAY: ":0",
+      BROWSER: `${process.execPath} ${browser}`,
+    });
     outputs.push(run.stdout, run.stderr);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("Your browser was opened to sign in to KallyAI");
-    expect(run.json()).toMatchObject({ signed_in: true, target: "direct", credentials_file: join(browserHome, ".kallyai_token.json") });
+    expect(run.json()).toMatchObject({
+      signed_in: true,
+      target: "direct",
+      credentials_file: join(browserHome, ".kallyai_token.json"),
+    });
     expect(statSync(join(browserHome, ".kallyai_token.json")).mode & 0o777).toBe(0o600);
   });
 
@@ -125,9 +170,31 @@ await fetch(res.headers.get("location"));
   let reservationId = "";
   it("places a call with every flag, and --wait ends with the outcome", async () => {
     const run = await cli([
-      "-p", "(415) 555-1234", "-t", "Reserve a table for 4 at 8pm", "-c", "restaurant", "-l", "es",
-      "--name", "John Smith", "--business", "Italian Bistro", "--party-size", "4", "--date", "2026-01-28", "--time", "20:00",
-      "--timezone", "Europe/Madrid", "--time-preference", "evening, by the window", "--country", "US", "--wait",
+      "-p",
+      "(415) 555-1234",
+      "-t",
+      "Reserve a table for 4 at 8pm",
+      "-c",
+      "restaurant",
+      "-l",
+      "es",
+      "--name",
+      "John Smith",
+      "--business",
+      "Italian Bistro",
+      "--party-size",
+      "4",
+      "--date",
+      "2026-01-28",
+      "--time",
+      "20:00",
+      "--timezone",
+      "Europe/Madrid",
+      "--time-preference",
+      "evening, by the window",
+      "--country",
+      "US",
+      "--wait",
     ]);
     expect(run.code).toBe(0);
     // Progress on stderr, the outcome on stdout.
@@ -144,9 +211,29 @@ await fetch(res.headers.get("location"));
   });
 
   it("places a call with --json and answers every field in the bridge's flat shape", async () => {
-    const run = await cli(["--phone", "+15551234567", "--task", "Ask about store hours", "--category", "general", "--language", "en", "--timezone", "America/Chicago", "--json"]);
+    const run = await cli([
+      "--phone",
+      "+15551234567",
+      "--task",
+      "Ask about store hours",
+      "--category",
+      "general",
+      "--language",
+      "en",
+      "--timezone",
+      "America/Chicago",
+      "--json",
+    ]);
     expect(run.code).toBe(0);
-    expect(run.json()).toMatchObject({ status: expect.stringMatching(/queued|in_progress/), finished: false, phone: "+15551234567", task: "Ask about store hours", category: "general", language: "en", timezone: "America/Chicago" });
+    expect(run.json()).toMatchObject({
+      status: expect.stringMatching(/queued|in_progress/),
+      finished: false,
+      phone: "+15551234567",
+      task: "Ask about store hours",
+      category: "general",
+      language: "en",
+      timezone: "America/Chicago",
+    });
   });
 
   it("--wait --json with a number that is not answered: status no_answer, exit code 8", async () => {
@@ -157,13 +244,17 @@ await fetch(res.headers.get("location"));
   });
 
   it("--wait gives up on a call that never ends (exit 9), and --call-info ID --wait picks it up again", async () => {
-    const run = await cli(["-p", "+15551230005", "-t", "Ask about store hours", "--wait", "--json"], { KALLYAI_WAIT_SECONDS: "3" });
+    const run = await cli(["-p", "+15551230005", "-t", "Ask about store hours", "--wait", "--json"], {
+      KALLYAI_WAIT_SECONDS: "3",
+    });
     expect(run.code).toBe(9);
     const call = run.json();
     expect(call).toMatchObject({ phone: "+15551230005", finished: false });
     const human = await cli(["--call-info", call.id, "--wait"], { KALLYAI_WAIT_SECONDS: "3" });
     expect(human.code).toBe(9);
-    expect(human.stdout).toContain(`Still in progress; stopped waiting. Follow it with: kallyai --call-info ${call.id} --wait`);
+    expect(human.stdout).toContain(
+      `Still in progress; stopped waiting. Follow it with: kallyai --call-info ${call.id} --wait`,
+    );
   });
 
   it("--call-info ID, in human and --json form", async () => {
@@ -173,7 +264,20 @@ await fetch(res.headers.get("location"));
     expect(human.stdout).toMatch(/Status:\s+success/);
     expect(human.stdout).toMatch(/Next steps:\s+\S/);
     const json = (await cli(["--call-info", reservationId, "--json"])).json();
-    expect(json).toMatchObject({ id: reservationId, status: "success", finished: true, phone: "+14155551234", business: "Italian Bistro", name: "John Smith", party_size: 4, date: "2026-01-28", time: "20:00", category: "restaurant", language: "es", timezone: "Europe/Madrid" });
+    expect(json).toMatchObject({
+      id: reservationId,
+      status: "success",
+      finished: true,
+      phone: "+14155551234",
+      business: "Italian Bistro",
+      name: "John Smith",
+      party_size: 4,
+      date: "2026-01-28",
+      time: "20:00",
+      category: "restaurant",
+      language: "es",
+      timezone: "Europe/Madrid",
+    });
     expect(json.duration_seconds).toBeGreaterThan(0);
     expect(Date.parse(json.ended_at)).toBeGreaterThan(Date.parse(json.created_at));
   });
@@ -186,7 +290,12 @@ await fetch(res.headers.get("location"));
     expect(human.stdout).toContain("Italian Bistro: Reserve a table for 4 at 8pm");
     expect(human.stdout).toContain("no answer");
     const { items } = (await cli(["--history", "--json"])).json();
-    expect(items.map((c: { phone: string }) => c.phone)).toEqual(["+15551230005", "+15551230001", "+15551234567", "+14155551234"]);
+    expect(items.map((c: { phone: string }) => c.phone)).toEqual([
+      "+15551230005",
+      "+15551230001",
+      "+15551234567",
+      "+14155551234",
+    ]);
     expect(items[3]).toMatchObject({ id: reservationId, status: "success" });
   });
 
@@ -208,7 +317,13 @@ await fetch(res.headers.get("location"));
 
   it("--usage counts the calls placed, in human and --json form", async () => {
     const json = (await cli(["--usage", "--json"])).json();
-    expect(json).toMatchObject({ plan_type: "sandbox", calls_allocated: 300, calls_used: 4, calls_remaining: 296, minutes_allocated: 300 });
+    expect(json).toMatchObject({
+      plan_type: "sandbox",
+      calls_allocated: 300,
+      calls_used: 4,
+      calls_remaining: 296,
+      minutes_allocated: 300,
+    });
     const human = await cli(["--usage"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Plan:\s+sandbox/);
@@ -218,7 +333,11 @@ await fetch(res.headers.get("location"));
 
   it("--subscription, in human and --json form", async () => {
     const json = (await cli(["--subscription", "--json"])).json();
-    expect(json).toMatchObject({ has_active_subscription: true, status: "active", plan: { type: "sandbox", period: "monthly", minutes_included: 300 } });
+    expect(json).toMatchObject({
+      has_active_subscription: true,
+      status: "active",
+      plan: { type: "sandbox", period: "monthly", minutes_included: 300 },
+    });
     const human = await cli(["--subscription"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Active:\s+yes/);
@@ -238,12 +357,22 @@ await fetch(res.headers.get("location"));
     writeFileSync(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
     const json = await cli(["--billing", "--json"], { DISPLAY: ":0", BROWSER: browser });
     expect(json.json()).toEqual({ portal_url: portal, opened: true });
-    await expect.poll(() => { try { return readFileSync(opened, "utf8"); } catch { return ""; } }).toBe(portal);
+    await expect
+      .poll(() => {
+        try {
+          return readFileSync(opened, "utf8");
+        } catch {
+          return "";
+        }
+      })
+      .toBe(portal);
   });
 
   it("refreshes an expired access token by itself, keeping the file 0600", async () => {
     const before = readTokens();
-    writeFileSync(tokenFile(), JSON.stringify({ ...before, expires_at: Math.floor(Date.now() / 1000) - 10 }), { mode: 0o600 });
+    writeFileSync(tokenFile(), JSON.stringify({ ...before, expires_at: Math.floor(Date.now() / 1000) - 10 }), {
+      mode: 0o600,
+    });
     const run = await cli(["--usage", "--json"]);
     expect(run.code).toBe(0);
     const after = readTokens();
@@ -270,7 +399,10 @@ await fetch(res.headers.get("location"));
     const second = await runCli(["-p", "+15551234567", "-t", "Ask about store hours", "--json"], quotaEnv);
     outputs.push(first.stdout, second.stdout, second.stderr);
     expect(second.code).toBe(4);
-    expect(second.json()).toMatchObject({ error: { code: "quota_exceeded", hint: expect.stringContaining("kallyai.com/pricing") }, exit_code: 4 });
+    expect(second.json()).toMatchObject({
+      error: { code: "quota_exceeded", hint: expect.stringContaining("kallyai.com/pricing") },
+      exit_code: 4,
+    });
     const human = await runCli(["-p", "+15551234567", "-t", "Ask about store hours"], quotaEnv);
     expect(human.code).toBe(4);
     expect(human.stderr).toContain("Upgrade at https://kallyai.com/pricing");
@@ -278,7 +410,11 @@ await fetch(res.headers.get("location"));
 
   it("a revoked session (refresh token no longer valid) exits 3 and asks to sign in again", async () => {
     const revokedHome = tempDir("kallyai-cli-revoked-");
-    writeFileSync(join(revokedHome, ".kallyai_token.json"), JSON.stringify({ access_token: "stale", refresh_token: "sbx_rt_revoked", expires_at: 1 }), { mode: 0o600 });
+    writeFileSync(
+      join(revokedHome, ".kallyai_token.json"),
+      JSON.stringify({ access_token: "stale", refresh_token: "sbx_rt_revoked", expires_at: 1 }),
+      { mode: 0o600 },
+    );
     const run = await runCli(["--history"], { ...env, KALLYAI_CONFIG_DIR: revokedHome });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("[session_expired]");
@@ -327,27 +463,81 @@ describe("kallyai, bad flags", () => {
   beforeAll(async () => {
     upstream = await recordingServer();
     const dir = tempDir("kallyai-cli-bad-");
-    writeFileSync(join(dir, ".kallyai_token.json"), JSON.stringify({ access_token: "a", refresh_token: "r", expires_at: Date.now() / 1000 + 3600 }), { mode: 0o600 });
+    writeFileSync(
+      join(dir, ".kallyai_token.json"),
+      JSON.stringify({ access_token: "a", refresh_token: "r", expires_at: Date.now() / 1000 + 3600 }),
+      { mode: 0o600 },
+    );
     badEnv = cleanEnv({ KALLYAI_CONFIG_DIR: dir, KALLYAI_API_BASE: upstream.origin });
   });
   afterAll(() => upstream?.close());
 
   const cases: [string, string[], string, string][] = [
     ["an emergency number", ["-p", "911", "-t", "Ask about store hours"], "emergency_number", "never called"],
-    ["an emergency number, formatted", ["-p", "+1 (911)", "-t", "Ask about store hours"], "emergency_number", "never called"],
-    ["party size 0", ["-p", "+15551234567", "-t", "Reserve a table please", "--party-size", "0"], "validation_error", "--party-size must be between 1 and 50"],
-    ["a date that is not YYYY-MM-DD", ["-p", "+15551234567", "-t", "Reserve a table please", "--date", "tomorrow"], "validation_error", "--date must be a date as YYYY-MM-DD"],
-    ["a date that does not exist", ["-p", "+15551234567", "-t", "Reserve a table please", "--date", "2026-02-30"], "validation_error", "--date is not a real date"],
-    ["a 12-hour time", ["-p", "+15551234567", "-t", "Reserve a table please", "--time", "8pm"], "validation_error", "--time must be a time as HH:MM (24-hour)"],
-    ["an unknown category", ["-p", "+15551234567", "-t", "Reserve a table please", "-c", "bar"], "validation_error", "--category must be one of restaurant, clinic, hotel, general"],
-    ["an unsupported language", ["-p", "+15551234567", "-t", "Reserve a table please", "-l", "fr"], "validation_error", "--language must be en or es"],
+    [
+      "an emergency number, formatted",
+      ["-p", "+1 (911)", "-t", "Ask about store hours"],
+      "emergency_number",
+      "never called",
+    ],
+    [
+      "party size 0",
+      ["-p", "+15551234567", "-t", "Reserve a table please", "--party-size", "0"],
+      "validation_error",
+      "--party-size must be between 1 and 50",
+    ],
+    [
+      "a date that is not YYYY-MM-DD",
+      ["-p", "+15551234567", "-t", "Reserve a table please", "--date", "tomorrow"],
+      "validation_error",
+      "--date must be a date as YYYY-MM-DD",
+    ],
+    [
+      "a date that does not exist",
+      ["-p", "+15551234567", "-t", "Reserve a table please", "--date", "2026-02-30"],
+      "validation_error",
+      "--date is not a real date",
+    ],
+    [
+      "a 12-hour time",
+      ["-p", "+15551234567", "-t", "Reserve a table please", "--time", "8pm"],
+      "validation_error",
+      "--time must be a time as HH:MM (24-hour)",
+    ],
+    [
+      "an unknown category",
+      ["-p", "+15551234567", "-t", "Reserve a table please", "-c", "bar"],
+      "validation_error",
+      "--category must be one of restaurant, clinic, hotel, general",
+    ],
+    [
+      "an unsupported language",
+      ["-p", "+15551234567", "-t", "Reserve a table please", "-l", "fr"],
+      "validation_error",
+      "--language must be en or es",
+    ],
     ["a short task", ["-p", "+15551234567", "-t", "hi"], "validation_error", "--task must be at least 10 characters"],
     ["no phone", ["-t", "Ask about store hours"], "missing_phone_number", "--phone is required"],
-    ["not a phone number", ["-p", "call me", "-t", "Ask about store hours"], "invalid_phone", "not a valid phone number"],
-    ["a bad time zone", ["-p", "+15551234567", "-t", "Ask about store hours", "--timezone", "Mars/Olympus"], "validation_error", "--timezone must be an IANA time zone"],
+    [
+      "not a phone number",
+      ["-p", "call me", "-t", "Ask about store hours"],
+      "invalid_phone",
+      "not a valid phone number",
+    ],
+    [
+      "a bad time zone",
+      ["-p", "+15551234567", "-t", "Ask about store hours", "--timezone", "Mars/Olympus"],
+      "validation_error",
+      "--timezone must be an IANA time zone",
+    ],
     ["an unknown flag", ["--frobnicate"], "invalid_arguments", "Unknown option '--frobnicate'"],
     ["a flag without its value", ["--call-info"], "invalid_arguments", "--call-info needs a value"],
-    ["a short flag without its value", ["-t", "Ask about store hours", "-p"], "invalid_arguments", "--phone needs a value"],
+    [
+      "a short flag without its value",
+      ["-t", "Ask about store hours", "-p"],
+      "invalid_arguments",
+      "--phone needs a value",
+    ],
     ["two actions at once", ["--usage", "--history"], "conflicting_actions", "one action at a time"],
     ["no action", [], "no_action", "Nothing to do"],
   ];

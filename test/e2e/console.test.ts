@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
 import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, launchBrowser, PageChecker, SCREENSHOTS, webhookReceiver } from "./browser";
 import { type DevServer, startDevServer } from "./dev-server";
@@ -12,23 +12,44 @@ let context: BrowserContext;
 let page: Page;
 let pages: PageChecker;
 let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
-const journey: { firstKey?: string; secondKeyId?: string; callId?: string; triggerUrl?: string; triggerCallId?: string; webhookPath?: string; cookie?: string; receiverReady?: boolean } = {};
+const journey: {
+  firstKey?: string;
+  secondKeyId?: string;
+  callId?: string;
+  triggerUrl?: string;
+  triggerCallId?: string;
+  webhookPath?: string;
+  cookie?: string;
+  receiverReady?: boolean;
+} = {};
 
 beforeAll(async () => {
   process.env.DEV_CRON_SECONDS = "2";
   [server, browser] = await Promise.all([startDevServer(["--var", "SANDBOX_CALL_SECONDS:3"]), launchBrowser()]);
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: "Europe/Madrid", locale: "en-GB" });
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    timezoneId: "Europe/Madrid",
+    locale: "en-GB",
+  });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.origin });
   page = await context.newPage();
   pages = new PageChecker(context, page, server.origin);
   await pages.offlineOnly();
   // Test events are welcome; real deliveries fail until the person retries one from the log.
-  receiver = await webhookReceiver((_, headers) => (String(headers["webhook-id"]).startsWith("evt_test_") || journey.receiverReady ? 200 : 503));
+  receiver = await webhookReceiver((_, headers) =>
+    String(headers["webhook-id"]).startsWith("evt_test_") || journey.receiverReady ? 200 : 503,
+  );
 }, 180_000);
 
 afterEach(async ({ task }) => {
   // What the browser showed when a step failed, for the person reading the failure.
-  if (task.result?.state === "fail") await page?.screenshot({ path: join(SCREENSHOTS, `FAILED-${task.name.slice(0, 40).replace(/\W+/g, "-")}.png`), fullPage: true }).catch(() => undefined);
+  if (task.result?.state === "fail")
+    await page
+      ?.screenshot({
+        path: join(SCREENSHOTS, `FAILED-${task.name.slice(0, 40).replace(/\W+/g, "-")}.png`),
+        fullPage: true,
+      })
+      .catch(() => undefined);
 });
 
 afterAll(async () => {
@@ -39,8 +60,10 @@ afterAll(async () => {
 
 const go = (path: string) => page.goto(server.origin + path);
 /** Follows a link of the console's navigation, as a person moves between pages. */
-const nav = (name: string) => page.getByRole("navigation", { name: "Console" }).getByRole("link", { name, exact: true }).click();
-const apiStatus = async (path: string, key: string) => (await fetch(server.origin + path, { headers: { authorization: `Bearer ${key}` } })).status;
+const nav = (name: string) =>
+  page.getByRole("navigation", { name: "Console" }).getByRole("link", { name, exact: true }).click();
+const apiStatus = async (path: string, key: string) =>
+  (await fetch(server.origin + path, { headers: { authorization: `Bearer ${key}` } })).status;
 
 describe("the web console, in Chromium", () => {
   it("/ says what the bridge does and signs in through KallyAI (the sandbox), ending in the console with the first key shown once", async () => {
@@ -94,14 +117,18 @@ describe("the web console, in Chromium", () => {
     await pages.check("calls-empty");
     await page.getByRole("link", { name: "Place a call" }).first().click();
     // The page's script fills in the browser's own timezone.
-    await page.waitForFunction(() => (document.getElementById("f-timezone") as HTMLInputElement | null)?.value === "Europe/Madrid");
+    await page.waitForFunction(
+      () => (document.getElementById("f-timezone") as HTMLInputElement | null)?.value === "Europe/Madrid",
+    );
     await pages.check("call-form");
     await page.getByLabel("Phone number to call").fill("12");
     await page.getByLabel("What should the AI do?").fill("Ask whether they have oat milk in stock");
     await page.getByRole("button", { name: "Place the call" }).click();
     await page.locator("#f-phone-error").waitFor();
     expect(await page.getByLabel("Phone number to call").getAttribute("aria-invalid")).toBe("true");
-    expect(await page.getByLabel("What should the AI do?").inputValue()).toBe("Ask whether they have oat milk in stock");
+    expect(await page.getByLabel("What should the AI do?").inputValue()).toBe(
+      "Ask whether they have oat milk in stock",
+    );
     await pages.check("call-form-error");
 
     await page.getByLabel("Phone number to call").fill("(415) 555-0134");
@@ -149,7 +176,11 @@ describe("the web console, in Chromium", () => {
     expect(await page.textContent("main")).toContain("Make a web request");
     await pages.check("trigger-created");
 
-    const hit = await fetch(journey.triggerUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ value1: "oat milk" }) });
+    const hit = await fetch(journey.triggerUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ value1: "oat milk" }),
+    });
     expect(hit.status).toBe(202);
     journey.triggerCallId = ((await hit.json()) as { id: string }).id;
     await page.reload();
@@ -167,16 +198,26 @@ describe("the web console, in Chromium", () => {
     expect(await page.textContent("main")).toContain("oat milk");
 
     await go(journey.webhookPath!);
-    await eventually(page, async () => (await page.getByText("HTTP 503").count()) > 0, "the first delivery attempt (answered 503)");
+    await eventually(
+      page,
+      async () => (await page.getByText("HTTP 503").count()) > 0,
+      "the first delivery attempt (answered 503)",
+    );
     await pages.check("webhook-deliveries");
     journey.receiverReady = true;
-    await page.getByRole("button", { name: /^Retry now/ }).first().click();
+    await page
+      .getByRole("button", { name: /^Retry now/ })
+      .first()
+      .click();
     await page.getByText(/Retried: HTTP 200/).waitFor();
     const real = receiver.received.filter((r) => !String(r.headers["webhook-id"]).startsWith("evt_test_"));
     expect(real[0]!.status).toBe(503);
     expect(real.at(-1)!.status).toBe(200);
     expect(new Set(real.map((r) => r.headers["webhook-id"])).size).toBe(1);
-    expect(JSON.parse(real.at(-1)!.body)).toMatchObject({ type: "call.completed", data: { id: journey.triggerCallId } });
+    expect(JSON.parse(real.at(-1)!.body)).toMatchObject({
+      type: "call.completed",
+      data: { id: journey.triggerCallId },
+    });
     await pages.check("webhook-retried");
   });
 
@@ -189,9 +230,14 @@ describe("the web console, in Chromium", () => {
     await pages.check("unlink-confirm");
 
     await nav("API reference");
-    const spec = (await (await fetch(`${server.origin}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>>; webhooks?: Record<string, Record<string, unknown>> };
+    const spec = (await (await fetch(`${server.origin}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      webhooks?: Record<string, Record<string, unknown>>;
+    };
     // Swagger UI shows the paths' operations and the webhooks' (the events the bridge sends).
-    const operations = [...Object.values(spec.paths), ...Object.values(spec.webhooks ?? {})].flatMap((item) => Object.keys(item).filter((m) => ["get", "post", "put", "patch", "delete"].includes(m))).length;
+    const operations = [...Object.values(spec.paths), ...Object.values(spec.webhooks ?? {})].flatMap((item) =>
+      Object.keys(item).filter((m) => ["get", "post", "put", "patch", "delete"].includes(m)),
+    ).length;
     await page.locator(".opblock").first().waitFor({ timeout: 30_000 });
     expect(await page.locator(".opblock").count()).toBe(operations);
     await pages.check("docs");
@@ -242,7 +288,10 @@ describe("the web console, in Chromium", () => {
     await go("/console");
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByText("You signed out.").waitFor();
-    const old = await fetch(`${server.origin}/console`, { headers: { cookie: `kallyai_console=${cookie.value}` }, redirect: "manual" });
+    const old = await fetch(`${server.origin}/console`, {
+      headers: { cookie: `kallyai_console=${cookie.value}` },
+      redirect: "manual",
+    });
     expect(old.status).toBe(303);
     expect(old.headers.get("location")).toMatch(/^\/auth\/login\?return_to=/);
     await go("/console/keys");

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Contract, type Operation } from "./openapi-contract";
 import { type DevServer, startDevServer, until } from "./dev-server";
+import { Contract, type Operation } from "./openapi-contract";
 
 // The OpenAPI document against `npm run dev`: every operation is sent its documented example
 // (with real ids this test creates) and the answer's status, headers and body must match what the
@@ -30,9 +30,17 @@ async function sandboxRefreshToken(email: string): Promise<string> {
 }
 
 const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${server.origin}${path}`, { ...init, redirect: "manual", headers: { authorization: `Bearer ${ctx.key}`, ...(init.headers as Record<string, string>) } });
+  fetch(`${server.origin}${path}`, {
+    ...init,
+    redirect: "manual",
+    headers: { authorization: `Bearer ${ctx.key}`, ...(init.headers as Record<string, string>) },
+  });
 const postJson = async (path: string, body: unknown) => {
-  const res = await api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await api(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   if (res.status >= 300) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as Record<string, any>;
 };
@@ -62,7 +70,11 @@ const PLANS: Record<string, Plan> = {
       const kallyai = new URL(login.headers.get("location")!);
       const back = await fetch(kallyai.origin + kallyai.pathname, {
         method: "POST",
-        body: new URLSearchParams({ redirect_uri: kallyai.searchParams.get("redirect_uri")!, state: kallyai.searchParams.get("state")!, email: "contract-browser@example.com" }),
+        body: new URLSearchParams({
+          redirect_uri: kallyai.searchParams.get("redirect_uri")!,
+          state: kallyai.searchParams.get("state")!,
+          email: "contract-browser@example.com",
+        }),
         redirect: "manual",
       });
       return fetch(back.headers.get("location")!, { headers: { cookie, accept: "text/html" }, redirect: "manual" });
@@ -77,7 +89,12 @@ const PLANS: Record<string, Plan> = {
   getCall: { query: () => ({ wait: "10" }) },
   getTranscript: {},
   getRecording: {},
-  cancelCall: { before: async () => void (ctx.callId = (await postJson("/v1/calls", { phone: "+14155550005", task: "Ask about store hours today" })).id) },
+  cancelCall: {
+    before: async () =>
+      void (ctx.callId = (
+        await postJson("/v1/calls", { phone: "+14155550005", task: "Ask about store hours today" })
+      ).id),
+  },
   getUsage: {},
   getSubscription: {},
   getBillingPortal: {},
@@ -98,7 +115,9 @@ const PLANS: Record<string, Plan> = {
     before: async () => {
       await fireCron();
       ctx.deliveryId = await until("a delivery", async () => {
-        const { items } = (await (await api(`/v1/webhooks/${ctx.webhookId}/deliveries`)).json()) as { items: Array<{ id: string; state: string }> };
+        const { items } = (await (await api(`/v1/webhooks/${ctx.webhookId}/deliveries`)).json()) as {
+          items: Array<{ id: string; state: string }>;
+        };
         return items.find((d) => d.state === "succeeded")?.id ?? void (await fireCron());
       });
     },
@@ -137,7 +156,9 @@ async function send(op: Operation, plan: Plan): Promise<Response> {
   if (plan.send) return plan.send();
   const example = contract.requestExample(op);
   const url = new URL(server.origin + pathFor(op));
-  const documented = (op.op.parameters ?? []).filter((p: any) => p.in === "query" && p.schema?.example !== undefined).map((p: any) => [p.name, String(p.schema.example)]);
+  const documented = (op.op.parameters ?? [])
+    .filter((p: any) => p.in === "query" && p.schema?.example !== undefined)
+    .map((p: any) => [p.name, String(p.schema.example)]);
   for (const [k, v] of [...documented, ...Object.entries(plan.query?.() ?? {})]) url.searchParams.set(k, v);
   const headers: Record<string, string> = { ...plan.headers?.() };
   if (op.op.security?.length !== 0 && ctx.key) headers.authorization = `Bearer ${ctx.key}`;
@@ -169,7 +190,12 @@ afterAll(async () => {
 
 describe("the OpenAPI document is the contract of npm run dev", () => {
   it("plans a request for every operation it documents", () => {
-    expect(contract.operations().map((o) => o.id).sort()).toEqual(Object.keys(PLANS).sort());
+    expect(
+      contract
+        .operations()
+        .map((o) => o.id)
+        .sort(),
+    ).toEqual(Object.keys(PLANS).sort());
   });
 
   it("answers each operation's documented example as documented (status, headers, body)", async () => {
@@ -180,8 +206,15 @@ describe("the OpenAPI document is the contract of npm run dev", () => {
       await plan.before?.();
       const res = await send(op, plan);
       const copy = res.clone();
-      const expected = plan.status ?? Math.min(...Object.keys(op.op.responses).map(Number).filter((s) => s < 400));
-      if (res.status !== expected) mismatches.push(`${id}: answered ${res.status}, expected ${expected}: ${(await copy.text()).slice(0, 300)}`);
+      const expected =
+        plan.status ??
+        Math.min(
+          ...Object.keys(op.op.responses)
+            .map(Number)
+            .filter((s) => s < 400),
+        );
+      if (res.status !== expected)
+        mismatches.push(`${id}: answered ${res.status}, expected ${expected}: ${(await copy.text()).slice(0, 300)}`);
       else if ((res.headers.get("content-type") ?? "").includes("json")) remember(op, await copy.json());
       mismatches.push(...(await contract.mismatches(op, res)).map((m) => `${id}: ${m}`));
     }
@@ -190,24 +223,47 @@ describe("the OpenAPI document is the contract of npm run dev", () => {
 
   it("finds a mismatch when there is one (the check can fail)", async () => {
     const getCall = contract.operations().find((o) => o.id === "getCall")!;
-    const answer = (status: number, body: unknown, headers: Record<string, string> = { "content-type": "application/json", "x-request-id": "r1" }) => new Response(JSON.stringify(body), { status, headers });
-    expect(await contract.mismatches(getCall, answer(418, {}))).toEqual([expect.stringContaining("status 418 is not documented")]);
+    const answer = (
+      status: number,
+      body: unknown,
+      headers: Record<string, string> = { "content-type": "application/json", "x-request-id": "r1" },
+    ) => new Response(JSON.stringify(body), { status, headers });
+    expect(await contract.mismatches(getCall, answer(418, {}))).toEqual([
+      expect.stringContaining("status 418 is not documented"),
+    ]);
     const wrongCall = (await contract.mismatches(getCall, answer(200, { id: 7, status: "success" }))).join("\n");
     expect(wrongCall).toContain("/id must be string");
     expect(wrongCall).toContain("must have required property 'finished'");
-    expect(await contract.mismatches(getCall, answer(404, { error: { code: "not_found", message: "…" } }, { "content-type": "application/json" }))).toEqual(["404: required header X-Request-Id is missing"]);
-    expect(await contract.mismatches(getCall, answer(404, { error: { code: "not_found" } }))).toEqual([expect.stringContaining("must have required property 'message'")]);
+    expect(
+      await contract.mismatches(
+        getCall,
+        answer(404, { error: { code: "not_found", message: "…" } }, { "content-type": "application/json" }),
+      ),
+    ).toEqual(["404: required header X-Request-Id is missing"]);
+    expect(await contract.mismatches(getCall, answer(404, { error: { code: "not_found" } }))).toEqual([
+      expect.stringContaining("must have required property 'message'"),
+    ]);
   });
 
   it("documents its answers to bad requests: no key, malformed JSON, another content type, a huge body, bad ids and queries, a wrong method", async () => {
     // A fresh account: the examples above ended by unlinking theirs.
-    const linked = await (await fetch(`${server.origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: await sandboxRefreshToken(`contract-bad-${Date.now()}@example.com`) }) })).json();
+    const linked = await (
+      await fetch(`${server.origin}/v1/link`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refresh_token: await sandboxRefreshToken(`contract-bad-${Date.now()}@example.com`) }),
+      })
+    ).json();
     const auth = { authorization: `Bearer ${linked.api_key}` };
     const huge = JSON.stringify({ task: "x".repeat(2 * 1024 * 1024) });
     const mismatches: string[] = [];
     const statuses = new Set<number>();
     const check = async (op: Operation, what: string, path: string, init: RequestInit) => {
-      const res = await fetch(`${server.origin}${path}`, { ...init, method: init.method ?? op.method.toUpperCase(), redirect: "manual" });
+      const res = await fetch(`${server.origin}${path}`, {
+        ...init,
+        method: init.method ?? op.method.toUpperCase(),
+        redirect: "manual",
+      });
       statuses.add(res.status);
       mismatches.push(...(await contract.mismatches(op, res)).map((m) => `${op.id} (${what}): ${m}`));
     };
@@ -219,17 +275,48 @@ describe("the OpenAPI document is the contract of npm run dev", () => {
       if (keyed) await check(op, "no key", path, {});
       if (keyed) await check(op, "a wrong key", path, { headers: { authorization: "Bearer not-a-key" } });
       if (op.op.requestBody) {
-        await check(op, "malformed JSON", path, { headers: { ...withKey, "content-type": "application/json" }, body: '{"phone": ' });
-        await check(op, "a JSON array", path, { headers: { ...withKey, "content-type": "application/json" }, body: "[1, 2]" });
-        await check(op, "text/plain", path, { headers: { ...withKey, "content-type": "text/plain" }, body: "call the bistro" });
-        await check(op, "wrong field types", path, { headers: { ...withKey, "content-type": "application/json" }, body: JSON.stringify({ name: 7, phone: { toString: 1 }, scopes: "all", events: "call.completed", url: 5, refresh_token: [] }) });
+        await check(op, "malformed JSON", path, {
+          headers: { ...withKey, "content-type": "application/json" },
+          body: '{"phone": ',
+        });
+        await check(op, "a JSON array", path, {
+          headers: { ...withKey, "content-type": "application/json" },
+          body: "[1, 2]",
+        });
+        await check(op, "text/plain", path, {
+          headers: { ...withKey, "content-type": "text/plain" },
+          body: "call the bistro",
+        });
+        await check(op, "wrong field types", path, {
+          headers: { ...withKey, "content-type": "application/json" },
+          body: JSON.stringify({
+            name: 7,
+            phone: { toString: 1 },
+            scopes: "all",
+            events: "call.completed",
+            url: 5,
+            refresh_token: [],
+          }),
+        });
       }
-      if (op.method !== "get") await check(op, "a 2 MB body", path, { headers: { ...withKey, "content-type": "application/json" }, body: huge });
+      if (op.method !== "get")
+        await check(op, "a 2 MB body", path, {
+          headers: { ...withKey, "content-type": "application/json" },
+          body: huge,
+        });
       if (op.path.includes("{")) {
         await check(op, "an unknown id", op.path.replace(/\{[a-z]+\}/, "no-such-thing"), { headers: withKey });
-        await check(op, "a strange id", op.path.replace(/\{[a-z]+\}/, "x%00y%0A" + "z".repeat(300)), { headers: withKey });
+        await check(op, "a strange id", op.path.replace(/\{[a-z]+\}/, "x%00y%0A" + "z".repeat(300)), {
+          headers: withKey,
+        });
       }
-      if ((op.op.parameters ?? []).some((p: any) => p.in === "query")) await check(op, "a junk query", `${path}?limit=abc&wait=-1&format=xml&type=bogus&cursor=%00&status=${"x,".repeat(150)}&redirect=maybe`, { headers: withKey });
+      if ((op.op.parameters ?? []).some((p: any) => p.in === "query"))
+        await check(
+          op,
+          "a junk query",
+          `${path}?limit=abc&wait=-1&format=xml&type=bogus&cursor=%00&status=${"x,".repeat(150)}&redirect=maybe`,
+          { headers: withKey },
+        );
       await check(op, "a wrong method", path, { method: "PATCH", headers: withKey });
     }
     expect(mismatches).toEqual([]);

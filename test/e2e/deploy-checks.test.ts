@@ -15,7 +15,10 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 /** Runs an npm script's command through npm, so Node 24 and the local wrangler are used. */
 async function npm(args: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run("npm", args, { env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run("npm", args, {
+      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -26,7 +29,9 @@ async function npm(args: string[]): Promise<{ code: number; output: string }> {
 describe("deploy checks", () => {
   it("worker-configuration.d.ts matches wrangler.toml (npm run types -- --check)", async () => {
     const { code, output } = await npm(["run", "types", "--", "--check"]);
-    expect(code, `${output}\nRegenerate it with \`npm run types\` after changing wrangler.toml, and commit it.`).toBe(0);
+    expect(code, `${output}\nRegenerate it with \`npm run types\` after changing wrangler.toml, and commit it.`).toBe(
+      0,
+    );
     expect(output).toContain("up to date");
   });
 

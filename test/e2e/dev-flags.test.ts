@@ -10,7 +10,18 @@ describe("npm run dev passes every wrangler flag through, each once", () => {
     [["--ip", "0.0.0.0"]],
     [["--ip", "127.0.0.1", "--port", "8799"]],
     [["--ip=127.0.0.1", "--port=8799", "--test-scheduled"]],
-    [["--port", "8790", "--var", "SANDBOX_CALL_SECONDS:2", "--var", "POLLER_SWEEP_SECONDS:0", "--persist-to", "/tmp/state"]],
+    [
+      [
+        "--port",
+        "8790",
+        "--var",
+        "SANDBOX_CALL_SECONDS:2",
+        "--var",
+        "POLLER_SWEEP_SECONDS:0",
+        "--persist-to",
+        "/tmp/state",
+      ],
+    ],
   ])("%j", (argv) => {
     const { wranglerArgs } = devPlan(argv, {});
     const names = flagNames(wranglerArgs);
@@ -19,9 +30,16 @@ describe("npm run dev passes every wrangler flag through, each once", () => {
   });
 
   it("uses the user's address and port, and reaches the worker on loopback when it listens on every interface", () => {
-    expect(devPlan(["--ip", "0.0.0.0", "--port", "8799"], {})).toMatchObject({ ip: "0.0.0.0", port: 8799, origin: "http://127.0.0.1:8799" });
+    expect(devPlan(["--ip", "0.0.0.0", "--port", "8799"], {})).toMatchObject({
+      ip: "0.0.0.0",
+      port: 8799,
+      origin: "http://127.0.0.1:8799",
+    });
     const { wranglerArgs } = devPlan(["--ip", "0.0.0.0"], {});
-    expect(wranglerArgs.slice(wranglerArgs.indexOf("--ip"), wranglerArgs.indexOf("--ip") + 2)).toEqual(["--ip", "0.0.0.0"]);
+    expect(wranglerArgs.slice(wranglerArgs.indexOf("--ip"), wranglerArgs.indexOf("--ip") + 2)).toEqual([
+      "--ip",
+      "0.0.0.0",
+    ]);
     expect(devPlan(["--ip", "::1", "--port", "9000"], {}).origin).toBe("http://[::1]:9000");
   });
 

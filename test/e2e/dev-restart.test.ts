@@ -12,12 +12,28 @@ describe("npm run dev keeps its state across restarts", () => {
     const first = await startDevServer([], { stateDir });
     const signIn = await fetch(`${first.origin}/sandbox/v1/auth/cli`, {
       method: "POST",
-      body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state: "s", email: "restart@example.com" }),
+      body: new URLSearchParams({
+        redirect_uri: "http://127.0.0.1:8740/callback",
+        state: "s",
+        email: "restart@example.com",
+      }),
       redirect: "manual",
     });
     const refreshToken = new URL(signIn.headers.get("location")!).searchParams.get("refresh_token")!;
-    const linked = await (await fetch(`${first.origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: refreshToken }) })).json();
-    const placed = await (await fetch(`${first.origin}/v1/calls`, { method: "POST", headers: { "x-api-key": linked.api_key }, body: new URLSearchParams({ phone: "+14155551234", task: "Ask about store hours today" }) })).json();
+    const linked = await (
+      await fetch(`${first.origin}/v1/link`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refresh_token: refreshToken }),
+      })
+    ).json();
+    const placed = await (
+      await fetch(`${first.origin}/v1/calls`, {
+        method: "POST",
+        headers: { "x-api-key": linked.api_key },
+        body: new URLSearchParams({ phone: "+14155551234", task: "Ask about store hours today" }),
+      })
+    ).json();
     expect(placed.id).toBeTruthy();
     expect(await first.stop()).toBe(0);
 
@@ -26,7 +42,9 @@ describe("npm run dev keeps its state across restarts", () => {
       const call = await fetch(`${second.origin}/v1/calls/${placed.id}`, { headers: { "x-api-key": linked.api_key } });
       expect(call.status).toBe(200);
       expect(await call.json()).toMatchObject({ id: placed.id, task: "Ask about store hours today" });
-      const usage = await (await fetch(`${second.origin}/v1/usage`, { headers: { "x-api-key": linked.api_key } })).json();
+      const usage = await (
+        await fetch(`${second.origin}/v1/usage`, { headers: { "x-api-key": linked.api_key } })
+      ).json();
       expect(usage.calls_used).toBe(1);
     } finally {
       await second.stop();

@@ -45,13 +45,28 @@ describe("npm run dev", () => {
   it("passes --var through to the sandbox: a call ends after SANDBOX_CALL_SECONDS", async () => {
     const signIn = await fetch(`${server.origin}/sandbox/v1/auth/cli`, {
       method: "POST",
-      body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state: "x", email: "e2e@example.com" }),
+      body: new URLSearchParams({
+        redirect_uri: "http://127.0.0.1:8740/callback",
+        state: "x",
+        email: "e2e@example.com",
+      }),
       redirect: "manual",
     });
     const token = new URL(signIn.headers.get("location")!).searchParams.get("access_token")!;
     // The upstream client over a real socket, exactly as in production but with another base URL.
     const client = new KallyAIClient({ baseUrl: `${server.origin}/sandbox`, timeoutMs: 5000 });
-    const call = await client.placeCall(token, { submission: { task_category: "general", task_description: "Ask about store hours today", respondent_phone: "+14155551234" }, timezone: "Europe/Madrid" }, crypto.randomUUID());
+    const call = await client.placeCall(
+      token,
+      {
+        submission: {
+          task_category: "general",
+          task_description: "Ask about store hours today",
+          respondent_phone: "+14155551234",
+        },
+        timezone: "Europe/Madrid",
+      },
+      crypto.randomUUID(),
+    );
     expect(["queued", "in_progress"]).toContain(call.status);
     await new Promise((r) => setTimeout(r, 1500));
     const ended = await client.getCall(token, call.call_id);

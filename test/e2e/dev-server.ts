@@ -26,10 +26,14 @@ export interface DevServer {
 export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?: string } = {}): Promise<DevServer> {
   const port = await freePort();
   const state = opts.stateDir ?? mkdtempSync(join(tmpdir(), "kallyai-dev-"));
-  const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--persist-to", state, ...extraArgs], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DEV_CRON_SECONDS: process.env.DEV_CRON_SECONDS ?? "60" },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["scripts/dev.mjs", "--port", String(port), "--persist-to", state, ...extraArgs],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, DEV_CRON_SECONDS: process.env.DEV_CRON_SECONDS ?? "60" },
+    },
+  );
   let log = "";
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));

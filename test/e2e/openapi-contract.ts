@@ -49,7 +49,11 @@ export class Contract {
 
   private resolve(node: Json | undefined): Json | undefined {
     let n = node;
-    while (n?.$ref) n = n.$ref.split("/").slice(1).reduce((o: Json, k: string) => o?.[k.replace(/~1/g, "/").replace(/~0/g, "~")], this.doc);
+    while (n?.$ref)
+      n = n.$ref
+        .split("/")
+        .slice(1)
+        .reduce((o: Json, k: string) => o?.[k.replace(/~1/g, "/").replace(/~0/g, "~")], this.doc);
     return n;
   }
 
@@ -74,8 +78,13 @@ export class Contract {
     const status = String(res.status);
     const key = status in responses ? status : "default" in responses ? "default" : undefined;
     const body = await res.text();
-    if (!key) return [`status ${res.status} is not documented (documented: ${Object.keys(responses).join(", ")}); body ${body.slice(0, 200)}`];
-    const responseRef = responses[key].$ref ? (responses[key].$ref as string).slice(1) : `/${pointer("paths", operation.path, operation.method, "responses", key)}`;
+    if (!key)
+      return [
+        `status ${res.status} is not documented (documented: ${Object.keys(responses).join(", ")}); body ${body.slice(0, 200)}`,
+      ];
+    const responseRef = responses[key].$ref
+      ? (responses[key].$ref as string).slice(1)
+      : `/${pointer("paths", operation.path, operation.method, "responses", key)}`;
     const response = this.resolve(responses[key])!;
 
     for (const [name, header] of Object.entries((response.headers ?? {}) as Json)) {
@@ -86,17 +95,24 @@ export class Contract {
         continue;
       }
       const typed = h.schema?.type === "integer" || h.schema?.type === "number" ? Number(value) : value;
-      const schemaRef = header.$ref ? `${(header.$ref as string).slice(1)}/schema` : `${responseRef}/headers/${pointer(name)}/schema`;
+      const schemaRef = header.$ref
+        ? `${(header.$ref as string).slice(1)}/schema`
+        : `${responseRef}/headers/${pointer(name)}/schema`;
       for (const p of this.validate(schemaRef, typed)) problems.push(`${res.status}: header ${name}=${value}: ${p}`);
     }
 
     const content = (response.content ?? {}) as Json;
     const type = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
     if (Object.keys(content).length === 0) {
-      if (body.length > 0 && res.status !== 302) problems.push(`${res.status}: a body (${type}) where none is documented`);
+      if (body.length > 0 && res.status !== 302)
+        problems.push(`${res.status}: a body (${type}) where none is documented`);
       return problems;
     }
-    if (!(type in content)) return [...problems, `${res.status}: content type "${type}" is not documented (documented: ${Object.keys(content).join(", ")})`];
+    if (!(type in content))
+      return [
+        ...problems,
+        `${res.status}: content type "${type}" is not documented (documented: ${Object.keys(content).join(", ")})`,
+      ];
     if (!content[type].schema) return problems;
     let value: unknown = body;
     if (type === "application/json") {

@@ -23,7 +23,11 @@ let docPath: string;
 beforeAll(async () => {
   // The document as a deployed bridge serves it (its server is the origin it was fetched from).
   // Serving it touches no binding; DB is a stand-in that is never queried.
-  const res = await app.request("https://bridge.kallyai.com/openapi.json", {}, { BRIDGE_ENV: "development", BRIDGE_LOCAL_RUNNER: "vitest", DB: {} });
+  const res = await app.request(
+    "https://bridge.kallyai.com/openapi.json",
+    {},
+    { BRIDGE_ENV: "development", BRIDGE_LOCAL_RUNNER: "vitest", DB: {} },
+  );
   expect(res.status).toBe(200);
   dir = mkdtempSync(join(tmpdir(), "kallyai-openapi-"));
   docPath = join(dir, "openapi.json");
@@ -34,15 +38,34 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("the OpenAPI document, checked by linters nobody here wrote", () => {
   it("Spectral (spectral:oas): 0 errors, 0 warnings", async () => {
     const report = join(dir, "spectral.json");
-    await lint(bin("spectral"), ["lint", "--ruleset", ".spectral.json", "--format", "json", "--output", report, docPath]);
-    const problems = JSON.parse(readFileSync(report, "utf8")) as Array<{ code: string; message: string; path: string[]; severity: number }>;
+    await lint(bin("spectral"), [
+      "lint",
+      "--ruleset",
+      ".spectral.json",
+      "--format",
+      "json",
+      "--output",
+      report,
+      docPath,
+    ]);
+    const problems = JSON.parse(readFileSync(report, "utf8")) as Array<{
+      code: string;
+      message: string;
+      path: string[];
+      severity: number;
+    }>;
     // Severity 0 is an error, 1 a warning; infos and hints do not count.
-    expect(problems.filter((p) => p.severity <= 1).map((p) => `${p.code} at ${p.path.join(".")}: ${p.message}`)).toEqual([]);
+    expect(
+      problems.filter((p) => p.severity <= 1).map((p) => `${p.code} at ${p.path.join(".")}: ${p.message}`),
+    ).toEqual([]);
   });
 
   it("Redocly (recommended): 0 errors, 0 warnings", async () => {
     const out = await lint(bin("redocly"), ["lint", "--extends", "recommended", "--format", "json", docPath]);
-    const report = JSON.parse(out.slice(out.indexOf("{"))) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; message: string; location: Array<{ pointer: string }> }> };
+    const report = JSON.parse(out.slice(out.indexOf("{"))) as {
+      totals: { errors: number; warnings: number };
+      problems: Array<{ ruleId: string; message: string; location: Array<{ pointer: string }> }>;
+    };
     expect(report.problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`)).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   });

@@ -16,7 +16,9 @@ describe("the Zapier integration's definition", () => {
   });
 
   it("an invalid definition is refused (the check can fail)", () => {
-    const broken = structuredClone(zapierDefinition()) as { triggers: Record<string, { display: Record<string, unknown> }> };
+    const broken = structuredClone(zapierDefinition()) as {
+      triggers: Record<string, { display: Record<string, unknown> }>;
+    };
     delete broken.triggers.call_finished!.display.label;
     expect(validateAppDefinition(broken).errors.length).toBeGreaterThan(0);
   });
@@ -33,12 +35,15 @@ describe("the Zapier integration's definition", () => {
   it("Place a Call offers every field of the bridge's call input, each with help text", () => {
     expect(keysOf(placeCall.inputFields).sort()).toEqual(Object.keys(CallInputSchema.shape).sort());
     for (const field of placeCall.inputFields) expect(field.helpText, field.key).toMatch(/\w{3,}/);
-    const required = placeCall.inputFields.filter((f: { required?: boolean }) => f.required).map((f: { key: string }) => f.key);
+    const required = placeCall.inputFields
+      .filter((f: { required?: boolean }) => f.required)
+      .map((f: { key: string }) => f.key);
     expect(required).toEqual(["phone", "task"]);
   });
 
   it("offers the bridge's categories, languages and event types as choices", () => {
-    const choices = (key: string) => Object.keys(placeCall.inputFields.find((f: { key: string }) => f.key === key).choices);
+    const choices = (key: string) =>
+      Object.keys(placeCall.inputFields.find((f: { key: string }) => f.key === key).choices);
     expect(choices("category").sort()).toEqual([...CATEGORIES].sort());
     expect(choices("language").sort()).toEqual([...LANGUAGES].sort());
     expect(choices("call_language").sort()).toEqual([...LANGUAGES].sort());
@@ -50,7 +55,16 @@ describe("the Zapier integration's definition", () => {
     expect(zapierApp.searches.find_call.operation.sample).toEqual(SAMPLE_FINISHED_CALL);
     expect(keysOf(zapierApp.searches.find_call.operation.outputFields)).toEqual(Object.keys(SAMPLE_FINISHED_CALL));
     const hook = zapierApp.triggers.call_finished.operation;
-    expect(hook.sample).toMatchObject({ id: expect.stringMatching(/^evt_/), type: "call.completed", data: SAMPLE_FINISHED_CALL });
-    expect(keysOf(hook.outputFields)).toEqual(["id", "type", "timestamp", ...Object.keys(SAMPLE_FINISHED_CALL).map((k) => `data__${k}`)]);
+    expect(hook.sample).toMatchObject({
+      id: expect.stringMatching(/^evt_/),
+      type: "call.completed",
+      data: SAMPLE_FINISHED_CALL,
+    });
+    expect(keysOf(hook.outputFields)).toEqual([
+      "id",
+      "type",
+      "timestamp",
+      ...Object.keys(SAMPLE_FINISHED_CALL).map((k) => `data__${k}`),
+    ]);
   });
 });

@@ -20,18 +20,33 @@ let targetUrl: string;
 const received: Received[] = [];
 const appTester = createAppTester(zapierApp);
 let authData: { bridge_url: string; api_key: string };
-const bundle = (extra: Record<string, unknown> = {}) => ({ authData, inputData: {}, meta: { timezone: "Europe/Madrid" }, ...extra });
+const bundle = (extra: Record<string, unknown> = {}) => ({
+  authData,
+  inputData: {},
+  meta: { timezone: "Europe/Madrid" },
+  ...extra,
+});
 
 let signInKey: string;
 
 async function signUp(origin: string): Promise<string> {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state: "zapier", email: `zapier-${Date.now()}@example.com` }),
+    body: new URLSearchParams({
+      redirect_uri: "http://127.0.0.1:8740/callback",
+      state: "zapier",
+      email: `zapier-${Date.now()}@example.com`,
+    }),
     redirect: "manual",
   });
   const refreshToken = new URL(signIn.headers.get("location")!).searchParams.get("refresh_token");
-  const linked = await (await fetch(`${origin}/v1/link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refresh_token: refreshToken }) })).json();
+  const linked = await (
+    await fetch(`${origin}/v1/link`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    })
+  ).json();
   signInKey = linked.api_key;
   // A key for Zapier alone, with only the scopes it needs.
   const key = await fetch(`${origin}/v1/keys`, {
@@ -77,42 +92,65 @@ describe("the Zapier integration against npm run dev", () => {
   });
 
   it("a wrong key fails the connection test with the bridge's message", async () => {
-    const wrong = appTester(zapierApp.authentication.test, { ...bundle(), authData: { ...authData, api_key: "not-a-key" }, meta: { isTestingAuth: true } });
+    const wrong = appTester(zapierApp.authentication.test, {
+      ...bundle(),
+      authData: { ...authData, api_key: "not-a-key" },
+      meta: { isTestingAuth: true },
+    });
     await expect(wrong).rejects.toThrow(/API key/i);
   });
 
   it("subscribes Call Finished: a bridge webhook to Zapier's target URL", async () => {
-    subscription = await appTester(zapierApp.triggers.call_finished.operation.performSubscribe, bundle({ targetUrl, inputData: { outcome: "call.completed" } }));
-    expect(subscription).toMatchObject({ id: expect.stringMatching(/^wh_/), url: targetUrl, events: ["call.completed"], secret: expect.stringMatching(/^whsec_/) });
+    subscription = await appTester(
+      zapierApp.triggers.call_finished.operation.performSubscribe,
+      bundle({ targetUrl, inputData: { outcome: "call.completed" } }),
+    );
+    expect(subscription).toMatchObject({
+      id: expect.stringMatching(/^wh_/),
+      url: targetUrl,
+      events: ["call.completed"],
+      secret: expect.stringMatching(/^whsec_/),
+    });
   });
 
   it("places a call with every field filled, from strings as Zapier maps them", async () => {
-    const placed = await appTester(zapierApp.creates.place_call.operation.perform, bundle({
-      inputData: {
-        phone: "(415) 555-1234",
-        task: "Reserve a table for 4 at 8pm",
-        category: "restaurant",
-        language: "en",
-        call_language: "en",
-        business: "Italian Bistro",
-        name: "John Smith",
-        party_size: "4",
-        date: "2026-01-28",
-        time: "20:00",
-        time_preference: "",
-        user_phone: "",
-        urgent: "false",
-        instructions: ["Ask for a window table"],
-        country: "US",
-        idempotency_key: "",
-      },
-    }));
-    expect(placed).toMatchObject({ id: expect.any(String), status: expect.stringMatching(/queued|in_progress/), links: { self: expect.stringContaining(placed.id) } });
+    const placed = await appTester(
+      zapierApp.creates.place_call.operation.perform,
+      bundle({
+        inputData: {
+          phone: "(415) 555-1234",
+          task: "Reserve a table for 4 at 8pm",
+          category: "restaurant",
+          language: "en",
+          call_language: "en",
+          business: "Italian Bistro",
+          name: "John Smith",
+          party_size: "4",
+          date: "2026-01-28",
+          time: "20:00",
+          time_preference: "",
+          user_phone: "",
+          urgent: "false",
+          instructions: ["Ask for a window table"],
+          country: "US",
+          idempotency_key: "",
+        },
+      }),
+    );
+    expect(placed).toMatchObject({
+      id: expect.any(String),
+      status: expect.stringMatching(/queued|in_progress/),
+      links: { self: expect.stringContaining(placed.id) },
+    });
     callId = placed.id;
   });
 
   it("the same mapped idempotency key places no second call", async () => {
-    const inputData = { phone: "+14155559876", task: "Ask about store hours today", idempotency_key: `row-${Date.now()}` };
+    const inputData = {
+      phone: "+14155559876",
+      task: "Ask about store hours today",
+      idempotency_key: `row-${Date.now()}`,
+    };
     const first = await appTester(zapierApp.creates.place_call.operation.perform, bundle({ inputData }));
     const again = await appTester(zapierApp.creates.place_call.operation.perform, bundle({ inputData }));
     expect(again.id).toBe(first.id);
@@ -122,10 +160,19 @@ describe("the Zapier integration against npm run dev", () => {
     const limited = await fetch(`${server.origin}/v1/keys`, {
       method: "POST",
       headers: { "x-api-key": signInKey, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Zapier (1 call an hour)", scopes: ["calls:write", "calls:read"], calls_per_hour: 1 }),
+      body: JSON.stringify({
+        name: "Zapier (1 call an hour)",
+        scopes: ["calls:write", "calls:read"],
+        calls_per_hour: 1,
+      }),
     });
     const limitedAuth = { ...authData, api_key: (await limited.json()).api_key };
-    const place = () => appTester(zapierApp.creates.place_call.operation.perform, { ...bundle(), authData: limitedAuth, inputData: { phone: "+14155557777", task: "Ask about store hours today" } });
+    const place = () =>
+      appTester(zapierApp.creates.place_call.operation.perform, {
+        ...bundle(),
+        authData: limitedAuth,
+        inputData: { phone: "+14155557777", task: "Ask about store hours today" },
+      });
     await place();
     const error = await place().catch((e: Error) => e);
     expect(error).toMatchObject({ name: "ThrottledError" });
@@ -135,20 +182,44 @@ describe("the Zapier integration against npm run dev", () => {
   });
 
   it("a refused call fails the step with the bridge's message", async () => {
-    const emergency = await appTester(zapierApp.creates.place_call.operation.perform, bundle({ inputData: { phone: "911", task: "Ask about store hours today" } })).catch((e: Error) => e);
+    const emergency = await appTester(
+      zapierApp.creates.place_call.operation.perform,
+      bundle({ inputData: { phone: "911", task: "Ask about store hours today" } }),
+    ).catch((e: Error) => e);
     expect(emergency).toMatchObject({ name: "AppError" });
-    expect(JSON.parse((emergency as Error).message)).toMatchObject({ code: "emergency_number", status: 422, message: expect.stringMatching(/never called/) });
+    expect(JSON.parse((emergency as Error).message)).toMatchObject({
+      code: "emergency_number",
+      status: 422,
+      message: expect.stringMatching(/never called/),
+    });
   });
 
   it("finds the call by ID, and by phone number and status once it ended", async () => {
     const byId = await until("the call to end", async () => {
-      const [call] = await appTester(zapierApp.searches.find_call.operation.perform, bundle({ inputData: { id: callId } }));
+      const [call] = await appTester(
+        zapierApp.searches.find_call.operation.perform,
+        bundle({ inputData: { id: callId } }),
+      );
       return call.finished ? call : undefined;
     });
-    expect(byId).toMatchObject({ id: callId, status: "success", phone: "+14155551234", business: "Italian Bistro", party_size: 4, timezone: "Europe/Madrid", instructions: ["Ask for a window table"] });
-    const byPhone = await appTester(zapierApp.searches.find_call.operation.perform, bundle({ inputData: { phone: "(415) 555-1234", status: ["success"] } }));
+    expect(byId).toMatchObject({
+      id: callId,
+      status: "success",
+      phone: "+14155551234",
+      business: "Italian Bistro",
+      party_size: 4,
+      timezone: "Europe/Madrid",
+      instructions: ["Ask for a window table"],
+    });
+    const byPhone = await appTester(
+      zapierApp.searches.find_call.operation.perform,
+      bundle({ inputData: { phone: "(415) 555-1234", status: ["success"] } }),
+    );
     expect(byPhone.map((c: { id: string }) => c.id)).toEqual([callId]);
-    const none = await appTester(zapierApp.searches.find_call.operation.perform, bundle({ inputData: { id: "00000000-0000-4000-8000-000000000000" } }));
+    const none = await appTester(
+      zapierApp.searches.find_call.operation.perform,
+      bundle({ inputData: { id: "00000000-0000-4000-8000-000000000000" } }),
+    );
     expect(none).toEqual([]);
   });
 
@@ -161,50 +232,80 @@ describe("the Zapier integration against npm run dev", () => {
     const webhookId = delivery.headers["webhook-id"] as string;
     expect(delivery.headers["webhook-signature"]).toMatch(/^v1,/);
 
-    const events = await appTester(zapierApp.triggers.call_finished.operation.perform, bundle({
-      inputData: { outcome: "call.completed" },
-      cleanedRequest: body,
-      rawRequest: { headers: { "Http-Webhook-Id": webhookId }, content: delivery.body },
-      subscribeData: subscription,
-    }));
+    const events = await appTester(
+      zapierApp.triggers.call_finished.operation.perform,
+      bundle({
+        inputData: { outcome: "call.completed" },
+        cleanedRequest: body,
+        rawRequest: { headers: { "Http-Webhook-Id": webhookId }, content: delivery.body },
+        subscribeData: subscription,
+      }),
+    );
     expect(body.id).toBe(webhookId);
     expect(events).toEqual([body]);
     expect(events[0]).toMatchObject({ type: "call.completed", data: { id: callId, status: "success" } });
 
-    const list = await appTester(zapierApp.triggers.call_finished.operation.performList, bundle({ inputData: { outcome: "call.completed" } }));
+    const list = await appTester(
+      zapierApp.triggers.call_finished.operation.performList,
+      bundle({ inputData: { outcome: "call.completed" } }),
+    );
     expect(Array.isArray(list)).toBe(true);
     expect(list[0]).toEqual(body);
   });
 
   it("a test delivery runs no Zap", async () => {
-    const test = await fetch(`${server.origin}/v1/webhooks/${subscription.id}/test`, { method: "POST", headers: { "x-api-key": authData.api_key } });
+    const test = await fetch(`${server.origin}/v1/webhooks/${subscription.id}/test`, {
+      method: "POST",
+      headers: { "x-api-key": authData.api_key },
+    });
     expect(test.status).toBe(200);
     const { event_id } = await test.json();
     const delivered = received.find((r) => r.headers["webhook-id"] === event_id);
     const sample = JSON.parse(delivered!.body);
     expect(sample).toMatchObject({ id: event_id, test: true });
-    expect(await appTester(zapierApp.triggers.call_finished.operation.perform, bundle({ cleanedRequest: sample }))).toEqual([]);
+    expect(
+      await appTester(zapierApp.triggers.call_finished.operation.perform, bundle({ cleanedRequest: sample })),
+    ).toEqual([]);
   });
 
   it("gets the transcript as entries and as text", async () => {
-    const [transcript] = await appTester(zapierApp.searches.get_transcript.operation.perform, bundle({ inputData: { call_id: callId } }));
+    const [transcript] = await appTester(
+      zapierApp.searches.get_transcript.operation.perform,
+      bundle({ inputData: { call_id: callId } }),
+    );
     expect(transcript.id).toBe(callId);
     expect(transcript.entries.length).toBeGreaterThan(0);
     expect(transcript.text).toContain(transcript.entries[0].content);
   });
 
   it("cancels a running call; cancelling an ended one fails with the bridge's message", async () => {
-    const placed = await appTester(zapierApp.creates.place_call.operation.perform, bundle({ inputData: { phone: "+14155550005", task: "Ask about store hours today" } }));
-    const cancelled = await appTester(zapierApp.creates.cancel_call.operation.perform, bundle({ inputData: { id: placed.id } }));
+    const placed = await appTester(
+      zapierApp.creates.place_call.operation.perform,
+      bundle({ inputData: { phone: "+14155550005", task: "Ask about store hours today" } }),
+    );
+    const cancelled = await appTester(
+      zapierApp.creates.cancel_call.operation.perform,
+      bundle({ inputData: { id: placed.id } }),
+    );
     expect(cancelled).toMatchObject({ id: placed.id, status: "cancelled", finished: true });
-    const ended = await appTester(zapierApp.creates.cancel_call.operation.perform, bundle({ inputData: { id: callId } })).catch((e: Error) => e);
+    const ended = await appTester(
+      zapierApp.creates.cancel_call.operation.perform,
+      bundle({ inputData: { id: callId } }),
+    ).catch((e: Error) => e);
     expect(JSON.parse((ended as Error).message)).toMatchObject({ code: "call_already_ended", status: 409 });
   });
 
   it("unsubscribes (and unsubscribing again still succeeds)", async () => {
-    await appTester(zapierApp.triggers.call_finished.operation.performUnsubscribe, bundle({ subscribeData: subscription }));
-    const gone = await fetch(`${server.origin}/v1/webhooks/${subscription.id}`, { headers: { "x-api-key": authData.api_key } });
+    await appTester(
+      zapierApp.triggers.call_finished.operation.performUnsubscribe,
+      bundle({ subscribeData: subscription }),
+    );
+    const gone = await fetch(`${server.origin}/v1/webhooks/${subscription.id}`, {
+      headers: { "x-api-key": authData.api_key },
+    });
     expect(gone.status).toBe(404);
-    await expect(appTester(zapierApp.triggers.call_finished.operation.performUnsubscribe, bundle({ subscribeData: subscription }))).resolves.toBeDefined();
+    await expect(
+      appTester(zapierApp.triggers.call_finished.operation.performUnsubscribe, bundle({ subscribeData: subscription })),
+    ).resolves.toBeDefined();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuzz, type Endpoint, reachedPastTheKey } from "../support/fuzz";
+import { type Endpoint, fuzz, reachedPastTheKey } from "../support/fuzz";
 import { fuzzAccount } from "../support/fuzz-setup";
 
 const RUNS = 500;
@@ -11,9 +11,31 @@ describe("fuzzing the MCP endpoint", () => {
     const accepts = ["application/json, text/event-stream"];
     const endpoints: Endpoint[] = [
       { method: "POST", path: "/mcp", accepts, base: rpc("tools/list") },
-      { method: "POST", path: "/mcp", accepts, base: rpc("tools/call", { name: "place_call", arguments: { phone: "+14155551234", task: "Ask whether they are open today" } }) },
-      { method: "POST", path: "/mcp", accepts, base: rpc("tools/call", { name: "get_call", arguments: { id: account.ids[0] } }) },
-      { method: "POST", path: "/mcp", accepts, base: rpc("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "fuzz", version: "1" } }) },
+      {
+        method: "POST",
+        path: "/mcp",
+        accepts,
+        base: rpc("tools/call", {
+          name: "place_call",
+          arguments: { phone: "+14155551234", task: "Ask whether they are open today" },
+        }),
+      },
+      {
+        method: "POST",
+        path: "/mcp",
+        accepts,
+        base: rpc("tools/call", { name: "get_call", arguments: { id: account.ids[0] } }),
+      },
+      {
+        method: "POST",
+        path: "/mcp",
+        accepts,
+        base: rpc("initialize", {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "fuzz", version: "1" },
+        }),
+      },
       { method: "POST", path: "/mcp", accepts },
       { method: "GET", path: "/mcp" },
     ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuzz, type Endpoint, reachedPastTheKey } from "../support/fuzz";
+import { type Endpoint, fuzz, reachedPastTheKey } from "../support/fuzz";
 import { fuzzAccount } from "../support/fuzz-setup";
 
 const RUNS = 2500;
@@ -10,7 +10,14 @@ describe("fuzzing the write endpoints", () => {
     const call = { phone: "+14155551234", task: "Ask whether they are open today" };
     const writes: Endpoint[] = [
       { method: "POST", path: "/v1/calls", base: call },
-      { method: "POST", path: "/v1/calls", base: { submission: { task_category: "general", task_description: call.task, respondent_phone: call.phone }, timezone: "UTC" } },
+      {
+        method: "POST",
+        path: "/v1/calls",
+        base: {
+          submission: { task_category: "general", task_description: call.task, respondent_phone: call.phone },
+          timezone: "UTC",
+        },
+      },
       { method: "POST", path: "/v1/calls/{id}/cancel" },
       { method: "POST", path: `/t/${account.token}`, base: { value1: "oat milk" } },
       { method: "POST", path: "/t/{id}" },

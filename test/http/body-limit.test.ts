@@ -41,7 +41,12 @@ describe("a body limit on every write, before anything parses it", () => {
     it(`${method} ${path}: a chunked body over its limit is a 413 JSON, read no further than the limit`, async () => {
       const limit = bodyLimitFor(path);
       const { stream, stats } = chunked(10 * 1024 * 1024);
-      const res = await bridge(path, { method, headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+      const res = await bridge(path, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit);
       expect(res.status).toBe(413);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
       expect(stats.pulled).toBeLessThan(limit + 4 * 64 * 1024);
@@ -50,7 +55,12 @@ describe("a body limit on every write, before anything parses it", () => {
 
   it("a declared Content-Length over the limit is refused without reading the body", async () => {
     const { stream, stats } = chunked(47 * 1024 * 1024);
-    const res = await bridge("/v1/link", { method: "POST", headers: { "content-type": "application/json", "content-length": String(47 * 1024 * 1024) }, body: stream, duplex: "half" } as RequestInit);
+    const res = await bridge("/v1/link", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(47 * 1024 * 1024) },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(stats.pulled).toBeLessThanOrEqual(2 * 64 * 1024);
   });
@@ -59,11 +69,18 @@ describe("a body limit on every write, before anything parses it", () => {
     const ip = crypto.randomUUID();
     for (let i = 0; i < 12; i++) {
       const { stream } = chunked(47 * 1024 * 1024);
-      const res = await bridge("/v1/link", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": ip }, body: stream, duplex: "half" } as RequestInit);
+      const res = await bridge("/v1/link", {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+        body: stream,
+        duplex: "half",
+      } as RequestInit);
       expect(res.status).toBe(413);
     }
     const { refreshToken } = await sandboxSignIn();
-    expect((await json("/v1/link", { refresh_token: refreshToken }, { headers: { "cf-connecting-ip": ip } })).status).toBe(201);
+    expect(
+      (await json("/v1/link", { refresh_token: refreshToken }, { headers: { "cf-connecting-ip": ip } })).status,
+    ).toBe(201);
   });
 
   it("small bodies have small limits: 3 KB is too much for /v1/keys, fine for /v1/calls", async () => {
@@ -72,7 +89,11 @@ describe("a body limit on every write, before anything parses it", () => {
     const key = await json("/v1/keys", { name: "k", note: padding }, withKey(user.apiKey));
     expect(key.status).toBe(413);
     expect(((await key.json()) as { error: { message: string } }).error.message).toContain("2 KB");
-    const call = await json("/v1/calls", { phone: "+14155551234", task: "Ask whether they are open today", note: padding }, withKey(user.apiKey));
+    const call = await json(
+      "/v1/calls",
+      { phone: "+14155551234", task: "Ask whether they are open today", note: padding },
+      withKey(user.apiKey),
+    );
     expect(call.status).toBe(202);
   });
 

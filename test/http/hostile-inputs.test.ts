@@ -36,7 +36,12 @@ describe("inputs that used to answer 500", () => {
     const user = await linkedUser();
     const before = await sandboxRequestTotal();
     for (const id of ["x%00y", "x%0Ay", "x%0D%0ASet-Cookie:%20a=b", "%E2%80%AF"]) {
-      for (const [method, suffix] of [["POST", "/cancel"], ["GET", ""], ["GET", "/transcript"], ["GET", "/recording"]] as const) {
+      for (const [method, suffix] of [
+        ["POST", "/cancel"],
+        ["GET", ""],
+        ["GET", "/transcript"],
+        ["GET", "/recording"],
+      ] as const) {
         const res = await bridge(`/v1/calls/${id}${suffix}`, { method, ...withKey(user.apiKey) });
         expect(res.status, `${method} ${id}${suffix}`).toBe(422);
         expect(await errorOf(res)).toMatchObject({ code: "validation_error", field: "id" });
@@ -55,7 +60,9 @@ describe("inputs that used to answer 500", () => {
     const bogus = await bridge("/v1/calls?status=bogus", withKey(user.apiKey));
     expect(bogus.status).toBe(422);
     expect(await errorOf(bogus)).toMatchObject({ code: "validation_error", field: "status" });
-    expect((await errorOf(await bridge("/v1/calls?status=success,bogus", withKey(user.apiKey)))).message).toContain("no_answer");
+    expect((await errorOf(await bridge("/v1/calls?status=success,bogus", withKey(user.apiKey)))).message).toContain(
+      "no_answer",
+    );
   });
 });
 
@@ -70,7 +77,9 @@ describe("idempotency keys that are not ASCII", () => {
     expect(again.status).toBe(202);
     const { id } = (await first.json()) as { id: string };
     expect(((await again.json()) as { id: string }).id).toBe(id);
-    const row = await env.DB.prepare("SELECT idempotency_key FROM sandbox_calls WHERE id = ?").bind(id).first<{ idempotency_key: string }>();
+    const row = await env.DB.prepare("SELECT idempotency_key FROM sandbox_calls WHERE id = ?")
+      .bind(id)
+      .first<{ idempotency_key: string }>();
     expect(row!.idempotency_key).toMatch(/^sha256-[0-9a-f]{64}$/);
   });
 
@@ -84,13 +93,18 @@ describe("idempotency keys that are not ASCII", () => {
     const user = await linkedUser();
     const res = await json("/v1/calls", { ...call, idempotency_key: "zap-run-42" }, withKey(user.apiKey));
     const { id } = (await res.json()) as { id: string };
-    const row = await env.DB.prepare("SELECT idempotency_key FROM sandbox_calls WHERE id = ?").bind(id).first<{ idempotency_key: string }>();
+    const row = await env.DB.prepare("SELECT idempotency_key FROM sandbox_calls WHERE id = ?")
+      .bind(id)
+      .first<{ idempotency_key: string }>();
     expect(row!.idempotency_key).toBe("zap-run-42");
   });
 
   it("a key that is not text, or longer than 255 characters, is a 422", async () => {
     const user = await linkedUser();
-    const nested = { submission: { task_category: "general", task_description: call.task, respondent_phone: call.phone }, timezone: "UTC" };
+    const nested = {
+      submission: { task_category: "general", task_description: call.task, respondent_phone: call.phone },
+      timezone: "UTC",
+    };
     for (const key of [{ a: 1 }, "k".repeat(256)]) {
       const res = await json("/v1/calls", { ...nested, idempotency_key: key }, withKey(user.apiKey));
       expect(res.status).toBe(422);
@@ -110,8 +124,12 @@ describe("trigger templates", () => {
       const sent = await bridge(`${path}?${name}=oat%20milk`);
       expect(sent.status, name).toBe(202);
       const { id } = (await sent.json()) as { id: string };
-      const request = await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(id).first<{ request: string }>();
-      expect(JSON.parse(request!.request).submission.task_description, name).toBe("Ask whether they have oat milk in stock");
+      const request = await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?")
+        .bind(id)
+        .first<{ request: string }>();
+      expect(JSON.parse(request!.request).submission.task_description, name).toBe(
+        "Ask whether they have oat milk in stock",
+      );
     }
   });
 

@@ -4,7 +4,8 @@ import { createApp } from "../../src/app";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, json } from "../support/bridge";
 
-const expectRequestId = (res: Response, what: string) => expect(res.headers.get("x-request-id"), what).toMatch(/^[\w=-]{8,}$/);
+const expectRequestId = (res: Response, what: string) =>
+  expect(res.headers.get("x-request-id"), what).toMatch(/^[\w=-]{8,}$/);
 
 describe("X-Request-Id", () => {
   it("is on every error answer: 401, 404, 405, 413, 415, 422", async () => {
@@ -14,7 +15,11 @@ describe("X-Request-Id", () => {
       ["404", 404, await bridge("/nope")],
       ["405", 405, await bridge("/health", { method: "DELETE" })],
       ["413", 413, await json("/v1/link", { refresh_token: "x".repeat(20_000) })],
-      ["415", 415, await bridge("/v1/link", { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" })],
+      [
+        "415",
+        415,
+        await bridge("/v1/link", { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" }),
+      ],
       ["422", 422, await json("/v1/keys", {}, withKey(user.apiKey))],
     ];
     for (const [what, status, res] of answers) {
@@ -26,7 +31,8 @@ describe("X-Request-Id", () => {
   it("is on a 429", async () => {
     const ip = crypto.randomUUID();
     let res: Response | undefined;
-    for (let i = 0; i < 11; i++) res = await json("/v1/link", { refresh_token: "not-a-token" }, { headers: { "cf-connecting-ip": ip } });
+    for (let i = 0; i < 11; i++)
+      res = await json("/v1/link", { refresh_token: "not-a-token" }, { headers: { "cf-connecting-ip": ip } });
     expect(res!.status).toBe(429);
     expectRequestId(res!, "429");
   });
@@ -48,7 +54,11 @@ describe("X-Request-Id", () => {
   });
 
   it("keeps a plain id the caller sent, and replaces one that is not plain", async () => {
-    expect((await bridge("/health", { headers: { "x-request-id": "zap-123" } })).headers.get("x-request-id")).toBe("zap-123");
-    expect((await bridge("/nope", { headers: { "x-request-id": "a b<c>" } })).headers.get("x-request-id")).not.toBe("a b<c>");
+    expect((await bridge("/health", { headers: { "x-request-id": "zap-123" } })).headers.get("x-request-id")).toBe(
+      "zap-123",
+    );
+    expect((await bridge("/nope", { headers: { "x-request-id": "a b<c>" } })).headers.get("x-request-id")).not.toBe(
+      "a b<c>",
+    );
   });
 });

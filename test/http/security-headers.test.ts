@@ -15,9 +15,15 @@ async function expectSecurePage(res: Response, what: string) {
   expect(res.headers.get("x-content-type-options"), what).toBe("nosniff");
   expect(res.headers.get("referrer-policy"), what).toBe("no-referrer");
   const html = await res.text();
-  const directive = (name: string) => csp.split(";").map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? "";
-  for (const [, block] of html.matchAll(/<style>([\s\S]*?)<\/style>/g)) expect(directive("style-src"), `${what}: style`).toContain(await sourceHash(block!));
-  for (const [, block] of html.matchAll(/<script>([\s\S]*?)<\/script>/g)) expect(directive("script-src"), `${what}: script`).toContain(await sourceHash(block!));
+  const directive = (name: string) =>
+    csp
+      .split(";")
+      .map((d) => d.trim())
+      .find((d) => d.startsWith(`${name} `)) ?? "";
+  for (const [, block] of html.matchAll(/<style>([\s\S]*?)<\/style>/g))
+    expect(directive("style-src"), `${what}: style`).toContain(await sourceHash(block!));
+  for (const [, block] of html.matchAll(/<script>([\s\S]*?)<\/script>/g))
+    expect(directive("script-src"), `${what}: script`).toContain(await sourceHash(block!));
   expect(html, `${what}: no inline handlers or style attributes`).not.toMatch(/\s(on\w+|style)\s*=/i);
 }
 
@@ -27,14 +33,23 @@ describe("security headers on every HTML page", () => {
   });
 
   it("the sandbox's sign-in and billing pages", async () => {
-    await expectSecurePage(await bridge("/sandbox/v1/auth/cli?redirect_uri=http://127.0.0.1:8740/callback&state=s", { headers: BROWSER }), "sandbox sign-in");
+    await expectSecurePage(
+      await bridge("/sandbox/v1/auth/cli?redirect_uri=http://127.0.0.1:8740/callback&state=s", { headers: BROWSER }),
+      "sandbox sign-in",
+    );
     await expectSecurePage(await bridge("/sandbox/billing-portal", { headers: BROWSER }), "sandbox billing");
   });
 
   it("a trigger URL opened in a browser", async () => {
     await expectSecurePage(await bridge(`/t/${"x".repeat(32)}`, { headers: BROWSER }), "trigger error");
     const user = await linkedUser();
-    const { url } = (await (await json("/v1/triggers", { name: "t", phone: "+14155551234", task: "Ask whether they have oat milk in stock" }, withKey(user.apiKey))).json()) as { url: string };
+    const { url } = (await (
+      await json(
+        "/v1/triggers",
+        { name: "t", phone: "+14155551234", task: "Ask whether they have oat milk in stock" },
+        withKey(user.apiKey),
+      )
+    ).json()) as { url: string };
     await expectSecurePage(await bridge(new URL(url).pathname, { headers: BROWSER }), "trigger page");
   });
 

@@ -3,7 +3,13 @@ import { ApiError } from "../../src/errors";
 import { type ClientOptions, KallyAIClient } from "../../src/kallyai/client";
 import { UpstreamCall } from "../../src/kallyai/schemas";
 import { route } from "../support/network";
-import { callBody, endSandboxCall, expireSandboxAccessTokens, sandboxRequestCount, sandboxSignIn } from "../support/sandbox";
+import {
+  callBody,
+  endSandboxCall,
+  expireSandboxAccessTokens,
+  sandboxRequestCount,
+  sandboxSignIn,
+} from "../support/sandbox";
 import { authorizationCode, SANDBOX_OAUTH_CLIENT } from "../support/sandbox-extra";
 
 /** Access tokens are opaque to clients (the sandbox may issue random strings or JWTs). */
@@ -70,7 +76,11 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
   it("refresh() returns a new token set, and the old refresh token is then refused", async () => {
     const { refreshToken, accessToken } = await sandboxSignIn();
     const tokens = await client().refresh(refreshToken);
-    expect(tokens).toMatchObject({ access_token: expect.stringMatching(OPAQUE_TOKEN), refresh_token: expect.stringMatching(/^sbx_rt_/), expires_in: 3600 });
+    expect(tokens).toMatchObject({
+      access_token: expect.stringMatching(OPAQUE_TOKEN),
+      refresh_token: expect.stringMatching(/^sbx_rt_/),
+      expires_in: 3600,
+    });
     expect(tokens.access_token).not.toBe(accessToken);
     const err = await failure(client().refresh(refreshToken));
     expect(err).toMatchObject({ status: 401, code: "upstream_unauthorized" });
@@ -79,7 +89,12 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
   it("exchangeCode() trades an authorization code for tokens", async () => {
     const redirect = "https://app.example/oauth/callback";
     const { code } = await authorizationCode(undefined, redirect);
-    const tokens = await client().exchangeCode({ code, redirect_uri: redirect, client_id: SANDBOX_OAUTH_CLIENT.id, client_secret: SANDBOX_OAUTH_CLIENT.secret });
+    const tokens = await client().exchangeCode({
+      code,
+      redirect_uri: redirect,
+      client_id: SANDBOX_OAUTH_CLIENT.id,
+      client_secret: SANDBOX_OAUTH_CLIENT.secret,
+    });
     expect(tokens.access_token).toMatch(OPAQUE_TOKEN);
     expect((await client().statistics(tokens.access_token)).calls_used).toBe(0);
   });
@@ -88,7 +103,12 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
     const { accessToken } = await sandboxSignIn();
     const key = crypto.randomUUID();
     const call = await client().placeCall(accessToken, request("+14155551234"), key);
-    expect(call).toMatchObject({ call_id: expect.any(String), status: "queued", to: "+14155551234", business_name: "Italian Bistro" });
+    expect(call).toMatchObject({
+      call_id: expect.any(String),
+      status: "queued",
+      to: "+14155551234",
+      business_name: "Italian Bistro",
+    });
     expect(call.metadata?.created_at).toEqual(expect.any(String));
     const again = await client().placeCall(accessToken, request("+14155551234"), key);
     expect(again.call_id).toBe(call.call_id);
@@ -106,7 +126,12 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
     const { accessToken, call } = await withCall();
     await endSandboxCall(call.call_id);
     const ended = await client().getCall(accessToken, call.call_id);
-    expect(ended).toMatchObject({ call_id: call.call_id, status: "success", highlights: expect.stringContaining("Reserve a table"), duration_seconds: expect.any(Number) });
+    expect(ended).toMatchObject({
+      call_id: call.call_id,
+      status: "success",
+      highlights: expect.stringContaining("Reserve a table"),
+      duration_seconds: expect.any(Number),
+    });
   });
 
   it("transcript() returns the entries", async () => {
@@ -131,8 +156,17 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
 
   it("statistics(), subscription() and billingPortal() parse", async () => {
     const { accessToken } = await withCall();
-    expect(await client().statistics(accessToken)).toMatchObject({ plan_type: "sandbox", calls_used: 1, calls_remaining: 299, minutes_allocated: 300 });
-    expect(await client().subscription(accessToken)).toMatchObject({ has_active_subscription: true, plan: { type: "sandbox" }, status: "active" });
+    expect(await client().statistics(accessToken)).toMatchObject({
+      plan_type: "sandbox",
+      calls_used: 1,
+      calls_remaining: 299,
+      minutes_allocated: 300,
+    });
+    expect(await client().subscription(accessToken)).toMatchObject({
+      has_active_subscription: true,
+      plan: { type: "sandbox" },
+      status: "active",
+    });
     expect(await client().billingPortal(accessToken)).toEqual({ portal_url: `${SANDBOX}/billing-portal` });
   });
 
@@ -166,27 +200,51 @@ describe("KallyAIClient requests", () => {
   it("refuses a call id that is not a plain token before any request is sent", async () => {
     const f = fake(() => jsonResponse({ call_id: "a/b", status: "queued" }));
     for (const id of ["a/b?x", "x\u0000y", "x\ny", "..", "é"]) {
-      await expect((async () => f.client().getCall("tok", id))()).rejects.toMatchObject({ status: 422, code: "validation_error" });
-      await expect((async () => f.client().cancelCall("tok", id))()).rejects.toMatchObject({ status: 422, code: "validation_error" });
+      await expect((async () => f.client().getCall("tok", id))()).rejects.toMatchObject({
+        status: 422,
+        code: "validation_error",
+      });
+      await expect((async () => f.client().cancelCall("tok", id))()).rejects.toMatchObject({
+        status: 422,
+        code: "validation_error",
+      });
     }
     expect(f.requests).toHaveLength(0);
   });
 
   it("sends the code exchange as a form", async () => {
     const f = fake(() => jsonResponse({ access_token: "a", refresh_token: "r", expires_in: 60 }));
-    await f.client().exchangeCode({ code: "c", redirect_uri: "https://x.example/cb", client_id: "id", client_secret: "s" });
+    await f
+      .client()
+      .exchangeCode({ code: "c", redirect_uri: "https://x.example/cb", client_id: "id", client_secret: "s" });
     const req = f.requests[0]!;
     expect(req.headers.get("content-type")).toBe("application/x-www-form-urlencoded");
-    expect(Object.fromEntries(new URLSearchParams(await req.text()))).toEqual({ grant_type: "authorization_code", code: "c", redirect_uri: "https://x.example/cb", client_id: "id", client_secret: "s" });
+    expect(Object.fromEntries(new URLSearchParams(await req.text()))).toEqual({
+      grant_type: "authorization_code",
+      code: "c",
+      redirect_uri: "https://x.example/cb",
+      client_id: "id",
+      client_secret: "s",
+    });
   });
 });
 
 describe("KallyAIClient parses leniently", () => {
-  const call = { call_id: "c1", status: "success", highlights: "Booked.", next_steps: null, duration_seconds: 90, metadata: { created_at: "2026-01-01T00:00:00Z", ended_at: null } };
+  const call = {
+    call_id: "c1",
+    status: "success",
+    highlights: "Booked.",
+    next_steps: null,
+    duration_seconds: 90,
+    metadata: { created_at: "2026-01-01T00:00:00Z", ended_at: null },
+  };
 
   it("accepts the list as {items, total}", async () => {
     const f = fake(() => jsonResponse({ items: [call], total: 7 }));
-    expect(await f.client().listCalls("tok", { limit: 1, offset: 0 })).toMatchObject({ items: [{ call_id: "c1" }], total: 7 });
+    expect(await f.client().listCalls("tok", { limit: 1, offset: 0 })).toMatchObject({
+      items: [{ call_id: "c1" }],
+      total: 7,
+    });
   });
 
   it("accepts the older {calls} list, counting the total itself when missing", async () => {
@@ -197,16 +255,30 @@ describe("KallyAIClient parses leniently", () => {
   });
 
   it("tolerates unknown fields and keeps them", async () => {
-    const f = fake(() => jsonResponse({ ...call, sentiment: "positive", metadata: { ...call.metadata, agent: "v2" }, cost: { cents: 12 } }));
+    const f = fake(() =>
+      jsonResponse({
+        ...call,
+        sentiment: "positive",
+        metadata: { ...call.metadata, agent: "v2" },
+        cost: { cents: 12 },
+      }),
+    );
     const got = await f.client().getCall("tok", "c1");
-    expect(got).toMatchObject({ call_id: "c1", status: "success", highlights: "Booked.", sentiment: "positive", cost: { cents: 12 } });
+    expect(got).toMatchObject({
+      call_id: "c1",
+      status: "success",
+      highlights: "Booked.",
+      sentiment: "positive",
+      cost: { cents: 12 },
+    });
   });
 
   it("tolerates unknown fields in lists, statistics and subscriptions", async () => {
     const f = fake((req) => {
       const path = new URL(req.url).pathname;
       if (path === "/v1/calls") return jsonResponse({ items: [{ ...call, extra: 1 }], total: 1, next_cursor: "abc" });
-      if (path === "/v1/users/me/statistics") return jsonResponse({ plan_type: "pro", minutes_used: 3, bonus_minutes: 10 });
+      if (path === "/v1/users/me/statistics")
+        return jsonResponse({ plan_type: "pro", minutes_used: 3, bonus_minutes: 10 });
       return jsonResponse({ has_active_subscription: false, plan: null, coupon: "X" });
     });
     expect((await f.client().listCalls("t", { limit: 1, offset: 0 })).items[0]).toMatchObject({ call_id: "c1" });
@@ -230,11 +302,22 @@ describe("KallyAIClient parses leniently", () => {
 
   it("a call without call_id is an invalid response (502 upstream_invalid_response)", async () => {
     const f = fake(() => jsonResponse({ status: "queued" }));
-    expect(await failure(f.client().getCall("tok", "c1"))).toMatchObject({ status: 502, code: "upstream_invalid_response" });
+    expect(await failure(f.client().getCall("tok", "c1"))).toMatchObject({
+      status: 502,
+      code: "upstream_invalid_response",
+    });
   });
 
   it("the call schema itself accepts the sandbox's call object", () => {
-    expect(UpstreamCall.safeParse({ ...call, submission: { task_category: "general" }, to: "+1", business_name: null, result_summary: null }).success).toBe(true);
+    expect(
+      UpstreamCall.safeParse({
+        ...call,
+        submission: { task_category: "general" },
+        to: "+1",
+        business_name: null,
+        result_summary: null,
+      }).success,
+    ).toBe(true);
   });
 });
 
@@ -269,7 +352,10 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
   it("a hang on a GET → 504, and is not retried", async () => {
     const { accessToken } = await sandboxSignIn();
     const attempts = await attemptsOf("GET", "/v1/users/me/statistics", async () => {
-      expect(await failure(faultyClient("hang").statistics(accessToken))).toMatchObject({ status: 504, code: "upstream_unavailable" });
+      expect(await failure(faultyClient("hang").statistics(accessToken))).toMatchObject({
+        status: 504,
+        code: "upstream_unavailable",
+      });
     });
     expect(attempts).toBe(1);
   });
@@ -280,24 +366,34 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
     expect(err).toMatchObject({ status: 502, code: "upstream_invalid_response" });
   });
 
-  it.each([["500", 502, "upstream_unavailable"], ["429", 503, "upstream_unavailable"], ["malformed", 502, "upstream_invalid_response"], ["hang", 504, "upstream_unavailable"]])(
-    "X-Sandbox-Fault: %s on GET → %i %s",
-    async (fault, status, code) => {
-      const { accessToken } = await sandboxSignIn();
-      expect(await failure(faultyClient(fault, { maxAttempts: 1 }).listCalls(accessToken, { limit: 5, offset: 0 }))).toMatchObject({ status, code });
-    },
-  );
+  it.each([
+    ["500", 502, "upstream_unavailable"],
+    ["429", 503, "upstream_unavailable"],
+    ["malformed", 502, "upstream_invalid_response"],
+    ["hang", 504, "upstream_unavailable"],
+  ])("X-Sandbox-Fault: %s on GET → %i %s", async (fault, status, code) => {
+    const { accessToken } = await sandboxSignIn();
+    expect(
+      await failure(faultyClient(fault, { maxAttempts: 1 }).listCalls(accessToken, { limit: 5, offset: 0 })),
+    ).toMatchObject({ status, code });
+  });
 
   it("a network failure → 502 upstream_unavailable", async () => {
     const f = fake(() => {
       throw new TypeError("connection reset");
     });
-    expect(await failure(f.client({ maxAttempts: 1 }).statistics("tok"))).toMatchObject({ status: 502, code: "upstream_unavailable" });
+    expect(await failure(f.client({ maxAttempts: 1 }).statistics("tok"))).toMatchObject({
+      status: 502,
+      code: "upstream_unavailable",
+    });
   });
 
   it("a 200 with an empty body → 502 upstream_invalid_response", async () => {
     const f = fake(() => new Response("", { status: 200 }));
-    expect(await failure(f.client().statistics("tok"))).toMatchObject({ status: 502, code: "upstream_invalid_response" });
+    expect(await failure(f.client().statistics("tok"))).toMatchObject({
+      status: 502,
+      code: "upstream_invalid_response",
+    });
   });
 });
 
@@ -355,33 +451,54 @@ describe("KallyAIClient passes upstream refusals through", () => {
   });
 
   it("quota_exceeded names the upgrade_url KallyAI sent", async () => {
-    const f = fake(() => jsonResponse({ error: { code: "quota_exceeded", message: "No minutes", upgrade_url: "https://kallyai.example/upgrade" } }, 402));
-    expect((await failure(f.client().placeCall("tok", request("+14155551234"), "k"))).message).toContain("https://kallyai.example/upgrade");
+    const f = fake(() =>
+      jsonResponse(
+        { error: { code: "quota_exceeded", message: "No minutes", upgrade_url: "https://kallyai.example/upgrade" } },
+        402,
+      ),
+    );
+    expect((await failure(f.client().placeCall("tok", request("+14155551234"), "k"))).message).toContain(
+      "https://kallyai.example/upgrade",
+    );
   });
 
   it("forbidden → 403 forbidden", async () => {
     const { call } = await withCall();
     const other = await sandboxSignIn();
-    expect(await failure(client().getCall(other.accessToken, call.call_id))).toMatchObject({ status: 403, code: "forbidden" });
+    expect(await failure(client().getCall(other.accessToken, call.call_id))).toMatchObject({
+      status: 403,
+      code: "forbidden",
+    });
   });
 
   it("call_already_ended → 409 call_already_ended", async () => {
     const { accessToken, call } = await withCall();
     await endSandboxCall(call.call_id);
-    expect(await failure(client().cancelCall(accessToken, call.call_id))).toMatchObject({ status: 409, code: "call_already_ended" });
+    expect(await failure(client().cancelCall(accessToken, call.call_id))).toMatchObject({
+      status: 409,
+      code: "call_already_ended",
+    });
   });
 
   it("transcript_not_found and recording_not_found → 404 with their codes", async () => {
     const { accessToken, call } = await withCall();
-    expect(await failure(client().transcript(accessToken, call.call_id))).toMatchObject({ status: 404, code: "transcript_not_found" });
-    expect(await failure(client().recording(accessToken, call.call_id))).toMatchObject({ status: 404, code: "recording_not_found" });
+    expect(await failure(client().transcript(accessToken, call.call_id))).toMatchObject({
+      status: 404,
+      code: "transcript_not_found",
+    });
+    expect(await failure(client().recording(accessToken, call.call_id))).toMatchObject({
+      status: 404,
+      code: "recording_not_found",
+    });
   });
 
   it("idempotency_conflict → 422 idempotency_conflict", async () => {
     const { accessToken } = await sandboxSignIn();
     const key = crypto.randomUUID();
     await client().placeCall(accessToken, request("+14155551234"), key);
-    expect(await failure(client().placeCall(accessToken, request("+14155551234", { party_size: 2 }), key))).toMatchObject({
+    expect(
+      await failure(client().placeCall(accessToken, request("+14155551234", { party_size: 2 }), key)),
+    ).toMatchObject({
       status: 422,
       code: "idempotency_conflict",
     });
@@ -390,15 +507,26 @@ describe("KallyAIClient passes upstream refusals through", () => {
   it("an expired access token (401) → 401 upstream_unauthorized", async () => {
     const { accessToken } = await sandboxSignIn();
     await expireSandboxAccessTokens();
-    expect(await failure(client().statistics(accessToken))).toMatchObject({ status: 401, code: "upstream_unauthorized" });
+    expect(await failure(client().statistics(accessToken))).toMatchObject({
+      status: 401,
+      code: "upstream_unauthorized",
+    });
   });
 
   it("an unknown access token (401) → 401 upstream_unauthorized", async () => {
-    expect(await failure(client().listCalls("sbx_at_nope", { limit: 1, offset: 0 }))).toMatchObject({ status: 401, code: "upstream_unauthorized" });
+    expect(await failure(client().listCalls("sbx_at_nope", { limit: 1, offset: 0 }))).toMatchObject({
+      status: 401,
+      code: "upstream_unauthorized",
+    });
   });
 
   it("reads the message from error.details.message, and keeps an unknown code", async () => {
-    const f = fake(() => jsonResponse({ error: { code: "slot_unavailable", details: { message: "No tables left at 8pm" }, correlation_id: "abc" } }, 409));
+    const f = fake(() =>
+      jsonResponse(
+        { error: { code: "slot_unavailable", details: { message: "No tables left at 8pm" }, correlation_id: "abc" } },
+        409,
+      ),
+    );
     const err = await failure(f.client().getCall("tok", "c1"));
     expect(err).toMatchObject({ code: "slot_unavailable" });
     expect(err.message).toContain("No tables left at 8pm");
@@ -414,19 +542,28 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
   it("retries a GET on 500 (3 attempts by default), then gives up with 502", async () => {
     const { accessToken } = await sandboxSignIn();
     const attempts = await attemptsOf("GET", "/v1/users/me/statistics", async () => {
-      expect(await failure(faultyClient("500").statistics(accessToken))).toMatchObject({ status: 502, code: "upstream_unavailable" });
+      expect(await failure(faultyClient("500").statistics(accessToken))).toMatchObject({
+        status: 502,
+        code: "upstream_unavailable",
+      });
     });
     expect(attempts).toBe(3);
   });
 
   it("honours maxAttempts", async () => {
     const { accessToken } = await sandboxSignIn();
-    const attempts = await attemptsOf("GET", "/v1/users/me/subscription", () => failure(faultyClient("500", { maxAttempts: 2 }).subscription(accessToken)));
+    const attempts = await attemptsOf("GET", "/v1/users/me/subscription", () =>
+      failure(faultyClient("500", { maxAttempts: 2 }).subscription(accessToken)),
+    );
     expect(attempts).toBe(2);
   });
 
   it("a GET that fails once and then answers succeeds", async () => {
-    const f = fake((_, attempt) => (attempt === 1 ? jsonResponse({ error: { code: "internal_error" } }, 503) : jsonResponse({ portal_url: "https://billing.example/p" })));
+    const f = fake((_, attempt) =>
+      attempt === 1
+        ? jsonResponse({ error: { code: "internal_error" } }, 503)
+        : jsonResponse({ portal_url: "https://billing.example/p" }),
+    );
     expect(await f.client().billingPortal("tok")).toEqual({ portal_url: "https://billing.example/p" });
     expect(f.requests).toHaveLength(2);
   });
@@ -443,7 +580,12 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
   it("does not retry a POST without an idempotency key", async () => {
     const { accessToken } = await sandboxSignIn();
     const attempts = await attemptsOf("POST", "/v1/calls", async () => {
-      const err = await failure(client().send({ method: "POST", path: "/v1/calls", token: accessToken, json: callBody("+14155550500") }, UpstreamCall));
+      const err = await failure(
+        client().send(
+          { method: "POST", path: "/v1/calls", token: accessToken, json: callBody("+14155550500") },
+          UpstreamCall,
+        ),
+      );
       expect(err).toMatchObject({ status: 502, code: "upstream_unavailable" });
     });
     expect(attempts).toBe(1);
@@ -451,7 +593,9 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
 
   it("does not retry refresh() (a POST without a key) on 500", async () => {
     const { refreshToken } = await sandboxSignIn();
-    const attempts = await attemptsOf("POST", "/v1/auth/refresh", () => failure(faultyClient("500").refresh(refreshToken)));
+    const attempts = await attemptsOf("POST", "/v1/auth/refresh", () =>
+      failure(faultyClient("500").refresh(refreshToken)),
+    );
     expect(attempts).toBe(1);
   });
 
@@ -465,7 +609,11 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
   });
 
   it("a retried POST with a key places the call once", async () => {
-    const f = fake((req, attempt) => (attempt === 1 ? jsonResponse({ error: { code: "internal_error" } }, 500) : jsonResponse({ call_id: "c1", status: "queued", key: req.headers.get("idempotency-key") }, 201)));
+    const f = fake((req, attempt) =>
+      attempt === 1
+        ? jsonResponse({ error: { code: "internal_error" } }, 500)
+        : jsonResponse({ call_id: "c1", status: "queued", key: req.headers.get("idempotency-key") }, 201),
+    );
     const call = await f.client().placeCall("tok", request("+14155551234"), "k-7");
     expect(call).toMatchObject({ call_id: "c1", key: "k-7" });
     expect(f.requests.map((r) => r.headers.get("idempotency-key"))).toEqual(["k-7", "k-7"]);
@@ -480,7 +628,9 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
 
   it("does not retry malformed JSON", async () => {
     const { accessToken } = await sandboxSignIn();
-    const attempts = await attemptsOf("GET", "/v1/calls", () => failure(faultyClient("malformed").listCalls(accessToken, { limit: 1, offset: 0 })));
+    const attempts = await attemptsOf("GET", "/v1/calls", () =>
+      failure(faultyClient("malformed").listCalls(accessToken, { limit: 1, offset: 0 })),
+    );
     expect(attempts).toBe(1);
   });
 
@@ -494,7 +644,11 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
   });
 
   it("waits for a Retry-After within maxRetryWaitMs, then retries", async () => {
-    const f = fake((_, attempt) => (attempt === 1 ? jsonResponse({ error: { code: "rate_limited" } }, 429, { "retry-after": "0" }) : jsonResponse({ plan_type: "pro" })));
+    const f = fake((_, attempt) =>
+      attempt === 1
+        ? jsonResponse({ error: { code: "rate_limited" } }, 429, { "retry-after": "0" })
+        : jsonResponse({ plan_type: "pro" }),
+    );
     expect(await f.client().statistics("tok")).toMatchObject({ plan_type: "pro" });
     expect(f.requests).toHaveLength(2);
   });
@@ -508,14 +662,19 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
 
   it("options passed as undefined keep their defaults (3 attempts, the global fetch)", async () => {
     const f = fake(() => jsonResponse({ error: { code: "internal_error" } }, 500));
-    const err = await failure(f.client({ maxAttempts: undefined, maxRetryWaitMs: undefined, fetch: undefined }).statistics("tok"));
+    const err = await failure(
+      f.client({ maxAttempts: undefined, maxRetryWaitMs: undefined, fetch: undefined }).statistics("tok"),
+    );
     expect(err).toMatchObject({ status: 502, code: "upstream_unavailable" });
     expect(f.requests).toHaveLength(3);
   });
 
   it("a timeout is not retried", async () => {
     const f = fake(() => new Promise<Response>(() => {}));
-    expect(await failure(f.client({ timeoutMs: 100 }).statistics("tok"))).toMatchObject({ status: 504, code: "upstream_unavailable" });
+    expect(await failure(f.client({ timeoutMs: 100 }).statistics("tok"))).toMatchObject({
+      status: 504,
+      code: "upstream_unavailable",
+    });
     expect(f.requests).toHaveLength(1);
   });
 });

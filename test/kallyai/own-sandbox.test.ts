@@ -2,14 +2,16 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { build } from "../../src/domain/deps";
 import { type Bindings, config } from "../../src/env";
+import { ownSandbox } from "../../src/sandbox/upstream";
 import { linkedUser } from "../support/accounts";
 import { getCall, placed } from "../support/calls";
-import { ownSandbox } from "../../src/sandbox/upstream";
 import { route } from "../support/network";
 
 /** The URLs a spied fetch function was called with. */
 const urlsOf = (fn: unknown) =>
-  vi.mocked(fn as typeof fetch).mock.calls.map(([input]) => (input instanceof Request ? input.url : new URL(String(input)).href));
+  vi
+    .mocked(fn as typeof fetch)
+    .mock.calls.map(([input]) => (input instanceof Request ? input.url : new URL(String(input)).href));
 const sandboxUrls = (urls: string[]) => urls.filter((u) => u.startsWith("http://bridge.test/sandbox/"));
 
 describe("how the bridge reaches KallyAI", () => {
@@ -31,7 +33,10 @@ describe("how the bridge reaches KallyAI", () => {
       seen.push(req.url);
       return Response.json({ access_token: "a", refresh_token: "r", expires_in: 3600, token_type: "Bearer" });
     });
-    const production = build({ ...env, SANDBOX_ENABLED: "false", KALLYAI_API_BASE: "https://api.kallyai.com" } as Bindings, env.DB);
+    const production = build(
+      { ...env, SANDBOX_ENABLED: "false", KALLYAI_API_BASE: "https://api.kallyai.com" } as Bindings,
+      env.DB,
+    );
     await production.upstream.refresh("a-refresh-token");
 
     expect(seen).toEqual(["https://api.kallyai.com/v1/auth/refresh"]);
@@ -45,6 +50,8 @@ describe("how the bridge reaches KallyAI", () => {
     ["true", "https://api.kallyai.com", false],
     ["true", "https://api.kallyai.com/v1/sandbox-like", false],
   ])("SANDBOX_ENABLED=%s with KALLYAI_API_BASE %s: own sandbox %s", (enabled, base, own) => {
-    expect(config({ ...env, SANDBOX_ENABLED: enabled, KALLYAI_API_BASE: base } as Bindings).upstream.ownSandbox).toBe(own);
+    expect(config({ ...env, SANDBOX_ENABLED: enabled, KALLYAI_API_BASE: base } as Bindings).upstream.ownSandbox).toBe(
+      own,
+    );
   });
 });

@@ -4,7 +4,12 @@ import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
 import { callTool, mcpPost, rpc, textOf } from "../support/mcp";
 
-const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } } };
+const initialize = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } },
+};
 
 async function keyWith(apiKey: string, body: Record<string, unknown>): Promise<{ api_key: string; id: string }> {
   const res = await json("/v1/keys", { name: "assistant", ...body }, withKey(apiKey));
@@ -23,7 +28,9 @@ describe("POST /mcp: authentication", () => {
   it("with a key that is not the bridge's answers 401 invalid_token", async () => {
     const res = await mcpPost(initialize, "not-a-key");
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="kallyai-bridge", error="invalid_token", error_description="[^"]+"$/);
+    expect(res.headers.get("www-authenticate")).toMatch(
+      /^Bearer realm="kallyai-bridge", error="invalid_token", error_description="[^"]+"$/,
+    );
     expect((await errorOf(res)).code).toBe("invalid_api_key");
   });
 
@@ -40,7 +47,15 @@ describe("POST /mcp: authentication", () => {
 
   it("takes the key from X-API-Key as the REST API does", async () => {
     const user = await linkedUser();
-    const res = await bridge("/mcp", { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "x-api-key": user.apiKey }, body: JSON.stringify(initialize) });
+    const res = await bridge("/mcp", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "x-api-key": user.apiKey,
+      },
+      body: JSON.stringify(initialize),
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -54,14 +69,27 @@ describe("POST /mcp: the protocol", () => {
     expect(res.headers.get("mcp-session-id")).toBeNull();
     expect(res.headers.get("x-request-id")).toMatch(/^[\w-]{8,}$/);
     const body = (await res.json()) as { result: Record<string, any> };
-    expect(body.result).toMatchObject({ protocolVersion: "2025-06-18", serverInfo: { name: "kallyai-bridge" }, capabilities: { tools: {}, resources: {}, prompts: {} } });
+    expect(body.result).toMatchObject({
+      protocolVersion: "2025-06-18",
+      serverInfo: { name: "kallyai-bridge" },
+      capabilities: { tools: {}, resources: {}, prompts: {} },
+    });
     expect(body.result.instructions).toContain("place_call");
   });
 
   it("lists the eight tools, each with a description, an input schema and an output schema", async () => {
     const user = await linkedUser();
     const { result } = await rpc<{ tools: any[] }>(user.apiKey, "tools/list");
-    expect(result!.tools.map((t) => t.name)).toEqual(["place_call", "get_call", "list_calls", "get_transcript", "cancel_call", "get_usage", "get_subscription", "billing_portal"]);
+    expect(result!.tools.map((t) => t.name)).toEqual([
+      "place_call",
+      "get_call",
+      "list_calls",
+      "get_transcript",
+      "cancel_call",
+      "get_usage",
+      "get_subscription",
+      "billing_portal",
+    ]);
     for (const t of result!.tools) {
       expect(t.description.length).toBeGreaterThan(40);
       expect(t.inputSchema.type).toBe("object");
@@ -80,9 +108,13 @@ describe("POST /mcp: the protocol", () => {
 
   it("negotiates the protocol version: a supported one is kept, an unknown one gets the latest", async () => {
     const user = await linkedUser();
-    const older = (await (await mcpPost({ ...initialize, params: { ...initialize.params, protocolVersion: "2025-03-26" } }, user.apiKey)).json()) as { result: { protocolVersion: string } };
+    const older = (await (
+      await mcpPost({ ...initialize, params: { ...initialize.params, protocolVersion: "2025-03-26" } }, user.apiKey)
+    ).json()) as { result: { protocolVersion: string } };
     expect(older.result.protocolVersion).toBe("2025-03-26");
-    const future = (await (await mcpPost({ ...initialize, params: { ...initialize.params, protocolVersion: "2099-01-01" } }, user.apiKey)).json()) as { result: { protocolVersion: string } };
+    const future = (await (
+      await mcpPost({ ...initialize, params: { ...initialize.params, protocolVersion: "2099-01-01" } }, user.apiKey)
+    ).json()) as { result: { protocolVersion: string } };
     expect(future.result.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
   });
 
@@ -92,8 +124,14 @@ describe("POST /mcp: the protocol", () => {
     const note = await mcpPost({ jsonrpc: "2.0", method: "notifications/initialized" }, user.apiKey);
     expect(note.status).toBe(202);
     expect(await note.text()).toBe("");
-    expect((await rpc(user.apiKey, "sampling/createMessage")).error).toEqual({ code: -32601, message: "Method not found: sampling/createMessage" });
-    expect((await rpc(user.apiKey, "tools/call", { arguments: {} })).error).toMatchObject({ code: -32602, message: expect.stringContaining("Invalid params for tools/call") });
+    expect((await rpc(user.apiKey, "sampling/createMessage")).error).toEqual({
+      code: -32601,
+      message: "Method not found: sampling/createMessage",
+    });
+    expect((await rpc(user.apiKey, "tools/call", { arguments: {} })).error).toMatchObject({
+      code: -32602,
+      message: expect.stringContaining("Invalid params for tools/call"),
+    });
   });
 
   it("answers an unknown tool with a JSON-RPC error naming the tools", async () => {
@@ -105,7 +143,15 @@ describe("POST /mcp: the protocol", () => {
 
   it("refuses a body over 64 KB before parsing it, as every endpoint does", async () => {
     const user = await linkedUser();
-    const res = await mcpPost({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "place_call", arguments: { task: "x".repeat(70 * 1024) } } }, user.apiKey);
+    const res = await mcpPost(
+      {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "place_call", arguments: { task: "x".repeat(70 * 1024) } },
+      },
+      user.apiKey,
+    );
     expect(res.status).toBe(413);
     expect((await errorOf(res)).code).toBe("payload_too_large");
   });
@@ -126,7 +172,10 @@ describe("POST /mcp: scopes and the hourly guard apply as on REST", () => {
     const user = await linkedUser();
     const reader = await keyWith(user.apiKey, { scopes: ["calls:read"] });
     expect((await callTool(reader.api_key, "list_calls")).isError).toBeFalsy();
-    const placed = await callTool(reader.api_key, "place_call", { phone: "+14155551234", task: "Ask about store hours today" });
+    const placed = await callTool(reader.api_key, "place_call", {
+      phone: "+14155551234",
+      task: "Ask about store hours today",
+    });
     expect(placed.isError).toBe(true);
     expect(textOf(placed)).toMatch(/^insufficient_scope: This API key lacks the "calls:write" scope/);
     const usage = await callTool(reader.api_key, "get_usage");
@@ -137,9 +186,17 @@ describe("POST /mcp: scopes and the hourly guard apply as on REST", () => {
   it("a key allowed one call an hour is refused the second, with when to retry", async () => {
     const user = await linkedUser();
     const one = await keyWith(user.apiKey, { calls_per_hour: 1 });
-    expect((await callTool(one.api_key, "place_call", { phone: "+14155551234", task: "Ask about store hours today" })).isError).toBeFalsy();
-    const second = await callTool(one.api_key, "place_call", { phone: "+14155551234", task: "Ask whether they deliver today" });
+    expect(
+      (await callTool(one.api_key, "place_call", { phone: "+14155551234", task: "Ask about store hours today" }))
+        .isError,
+    ).toBeFalsy();
+    const second = await callTool(one.api_key, "place_call", {
+      phone: "+14155551234",
+      task: "Ask whether they deliver today",
+    });
     expect(second.isError).toBe(true);
-    expect(textOf(second)).toMatch(/^rate_limited: This API key may place 1 calls per hour.*Retry after \d+ seconds\.$/);
+    expect(textOf(second)).toMatch(
+      /^rate_limited: This API key may place 1 calls per hour.*Retry after \d+ seconds\.$/,
+    );
   });
 });

@@ -5,8 +5,21 @@ import { upstreamCallCount } from "../support/calls";
 import { callTool, rpc, textOf } from "../support/mcp";
 import { endSandboxCall } from "../support/sandbox";
 
-const submissionOf = async (id: string) => JSON.parse((await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(id).first<{ request: string }>())!.request);
-const reservation = { phone: "(415) 555-1234", task: "Reserve a table for 4 at 8pm", category: "restaurant", business: "Italian Bistro", name: "John Smith", party_size: 4, date: "2026-01-28", time: "20:00" };
+const submissionOf = async (id: string) =>
+  JSON.parse(
+    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(id).first<{ request: string }>())!
+      .request,
+  );
+const reservation = {
+  phone: "(415) 555-1234",
+  task: "Reserve a table for 4 at 8pm",
+  category: "restaurant",
+  business: "Italian Bistro",
+  name: "John Smith",
+  party_size: 4,
+  date: "2026-01-28",
+  time: "20:00",
+};
 
 describe("place_call", () => {
   it("places the call with the REST API's parser: a national number becomes E.164, the fields become KallyAI's", async () => {
@@ -14,12 +27,25 @@ describe("place_call", () => {
     const result = await callTool(user.apiKey, "place_call", reservation);
     expect(result.isError).toBeFalsy();
     const placed = result.structuredContent as { id: string; status: string; links: { self: string } };
-    expect(placed).toMatchObject({ status: expect.stringMatching(/queued|in_progress/), links: { self: `/v1/calls/${placed.id}` } });
-    expect(textOf(result)).toBe(`Calling Italian Bistro (+14155551234) now. Call id ${placed.id}, status ${placed.status}. Use get_call with this id and wait=25 to follow it until it ends.`);
+    expect(placed).toMatchObject({
+      status: expect.stringMatching(/queued|in_progress/),
+      links: { self: `/v1/calls/${placed.id}` },
+    });
+    expect(textOf(result)).toBe(
+      `Calling Italian Bistro (+14155551234) now. Call id ${placed.id}, status ${placed.status}. Use get_call with this id and wait=25 to follow it until it ends.`,
+    );
     expect(await submissionOf(placed.id)).toEqual({
       submission: {
-        task_category: "restaurant", task_description: "Reserve a table for 4 at 8pm", respondent_phone: "+14155551234", business_name: "Italian Bistro",
-        user_name: "John Smith", appointment_date: "2026-01-28", appointment_time: "20:00", party_size: 4, language: "en", call_language: "en",
+        task_category: "restaurant",
+        task_description: "Reserve a table for 4 at 8pm",
+        respondent_phone: "+14155551234",
+        business_name: "Italian Bistro",
+        user_name: "John Smith",
+        appointment_date: "2026-01-28",
+        appointment_time: "20:00",
+        party_size: 4,
+        language: "en",
+        call_language: "en",
       },
       timezone: "America/New_York",
     });
@@ -38,10 +64,18 @@ describe("place_call", () => {
 
   it("passes on KallyAI's refusal of a blocked or premium-rate number, with what to do", async () => {
     const user = await linkedUser();
-    const blocked = await callTool(user.apiKey, "place_call", { phone: "+1 415 555 0666", task: "Ask about store hours today" });
+    const blocked = await callTool(user.apiKey, "place_call", {
+      phone: "+1 415 555 0666",
+      task: "Ask about store hours today",
+    });
     expect(blocked.isError).toBe(true);
-    expect(textOf(blocked)).toBe("blocked_number: KallyAI does not call this number (it is flagged). Use another number for the business.");
-    const toll = await callTool(user.apiKey, "place_call", { phone: "+1 900 555 0123", task: "Ask about store hours today" });
+    expect(textOf(blocked)).toBe(
+      "blocked_number: KallyAI does not call this number (it is flagged). Use another number for the business.",
+    );
+    const toll = await callTool(user.apiKey, "place_call", {
+      phone: "+1 900 555 0123",
+      task: "Ask about store hours today",
+    });
     expect(textOf(toll)).toMatch(/^toll_number: Premium-rate numbers are not called/);
   });
 
@@ -49,7 +83,9 @@ describe("place_call", () => {
     const user = await linkedUser();
     const short = await callTool(user.apiKey, "place_call", { phone: "+14155551234", task: "Hi" });
     expect(short).toMatchObject({ isError: true });
-    expect(textOf(short)).toBe("validation_error: task must be at least 10 characters: say what the AI should accomplish");
+    expect(textOf(short)).toBe(
+      "validation_error: task must be at least 10 characters: say what the AI should accomplish",
+    );
     const noPhone = await callTool(user.apiKey, "place_call", { task: "Ask about store hours today" });
     expect(textOf(noPhone)).toMatch(/^missing_phone_number: /);
     const badDate = await callTool(user.apiKey, "place_call", { ...reservation, date: "2026-02-30" });
@@ -75,20 +111,34 @@ describe("reading calls", () => {
     const user = await linkedUser();
     const id = (await callTool(user.apiKey, "place_call", reservation)).structuredContent!.id as string;
     const running = await callTool(user.apiKey, "get_call", { id });
-    expect(running.structuredContent).toMatchObject({ id, finished: false, business: "Italian Bistro", phone: "+14155551234" });
+    expect(running.structuredContent).toMatchObject({
+      id,
+      finished: false,
+      business: "Italian Bistro",
+      phone: "+14155551234",
+    });
     expect(textOf(running)).toContain("still running: use get_call with wait=25 again");
     await endSandboxCall(id);
     const ended = await callTool(user.apiKey, "get_call", { id, wait: 5 });
     expect(ended.structuredContent).toMatchObject({ id, status: "success", finished: true });
-    expect(textOf(ended)).toMatch(new RegExp(`^Call to Italian Bistro succeeded: .+ \\(call id ${id}, status success\\)$`));
+    expect(textOf(ended)).toMatch(
+      new RegExp(`^Call to Italian Bistro succeeded: .+ \\(call id ${id}, status success\\)$`),
+    );
     const t = await callTool(user.apiKey, "get_transcript", { id });
-    expect(t.structuredContent).toMatchObject({ call_id: id, entries: expect.arrayContaining([expect.objectContaining({ speaker: expect.any(String), content: expect.any(String) })]) });
+    expect(t.structuredContent).toMatchObject({
+      call_id: id,
+      entries: expect.arrayContaining([
+        expect.objectContaining({ speaker: expect.any(String), content: expect.any(String) }),
+      ]),
+    });
     expect(textOf(t)).toMatch(/^(Assistant|Business): /m);
   });
 
   it("get_call refuses a wait over 25 seconds and an unknown call, as tool errors", async () => {
     const user = await linkedUser();
-    expect(textOf(await callTool(user.apiKey, "get_call", { id: "x", wait: 60 }))).toBe("validation_error: wait: Too big: expected number to be <=25");
+    expect(textOf(await callTool(user.apiKey, "get_call", { id: "x", wait: 60 }))).toBe(
+      "validation_error: wait: Too big: expected number to be <=25",
+    );
     const missing = await callTool(user.apiKey, "get_call", { id: "no-such-call" });
     expect(missing.isError).toBe(true);
     expect(textOf(missing)).toMatch(/^call_not_found: No call no-such-call on your account/);
@@ -98,7 +148,9 @@ describe("reading calls", () => {
     const user = await linkedUser();
     const ids: string[] = [];
     for (const task of ["Ask about store hours today", "Ask whether they deliver today", "Ask if they have oat milk"]) {
-      ids.push((await callTool(user.apiKey, "place_call", { phone: "+14155551234", task })).structuredContent!.id as string);
+      ids.push(
+        (await callTool(user.apiKey, "place_call", { phone: "+14155551234", task })).structuredContent!.id as string,
+      );
     }
     await endSandboxCall(ids[0]!);
     await callTool(user.apiKey, "get_call", { id: ids[0] });
@@ -110,7 +162,9 @@ describe("reading calls", () => {
     expect((rest.structuredContent as { items: { id: string }[] }).items.map((c) => c.id)).toEqual([ids[0]]);
     const done = await callTool(user.apiKey, "list_calls", { status: ["success"] });
     expect((done.structuredContent as { items: { id: string }[] }).items.map((c) => c.id)).toEqual([ids[0]]);
-    expect(textOf(await callTool(user.apiKey, "list_calls", { status: ["ringing"] }))).toMatch(/^validation_error: status\.0: Invalid option: expected one of "success"/);
+    expect(textOf(await callTool(user.apiKey, "list_calls", { status: ["ringing"] }))).toMatch(
+      /^validation_error: status\.0: Invalid option: expected one of "success"/,
+    );
   });
 
   it("cancel_call cancels a running call", async () => {
@@ -141,27 +195,47 @@ describe("resources and prompts", () => {
   it("a call is a resource: listed among the latest, read by id, its transcript too", async () => {
     const user = await linkedUser();
     const id = (await callTool(user.apiKey, "place_call", reservation)).structuredContent!.id as string;
-    const templates = await rpc<{ resourceTemplates: { uriTemplate: string }[] }>(user.apiKey, "resources/templates/list");
-    expect(templates.result!.resourceTemplates.map((t) => t.uriTemplate)).toEqual(["kallyai://calls/{id}", "kallyai://calls/{id}/transcript"]);
+    const templates = await rpc<{ resourceTemplates: { uriTemplate: string }[] }>(
+      user.apiKey,
+      "resources/templates/list",
+    );
+    expect(templates.result!.resourceTemplates.map((t) => t.uriTemplate)).toEqual([
+      "kallyai://calls/{id}",
+      "kallyai://calls/{id}/transcript",
+    ]);
     const listed = await rpc<{ resources: { uri: string; title: string }[] }>(user.apiKey, "resources/list");
-    expect(listed.result!.resources).toEqual([expect.objectContaining({ uri: `kallyai://calls/${id}`, title: expect.stringMatching(/^Italian Bistro: /) })]);
-    const read = await rpc<{ contents: { mimeType: string; text: string }[] }>(user.apiKey, "resources/read", { uri: `kallyai://calls/${id}` });
+    expect(listed.result!.resources).toEqual([
+      expect.objectContaining({ uri: `kallyai://calls/${id}`, title: expect.stringMatching(/^Italian Bistro: /) }),
+    ]);
+    const read = await rpc<{ contents: { mimeType: string; text: string }[] }>(user.apiKey, "resources/read", {
+      uri: `kallyai://calls/${id}`,
+    });
     expect(read.result!.contents[0]!.mimeType).toBe("application/json");
     expect(JSON.parse(read.result!.contents[0]!.text)).toMatchObject({ id, business: "Italian Bistro" });
     await endSandboxCall(id);
-    const transcript = await rpc<{ contents: { text: string }[] }>(user.apiKey, "resources/read", { uri: `kallyai://calls/${id}/transcript` });
+    const transcript = await rpc<{ contents: { text: string }[] }>(user.apiKey, "resources/read", {
+      uri: `kallyai://calls/${id}/transcript`,
+    });
     expect(transcript.result!.contents[0]!.text).toMatch(/^(Assistant|Business): /);
     const missing = await rpc(user.apiKey, "resources/read", { uri: "kallyai://calls/nope" });
-    expect(missing.error).toMatchObject({ code: -32002, message: expect.stringContaining("call_not_found: No call nope on your account.") });
+    expect(missing.error).toMatchObject({
+      code: -32002,
+      message: expect.stringContaining("call_not_found: No call nope on your account."),
+    });
   });
 
   it("make_a_call walks through the seed's 'gather call details' step", async () => {
     const user = await linkedUser();
     const list = await rpc<{ prompts: { name: string }[] }>(user.apiKey, "prompts/list");
     expect(list.result!.prompts.map((p) => p.name)).toEqual(["make_a_call"]);
-    const got = await rpc<{ messages: { role: string; content: { text: string } }[] }>(user.apiKey, "prompts/get", { name: "make_a_call", arguments: { request: "book Luigi's for 4 tomorrow at 8" } });
+    const got = await rpc<{ messages: { role: string; content: { text: string } }[] }>(user.apiKey, "prompts/get", {
+      name: "make_a_call",
+      arguments: { request: "book Luigi's for 4 tomorrow at 8" },
+    });
     const text = got.result!.messages[0]!.content.text;
-    expect(text).toMatch(/phone number to call \(required\)[\s\S]*what to accomplish[\s\S]*restaurant, clinic, hotel or general[\s\S]*party size/);
+    expect(text).toMatch(
+      /phone number to call \(required\)[\s\S]*what to accomplish[\s\S]*restaurant, clinic, hotel or general[\s\S]*party size/,
+    );
     expect(text).toContain("place_call");
     expect(text).toContain("What I want: book Luigi's for 4 tomorrow at 8");
   });

@@ -4,7 +4,7 @@ import { MAX_DELAY_SECONDS, QUEUE_NAMES } from "../../src/domain/queues";
 import wranglerToml from "../../wrangler.toml?raw";
 import { linkedUser } from "../support/accounts";
 import { placed } from "../support/calls";
-import { consume, takeEnqueued, type Enqueued } from "../support/queues";
+import { consume, type Enqueued, takeEnqueued } from "../support/queues";
 import { endSandboxCall } from "../support/sandbox";
 import { getJson, receiver, subscribe, tick } from "../support/webhooks";
 
@@ -29,20 +29,25 @@ async function pendingDelivery(answer: Parameters<typeof receiver>[1]) {
   await getJson(user.apiKey, `/v1/calls/${call.id}`);
   takeEnqueued("polls");
   const [message] = takeEnqueued("deliveries");
-  const deliveries = async () => (await getJson<{ items: Delivery[] }>(user.apiKey, `/v1/webhooks/${sub.id}/deliveries`)).items;
+  const deliveries = async () =>
+    (await getJson<{ items: Delivery[] }>(user.apiKey, `/v1/webhooks/${sub.id}/deliveries`)).items;
   return { user, hook, sub, message: message!, deliveries };
 }
 
 /** The message's delay has passed: its attempt is due now. */
 async function dueNow(m: Enqueued) {
   const now = Date.now() - 1;
-  await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND next_attempt_at = ?").bind(now, m.body.delivery, m.body.due).run();
+  await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND next_attempt_at = ?")
+    .bind(now, m.body.delivery, m.body.due)
+    .run();
   return { ...m.body, due: now };
 }
 
 describe("delivering through the delivery queue", () => {
   it("a failed attempt is retried on the Standard Webhooks schedule through the message delay: 5 s, then 5 min ±10 %", async () => {
-    const { hook, message, deliveries } = await pendingDelivery((n) => new Response("", { status: n <= 2 ? 500 : 200 }));
+    const { hook, message, deliveries } = await pendingDelivery(
+      (n) => new Response("", { status: n <= 2 ? 500 : 200 }),
+    );
     expect(message).toMatchObject({ body: { kind: "delivery" }, delaySeconds: 0 });
     expect(await consume("deliveries", [message.body])).toMatchObject({ acked: 1, retried: 0 });
     let [second] = takeEnqueued("deliveries");
@@ -87,7 +92,11 @@ describe("delivering through the delivery queue", () => {
     expect(await consume("deadLetters", [message.body], 6)).toMatchObject({ acked: 1, retried: 0 });
     expect(hook.received).toHaveLength(0);
     const [d] = await deliveries();
-    expect(d).toMatchObject({ state: "failed", next_attempt_at: null, last_error: expect.stringContaining("dead-letter") });
+    expect(d).toMatchObject({
+      state: "failed",
+      next_attempt_at: null,
+      last_error: expect.stringContaining("dead-letter"),
+    });
     // Nothing sends it afterwards: not its message, not the cron.
     await consume("deliveries", [message.body]);
     await tick();
@@ -105,17 +114,27 @@ describe("delivering through the delivery queue", () => {
     const { hook, message } = await pendingDelivery(() => new Response("ok"));
     await tick({ POLLER_OVERDUE_SECONDS: "" });
     expect(hook.received).toHaveLength(0);
-    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 31_000, message.body.delivery).run();
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?")
+      .bind(Date.now() - 31_000, message.body.delivery)
+      .run();
     await tick({ POLLER_OVERDUE_SECONDS: "" });
     expect(hook.received).toHaveLength(1);
   });
 
   it("wrangler.toml: the consumers' queues are the ones the code names, with batches that fit the free plan's 50 subrequests and a dead-letter queue", () => {
-    const consumers = [...wranglerToml.matchAll(/\[\[queues\.consumers\]\]\n([\s\S]*?)(?=\n\n|\n\[|$)/g)].map((m) => Object.fromEntries([...m[1]!.matchAll(/^(\w+) = "?([^"\n]+)"?$/gm)].map((kv) => [kv[1], kv[2]])));
+    const consumers = [...wranglerToml.matchAll(/\[\[queues\.consumers\]\]\n([\s\S]*?)(?=\n\n|\n\[|$)/g)].map((m) =>
+      Object.fromEntries([...m[1]!.matchAll(/^(\w+) = "?([^"\n]+)"?$/gm)].map((kv) => [kv[1], kv[2]])),
+    );
     expect(consumers.map((c) => c.queue).sort()).toEqual(Object.values(QUEUE_NAMES).sort());
     for (const c of consumers) expect(Number(c.max_batch_size)).toBeLessThanOrEqual(10);
-    for (const c of consumers.filter((c) => c.queue !== QUEUE_NAMES.deadLetters)) expect(c.dead_letter_queue).toBe(QUEUE_NAMES.deadLetters);
-    const producers = [...wranglerToml.matchAll(/\[\[queues\.producers\]\]\nbinding = "(\w+)"\nqueue = "([^"]+)"/g)].map((m) => [m[1], m[2]]);
-    expect(Object.fromEntries(producers)).toEqual({ POLL_QUEUE: QUEUE_NAMES.polls, DELIVERY_QUEUE: QUEUE_NAMES.deliveries });
+    for (const c of consumers.filter((c) => c.queue !== QUEUE_NAMES.deadLetters))
+      expect(c.dead_letter_queue).toBe(QUEUE_NAMES.deadLetters);
+    const producers = [
+      ...wranglerToml.matchAll(/\[\[queues\.producers\]\]\nbinding = "(\w+)"\nqueue = "([^"]+)"/g),
+    ].map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(producers)).toEqual({
+      POLL_QUEUE: QUEUE_NAMES.polls,
+      DELIVERY_QUEUE: QUEUE_NAMES.deliveries,
+    });
   });
 });

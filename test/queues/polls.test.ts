@@ -10,7 +10,9 @@ import { callRow, eventsOf, receiver, subscribe, tick, upstreamPolls } from "../
 async function dueNow(messages: Array<{ body: { call?: string; due: number } }>) {
   const now = Date.now() - 1;
   for (const m of messages) {
-    await env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?").bind(now, m.body.call, m.body.due).run();
+    await env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?")
+      .bind(now, m.body.call, m.body.due)
+      .run();
     m.body.due = now;
   }
   return messages.map((m) => m.body);
@@ -55,7 +57,10 @@ describe("polling through the poll queue", () => {
     expect(messages[0]!.delaySeconds).toBe(0);
     expect(sent).toMatchObject({ acked: 1, retried: 0 });
     expect(hook.received).toHaveLength(1);
-    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ type: "call.completed", data: { id: finished.id, status: "success" } });
+    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({
+      type: "call.completed",
+      data: { id: finished.id, status: "success" },
+    });
   });
 
   it("keeps a call on its schedule: a poll taken 3 s late is followed by one due 10 s after the late one was due", async () => {
@@ -91,12 +96,18 @@ describe("polling through the poll queue", () => {
 
   it("two consumers with the same message at once poll the call once", async () => {
     const user = await linkedUser();
-    const calls = await Promise.all([1, 2, 3, 4].map(() => placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" })));
+    const calls = await Promise.all(
+      [1, 2, 3, 4].map(() => placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" })),
+    );
     const bodies = await dueNow(takeEnqueued("polls"));
     await Promise.all([consume("polls", bodies), consume("polls", bodies), consume("polls", [...bodies].reverse())]);
     for (const c of calls) expect(await upstreamPolls(c.id)).toBe(1);
     // One next poll per call, not one per copy.
-    expect(takeEnqueued("polls").map((m) => m.body.call).sort()).toEqual(calls.map((c) => c.id).sort());
+    expect(
+      takeEnqueued("polls")
+        .map((m) => m.body.call)
+        .sort(),
+    ).toEqual(calls.map((c) => c.id).sort());
   });
 
   it("a stale message (the call was polled or finished since) does nothing", async () => {
@@ -112,7 +123,10 @@ describe("polling through the poll queue", () => {
   });
 
   it("a message that is not a poll or delivery is acknowledged and dropped", async () => {
-    expect(await consume("polls", [{ kind: "poll" }, "hello", { kind: "launch", due: 1 }])).toMatchObject({ acked: 3, retried: 0 });
+    expect(await consume("polls", [{ kind: "poll" }, "hello", { kind: "launch", due: 1 }])).toMatchObject({
+      acked: 3,
+      retried: 0,
+    });
   });
 
   it("a lost message: the cron polls a call once it is 30 s overdue, and leaves one due 5 s ago to its message", async () => {

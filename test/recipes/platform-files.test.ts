@@ -27,13 +27,18 @@ async function realEvent(): Promise<Record<string, unknown>> {
   const call = await placed(user.apiKey);
   await endSandboxCall(call.id);
   await bridge(`/v1/calls/${call.id}`, withKey(user.apiKey));
-  const feed = (await (await bridge("/v1/events?type=call.completed", withKey(user.apiKey))).json()) as { items: Record<string, unknown>[] };
+  const feed = (await (await bridge("/v1/events?type=call.completed", withKey(user.apiKey))).json()) as {
+    items: Record<string, unknown>[];
+  };
   expect(feed.items.length).toBeGreaterThan(0);
   return feed.items[0]!;
 }
 
 /** Follows a dotted path (`data.status`) into an object; undefined when any step is missing. */
-const at = (value: unknown, path: string) => path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
+const at = (value: unknown, path: string) =>
+  path
+    .split(".")
+    .reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
 
 /** The paths an n8n expression or a Make mapping reads from the event: `$json.body.data.status`, `{{1.data.status}}`. */
 const eventPaths = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((m) => m[1]!);
@@ -45,7 +50,8 @@ const node = (type: string) => nodes.find((n) => n.type === type)!;
 describe("the n8n workflow (integrations/n8n)", () => {
   it("is an n8n workflow whose connections join nodes that exist", () => {
     expect(new Set(nodes.map((n) => n.name)).size).toBe(nodes.length);
-    for (const n of nodes) expect(n.type, n.name).toMatch(/^n8n-nodes-base\.(webhook|if|set|manualTrigger|httpRequest)$/);
+    for (const n of nodes)
+      expect(n.type, n.name).toMatch(/^n8n-nodes-base\.(webhook|if|set|manualTrigger|httpRequest)$/);
     for (const [from, { main }] of Object.entries(n8nWorkflow.connections)) {
       expect(nodes.map((n) => n.name)).toContain(from);
       for (const to of main.flat()) expect(nodes.map((n) => n.name)).toContain(to.node);
@@ -77,7 +83,9 @@ describe("the n8n workflow (integrations/n8n)", () => {
     expect(url.pathname).toBe(recipe("n8n-place-call").path);
     expect(http.parameters.genericAuthType).toBe("httpHeaderAuth");
     expect(http.credentials).toHaveProperty("httpHeaderAuth");
-    const fields = Object.fromEntries(http.parameters.bodyParameters.parameters.map((p: { name: string; value: string }) => [p.name, p.value]));
+    const fields = Object.fromEntries(
+      http.parameters.bodyParameters.parameters.map((p: { name: string; value: string }) => [p.name, p.value]),
+    );
     for (const name of Object.keys(fields)) expect(CALL_FIELDS, name).toContain(name);
     expect(fields).toEqual(recipeJson("n8n-place-call"));
     const headers = http.parameters.headerParameters.parameters.map((p: { name: string }) => p.name);
@@ -85,7 +93,12 @@ describe("the n8n workflow (integrations/n8n)", () => {
   });
 });
 
-type MakeModule = { id: number; module: string; mapper: Record<string, any>; filter?: { conditions: { a: string; b: string; o: string }[][] } };
+type MakeModule = {
+  id: number;
+  module: string;
+  mapper: Record<string, any>;
+  filter?: { conditions: { a: string; b: string; o: string }[][] };
+};
 
 describe("the Make blueprints (integrations/make)", () => {
   it("Place a call: HTTP → Make a request posting call fields to /v1/calls, as the Make recipe sends them", async () => {
@@ -96,11 +109,15 @@ describe("the Make blueprints (integrations/make)", () => {
     expect(http!.mapper.method).toBe("post");
     expect((await openapi()).paths[url.pathname]).toHaveProperty("post");
     expect(url.pathname).toBe(recipe("make-place-call").path);
-    expect(http!.mapper.headers.map((h: { name: string }) => h.name)).toEqual(Object.keys(recipe("make-place-call").headers));
+    expect(http!.mapper.headers.map((h: { name: string }) => h.name)).toEqual(
+      Object.keys(recipe("make-place-call").headers),
+    );
     expect(http!.mapper).toMatchObject({ bodyType: "raw", contentType: "application/json", parseResponse: true });
     // Make fills {{1.x}} from the trigger's bundle; with the recipe's values it sends the recipe's body.
     const sent = recipeJson("make-place-call");
-    const filled = JSON.parse(http!.mapper.data.replace(/\{\{1\.(\w+)\}\}/g, (_: string, k: string) => String(sent[k])));
+    const filled = JSON.parse(
+      http!.mapper.data.replace(/\{\{1\.(\w+)\}\}/g, (_: string, k: string) => String(sent[k])),
+    );
     expect(filled).toEqual(sent);
     for (const name of Object.keys(filled)) expect(CALL_FIELDS, name).toContain(name);
   });

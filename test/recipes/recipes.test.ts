@@ -1,7 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
-import { README_BASE, RECIPES, SECTION_NAMES, type SectionId, placeholdersOf, renderSection, wireRequest } from "../../src/shared/recipes";
+import {
+  placeholdersOf,
+  README_BASE,
+  RECIPES,
+  renderSection,
+  SECTION_NAMES,
+  type SectionId,
+  wireRequest,
+} from "../../src/shared/recipes";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, json } from "../support/bridge";
 import { placed } from "../support/calls";
@@ -13,7 +21,10 @@ import { endSandboxCall } from "../support/sandbox";
 
 /** What KallyAI was asked to do for a call: the submission the bridge built from the recipe's fields. */
 const upstreamSubmission = async (callId: string) =>
-  JSON.parse((await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(callId).first<{ request: string }>())!.request).submission as Record<string, unknown>;
+  JSON.parse(
+    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(callId).first<{ request: string }>())!
+      .request,
+  ).submission as Record<string, unknown>;
 
 let values: Record<string, string>;
 let prepared: Promise<void> | undefined;
@@ -24,7 +35,16 @@ async function prepareAccount() {
   const user = await linkedUser();
   const call = await placed(user.apiKey);
   await endSandboxCall(call.id);
-  const trigger = await json("/v1/triggers", { name: "Oat milk", phone: "+14155551234", business: "Corner Shop", task: "Ask whether they have {{value1}} in stock" }, withKey(user.apiKey));
+  const trigger = await json(
+    "/v1/triggers",
+    {
+      name: "Oat milk",
+      phone: "+14155551234",
+      business: "Corner Shop",
+      task: "Ask whether they have {{value1}} in stock",
+    },
+    withKey(user.apiKey),
+  );
   const token = new URL(((await trigger.json()) as { url: string }).url).pathname.split("/")[2]!;
   values = {
     "<key>": user.apiKey,
@@ -42,7 +62,11 @@ async function send(recipe: (typeof RECIPES)[number]) {
   await prepare();
   const wire = wireRequest(recipe, BRIDGE_ORIGIN, values);
   expect(JSON.stringify(wire), "every placeholder is filled").not.toMatch(/<[A-Za-z][A-Za-z ]*>/);
-  return bridge(new URL(wire.url).pathname + new URL(wire.url).search, { method: wire.method, headers: wire.headers, body: wire.body });
+  return bridge(new URL(wire.url).pathname + new URL(wire.url).search, {
+    method: wire.method,
+    headers: wire.headers,
+    body: wire.body,
+  });
 }
 
 describe("every README recipe, as its platform sends it", () => {
@@ -51,7 +75,9 @@ describe("every README recipe, as its platform sends it", () => {
       const res = await send(recipe);
       const body = await res.text();
       expect(res.status, body).toBe(recipe.answers.status);
-      expect(res.headers.get("content-type")).toContain(recipe.answers.type === "json" ? "application/json" : "text/plain");
+      expect(res.headers.get("content-type")).toContain(
+        recipe.answers.type === "json" ? "application/json" : "text/plain",
+      );
       if (recipe.answers.type === "json") expect(() => JSON.parse(body)).not.toThrow();
       else expect(body.length).toBeGreaterThan(10);
     });
@@ -59,13 +85,21 @@ describe("every README recipe, as its platform sends it", () => {
 
   it("the fields arrive as meant: form phone numbers, numbers as text, empty fields absent", async () => {
     const byId = (id: string) => RECIPES.find((r) => r.id === id)!;
-    const callOf = async (id: string) => upstreamSubmission(((await (await send(byId(id))).json()) as { id: string }).id);
+    const callOf = async (id: string) =>
+      upstreamSubmission(((await (await send(byId(id))).json()) as { id: string }).id);
 
     const ifttt = await callOf("ifttt-web-request");
-    expect(ifttt).toMatchObject({ respondent_phone: "+14155551234", task_description: "Ask whether they have oat milk in stock" });
+    expect(ifttt).toMatchObject({
+      respondent_phone: "+14155551234",
+      task_description: "Ask whether they have oat milk in stock",
+    });
 
     const shortcuts = await callOf("shortcuts-place-call");
-    expect(shortcuts).toMatchObject({ respondent_phone: "+14155551234", business_name: "Italian Bistro", party_size: 4 });
+    expect(shortcuts).toMatchObject({
+      respondent_phone: "+14155551234",
+      business_name: "Italian Bistro",
+      party_size: 4,
+    });
     expect(shortcuts).not.toHaveProperty("appointment_date");
 
     const zapier = await callOf("zapier-place-call");
@@ -76,14 +110,22 @@ describe("every README recipe, as its platform sends it", () => {
     expect(curl).toMatchObject({ respondent_phone: "+14155551234", business_name: "Italian Bistro", party_size: 4 });
 
     const trigger = await callOf("ifttt-trigger-url");
-    expect(trigger).toMatchObject({ business_name: "Corner Shop", task_description: "Ask whether they have oat milk in stock" });
+    expect(trigger).toMatchObject({
+      business_name: "Corner Shop",
+      task_description: "Ask whether they have oat milk in stock",
+    });
   });
 
   it("why the IFTTT recipe writes %2B: a bare + in a form body arrives as a space", async () => {
     const recipe = RECIPES.find((r) => r.id === "ifttt-web-request")!;
     await prepare();
     const wire = wireRequest(recipe, BRIDGE_ORIGIN, values);
-    const uk = (plus: string) => bridge("/v1/calls", { method: "POST", headers: wire.headers, body: `phone=${plus}442079460958&task=Ask whether they have oat milk in stock` });
+    const uk = (plus: string) =>
+      bridge("/v1/calls", {
+        method: "POST",
+        headers: wire.headers,
+        body: `phone=${plus}442079460958&task=Ask whether they have oat milk in stock`,
+      });
     const bare = await uk("+");
     expect(bare.status).toBe(422);
     expect(((await bare.json()) as { error: { code: string } }).error.code).toBe("invalid_phone");
@@ -101,7 +143,8 @@ describe("every README recipe, as its platform sends it", () => {
   });
 
   it("each platform's own Accept gets JSON, not a sentence (only ?format=text asks for text)", () => {
-    for (const recipe of RECIPES) expect(recipe.answers.type === "text", recipe.id).toBe(recipe.path.includes("format=text"));
+    for (const recipe of RECIPES)
+      expect(recipe.answers.type === "text", recipe.id).toBe(recipe.path.includes("format=text"));
   });
 
   it("placeholders are the ones the README explains", async () => {

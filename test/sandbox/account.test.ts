@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bridge, errorOf, json } from "../support/bridge";
 import { auth, endSandboxCall, sandboxSignIn } from "../support/sandbox";
-import { createdCall, placeSandboxCall, sandboxGet, type SandboxCall } from "../support/sandbox-extra";
+import { createdCall, placeSandboxCall, type SandboxCall, sandboxGet } from "../support/sandbox-extra";
 
 interface Statistics {
   plan_type: string;
@@ -56,7 +56,12 @@ describe("GET /sandbox/v1/users/me/statistics", () => {
     const minutes = Math.ceil(ended.duration_seconds! / 60);
     expect(minutes).toBeGreaterThan(0);
     stats = await statistics(accessToken);
-    expect(stats).toMatchObject({ calls_used: 2, calls_remaining: 298, minutes_used: minutes, minutes_remaining: 300 - minutes });
+    expect(stats).toMatchObject({
+      calls_used: 2,
+      calls_remaining: 298,
+      minutes_used: minutes,
+      minutes_remaining: 300 - minutes,
+    });
     expect(stats.usage_percentage).toBeCloseTo((minutes / 300) * 100, 0);
     expect(second.call_id).not.toBe(first.call_id);
   });
@@ -93,7 +98,11 @@ describe("GET /sandbox/v1/users/me/statistics", () => {
 describe("quota", () => {
   it("an email like name+calls2@example.com gets a plan of 2 calls", async () => {
     const { accessToken } = await sandboxSignIn(quotaEmail(2));
-    expect(await statistics(accessToken)).toMatchObject({ calls_allocated: 2, calls_remaining: 2, minutes_allocated: 10 });
+    expect(await statistics(accessToken)).toMatchObject({
+      calls_allocated: 2,
+      calls_remaining: 2,
+      minutes_allocated: 10,
+    });
   });
 
   it("the call after the plan's last is refused with 402 quota_exceeded, with the plan in the body", async () => {
@@ -150,7 +159,9 @@ describe("quota", () => {
     expect(replay.status).toBe(201);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(((await replay.json()) as SandboxCall).call_id).toBe(((await first.json()) as SandboxCall).call_id);
-    expect((await placeSandboxCall(accessToken, "+14155551234", {}, { "idempotency-key": "another" })).status).toBe(402);
+    expect((await placeSandboxCall(accessToken, "+14155551234", {}, { "idempotency-key": "another" })).status).toBe(
+      402,
+    );
   });
 
   it("refused calls do not use up the plan", async () => {

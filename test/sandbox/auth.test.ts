@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/sandbox/store";
 import { bridge, errorOf, json } from "../support/bridge";
 import { auth, expireSandboxAccessTokens, sandboxSignIn } from "../support/sandbox";
-import { authorizationCode, freshEmail, SANDBOX_OAUTH_CLIENT, sandboxGet, sandboxWithVars, tokenRequest } from "../support/sandbox-extra";
+import {
+  authorizationCode,
+  freshEmail,
+  SANDBOX_OAUTH_CLIENT,
+  sandboxGet,
+  sandboxWithVars,
+  tokenRequest,
+} from "../support/sandbox-extra";
 
 /** Access tokens are opaque to clients (the sandbox may issue random strings or JWTs). */
 const OPAQUE_TOKEN = /^[A-Za-z0-9._~-]{20,}$/;
@@ -15,7 +22,9 @@ const cliPost = (fields: Record<string, string>) =>
 
 describe("GET /sandbox/v1/auth/cli", () => {
   it("serves a sign-in page with a form carrying redirect_uri and state, and an email field", async () => {
-    const res = await bridge(`/sandbox/v1/auth/cli?${new URLSearchParams({ redirect_uri: CALLBACK, state: "csrf-123" })}`);
+    const res = await bridge(
+      `/sandbox/v1/auth/cli?${new URLSearchParams({ redirect_uri: CALLBACK, state: "csrf-123" })}`,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
@@ -26,13 +35,17 @@ describe("GET /sandbox/v1/auth/cli", () => {
   });
 
   it("accepts localhost as well as 127.0.0.1", async () => {
-    const res = await bridge(`/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent("http://localhost:8976/cb")}&state=x`);
+    const res = await bridge(
+      `/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent("http://localhost:8976/cb")}&state=x`,
+    );
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('value="http://localhost:8976/cb"');
   });
 
   it("escapes the state it echoes into the page", async () => {
-    const res = await bridge(`/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent(CALLBACK)}&state=${encodeURIComponent('"><script>x</script>')}`);
+    const res = await bridge(
+      `/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent(CALLBACK)}&state=${encodeURIComponent('"><script>x</script>')}`,
+    );
     const html = await res.text();
     expect(html).not.toContain("<script>x</script>");
     expect(html).toContain("&#34;&#62;&#60;script&#62;");
@@ -76,7 +89,11 @@ describe("POST /sandbox/v1/auth/cli", () => {
   });
 
   it("accepts the same fields as JSON", async () => {
-    const res = await json("/sandbox/v1/auth/cli", { redirect_uri: CALLBACK, state: "j", email: freshEmail() }, { redirect: "manual" });
+    const res = await json(
+      "/sandbox/v1/auth/cli",
+      { redirect_uri: CALLBACK, state: "j", email: freshEmail() },
+      { redirect: "manual" },
+    );
     expect(res.status).toBe(302);
     expect(new URL(res.headers.get("location")!).searchParams.get("state")).toBe("j");
   });
@@ -85,7 +102,9 @@ describe("POST /sandbox/v1/auth/cli", () => {
     const email = freshEmail();
     await sandboxSignIn(email);
     await sandboxSignIn(email.toUpperCase());
-    const row = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_users WHERE email = ?").bind(email).first<{ n: number }>();
+    const row = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_users WHERE email = ?")
+      .bind(email)
+      .first<{ n: number }>();
     expect(row!.n).toBe(1);
   });
 
@@ -122,11 +141,24 @@ describe("POST /sandbox/v1/auth/cli", () => {
 describe("OAuth2 code flow for the registered client", () => {
   const REDIRECT = "https://app.example/oauth/callback";
   const exchange = (code: string, overrides: Record<string, string> = {}) =>
-    tokenRequest({ grant_type: "authorization_code", code, redirect_uri: REDIRECT, client_id: SANDBOX_OAUTH_CLIENT.id, client_secret: SANDBOX_OAUTH_CLIENT.secret, ...overrides });
+    tokenRequest({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: REDIRECT,
+      client_id: SANDBOX_OAUTH_CLIENT.id,
+      client_secret: SANDBOX_OAUTH_CLIENT.secret,
+      ...overrides,
+    });
 
   describe("GET /sandbox/v1/auth/authorize", () => {
     it("serves a sign-in page carrying client_id, redirect_uri and state", async () => {
-      const q = new URLSearchParams({ response_type: "code", client_id: SANDBOX_OAUTH_CLIENT.id, redirect_uri: REDIRECT, scope: "calls.write", state: "st" });
+      const q = new URLSearchParams({
+        response_type: "code",
+        client_id: SANDBOX_OAUTH_CLIENT.id,
+        redirect_uri: REDIRECT,
+        scope: "calls.write",
+        state: "st",
+      });
       const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
       expect(res.status).toBe(200);
       const html = await res.text();
@@ -138,21 +170,34 @@ describe("OAuth2 code flow for the registered client", () => {
     });
 
     it("refuses an unknown client with 400", async () => {
-      const q = new URLSearchParams({ response_type: "code", client_id: "someone-else", redirect_uri: REDIRECT, state: "st" });
+      const q = new URLSearchParams({
+        response_type: "code",
+        client_id: "someone-else",
+        redirect_uri: REDIRECT,
+        state: "st",
+      });
       const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
       expect(res.status).toBe(400);
       expect(await errorOf(res)).toMatchObject({ code: "invalid_client" });
     });
 
     it("refuses a response_type other than code with 400", async () => {
-      const q = new URLSearchParams({ response_type: "token", client_id: SANDBOX_OAUTH_CLIENT.id, redirect_uri: REDIRECT });
+      const q = new URLSearchParams({
+        response_type: "token",
+        client_id: SANDBOX_OAUTH_CLIENT.id,
+        redirect_uri: REDIRECT,
+      });
       const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
       expect(res.status).toBe(400);
       expect(await errorOf(res)).toMatchObject({ code: "unsupported_response_type" });
     });
 
     it("refuses a plain-http redirect_uri to another host with 400", async () => {
-      const q = new URLSearchParams({ response_type: "code", client_id: SANDBOX_OAUTH_CLIENT.id, redirect_uri: "http://app.example/cb" });
+      const q = new URLSearchParams({
+        response_type: "code",
+        client_id: SANDBOX_OAUTH_CLIENT.id,
+        redirect_uri: "http://app.example/cb",
+      });
       const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
       expect(res.status).toBe(400);
       expect(await errorOf(res)).toMatchObject({ code: "invalid_redirect_uri" });
@@ -195,14 +240,21 @@ describe("OAuth2 code flow for the registered client", () => {
       const res = await exchange(code);
       expect(res.status).toBe(200);
       const tokens = (await res.json()) as { access_token: string; refresh_token: string; expires_in: number };
-      expect(tokens).toMatchObject({ access_token: expect.stringMatching(OPAQUE_TOKEN), refresh_token: expect.stringMatching(/^sbx_rt_/), expires_in: 3600 });
+      expect(tokens).toMatchObject({
+        access_token: expect.stringMatching(OPAQUE_TOKEN),
+        refresh_token: expect.stringMatching(/^sbx_rt_/),
+        expires_in: 3600,
+      });
       expect((await sandboxGet("/v1/users/me/statistics", tokens.access_token)).status).toBe(200);
     });
 
     it("accepts the client's credentials as HTTP Basic auth", async () => {
       const { code } = await authorizationCode(freshEmail(), REDIRECT);
       const basic = btoa(`${SANDBOX_OAUTH_CLIENT.id}:${SANDBOX_OAUTH_CLIENT.secret}`);
-      const res = await tokenRequest({ grant_type: "authorization_code", code, redirect_uri: REDIRECT }, { authorization: `Basic ${basic}` });
+      const res = await tokenRequest(
+        { grant_type: "authorization_code", code, redirect_uri: REDIRECT },
+        { authorization: `Basic ${basic}` },
+      );
       expect(res.status).toBe(200);
       expect(await res.json()).toHaveProperty("access_token");
     });
@@ -232,7 +284,10 @@ describe("OAuth2 code flow for the registered client", () => {
     });
 
     it("refuses garbled Basic credentials as a missing client (400), not with a crash", async () => {
-      const res = await tokenRequest({ grant_type: "authorization_code", code: "x", redirect_uri: REDIRECT }, { authorization: "Basic %%%not-base64" });
+      const res = await tokenRequest(
+        { grant_type: "authorization_code", code: "x", redirect_uri: REDIRECT },
+        { authorization: "Basic %%%not-base64" },
+      );
       expect(res.status).toBe(400);
       expect(await errorOf(res)).toMatchObject({ code: "invalid_client" });
     });
@@ -259,7 +314,9 @@ describe("OAuth2 code flow for the registered client", () => {
 
     it("refuses an expired code with 400", async () => {
       const { code } = await authorizationCode(freshEmail(), REDIRECT);
-      await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE token_hash = ?").bind(Date.now() - 1000, await sha256(code)).run();
+      await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE token_hash = ?")
+        .bind(Date.now() - 1000, await sha256(code))
+        .run();
       const res = await exchange(code);
       expect(res.status).toBe(400);
       expect(await errorOf(res)).toMatchObject({ code: "invalid_grant" });
@@ -274,7 +331,11 @@ describe("OAuth2 code flow for the registered client", () => {
     it("rotates a refresh token with grant_type=refresh_token", async () => {
       const { code } = await authorizationCode(freshEmail(), REDIRECT);
       const first = (await (await exchange(code)).json()) as { refresh_token: string };
-      const base = { client_id: SANDBOX_OAUTH_CLIENT.id, client_secret: SANDBOX_OAUTH_CLIENT.secret, grant_type: "refresh_token" };
+      const base = {
+        client_id: SANDBOX_OAUTH_CLIENT.id,
+        client_secret: SANDBOX_OAUTH_CLIENT.secret,
+        grant_type: "refresh_token",
+      };
       const res = await tokenRequest({ ...base, refresh_token: first.refresh_token });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { refresh_token: string }).refresh_token).not.toBe(first.refresh_token);
@@ -324,7 +385,9 @@ describe("POST /sandbox/v1/auth/refresh", () => {
 
   it("refuses an expired refresh token with 401", async () => {
     const signedIn = await sandboxSignIn();
-    await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE token_hash = ?").bind(Date.now() - 1000, await sha256(signedIn.refreshToken)).run();
+    await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE token_hash = ?")
+      .bind(Date.now() - 1000, await sha256(signedIn.refreshToken))
+      .run();
     const res = await refresh(signedIn.refreshToken);
     expect(res.status).toBe(401);
     expect(await errorOf(res)).toMatchObject({ code: "invalid_refresh_token" });
@@ -345,14 +408,20 @@ describe("access tokens", () => {
   it("live SANDBOX_TOKEN_TTL_SECONDS (3600 by default), and expires_in says so", async () => {
     const { accessToken, expiresIn } = await sandboxSignIn();
     expect(expiresIn).toBe(3600);
-    const row = await env.DB.prepare("SELECT created_at, expires_at FROM sandbox_tokens WHERE token_hash = ?").bind(await sha256(accessToken)).first<{ created_at: number; expires_at: number }>();
+    const row = await env.DB.prepare("SELECT created_at, expires_at FROM sandbox_tokens WHERE token_hash = ?")
+      .bind(await sha256(accessToken))
+      .first<{ created_at: number; expires_at: number }>();
     expect(row!.expires_at - row!.created_at).toBeGreaterThanOrEqual(3600_000 - 1000);
     expect(row!.expires_at - row!.created_at).toBeLessThanOrEqual(3600_000 + 1000);
   });
 
   it("follow a different SANDBOX_TOKEN_TTL_SECONDS, in expires_in of both sign-in and refresh", async () => {
     const vars = { SANDBOX_TOKEN_TTL_SECONDS: "120" };
-    const res = await sandboxWithVars(vars, "/v1/auth/cli", { method: "POST", body: new URLSearchParams({ redirect_uri: CALLBACK, state: "s", email: freshEmail() }), redirect: "manual" });
+    const res = await sandboxWithVars(vars, "/v1/auth/cli", {
+      method: "POST",
+      body: new URLSearchParams({ redirect_uri: CALLBACK, state: "s", email: freshEmail() }),
+      redirect: "manual",
+    });
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get("location")!);
     expect(location.searchParams.get("expires_in")).toBe("120");
@@ -370,7 +439,9 @@ describe("access tokens", () => {
     const res = await sandboxGet("/v1/calls", accessToken);
     expect(res.status).toBe(401);
     expect(await errorOf(res)).toMatchObject({ code: "token_expired" });
-    const tokens = (await (await json("/sandbox/v1/auth/refresh", { refresh_token: refreshToken })).json()) as { access_token: string };
+    const tokens = (await (await json("/sandbox/v1/auth/refresh", { refresh_token: refreshToken })).json()) as {
+      access_token: string;
+    };
     expect((await sandboxGet("/v1/calls", tokens.access_token)).status).toBe(200);
   });
 
@@ -385,14 +456,17 @@ describe("access tokens", () => {
     expect((await sandboxGet("/v1/calls", refreshToken)).status).toBe(401);
   });
 
-  it.each(["/v1/calls", "/v1/calls/some-id", "/v1/users/me/statistics", "/v1/users/me/subscription", "/v1/stripe/billing-portal"])(
-    "a request without a token to %s gets 401 missing_token",
-    async (path) => {
-      const res = await bridge(`/sandbox${path}`);
-      expect(res.status).toBe(401);
-      expect(await errorOf(res)).toMatchObject({ code: "missing_token" });
-    },
-  );
+  it.each([
+    "/v1/calls",
+    "/v1/calls/some-id",
+    "/v1/users/me/statistics",
+    "/v1/users/me/subscription",
+    "/v1/stripe/billing-portal",
+  ])("a request without a token to %s gets 401 missing_token", async (path) => {
+    const res = await bridge(`/sandbox${path}`);
+    expect(res.status).toBe(401);
+    expect(await errorOf(res)).toMatchObject({ code: "missing_token" });
+  });
 
   it("a non-Bearer Authorization header counts as missing", async () => {
     const res = await bridge("/sandbox/v1/calls", { headers: { authorization: "Basic abc" } });
@@ -402,7 +476,9 @@ describe("access tokens", () => {
 
   it("the Bearer scheme is case-insensitive", async () => {
     const { accessToken } = await sandboxSignIn();
-    expect((await bridge("/sandbox/v1/calls", { headers: { authorization: `bearer ${accessToken}` } })).status).toBe(200);
+    expect((await bridge("/sandbox/v1/calls", { headers: { authorization: `bearer ${accessToken}` } })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -410,11 +486,17 @@ describe("auth state in D1", () => {
   it("stores users, and tokens only as SHA-256 hashes", async () => {
     const email = freshEmail();
     const { accessToken, refreshToken } = await sandboxSignIn(email);
-    const user = await env.DB.prepare("SELECT * FROM sandbox_users WHERE email = ?").bind(email).first<{ id: string }>();
+    const user = await env.DB.prepare("SELECT * FROM sandbox_users WHERE email = ?")
+      .bind(email)
+      .first<{ id: string }>();
     expect(user).not.toBeNull();
-    const { results } = await env.DB.prepare("SELECT * FROM sandbox_tokens WHERE user_id = ?").bind(user!.id).all<Record<string, unknown>>();
+    const { results } = await env.DB.prepare("SELECT * FROM sandbox_tokens WHERE user_id = ?")
+      .bind(user!.id)
+      .all<Record<string, unknown>>();
     expect(results.map((r) => r.kind).sort()).toEqual(["access", "refresh"]);
-    expect(results.map((r) => r.token_hash).sort()).toEqual([await sha256(accessToken), await sha256(refreshToken)].sort());
+    expect(results.map((r) => r.token_hash).sort()).toEqual(
+      [await sha256(accessToken), await sha256(refreshToken)].sort(),
+    );
     const everything = JSON.stringify((await env.DB.prepare("SELECT * FROM sandbox_tokens").all()).results);
     expect(everything).not.toContain(accessToken);
     expect(everything).not.toContain(refreshToken);
@@ -423,19 +505,33 @@ describe("auth state in D1", () => {
 
   it("stores authorization codes only as hashes, and marks them used", async () => {
     const { code } = await authorizationCode();
-    const row = await env.DB.prepare("SELECT * FROM sandbox_tokens WHERE token_hash = ?").bind(await sha256(code)).first<{ kind: string; used_at: number | null }>();
+    const row = await env.DB.prepare("SELECT * FROM sandbox_tokens WHERE token_hash = ?")
+      .bind(await sha256(code))
+      .first<{ kind: string; used_at: number | null }>();
     expect(row).toMatchObject({ kind: "code", used_at: null });
     expect(JSON.stringify((await env.DB.prepare("SELECT * FROM sandbox_tokens").all()).results)).not.toContain(code);
-    await tokenRequest({ grant_type: "authorization_code", code, redirect_uri: "https://app.example/oauth/callback", client_id: SANDBOX_OAUTH_CLIENT.id, client_secret: SANDBOX_OAUTH_CLIENT.secret });
-    const used = await env.DB.prepare("SELECT used_at FROM sandbox_tokens WHERE token_hash = ?").bind(await sha256(code)).first<{ used_at: number | null }>();
+    await tokenRequest({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: "https://app.example/oauth/callback",
+      client_id: SANDBOX_OAUTH_CLIENT.id,
+      client_secret: SANDBOX_OAUTH_CLIENT.secret,
+    });
+    const used = await env.DB.prepare("SELECT used_at FROM sandbox_tokens WHERE token_hash = ?")
+      .bind(await sha256(code))
+      .first<{ used_at: number | null }>();
     expect(used!.used_at).toEqual(expect.any(Number));
   });
 
   it("logs every request the sandbox receives", async () => {
     const { accessToken } = await sandboxSignIn();
-    const before = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE path = '/v1/users/me/subscription'").first<{ n: number }>();
+    const before = await env.DB.prepare(
+      "SELECT count(*) AS n FROM sandbox_requests WHERE path = '/v1/users/me/subscription'",
+    ).first<{ n: number }>();
     await bridge("/sandbox/v1/users/me/subscription", { headers: auth(accessToken) });
-    const after = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE path = '/v1/users/me/subscription'").first<{ n: number }>();
+    const after = await env.DB.prepare(
+      "SELECT count(*) AS n FROM sandbox_requests WHERE path = '/v1/users/me/subscription'",
+    ).first<{ n: number }>();
     expect(after!.n).toBe(before!.n + 1);
   });
 });

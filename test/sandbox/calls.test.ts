@@ -2,13 +2,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bridge, errorOf, json } from "../support/bridge";
 import { auth, callBody, endSandboxCall, sandboxSignIn } from "../support/sandbox";
-import { createdCall, placeSandboxCall, sandboxCallRow, sandboxGet, type SandboxCall } from "../support/sandbox-extra";
+import { createdCall, placeSandboxCall, type SandboxCall, sandboxCallRow, sandboxGet } from "../support/sandbox-extra";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PHONE = "+14155551234";
 
 /** How many calls the user has, as the list's total says. */
-const callCount = async (accessToken: string) => ((await (await sandboxGet("/v1/calls", accessToken)).json()) as { total: number }).total;
+const callCount = async (accessToken: string) =>
+  ((await (await sandboxGet("/v1/calls", accessToken)).json()) as { total: number }).total;
 
 describe("POST /sandbox/v1/calls", () => {
   it("accepts a call (201) and answers with the call object, not finished yet", async () => {
@@ -22,7 +23,12 @@ describe("POST /sandbox/v1/calls", () => {
       highlights: null,
       next_steps: null,
       duration_seconds: null,
-      submission: { task_category: "restaurant", respondent_phone: PHONE, business_name: "Italian Bistro", party_size: 4 },
+      submission: {
+        task_category: "restaurant",
+        respondent_phone: PHONE,
+        business_name: "Italian Bistro",
+        party_size: 4,
+      },
       metadata: { created_at: expect.any(String), ended_at: null },
       to: PHONE,
       business_name: "Italian Bistro",
@@ -35,14 +41,25 @@ describe("POST /sandbox/v1/calls", () => {
     const email = `stored-${crypto.randomUUID()}@example.com`;
     const { accessToken } = await sandboxSignIn(email);
     const call = await createdCall(accessToken);
-    const row = await env.DB.prepare("SELECT c.*, u.email FROM sandbox_calls c JOIN sandbox_users u ON u.id = c.user_id WHERE c.id = ?").bind(call.call_id).first<{ email: string; request: string; outcome: string }>();
+    const row = await env.DB.prepare(
+      "SELECT c.*, u.email FROM sandbox_calls c JOIN sandbox_users u ON u.id = c.user_id WHERE c.id = ?",
+    )
+      .bind(call.call_id)
+      .first<{ email: string; request: string; outcome: string }>();
     expect(row).toMatchObject({ email, outcome: "success" });
-    expect(JSON.parse(row!.request)).toMatchObject({ submission: { respondent_phone: PHONE }, timezone: "America/New_York" });
+    expect(JSON.parse(row!.request)).toMatchObject({
+      submission: { respondent_phone: PHONE },
+      timezone: "America/New_York",
+    });
   });
 
   it("refuses a body that is not JSON with 422", async () => {
     const { accessToken } = await sandboxSignIn();
-    const res = await bridge("/sandbox/v1/calls", { method: "POST", headers: { ...auth(accessToken), "content-type": "application/json" }, body: "{nope" });
+    const res = await bridge("/sandbox/v1/calls", {
+      method: "POST",
+      headers: { ...auth(accessToken), "content-type": "application/json" },
+      body: "{nope",
+    });
     expect(res.status).toBe(422);
     expect(await errorOf(res)).toMatchObject({ code: "validation_error" });
   });
@@ -71,7 +88,9 @@ describe("POST /sandbox/v1/calls", () => {
 
     it("concurrent posts with the same key create one call", async () => {
       const { accessToken } = await sandboxSignIn();
-      const responses = await Promise.all(Array.from({ length: 5 }, () => placeSandboxCall(accessToken, PHONE, {}, { "idempotency-key": "key-race" })));
+      const responses = await Promise.all(
+        Array.from({ length: 5 }, () => placeSandboxCall(accessToken, PHONE, {}, { "idempotency-key": "key-race" })),
+      );
       expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
       const ids = new Set(await Promise.all(responses.map(async (r) => ((await r.json()) as SandboxCall).call_id)));
       expect(ids.size).toBe(1);
@@ -82,7 +101,9 @@ describe("POST /sandbox/v1/calls", () => {
     it("keys belong to one user: another user's same key places another call", async () => {
       const alice = await sandboxSignIn();
       const bob = await sandboxSignIn();
-      const a = (await (await placeSandboxCall(alice.accessToken, PHONE, {}, { "idempotency-key": "shared" })).json()) as SandboxCall;
+      const a = (await (
+        await placeSandboxCall(alice.accessToken, PHONE, {}, { "idempotency-key": "shared" })
+      ).json()) as SandboxCall;
       const res = await placeSandboxCall(bob.accessToken, PHONE, {}, { "idempotency-key": "shared" });
       expect(res.headers.get("idempotent-replayed")).toBeNull();
       expect(((await res.json()) as SandboxCall).call_id).not.toBe(a.call_id);
@@ -109,18 +130,27 @@ describe("GET /sandbox/v1/calls", () => {
   it("lists the user's calls newest first, with the total", async () => {
     const { accessToken } = await sandboxSignIn();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await createdCall(accessToken, PHONE, { task_description: `Reserve a table, call number ${i}` })).call_id);
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (await createdCall(accessToken, PHONE, { task_description: `Reserve a table, call number ${i}` })).call_id,
+      );
     const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { items: SandboxCall[]; total: number };
     expect(list.total).toBe(3);
     expect(list.items.map((c) => c.call_id)).toEqual([...ids].reverse());
-    expect(list.items[0]).toMatchObject({ status: expect.any(String), submission: { task_description: "Reserve a table, call number 2" }, metadata: { created_at: expect.any(String) } });
+    expect(list.items[0]).toMatchObject({
+      status: expect.any(String),
+      submission: { task_description: "Reserve a table, call number 2" },
+      metadata: { created_at: expect.any(String) },
+    });
   });
 
   it("keeps insertion order for calls placed in the same millisecond", async () => {
     const { accessToken } = await sandboxSignIn();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await createdCall(accessToken)).call_id);
-    await env.DB.prepare("UPDATE sandbox_calls SET created_at = 1700000000000 WHERE id IN (?, ?, ?, ?)").bind(...ids).run();
+    await env.DB.prepare("UPDATE sandbox_calls SET created_at = 1700000000000 WHERE id IN (?, ?, ?, ?)")
+      .bind(...ids)
+      .run();
     const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { items: SandboxCall[] };
     expect(list.items.map((c) => c.call_id)).toEqual([...ids].reverse());
   });
@@ -130,7 +160,8 @@ describe("GET /sandbox/v1/calls", () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await createdCall(accessToken)).call_id);
     const newestFirst = [...ids].reverse();
-    const page = async (q: string) => (await (await sandboxGet(`/v1/calls?${q}`, accessToken)).json()) as { items: SandboxCall[]; total: number };
+    const page = async (q: string) =>
+      (await (await sandboxGet(`/v1/calls?${q}`, accessToken)).json()) as { items: SandboxCall[]; total: number };
     const first = await page("limit=2&offset=0");
     const second = await page("limit=2&offset=2");
     const last = await page("limit=2&offset=4");
@@ -142,22 +173,28 @@ describe("GET /sandbox/v1/calls", () => {
     expect([first.total, second.total, last.total, beyond.total]).toEqual([5, 5, 5, 5]);
   });
 
-  it.each([["limit=abc"], ["limit=0"], ["limit=-3"], ["limit=1.5&offset=0.5"], ["offset=-1"], ["limit=1000"]])("tolerates odd paging values (%s)", async (q) => {
-    const { accessToken } = await sandboxSignIn();
-    await createdCall(accessToken);
-    const res = await sandboxGet(`/v1/calls?${q}`, accessToken);
-    expect(res.status).toBe(200);
-    const list = (await res.json()) as { items: SandboxCall[]; total: number };
-    expect(list.total).toBe(1);
-    expect(list.items).toHaveLength(1);
-  });
+  it.each([["limit=abc"], ["limit=0"], ["limit=-3"], ["limit=1.5&offset=0.5"], ["offset=-1"], ["limit=1000"]])(
+    "tolerates odd paging values (%s)",
+    async (q) => {
+      const { accessToken } = await sandboxSignIn();
+      await createdCall(accessToken);
+      const res = await sandboxGet(`/v1/calls?${q}`, accessToken);
+      expect(res.status).toBe(200);
+      const list = (await res.json()) as { items: SandboxCall[]; total: number };
+      expect(list.total).toBe(1);
+      expect(list.items).toHaveLength(1);
+    },
+  );
 
   it("lists only the signed-in user's calls", async () => {
     const alice = await sandboxSignIn();
     const bob = await sandboxSignIn();
     await createdCall(alice.accessToken);
     const mine = await createdCall(bob.accessToken);
-    const list = (await (await sandboxGet("/v1/calls", bob.accessToken)).json()) as { items: SandboxCall[]; total: number };
+    const list = (await (await sandboxGet("/v1/calls", bob.accessToken)).json()) as {
+      items: SandboxCall[];
+      total: number;
+    };
     expect(list).toMatchObject({ total: 1, items: [{ call_id: mine.call_id }] });
   });
 });
@@ -168,7 +205,12 @@ describe("GET /sandbox/v1/calls/{id}", () => {
     const placed = await createdCall(accessToken);
     const res = await sandboxGet(`/v1/calls/${placed.call_id}`, accessToken);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ call_id: placed.call_id, submission: placed.submission, to: PHONE, metadata: { created_at: placed.metadata.created_at } });
+    expect(await res.json()).toMatchObject({
+      call_id: placed.call_id,
+      submission: placed.submission,
+      to: PHONE,
+      metadata: { created_at: placed.metadata.created_at },
+    });
   });
 
   it("another user's call is 403 forbidden", async () => {
@@ -191,7 +233,10 @@ describe("GET /sandbox/v1/calls/{id}", () => {
 describe("GET /sandbox/v1/calls/{id}/transcript", () => {
   it("answers with entries that mention the task once a successful call ended", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, PHONE, { task_description: "Ask whether they have a gluten-free menu", user_name: "Ada" });
+    const call = await createdCall(accessToken, PHONE, {
+      task_description: "Ask whether they have a gluten-free menu",
+      user_name: "Ada",
+    });
     await endSandboxCall(call.call_id);
     const res = await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken);
     expect(res.status).toBe(200);
@@ -298,7 +343,8 @@ describe("GET /sandbox/v1/calls/{id}/recording", () => {
 });
 
 describe("POST /sandbox/v1/calls/{id}/cancel", () => {
-  const cancel = (id: string, token: string) => bridge(`/sandbox/v1/calls/${id}/cancel`, { method: "POST", headers: auth(token) });
+  const cancel = (id: string, token: string) =>
+    bridge(`/sandbox/v1/calls/${id}/cancel`, { method: "POST", headers: auth(token) });
 
   it("cancels a running call: status cancelled, ended, and it stays cancelled", async () => {
     const { accessToken } = await sandboxSignIn();
@@ -306,13 +352,19 @@ describe("POST /sandbox/v1/calls/{id}/cancel", () => {
     const res = await cancel(call.call_id, accessToken);
     expect(res.status).toBe(200);
     const cancelled = (await res.json()) as SandboxCall;
-    expect(cancelled).toMatchObject({ call_id: call.call_id, status: "cancelled", metadata: { ended_at: expect.any(String) } });
+    expect(cancelled).toMatchObject({
+      call_id: call.call_id,
+      status: "cancelled",
+      metadata: { ended_at: expect.any(String) },
+    });
     expect(cancelled.duration_seconds).toEqual(expect.any(Number));
     expect((await sandboxCallRow(call.call_id))!.cancelled_at).toEqual(expect.any(Number));
 
     // Even after the time the call would have ended, it reads as cancelled.
     await endSandboxCall(call.call_id);
-    expect(await (await sandboxGet(`/v1/calls/${call.call_id}`, accessToken)).json()).toMatchObject({ status: "cancelled" });
+    expect(await (await sandboxGet(`/v1/calls/${call.call_id}`, accessToken)).json()).toMatchObject({
+      status: "cancelled",
+    });
   });
 
   it("cancelling a cancelled call again is harmless", async () => {
@@ -340,7 +392,9 @@ describe("POST /sandbox/v1/calls/{id}/cancel", () => {
     const res = await cancel(call.call_id, accessToken);
     expect(res.status).toBe(409);
     expect(await errorOf(res)).toMatchObject({ code: "call_already_ended" });
-    expect(await (await sandboxGet(`/v1/calls/${call.call_id}`, accessToken)).json()).toMatchObject({ status: "success" });
+    expect(await (await sandboxGet(`/v1/calls/${call.call_id}`, accessToken)).json()).toMatchObject({
+      status: "success",
+    });
   });
 
   it("another user's call is 403 and is not cancelled; an unknown one 404", async () => {
@@ -360,9 +414,13 @@ describe("POST /sandbox/v1/calls/{id}/cancel", () => {
 describe("calls state in D1", () => {
   it("keeps the idempotency key and a hash of the request with the call", async () => {
     const { accessToken } = await sandboxSignIn();
-    const res = await json("/sandbox/v1/calls", callBody(PHONE), { headers: { ...auth(accessToken), "idempotency-key": "stored-key" } });
+    const res = await json("/sandbox/v1/calls", callBody(PHONE), {
+      headers: { ...auth(accessToken), "idempotency-key": "stored-key" },
+    });
     const { call_id } = (await res.json()) as SandboxCall;
-    const row = await env.DB.prepare("SELECT idempotency_key, request_hash FROM sandbox_calls WHERE id = ?").bind(call_id).first<{ idempotency_key: string; request_hash: string }>();
+    const row = await env.DB.prepare("SELECT idempotency_key, request_hash FROM sandbox_calls WHERE id = ?")
+      .bind(call_id)
+      .first<{ idempotency_key: string; request_hash: string }>();
     expect(row).toMatchObject({ idempotency_key: "stored-key", request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });

@@ -6,7 +6,8 @@ import { createdCall, placeSandboxCall, sandboxGet, sandboxWithVars, settledWith
 // SANDBOX_HANG_SECONDS is 5 in tests: a hanging request is still unanswered well after this.
 const HANG_PROBE_MS = 400;
 
-const total = async (token: string) => ((await (await sandboxGet("/v1/calls", token)).json()) as { total: number }).total;
+const total = async (token: string) =>
+  ((await (await sandboxGet("/v1/calls", token)).json()) as { total: number }).total;
 
 describe("fault injection by the number's last four digits (POST /sandbox/v1/calls)", () => {
   it("…0500 answers 500 with an error body, and places no call", async () => {
@@ -14,7 +15,11 @@ describe("fault injection by the number's last four digits (POST /sandbox/v1/cal
     const res = await placeSandboxCall(accessToken, "+14155550500");
     expect(res.status).toBe(500);
     const body = (await res.json()) as { error: { code: string; message: string; correlation_id: string } };
-    expect(body.error).toMatchObject({ code: "internal_error", message: expect.any(String), correlation_id: expect.any(String) });
+    expect(body.error).toMatchObject({
+      code: "internal_error",
+      message: expect.any(String),
+      correlation_id: expect.any(String),
+    });
     expect(await total(accessToken)).toBe(0);
   });
 
@@ -38,7 +43,14 @@ describe("fault injection by the number's last four digits (POST /sandbox/v1/cal
     const res = await sandboxWithVars({ SANDBOX_HANG_SECONDS: "0.2" }, "/v1/calls", {
       method: "POST",
       headers: { ...auth(accessToken), "content-type": "application/json" },
-      body: JSON.stringify({ submission: { task_category: "general", task_description: "Ask about opening hours", respondent_phone: "+14155550408" }, timezone: "UTC" }),
+      body: JSON.stringify({
+        submission: {
+          task_category: "general",
+          task_description: "Ask about opening hours",
+          respondent_phone: "+14155550408",
+        },
+        timezone: "UTC",
+      }),
     });
     expect(res.status).toBe(500);
     expect(await errorOf(res)).toMatchObject({ code: "internal_error" });
@@ -67,16 +79,23 @@ describe("fault injection by the X-Sandbox-Fault header, on any request", () => 
     return bridge(`/sandbox${path}`, { headers: { ...auth(accessToken), "x-sandbox-fault": fault } });
   };
 
-  it.each([["/v1/users/me/statistics"], ["/v1/calls"], ["/v1/stripe/billing-portal"]])("500 answers 500 on GET %s", async (path) => {
-    const res = await withFault("500", path);
-    expect(res.status).toBe(500);
-    expect(await errorOf(res)).toMatchObject({ code: "internal_error" });
-  });
+  it.each([["/v1/users/me/statistics"], ["/v1/calls"], ["/v1/stripe/billing-portal"]])(
+    "500 answers 500 on GET %s",
+    async (path) => {
+      const res = await withFault("500", path);
+      expect(res.status).toBe(500);
+      expect(await errorOf(res)).toMatchObject({ code: "internal_error" });
+    },
+  );
 
   it("500 answers 500 even without a token, and on the auth endpoints", async () => {
     const noToken = await bridge("/sandbox/v1/calls", { headers: { "x-sandbox-fault": "500" } });
     expect(noToken.status).toBe(500);
-    const refresh = await bridge("/sandbox/v1/auth/refresh", { method: "POST", headers: { "x-sandbox-fault": "500", "content-type": "application/json" }, body: "{}" });
+    const refresh = await bridge("/sandbox/v1/auth/refresh", {
+      method: "POST",
+      headers: { "x-sandbox-fault": "500", "content-type": "application/json" },
+      body: "{}",
+    });
     expect(refresh.status).toBe(500);
   });
 
@@ -96,7 +115,9 @@ describe("fault injection by the X-Sandbox-Fault header, on any request", () => 
 
   it("hang leaves the request unanswered", async () => {
     const { accessToken } = await sandboxSignIn();
-    const pending = bridge("/sandbox/v1/users/me/statistics", { headers: { ...auth(accessToken), "x-sandbox-fault": "hang" } });
+    const pending = bridge("/sandbox/v1/users/me/statistics", {
+      headers: { ...auth(accessToken), "x-sandbox-fault": "hang" },
+    });
     expect(await settledWithin(pending, HANG_PROBE_MS)).toBe("pending");
   });
 
@@ -116,7 +137,9 @@ describe("fault injection by the X-Sandbox-Fault header, on any request", () => 
   it("a faulted request is still logged", async () => {
     const { accessToken } = await sandboxSignIn();
     const call = await createdCall(accessToken);
-    const res = await bridge(`/sandbox/v1/calls/${call.call_id}`, { headers: { ...auth(accessToken), "x-sandbox-fault": "500" } });
+    const res = await bridge(`/sandbox/v1/calls/${call.call_id}`, {
+      headers: { ...auth(accessToken), "x-sandbox-fault": "500" },
+    });
     expect(res.status).toBe(500);
     expect(await sandboxRequestCount("GET", `/v1/calls/${call.call_id}`)).toBe(1);
   });

@@ -14,15 +14,21 @@ async function expectRefused(res: Response, status: number, code: string, token:
 }
 
 describe("POST /sandbox/v1/calls refusals (KallyAI's error table)", () => {
-  it.each([["+1911"], ["911"], ["112"], ["+44999"], ["9-1-1"], ["+34 112"], ["(112)"]])("the emergency number %j is 422 emergency_number", async (phone) => {
-    const { accessToken } = await sandboxSignIn();
-    await expectRefused(await placeSandboxCall(accessToken, phone), 422, "emergency_number", accessToken);
-  });
+  it.each([["+1911"], ["911"], ["112"], ["+44999"], ["9-1-1"], ["+34 112"], ["(112)"]])(
+    "the emergency number %j is 422 emergency_number",
+    async (phone) => {
+      const { accessToken } = await sandboxSignIn();
+      await expectRefused(await placeSandboxCall(accessToken, phone), 422, "emergency_number", accessToken);
+    },
+  );
 
-  it.each([["+8613800138000"], ["+5511912345678"], ["+819012345678"]])("a number in an unsupported country (%s) is 403 country_restriction", async (phone) => {
-    const { accessToken } = await sandboxSignIn();
-    await expectRefused(await placeSandboxCall(accessToken, phone), 403, "country_restriction", accessToken);
-  });
+  it.each([["+8613800138000"], ["+5511912345678"], ["+819012345678"]])(
+    "a number in an unsupported country (%s) is 403 country_restriction",
+    async (phone) => {
+      const { accessToken } = await sandboxSignIn();
+      await expectRefused(await placeSandboxCall(accessToken, phone), 403, "country_restriction", accessToken);
+    },
+  );
 
   it.each([["+19005551234"], ["+19765551234"]])("the premium-rate number %s is 422 toll_number", async (phone) => {
     const { accessToken } = await sandboxSignIn();
@@ -43,21 +49,25 @@ describe("POST /sandbox/v1/calls refusals (KallyAI's error table)", () => {
     ["Tell him I'm going to hurt him"],
     ["Let them know they will be dead by Friday"],
     ["Make them pay for what they did to me, I know where they live"],
-  ])(
-    "the task %j is 422 safety_violation",
-    async (task) => {
-      const { accessToken } = await sandboxSignIn();
-      await expectRefused(await placeSandboxCall(accessToken, "+14155551234", { task_description: task }), 422, "safety_violation", accessToken);
-    },
-  );
+  ])("the task %j is 422 safety_violation", async (task) => {
+    const { accessToken } = await sandboxSignIn();
+    await expectRefused(
+      await placeSandboxCall(accessToken, "+14155551234", { task_description: task }),
+      422,
+      "safety_violation",
+      accessToken,
+    );
+  });
 
-  it.each([["Book a table for two at 8pm"], ["Ask whether the killer whale show runs on Sunday"], ["Ask if they can beat the price I was quoted"], ["Reschedule my appointment to Friday"]])(
-    "the ordinary task %j is placed",
-    async (task) => {
-      const { accessToken } = await sandboxSignIn();
-      expect((await placeSandboxCall(accessToken, "+14155551234", { task_description: task })).status).toBe(201);
-    },
-  );
+  it.each([
+    ["Book a table for two at 8pm"],
+    ["Ask whether the killer whale show runs on Sunday"],
+    ["Ask if they can beat the price I was quoted"],
+    ["Reschedule my appointment to Friday"],
+  ])("the ordinary task %j is placed", async (task) => {
+    const { accessToken } = await sandboxSignIn();
+    expect((await placeSandboxCall(accessToken, "+14155551234", { task_description: task })).status).toBe(201);
+  });
 
   it.each([
     ["language", "fr"],
@@ -65,25 +75,48 @@ describe("POST /sandbox/v1/calls refusals (KallyAI's error table)", () => {
     ["language", "de"],
   ])("%s %j is 422 unsupported_language", async (field, lang) => {
     const { accessToken } = await sandboxSignIn();
-    await expectRefused(await placeSandboxCall(accessToken, "+14155551234", { [field]: lang }), 422, "unsupported_language", accessToken);
+    await expectRefused(
+      await placeSandboxCall(accessToken, "+14155551234", { [field]: lang }),
+      422,
+      "unsupported_language",
+      accessToken,
+    );
   });
 
   it("Spanish is supported", async () => {
     const { accessToken } = await sandboxSignIn();
-    expect((await placeSandboxCall(accessToken, "+34911234567", { language: "es", call_language: "es" })).status).toBe(201);
+    expect((await placeSandboxCall(accessToken, "+34911234567", { language: "es", call_language: "es" })).status).toBe(
+      201,
+    );
   });
 
-  it.each([[undefined], [""], ["4155551234"], ["+1 415 555 1234"], ["+1-415-555-1234"], ["tel:+14155551234"], ["+0123456789"], [14155551234]])(
-    "a missing or non-E.164 phone (%j) is 422 missing_phone_number",
-    async (phone) => {
-      const { accessToken } = await sandboxSignIn();
-      await expectRefused(await placeSandboxCall(accessToken, "+14155551234", { respondent_phone: phone }), 422, "missing_phone_number", accessToken);
-    },
-  );
+  it.each([
+    [undefined],
+    [""],
+    ["4155551234"],
+    ["+1 415 555 1234"],
+    ["+1-415-555-1234"],
+    ["tel:+14155551234"],
+    ["+0123456789"],
+    [14155551234],
+  ])("a missing or non-E.164 phone (%j) is 422 missing_phone_number", async (phone) => {
+    const { accessToken } = await sandboxSignIn();
+    await expectRefused(
+      await placeSandboxCall(accessToken, "+14155551234", { respondent_phone: phone }),
+      422,
+      "missing_phone_number",
+      accessToken,
+    );
+  });
 
   it("a body without a submission is 422 missing_phone_number", async () => {
     const { accessToken } = await sandboxSignIn();
-    await expectRefused(await json("/sandbox/v1/calls", { timezone: "UTC" }, { headers: auth(accessToken) }), 422, "missing_phone_number", accessToken);
+    await expectRefused(
+      await json("/sandbox/v1/calls", { timezone: "UTC" }, { headers: auth(accessToken) }),
+      422,
+      "missing_phone_number",
+      accessToken,
+    );
   });
 
   it.each([
@@ -104,19 +137,35 @@ describe("POST /sandbox/v1/calls refusals (KallyAI's error table)", () => {
     expect(error.message).toContain(field);
   });
 
-  it.each([["Mars/Olympus_Mons"], [""], ["EST5EDT-nope"]])("the timezone %j is 422 validation_error", async (timezone) => {
-    const { accessToken } = await sandboxSignIn();
-    const body = { submission: { task_category: "restaurant", task_description: "Reserve a table for 4 at 8pm", respondent_phone: "+14155551234" }, timezone };
-    const res = await json("/sandbox/v1/calls", body, { headers: auth(accessToken) });
-    expect(res.status).toBe(422);
-    const error = await errorOf(res);
-    expect(error.code).toBe("validation_error");
-    expect(error.message).toContain("timezone");
-  });
+  it.each([["Mars/Olympus_Mons"], [""], ["EST5EDT-nope"]])(
+    "the timezone %j is 422 validation_error",
+    async (timezone) => {
+      const { accessToken } = await sandboxSignIn();
+      const body = {
+        submission: {
+          task_category: "restaurant",
+          task_description: "Reserve a table for 4 at 8pm",
+          respondent_phone: "+14155551234",
+        },
+        timezone,
+      };
+      const res = await json("/sandbox/v1/calls", body, { headers: auth(accessToken) });
+      expect(res.status).toBe(422);
+      const error = await errorOf(res);
+      expect(error.code).toBe("validation_error");
+      expect(error.message).toContain("timezone");
+    },
+  );
 
   it("a missing timezone is 422 validation_error", async () => {
     const { accessToken } = await sandboxSignIn();
-    const body = { submission: { task_category: "restaurant", task_description: "Reserve a table for 4 at 8pm", respondent_phone: "+14155551234" } };
+    const body = {
+      submission: {
+        task_category: "restaurant",
+        task_description: "Reserve a table for 4 at 8pm",
+        respondent_phone: "+14155551234",
+      },
+    };
     const res = await json("/sandbox/v1/calls", body, { headers: auth(accessToken) });
     expect(res.status).toBe(422);
     expect(await errorOf(res)).toMatchObject({ code: "validation_error" });
@@ -139,9 +188,17 @@ describe("POST /sandbox/v1/calls refusals (KallyAI's error table)", () => {
 });
 
 describe("unknown calls", () => {
-  it.each([["GET", ""], ["GET", "/transcript"], ["GET", "/recording"], ["POST", "/cancel"]])("%s /sandbox/v1/calls/{unknown}%s is 404 call_not_found", async (method, suffix) => {
+  it.each([
+    ["GET", ""],
+    ["GET", "/transcript"],
+    ["GET", "/recording"],
+    ["POST", "/cancel"],
+  ])("%s /sandbox/v1/calls/{unknown}%s is 404 call_not_found", async (method, suffix) => {
     const { accessToken } = await sandboxSignIn();
-    const res = await bridge(`/sandbox/v1/calls/${crypto.randomUUID()}${suffix}`, { method, headers: auth(accessToken) });
+    const res = await bridge(`/sandbox/v1/calls/${crypto.randomUUID()}${suffix}`, {
+      method,
+      headers: auth(accessToken),
+    });
     expect(res.status).toBe(404);
     expect(await errorOf(res)).toMatchObject({ code: "call_not_found" });
   });

@@ -1,11 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { endSandboxCall, sandboxSignIn } from "../support/sandbox";
-import { ageSandboxCall, createdCall, freshEmail, sandboxCallRow, sandboxGet, sandboxWithVars, type SandboxCall } from "../support/sandbox-extra";
+import {
+  ageSandboxCall,
+  createdCall,
+  freshEmail,
+  type SandboxCall,
+  sandboxCallRow,
+  sandboxGet,
+  sandboxWithVars,
+} from "../support/sandbox-extra";
 
 const TERMINAL = ["success", "no_answer", "busy", "failed", "voicemail", "cancelled"];
 const TASK = "Book a table for two by the window";
 
-const read = async (token: string, id: string) => (await (await sandboxGet(`/v1/calls/${id}`, token)).json()) as SandboxCall;
+const read = async (token: string, id: string) =>
+  (await (await sandboxGet(`/v1/calls/${id}`, token)).json()) as SandboxCall;
 
 describe("a call's progress", () => {
   it("is queued right after it is placed, then in progress, and not terminal until SANDBOX_CALL_SECONDS pass", async () => {
@@ -15,7 +24,13 @@ describe("a call's progress", () => {
     await ageSandboxCall(call.call_id, 5);
     const running = await read(accessToken, call.call_id);
     expect(running.status).toBe("in_progress");
-    expect(running).toMatchObject({ highlights: null, next_steps: null, duration_seconds: null, metadata: { ended_at: null }, ended_at: null });
+    expect(running).toMatchObject({
+      highlights: null,
+      next_steps: null,
+      duration_seconds: null,
+      metadata: { ended_at: null },
+      ended_at: null,
+    });
   });
 
   it("ends SANDBOX_CALL_SECONDS (20 by default) after it was placed", async () => {
@@ -31,7 +46,14 @@ describe("a call's progress", () => {
     const res = await sandboxWithVars({ SANDBOX_CALL_SECONDS: "7" }, "/v1/calls", {
       method: "POST",
       headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ submission: { task_category: "general", task_description: "Ask about opening hours", respondent_phone: "+14155551234" }, timezone: "Europe/Madrid" }),
+      body: JSON.stringify({
+        submission: {
+          task_category: "general",
+          task_description: "Ask about opening hours",
+          respondent_phone: "+14155551234",
+        },
+        timezone: "Europe/Madrid",
+      }),
     });
     expect(res.status).toBe(201);
     const row = (await sandboxCallRow(((await res.json()) as SandboxCall).call_id))!;
@@ -45,7 +67,14 @@ describe("a call's progress", () => {
       const res = await sandboxWithVars({ SANDBOX_CALL_SECONDS: "5-120" }, "/v1/calls", {
         method: "POST",
         headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
-        body: JSON.stringify({ submission: { task_category: "general", task_description: "Ask about opening hours", respondent_phone: "+14155551234" }, timezone: "UTC" }),
+        body: JSON.stringify({
+          submission: {
+            task_category: "general",
+            task_description: "Ask about opening hours",
+            respondent_phone: "+14155551234",
+          },
+          timezone: "UTC",
+        }),
       });
       expect(res.status).toBe(201);
       const row = (await sandboxCallRow(((await res.json()) as SandboxCall).call_id))!;
@@ -60,7 +89,14 @@ describe("a call's progress", () => {
     const res = await sandboxWithVars({ SANDBOX_CALL_SECONDS: "0" }, "/v1/calls", {
       method: "POST",
       headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ submission: { task_category: "general", task_description: "Ask about opening hours", respondent_phone: "+14155551234" }, timezone: "UTC" }),
+      body: JSON.stringify({
+        submission: {
+          task_category: "general",
+          task_description: "Ask about opening hours",
+          respondent_phone: "+14155551234",
+        },
+        timezone: "UTC",
+      }),
     });
     expect(((await res.json()) as SandboxCall).status).toBe("success");
   });
@@ -110,7 +146,9 @@ describe("outcome by the number's last four digits", () => {
     const ended = await read(accessToken, call.call_id);
     expect(ended.highlights).toContain(TASK);
     expect(ended.duration_seconds).toBeGreaterThan(0);
-    const transcript = (await (await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken)).json()) as { entries: { content: string }[] };
+    const transcript = (await (await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken)).json()) as {
+      entries: { content: string }[];
+    };
     expect(transcript.entries.map((e) => e.content).join(" ")).toContain(TASK);
   });
 
@@ -124,23 +162,33 @@ describe("outcome by the number's last four digits", () => {
     expect(later).toMatchObject({ highlights: null, duration_seconds: null, metadata: { ended_at: null } });
   });
 
-  it.each([["+14155551234"], ["+14155550000"], ["+442071838750"], ["+34911234567"]])("%s (any other number) succeeds, with results that mention the task", async (phone) => {
-    const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, phone, { task_description: TASK, appointment_date: "2026-01-28", appointment_time: "20:00", user_name: "John Smith" });
-    await endSandboxCall(call.call_id);
-    const ended = await read(accessToken, call.call_id);
-    expect(ended.status).toBe("success");
-    expect(ended.highlights).toContain(TASK);
-    expect(ended.highlights).toContain("Italian Bistro");
-    expect(ended.next_steps).toMatch(/\w+/);
-    expect(ended.duration_seconds).toBeGreaterThan(0);
-    expect(ended.result_summary).toBe(ended.highlights);
-    const transcript = (await (await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken)).json()) as { entries: { speaker: string; content: string }[] };
-    const text = transcript.entries.map((e) => e.content).join(" ");
-    expect(text).toContain(TASK);
-    expect(text).toContain("John Smith");
-    expect(new Set(transcript.entries.map((e) => e.speaker))).toEqual(new Set(["AI", "HUMAN"]));
-  });
+  it.each([["+14155551234"], ["+14155550000"], ["+442071838750"], ["+34911234567"]])(
+    "%s (any other number) succeeds, with results that mention the task",
+    async (phone) => {
+      const { accessToken } = await sandboxSignIn();
+      const call = await createdCall(accessToken, phone, {
+        task_description: TASK,
+        appointment_date: "2026-01-28",
+        appointment_time: "20:00",
+        user_name: "John Smith",
+      });
+      await endSandboxCall(call.call_id);
+      const ended = await read(accessToken, call.call_id);
+      expect(ended.status).toBe("success");
+      expect(ended.highlights).toContain(TASK);
+      expect(ended.highlights).toContain("Italian Bistro");
+      expect(ended.next_steps).toMatch(/\w+/);
+      expect(ended.duration_seconds).toBeGreaterThan(0);
+      expect(ended.result_summary).toBe(ended.highlights);
+      const transcript = (await (await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken)).json()) as {
+        entries: { speaker: string; content: string }[];
+      };
+      const text = transcript.entries.map((e) => e.content).join(" ");
+      expect(text).toContain(TASK);
+      expect(text).toContain("John Smith");
+      expect(new Set(transcript.entries.map((e) => e.speaker))).toEqual(new Set(["AI", "HUMAN"]));
+    },
+  );
 
   it("reads the same on every request (stable duration and results)", async () => {
     const { accessToken } = await sandboxSignIn();
@@ -184,17 +232,25 @@ describe("a faithful call: duration, minutes and timestamps match it", () => {
       const call = await createdCall(accessToken, phone);
       await ageSandboxCall(call.call_id, 25);
       const ended = await read(accessToken, call.call_id);
-      const { entries } = (await (await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken)).json()) as { entries: { timestamp: string }[] };
+      const { entries } = (await (await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken)).json()) as {
+        entries: { timestamp: string }[];
+      };
       expect(entries.length).toBeGreaterThan(1);
       const times = entries.map((e) => Date.parse(e.timestamp));
-      expect(times.every((t) => t >= Date.parse(ended.metadata.created_at!) && t <= Date.parse(ended.metadata.ended_at!)), phone).toBe(true);
+      expect(
+        times.every((t) => t >= Date.parse(ended.metadata.created_at!) && t <= Date.parse(ended.metadata.ended_at!)),
+        phone,
+      ).toBe(true);
       expect([...times].sort((a, b) => a - b)).toEqual(times);
     }
   });
 
   it("60 calls of 20 s fit the default plan with room to spare (minutes are the calls' own)", async () => {
     const { accessToken } = await sandboxSignIn();
-    const stats = (await (await sandboxGet("/v1/users/me/statistics", accessToken)).json()) as { minutes_allocated: number; calls_allocated: number };
+    const stats = (await (await sandboxGet("/v1/users/me/statistics", accessToken)).json()) as {
+      minutes_allocated: number;
+      calls_allocated: number;
+    };
     // An hour of trying recipes: about one 20 s call a minute, each billed one minute.
     expect(stats.calls_allocated).toBeGreaterThanOrEqual(60);
     expect(stats.minutes_allocated).toBeGreaterThanOrEqual(60);
@@ -202,7 +258,7 @@ describe("a faithful call: duration, minutes and timestamps match it", () => {
 });
 
 describe("sentences without a business name", () => {
-  it("name the number called, never \"the business\"", async () => {
+  it('name the number called, never "the business"', async () => {
     const { accessToken } = await sandboxSignIn();
     for (const phone of ["+14155550001", "+14155551234"]) {
       const call = await createdCall(accessToken, phone, { business_name: undefined });

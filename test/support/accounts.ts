@@ -12,7 +12,10 @@ export interface LinkedUser {
 }
 
 /** Signs in to the sandbox and links the account through POST /v1/link, as the CLI does. */
-export async function linkedUser(email = `user-${crypto.randomUUID()}@example.com`, ip = crypto.randomUUID()): Promise<LinkedUser> {
+export async function linkedUser(
+  email = `user-${crypto.randomUUID()}@example.com`,
+  ip = crypto.randomUUID(),
+): Promise<LinkedUser> {
   const { refreshToken } = await sandboxSignIn(email);
   const res = await json("/v1/link", { refresh_token: refreshToken }, { headers: { "cf-connecting-ip": ip } });
   if (res.status !== 201) throw new Error(`link answered ${res.status}: ${await res.text()}`);
@@ -20,7 +23,9 @@ export async function linkedUser(email = `user-${crypto.randomUUID()}@example.co
   return { apiKey: body.api_key, keyId: body.key_id, userId: body.user_id, email };
 }
 
-export const withKey = (apiKey: string, headers: Record<string, string> = {}) => ({ headers: { authorization: `Bearer ${apiKey}`, ...headers } });
+export const withKey = (apiKey: string, headers: Record<string, string> = {}) => ({
+  headers: { authorization: `Bearer ${apiKey}`, ...headers },
+});
 
 /** The worker's app with other configuration, for what the pool's fixed bindings cannot show. */
 export function bridgeWith(vars: Partial<Bindings>) {
@@ -29,8 +34,11 @@ export function bridgeWith(vars: Partial<Bindings>) {
 }
 
 export async function dumpAllTables(): Promise<string> {
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+  ).all<{ name: string }>();
   const dumps: string[] = [];
-  for (const { name } of tables.results) dumps.push(JSON.stringify(await env.DB.prepare(`SELECT * FROM "${name}"`).all()));
+  for (const { name } of tables.results)
+    dumps.push(JSON.stringify(await env.DB.prepare(`SELECT * FROM "${name}"`).all()));
   return dumps.join("\n");
 }

@@ -13,7 +13,12 @@ export async function bridge(path: string, init?: RequestInit): Promise<Response
 }
 
 export function json(path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
-  return bridge(path, { method: "POST", ...init, headers: { "content-type": "application/json", ...init.headers }, body: JSON.stringify(body) });
+  return bridge(path, {
+    method: "POST",
+    ...init,
+    headers: { "content-type": "application/json", ...init.headers },
+    body: JSON.stringify(body),
+  });
 }
 
 export async function errorOf(res: Response): Promise<{ code: string; message: string }> {

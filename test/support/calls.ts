@@ -2,13 +2,26 @@ import { env } from "cloudflare:workers";
 import { withKey } from "./accounts";
 import { bridge, json } from "./bridge";
 
-export const restaurant = { phone: "+14155551234", task: "Reserve a table for 4 at 8pm", category: "restaurant", business: "Italian Bistro", party_size: 4 };
+export const restaurant = {
+  phone: "+14155551234",
+  task: "Reserve a table for 4 at 8pm",
+  category: "restaurant",
+  business: "Italian Bistro",
+  party_size: 4,
+};
 
-export async function place(apiKey: string, body: Record<string, unknown> = restaurant, headers: Record<string, string> = {}) {
+export async function place(
+  apiKey: string,
+  body: Record<string, unknown> = restaurant,
+  headers: Record<string, string> = {},
+) {
   return json("/v1/calls", body, withKey(apiKey, headers));
 }
 
-export async function placed(apiKey: string, body: Record<string, unknown> = restaurant): Promise<{ id: string; status: string }> {
+export async function placed(
+  apiKey: string,
+  body: Record<string, unknown> = restaurant,
+): Promise<{ id: string; status: string }> {
   const res = await place(apiKey, body);
   if (res.status !== 202) throw new Error(`placing answered ${res.status}: ${await res.text()}`);
   return res.json();

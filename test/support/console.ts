@@ -4,7 +4,8 @@ import { expect } from "vitest";
 /** What the browser does in the console tests: requests to the worker with cookies, no redirects followed. */
 export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
 export const LOCAL = "http://localhost:8787";
-export const local: Fetcher = (path, init) => exports.default.fetch(new Request(LOCAL + path, { redirect: "manual", ...init }));
+export const local: Fetcher = (path, init) =>
+  exports.default.fetch(new Request(LOCAL + path, { redirect: "manual", ...init }));
 
 export const cookieOf = (res: Response, name = "kallyai_console") => {
   const header = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
@@ -16,15 +17,25 @@ export async function signInAtSandbox(loginLocation: string, email: string): Pro
   const form = await fetch(loginLocation);
   expect(form.status).toBe(200);
   const html = await form.text();
-  const hidden = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&#38;/g, "&")]));
+  const hidden = Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+      m[1]!,
+      m[2]!.replace(/&#38;/g, "&"),
+    ]),
+  );
   const action = new URL(html.match(/action="([^"]+)"/)![1]!, loginLocation);
-  const submitted = await fetch(action, { method: "POST", body: new URLSearchParams({ ...hidden, email }), redirect: "manual" });
+  const submitted = await fetch(action, {
+    method: "POST",
+    body: new URLSearchParams({ ...hidden, email }),
+    redirect: "manual",
+  });
   expect(submitted.status).toBe(302);
   return new URL(submitted.headers.get("location")!);
 }
 
 /** The secret a console page shows once (a new key, a webhook secret, a trigger URL), if any. */
-export const revealed = (html: string) => html.match(/<code id="revealed">([^<]+)<\/code>/)?.[1]?.replace(/&amp;/g, "&");
+export const revealed = (html: string) =>
+  html.match(/<code id="revealed">([^<]+)<\/code>/)?.[1]?.replace(/&amp;/g, "&");
 
 /** The CSRF token of the forms on a console page. */
 export const csrfOf = (html: string) => html.match(/name="_csrf" value="([^"]+)"/)![1]!;
@@ -38,7 +49,10 @@ export interface ConsoleUser {
 }
 
 /** Signs in through /auth/login and the sandbox, as a browser would; ends on the first console page. */
-export async function consoleSignIn(email = `person-${crypto.randomUUID()}@example.com`, opts: { returnTo?: string; fetcher?: Fetcher; cookie?: string } = {}): Promise<ConsoleUser> {
+export async function consoleSignIn(
+  email = `person-${crypto.randomUUID()}@example.com`,
+  opts: { returnTo?: string; fetcher?: Fetcher; cookie?: string } = {},
+): Promise<ConsoleUser> {
   const f = opts.fetcher ?? local;
   const login = await f(`/auth/login${opts.returnTo ? `?return_to=${encodeURIComponent(opts.returnTo)}` : ""}`);
   expect(login.status).toBe(302);
@@ -49,8 +63,13 @@ export async function consoleSignIn(email = `person-${crypto.randomUUID()}@examp
   const callback = await signInAtSandbox(login.headers.get("location")!, email);
   const cookies = [...authCookies, ...(opts.cookie ? [opts.cookie] : [])].join("; ");
   // Each test person signs in from an address of their own: callbacks count against the link rate limit per address.
-  const address = `10.${[0, 0, 0].map(() => Math.floor(Math.random() * 250)).join(".")}`.split(".").slice(0, 4).join(".");
-  const done = await f(callback.pathname + callback.search, { headers: { cookie: cookies, "cf-connecting-ip": address } });
+  const address = `10.${[0, 0, 0].map(() => Math.floor(Math.random() * 250)).join(".")}`
+    .split(".")
+    .slice(0, 4)
+    .join(".");
+  const done = await f(callback.pathname + callback.search, {
+    headers: { cookie: cookies, "cf-connecting-ip": address },
+  });
   expect(done.status).toBe(303);
   const cookie = cookieOf(done)!;
   expect(cookie).toBeTruthy();
@@ -62,7 +81,12 @@ export async function consoleSignIn(email = `person-${crypto.randomUUID()}@examp
 }
 
 /** Posts a console form as the browser would: same origin, with the page's CSRF token. */
-export async function postForm(user: { cookie: string }, path: string, fields: Record<string, string | string[]>, opts: { csrf?: string; origin?: string | null; fetcher?: Fetcher } = {}) {
+export async function postForm(
+  user: { cookie: string },
+  path: string,
+  fields: Record<string, string | string[]>,
+  opts: { csrf?: string; origin?: string | null; fetcher?: Fetcher } = {},
+) {
   const f = opts.fetcher ?? local;
   const csrf = opts.csrf ?? csrfOf(await (await f("/console", { headers: { cookie: user.cookie } })).text());
   const body = new URLSearchParams({ _csrf: csrf });

@@ -12,9 +12,15 @@ let paths: Array<{ template: string; pattern: RegExp; operations: Record<string,
  */
 export async function documentedStatuses(method: string, pathname: string): Promise<Set<string> | undefined> {
   if (!paths) {
-    const doc = (await (await app.fetch(new Request("http://bridge.test/openapi.json"), env)).json()) as { paths: Record<string, Record<string, Operation>> };
+    const doc = (await (await app.fetch(new Request("http://bridge.test/openapi.json"), env)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
     paths = Object.entries(doc.paths)
-      .map(([template, operations]) => ({ template, operations, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`) }))
+      .map(([template, operations]) => ({
+        template,
+        operations,
+        pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+      }))
       // Literal paths before templated ones: /v1/calls before /v1/calls/{id} never clash, but /t/{token} must not take /v1/….
       .sort((a, b) => a.template.split("{").length - b.template.split("{").length);
   }

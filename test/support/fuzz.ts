@@ -81,25 +81,65 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Field names of every write endpoint, plus prototype names and nonsense. */
 const FIELDS = [
-  "phone", "task", "category", "language", "call_language", "name", "business", "party_size", "date", "time", "time_preference",
-  "timezone", "user_phone", "urgent", "instructions", "country", "idempotency_key", "submission", "value1", "value2", "value3",
-  "refresh_token", "key_name", "scopes", "expires_in", "calls_per_hour", "kind", "url", "event", "key", "events", "description",
-  "constructor", "__proto__", "toString", "hasOwnProperty", "wait", "format",
+  "phone",
+  "task",
+  "category",
+  "language",
+  "call_language",
+  "name",
+  "business",
+  "party_size",
+  "date",
+  "time",
+  "time_preference",
+  "timezone",
+  "user_phone",
+  "urgent",
+  "instructions",
+  "country",
+  "idempotency_key",
+  "submission",
+  "value1",
+  "value2",
+  "value3",
+  "refresh_token",
+  "key_name",
+  "scopes",
+  "expires_in",
+  "calls_per_hour",
+  "kind",
+  "url",
+  "event",
+  "key",
+  "events",
+  "description",
+  "constructor",
+  "__proto__",
+  "toString",
+  "hasOwnProperty",
+  "wait",
+  "format",
 ];
-const fieldName = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...FIELDS) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
+const fieldName = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom(...FIELDS) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+);
 
 const fields = fc.dictionary(fieldName, value, { maxKeys: 8 });
 
 function formEncode(obj: Record<string, unknown>): string {
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(obj)) params.append(k, typeof v === "string" ? v : JSON.stringify(v) ?? "");
+  for (const [k, v] of Object.entries(obj)) params.append(k, typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
   return params.toString();
 }
 
 const BOUNDARY = "fuzzboundary";
 function multipart(obj: Record<string, unknown>): string {
   return Object.entries(obj)
-    .map(([k, v]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k.replace(/"/g, "")}"\r\n\r\n${typeof v === "string" ? v : JSON.stringify(v)}\r\n`)
+    .map(
+      ([k, v]) =>
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k.replace(/"/g, "")}"\r\n\r\n${typeof v === "string" ? v : JSON.stringify(v)}\r\n`,
+    )
     .join("")
     .concat(`--${BOUNDARY}--\r\n`);
 }
@@ -108,13 +148,37 @@ function multipart(obj: Record<string, unknown>): string {
 const body: fc.Arbitrary<{ type: string | undefined; text: string | undefined }> = fc.oneof(
   { weight: 6, arbitrary: fields.map((f) => ({ type: "application/json", text: JSON.stringify(f) })) },
   { weight: 2, arbitrary: fields.map((f) => ({ type: "application/x-www-form-urlencoded", text: formEncode(f) })) },
-  { weight: 1, arbitrary: fields.map((f) => ({ type: `multipart/form-data; boundary=${BOUNDARY}`, text: multipart(f) })) },
-  { weight: 1, arbitrary: fc.jsonValue().map((v) => ({ type: "application/json; charset=utf-8", text: JSON.stringify(v) })) },
+  {
+    weight: 1,
+    arbitrary: fields.map((f) => ({ type: `multipart/form-data; boundary=${BOUNDARY}`, text: multipart(f) })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.jsonValue().map((v) => ({ type: "application/json; charset=utf-8", text: JSON.stringify(v) })),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
-      type: fc.option(fc.constantFrom("application/json", "text/plain", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded", "application/merge-patch+json", "}{", "application/json;;;"), { nil: undefined }),
-      text: fc.option(fc.oneof(fc.string({ unit: "binary", maxLength: 200 }), fc.constantFrom("{", "[1,2]", "null", '{"a":', "\u0000", '{"__proto__":{"x":1}}')), { nil: undefined }),
+      type: fc.option(
+        fc.constantFrom(
+          "application/json",
+          "text/plain",
+          "application/xml",
+          "multipart/form-data",
+          "application/x-www-form-urlencoded",
+          "application/merge-patch+json",
+          "}{",
+          "application/json;;;",
+        ),
+        { nil: undefined },
+      ),
+      text: fc.option(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 200 }),
+          fc.constantFrom("{", "[1,2]", "null", '{"a":', "\u0000", '{"__proto__":{"x":1}}'),
+        ),
+        { nil: undefined },
+      ),
     }),
   },
 );
@@ -135,15 +199,50 @@ const ACCEPTS = [
 const pathId = (ctx: FuzzContext) =>
   fc.oneof(
     { weight: 2, arbitrary: fc.constantFrom(...ctx.ids) },
-    { weight: 2, arbitrary: fc.constantFrom("x\u0000y", "x\ny", "x\r\nSet-Cookie: a=b", "..", "%", "%00", "a/b", " ", "é", "9:41\u202fPM", "x".repeat(300), "00000000-0000-0000-0000-000000000000") },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "x\u0000y",
+        "x\ny",
+        "x\r\nSet-Cookie: a=b",
+        "..",
+        "%",
+        "%00",
+        "a/b",
+        " ",
+        "é",
+        "9:41\u202fPM",
+        "x".repeat(300),
+        "00000000-0000-0000-0000-000000000000",
+      ),
+    },
     { weight: 3, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 60 }) },
   );
 
 const STATUS_WORDS = ["success", "no_answer", "queued", "bogus", "", "expired"];
-const queryValue = fc.oneof(fc.constantFrom("0", "1", "-1", "25", "100", "1e9", "abc", "text", "json", "true", "", "\u0000"), fc.string({ unit: "binary", maxLength: 20 }));
+const queryValue = fc.oneof(
+  fc.constantFrom("0", "1", "-1", "25", "100", "1e9", "abc", "text", "json", "true", "", "\u0000"),
+  fc.string({ unit: "binary", maxLength: 20 }),
+);
 const query = fc
   .tuple(
-    fc.dictionary(fc.constantFrom("limit", "cursor", "offset", "type", "format", "redirect", "value1", "phone", "task", "x", "constructor"), queryValue, { maxKeys: 4 }),
+    fc.dictionary(
+      fc.constantFrom(
+        "limit",
+        "cursor",
+        "offset",
+        "type",
+        "format",
+        "redirect",
+        "value1",
+        "phone",
+        "task",
+        "x",
+        "constructor",
+      ),
+      queryValue,
+      { maxKeys: 4 },
+    ),
     fc.option(fc.array(fc.constantFrom(...STATUS_WORDS), { minLength: 1, maxLength: 150 }), { nil: undefined }),
     fc.option(fc.constantFrom("0", "x", "-3", "26"), { nil: undefined }),
   )
@@ -158,7 +257,12 @@ const query = fc
 /** Mostly generated bodies; for an endpoint with a base, often its valid body with a few fields changed. */
 const bodyFor = (endpoint: Endpoint) =>
   endpoint.base
-    ? fc.oneof(body, fc.dictionary(fieldName, value, { maxKeys: 2 }).map((changes) => ({ type: "application/json", text: JSON.stringify({ ...endpoint.base, ...changes }) })))
+    ? fc.oneof(
+        body,
+        fc
+          .dictionary(fieldName, value, { maxKeys: 2 })
+          .map((changes) => ({ type: "application/json", text: JSON.stringify({ ...endpoint.base, ...changes }) })),
+      )
     : body;
 
 export function fuzzRequests(endpoints: Endpoint[], ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
@@ -170,7 +274,9 @@ export function fuzzRequests(endpoints: Endpoint[], ctx: FuzzContext): fc.Arbitr
         id: pathId(ctx),
         query,
         body: bodyFor(endpoint),
-        accept: endpoint.accepts ? fc.oneof(fc.constantFrom(...endpoint.accepts), fc.constantFrom(...ACCEPTS)) : fc.constantFrom(...ACCEPTS),
+        accept: endpoint.accepts
+          ? fc.oneof(fc.constantFrom(...endpoint.accepts), fc.constantFrom(...ACCEPTS))
+          : fc.constantFrom(...ACCEPTS),
         auth: fc.constantFrom("bearer", "bearer", "bearer", "x-api-key", "none", "garbage"),
         idempotencyKey: fc.option(fc.string({ unit: "binary-ascii", maxLength: 80 }), { nil: undefined }),
       }),
@@ -189,9 +295,14 @@ export function fuzzRequests(endpoints: Endpoint[], ctx: FuzzContext): fc.Arbitr
     });
 }
 
-export const urlOf = (r: FuzzRequest) => BRIDGE_ORIGIN + r.endpoint.path.replace("{id}", encodeURIComponent(r.id)) + r.query;
+export const urlOf = (r: FuzzRequest) =>
+  BRIDGE_ORIGIN + r.endpoint.path.replace("{id}", encodeURIComponent(r.id)) + r.query;
 
-const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
+const ctx = {
+  waitUntil: () => undefined,
+  passThroughOnException: () => undefined,
+  props: {},
+} as unknown as ExecutionContext;
 
 /** Sends one generated request and checks the answer; returns its status. */
 export async function sendAndCheck(r: FuzzRequest): Promise<number> {
@@ -219,15 +330,21 @@ export async function sendAndCheck(r: FuzzRequest): Promise<number> {
     await res.arrayBuffer();
   }
   const documented = await documentedStatuses(r.endpoint.method, new URL(request.url).pathname);
-  if (documented && !documented.has("default")) expect([...documented], `undocumented status: ${what}`).toContain(String(res.status));
+  if (documented && !documented.has("default"))
+    expect([...documented], `undocumented status: ${what}`).toContain(String(res.status));
   return res.status;
 }
 
 /** Whether some generated requests were answered 2xx: they got past the key check to the endpoint. */
-export const reachedPastTheKey = (statuses: Map<number, number>) => [...statuses.keys()].some((status) => status >= 200 && status < 300);
+export const reachedPastTheKey = (statuses: Map<number, number>) =>
+  [...statuses.keys()].some((status) => status >= 200 && status < 300);
 
 /** Runs `runs` generated requests; answers how many were sent and the statuses seen. */
-export async function fuzz(endpoints: Endpoint[], context: FuzzContext, runs: number): Promise<{ sent: number; statuses: Map<number, number> }> {
+export async function fuzz(
+  endpoints: Endpoint[],
+  context: FuzzContext,
+  runs: number,
+): Promise<{ sent: number; statuses: Map<number, number> }> {
   const statuses = new Map<number, number>();
   let sent = 0;
   await fc.assert(

@@ -4,14 +4,23 @@ import { bridge } from "./bridge";
 export function mcpPost(message: unknown, apiKey?: string, headers: Record<string, string> = {}): Promise<Response> {
   return bridge("/mcp", {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...headers },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify(message),
   });
 }
 
 let nextId = 1;
 /** A request's result, or its JSON-RPC error. */
-export async function rpc<T = Record<string, unknown>>(apiKey: string, method: string, params: Record<string, unknown> = {}): Promise<{ result?: T; error?: { code: number; message: string } }> {
+export async function rpc<T = Record<string, unknown>>(
+  apiKey: string,
+  method: string,
+  params: Record<string, unknown> = {},
+): Promise<{ result?: T; error?: { code: number; message: string } }> {
   const res = await mcpPost({ jsonrpc: "2.0", id: nextId++, method, params }, apiKey);
   if (res.status !== 200) throw new Error(`/mcp answered ${res.status}: ${await res.text()}`);
   return res.json();

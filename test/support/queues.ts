@@ -25,7 +25,8 @@ export function interceptQueues() {
     ["deliveries", env.DELIVERY_QUEUE],
   ] as const) {
     if (!binding) continue;
-    const record = (body: unknown, delaySeconds = 0) => void enqueued.push({ queue, body: body as Enqueued["body"], delaySeconds, at: Date.now() });
+    const record = (body: unknown, delaySeconds = 0) =>
+      void enqueued.push({ queue, body: body as Enqueued["body"], delaySeconds, at: Date.now() });
     const metadata = { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: new Date(0) } };
     vi.spyOn(binding, "send").mockImplementation(async (body, options) => {
       record(body, options?.delaySeconds);
@@ -54,11 +55,24 @@ export async function consume(queue: Enqueued["queue"], bodies: unknown[], attem
   const ctx = createExecutionContext();
   await worker.queue(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
-  return { acked: result.explicitAcks.length, retried: result.retryMessages.length, retryMessages: result.retryMessages, ackAll: result.ackAll };
+  return {
+    acked: result.explicitAcks.length,
+    retried: result.retryMessages.length,
+    retryMessages: result.retryMessages,
+    ackAll: result.ackAll,
+  };
 }
 
 /** Sends each recorded message of `queue` to its consumer, in one batch. */
 export async function consumeEnqueued(queue: Enqueued["queue"]) {
   const messages = takeEnqueued(queue);
-  return { messages, result: messages.length ? await consume(queue, messages.map((m) => m.body)) : null };
+  return {
+    messages,
+    result: messages.length
+      ? await consume(
+          queue,
+          messages.map((m) => m.body),
+        )
+      : null,
+  };
 }

@@ -22,15 +22,21 @@ export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Moves a sandbox call's end into the past, instead of waiting SANDBOX_CALL_SECONDS. */
 export async function endSandboxCall(callId: string, secondsAgo = 1) {
-  await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?").bind(Date.now() - secondsAgo * 1000, callId).run();
+  await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?")
+    .bind(Date.now() - secondsAgo * 1000, callId)
+    .run();
 }
 
 export async function expireSandboxAccessTokens() {
-  await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE kind = 'access'").bind(Date.now() - 1000).run();
+  await env.DB.prepare("UPDATE sandbox_tokens SET expires_at = ? WHERE kind = 'access'")
+    .bind(Date.now() - 1000)
+    .run();
 }
 
 export async function sandboxRequestCount(method: string, path: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE method = ? AND path = ?").bind(method, path).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE method = ? AND path = ?")
+    .bind(method, path)
+    .first<{ n: number }>();
   return row!.n;
 }
 

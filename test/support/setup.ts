@@ -1,9 +1,9 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeEach, expect, vi } from "vitest";
+import { ownSandbox } from "../../src/sandbox/upstream";
 import { observed } from "./bridge";
 import { documentedStatuses } from "./documented-statuses";
-import { ownSandbox } from "../../src/sandbox/upstream";
 import { interceptedFetch, resetRoutes } from "./network";
 import { interceptQueues } from "./queues";
 
@@ -25,7 +25,8 @@ afterAll(async () => {
   const undocumented = new Set<string>();
   for (const { method, path, status } of observed) {
     const documented = await documentedStatuses(method, path);
-    if (documented && !documented.has(String(status)) && !documented.has("default")) undocumented.add(`${method} ${path} → ${status}`);
+    if (documented && !documented.has(String(status)) && !documented.has("default"))
+      undocumented.add(`${method} ${path} → ${status}`);
   }
   expect([...undocumented]).toEqual([]);
 });

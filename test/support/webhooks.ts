@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
 import type { Bindings } from "../../src/env";
+import worker from "../../src/index";
 import { withKey } from "./accounts";
 import { bridge, json } from "./bridge";
 import { route } from "./network";
@@ -26,7 +26,10 @@ export interface Received {
 }
 
 /** A fake receiver on `origin` that records every request and answers with `answer(n)` (n = 1, 2, …). */
-export function receiver(origin = `https://receiver-${crypto.randomUUID().slice(0, 8)}.test`, answer: (n: number, req: Request) => Response | Promise<Response> = () => new Response("ok")) {
+export function receiver(
+  origin = `https://receiver-${crypto.randomUUID().slice(0, 8)}.test`,
+  answer: (n: number, req: Request) => Response | Promise<Response> = () => new Response("ok"),
+) {
   const received: Received[] = [];
   route(origin, async (req) => {
     received.push({ at: Date.now(), url: req.url, headers: Object.fromEntries(req.headers), body: await req.text() });
@@ -49,19 +52,43 @@ export const getJson = async <T = Record<string, unknown>>(apiKey: string, path:
 
 /** Makes the user's pending deliveries due now, as if their backoff had passed. */
 export const makeDeliveriesDue = (userId: string) =>
-  env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE next_attempt_at IS NOT NULL AND user_id = ?").bind(Date.now() - 1, userId).run();
+  env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE next_attempt_at IS NOT NULL AND user_id = ?")
+    .bind(Date.now() - 1, userId)
+    .run();
 
 /** Makes calls due for a poll now. */
 export const makeCallsDue = (ids?: string[]) =>
   ids
-    ? env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE next_poll_at IS NOT NULL AND id IN (SELECT value FROM json_each(?))").bind(Date.now() - 1, JSON.stringify(ids)).run()
-    : env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE next_poll_at IS NOT NULL").bind(Date.now() - 1).run();
+    ? env.DB.prepare(
+        "UPDATE calls SET next_poll_at = ? WHERE next_poll_at IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+      )
+        .bind(Date.now() - 1, JSON.stringify(ids))
+        .run()
+    : env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE next_poll_at IS NOT NULL")
+        .bind(Date.now() - 1)
+        .run();
 
 export const callRow = (id: string) =>
-  env.DB.prepare("SELECT * FROM calls WHERE id = ?").bind(id).first<{ id: string; status: string; next_poll_at: number | null; polls: number; lease_until: number | null; highlights: string | null; created_at: number }>();
+  env.DB.prepare("SELECT * FROM calls WHERE id = ?").bind(id).first<{
+    id: string;
+    status: string;
+    next_poll_at: number | null;
+    polls: number;
+    lease_until: number | null;
+    highlights: string | null;
+    created_at: number;
+  }>();
 
 export const eventsOf = async (callId: string) =>
-  (await env.DB.prepare("SELECT id, type, payload FROM events WHERE call_id = ? ORDER BY type").bind(callId).all<{ id: string; type: string; payload: string }>()).results;
+  (
+    await env.DB.prepare("SELECT id, type, payload FROM events WHERE call_id = ? ORDER BY type")
+      .bind(callId)
+      .all<{ id: string; type: string; payload: string }>()
+  ).results;
 
 export const upstreamPolls = async (callId?: string) =>
-  (await env.DB.prepare(`SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path ${callId ? "= ?" : "LIKE '/v1/calls/%'"}`).bind(...(callId ? [`/v1/calls/${callId}`] : [])).first<{ n: number }>())!.n;
+  (await env.DB.prepare(
+    `SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path ${callId ? "= ?" : "LIKE '/v1/calls/%'"}`,
+  )
+    .bind(...(callId ? [`/v1/calls/${callId}`] : []))
+    .first<{ n: number }>())!.n;

@@ -11,7 +11,12 @@ describe("outcome → signed webhook delivery", () => {
     const user = await linkedUser();
     const hook = receiver();
     const sub = await subscribe(user.apiKey, { url: hook.url, events: ["call.completed"], description: "test" });
-    expect(sub).toMatchObject({ id: expect.stringMatching(/^wh_/), url: hook.url, events: ["call.completed"], secret: expect.stringMatching(/^whsec_/) });
+    expect(sub).toMatchObject({
+      id: expect.stringMatching(/^wh_/),
+      url: hook.url,
+      events: ["call.completed"],
+      secret: expect.stringMatching(/^whsec_/),
+    });
     expect(atob(sub.secret.slice(6)).length).toBeGreaterThanOrEqual(24);
 
     const call = await placed(user.apiKey);
@@ -21,9 +26,17 @@ describe("outcome → signed webhook delivery", () => {
 
     expect(hook.received).toHaveLength(1);
     const [got] = hook.received;
-    const verified = new Webhook(sub.secret).verify(got!.body, got!.headers) as { type: string; timestamp: string; data: Record<string, unknown> };
+    const verified = new Webhook(sub.secret).verify(got!.body, got!.headers) as {
+      type: string;
+      timestamp: string;
+      data: Record<string, unknown>;
+    };
     expect(verified).not.toHaveProperty("test");
-    expect(verified).toMatchObject({ id: got!.headers["webhook-id"], type: "call.completed", data: { id: call.id, status: "success", finished: true, business: "Italian Bistro", phone: "+14155551234" } });
+    expect(verified).toMatchObject({
+      id: got!.headers["webhook-id"],
+      type: "call.completed",
+      data: { id: call.id, status: "success", finished: true, business: "Italian Bistro", phone: "+14155551234" },
+    });
     expect(verified.data.highlights).toEqual(expect.stringContaining("Italian Bistro"));
     expect(Date.parse(verified.timestamp)).not.toBeNaN();
     const events = await eventsOf(call.id);
@@ -31,7 +44,9 @@ describe("outcome → signed webhook delivery", () => {
     expect(got!.headers["content-type"]).toContain("application/json");
 
     // The outcome is recorded, and later ticks send nothing more.
-    const row = await env.DB.prepare("SELECT status, next_poll_at, duration_seconds FROM calls WHERE id = ?").bind(call.id).first<{ status: string; next_poll_at: number | null; duration_seconds: number }>();
+    const row = await env.DB.prepare("SELECT status, next_poll_at, duration_seconds FROM calls WHERE id = ?")
+      .bind(call.id)
+      .first<{ status: string; next_poll_at: number | null; duration_seconds: number }>();
     expect(row).toMatchObject({ status: "success", next_poll_at: null });
     expect(row!.duration_seconds).toBeGreaterThan(0);
     await makeCallsDue();
@@ -53,7 +68,10 @@ describe("outcome → signed webhook delivery", () => {
     await tick();
     expect(succeeded.received).toHaveLength(0);
     expect(failed.received).toHaveLength(1);
-    expect(new Webhook(subFailed.secret).verify(failed.received[0]!.body, failed.received[0]!.headers)).toMatchObject({ type: "call.failed", data: { id: call.id, status: "busy" } });
+    expect(new Webhook(subFailed.secret).verify(failed.received[0]!.body, failed.received[0]!.headers)).toMatchObject({
+      type: "call.failed",
+      data: { id: call.id, status: "busy" },
+    });
   });
 
   it("a GET of the finished call emits the event at once, and the poller adds no second one", async () => {
@@ -82,7 +100,11 @@ describe("outcome → signed webhook delivery", () => {
     for (const c of calls) expect((await eventsOf(c.id)).filter((e) => e.type === "call.completed")).toHaveLength(1);
     const ids = hook.received.map((r) => JSON.parse(r.body).data.id).sort();
     expect(ids).toEqual(calls.map((c) => c.id).sort());
-    const polls = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path IN (SELECT '/v1/calls/' || value FROM json_each(?))").bind(JSON.stringify(calls.map((c) => c.id))).first<{ n: number }>();
+    const polls = await env.DB.prepare(
+      "SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path IN (SELECT '/v1/calls/' || value FROM json_each(?))",
+    )
+      .bind(JSON.stringify(calls.map((c) => c.id)))
+      .first<{ n: number }>();
     expect(polls!.n).toBe(calls.length);
   });
 });

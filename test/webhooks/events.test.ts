@@ -65,15 +65,32 @@ describe("GET /v1/events", () => {
 
   it("is in the OpenAPI document, with the webhooks endpoints", async () => {
     const doc = (await (await bridge("/openapi.json")).json()) as { paths: Record<string, unknown> };
-    for (const p of ["/v1/events", "/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/test", "/v1/webhooks/{id}/deliveries", "/v1/deliveries/{id}/retry"]) expect(doc.paths, p).toHaveProperty([p]);
+    for (const p of [
+      "/v1/events",
+      "/v1/webhooks",
+      "/v1/webhooks/{id}",
+      "/v1/webhooks/{id}/test",
+      "/v1/webhooks/{id}/deliveries",
+      "/v1/deliveries/{id}/retry",
+    ])
+      expect(doc.paths, p).toHaveProperty([p]);
   });
 });
 
 describe("one event shape", () => {
   it("an event stored before events carried their id is sent and listed with it", () => {
-    const legacy = JSON.stringify({ type: "call.completed", timestamp: "2026-01-28T18:03:52.410Z", data: { id: "c1", status: "success" } });
+    const legacy = JSON.stringify({
+      type: "call.completed",
+      timestamp: "2026-01-28T18:03:52.410Z",
+      data: { id: "c1", status: "success" },
+    });
     const body = JSON.parse(eventBody("evt_1", legacy));
-    expect(body).toStrictEqual({ id: "evt_1", type: "call.completed", timestamp: "2026-01-28T18:03:52.410Z", data: { id: "c1", status: "success" } });
+    expect(body).toStrictEqual({
+      id: "evt_1",
+      type: "call.completed",
+      timestamp: "2026-01-28T18:03:52.410Z",
+      data: { id: "c1", status: "success" },
+    });
     expect(eventOf({ id: "evt_1", payload: legacy })).toStrictEqual(body);
     // A stored event that has its id is sent byte for byte as stored (what was signed stays signed).
     const current = JSON.stringify(body);

@@ -9,7 +9,11 @@ import { callRow, eventsOf, makeCallsDue, receiver, subscribe, tick, upstreamPol
 
 const ageCall = (id: string, ms: number) =>
   env.DB.batch([
-    env.DB.prepare("UPDATE calls SET created_at = created_at - ?1, next_poll_at = ?2 WHERE id = ?3").bind(ms, Date.now() - 1, id),
+    env.DB.prepare("UPDATE calls SET created_at = created_at - ?1, next_poll_at = ?2 WHERE id = ?3").bind(
+      ms,
+      Date.now() - 1,
+      id,
+    ),
     env.DB.prepare("UPDATE sandbox_calls SET created_at = created_at - ?1 WHERE id = ?2").bind(ms, id),
   ]);
 
@@ -47,7 +51,10 @@ describe("the outcome poller", () => {
 
   it("looks every minute at a 10-minute-old call and every 5 minutes at a 1-hour-old one", async () => {
     const user = await linkedUser();
-    const [a, b] = [await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }), await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" })];
+    const [a, b] = [
+      await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
+      await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
+    ];
     await ageCall(a!.id, 10 * 60_000);
     await ageCall(b!.id, 60 * 60_000);
     await tick();
@@ -69,7 +76,10 @@ describe("the outcome poller", () => {
     expect(await callRow(call.id)).toMatchObject({ status: "expired", next_poll_at: null });
     expect((await eventsOf(call.id)).map((e) => e.type)).toEqual(["call.completed", "call.expired"]);
     expect(hook.received).toHaveLength(1);
-    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ type: "call.expired", data: { id: call.id, status: "expired", finished: true } });
+    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({
+      type: "call.expired",
+      data: { id: call.id, status: "expired", finished: true },
+    });
   });
 
   it("parks the calls of an account that must be relinked instead of retrying them every tick", async () => {
@@ -99,7 +109,11 @@ describe("the outcome poller", () => {
 
   it("two overlapping ticks never poll the same call: each is polled once", async () => {
     const user = await linkedUser();
-    const calls = await Promise.all(Array.from({ length: 12 }, () => placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" })));
+    const calls = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
+      ),
+    );
     await makeCallsDue(calls.map((c) => c.id));
     const before = await upstreamPolls();
     await Promise.all([tick(), tick(), tick()]);
@@ -110,35 +124,63 @@ describe("the outcome poller", () => {
     const user = await linkedUser();
     const key = `crash-${crypto.randomUUID()}`;
     // The first request placed the call at KallyAI and died before recording it.
-    const res = await place(user.apiKey, { phone: "+14155551234", task: "Ask about store hours today" }, { "idempotency-key": key });
+    const res = await place(
+      user.apiKey,
+      { phone: "+14155551234", task: "Ask about store hours today" },
+      { "idempotency-key": key },
+    );
     const first = (await res.json()) as { id: string };
     await env.DB.batch([
       env.DB.prepare("DELETE FROM calls WHERE id = ?").bind(first.id),
-      env.DB.prepare("UPDATE placements SET state = 'placing', call_id = NULL, response = NULL, lease_until = ? WHERE idempotency_key = ?").bind(Date.now() - 1, key),
+      env.DB.prepare(
+        "UPDATE placements SET state = 'placing', call_id = NULL, response = NULL, lease_until = ? WHERE idempotency_key = ?",
+      ).bind(Date.now() - 1, key),
     ]);
     const upstreamBefore = (await env.DB.prepare("SELECT count(*) AS n FROM sandbox_calls").first<{ n: number }>())!.n;
     await tick();
-    const p = await env.DB.prepare("SELECT state, call_id FROM placements WHERE idempotency_key = ?").bind(key).first<{ state: string; call_id: string }>();
+    const p = await env.DB.prepare("SELECT state, call_id FROM placements WHERE idempotency_key = ?")
+      .bind(key)
+      .first<{ state: string; call_id: string }>();
     expect(p).toEqual({ state: "placed", call_id: first.id });
     expect(await callRow(first.id)).toMatchObject({ id: first.id });
-    expect((await env.DB.prepare("SELECT count(*) AS n FROM sandbox_calls").first<{ n: number }>())!.n).toBe(upstreamBefore);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM sandbox_calls").first<{ n: number }>())!.n).toBe(
+      upstreamBefore,
+    );
     // A retry by the caller now gets the same call.
-    const again = await place(user.apiKey, { phone: "+14155551234", task: "Ask about store hours today" }, { "idempotency-key": key });
+    const again = await place(
+      user.apiKey,
+      { phone: "+14155551234", task: "Ask about store hours today" },
+      { "idempotency-key": key },
+    );
     expect(((await again.json()) as { id: string }).id).toBe(first.id);
   });
 
   it("deletes expired rows: rate counters, sign-in states, idempotency records older than 24 h", async () => {
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO rate_counters (bucket, count, expires_at) VALUES ('old-bucket', 1, ?)").bind(Date.now() - 1000),
-      env.DB.prepare("INSERT INTO rate_counters (bucket, count, expires_at) VALUES ('live-bucket', 1, ?)").bind(Date.now() + 60_000),
+      env.DB.prepare("INSERT INTO rate_counters (bucket, count, expires_at) VALUES ('old-bucket', 1, ?)").bind(
+        Date.now() - 1000,
+      ),
+      env.DB.prepare("INSERT INTO rate_counters (bucket, count, expires_at) VALUES ('live-bucket', 1, ?)").bind(
+        Date.now() + 60_000,
+      ),
     ]);
     const user = await linkedUser();
     await placed(user.apiKey);
-    await env.DB.prepare("UPDATE placements SET created_at = ? WHERE user_id = ?").bind(Date.now() - 25 * 3600_000, user.userId).run();
+    await env.DB.prepare("UPDATE placements SET created_at = ? WHERE user_id = ?")
+      .bind(Date.now() - 25 * 3600_000, user.userId)
+      .run();
     await tick();
-    const buckets = (await env.DB.prepare("SELECT bucket FROM rate_counters WHERE bucket IN ('old-bucket', 'live-bucket')").all<{ bucket: string }>()).results.map((r) => r.bucket);
+    const buckets = (
+      await env.DB.prepare("SELECT bucket FROM rate_counters WHERE bucket IN ('old-bucket', 'live-bucket')").all<{
+        bucket: string;
+      }>()
+    ).results.map((r) => r.bucket);
     expect(buckets).toEqual(["live-bucket"]);
-    expect((await env.DB.prepare("SELECT count(*) AS n FROM placements WHERE user_id = ?").bind(user.userId).first<{ n: number }>())!.n).toBe(0);
+    expect(
+      (await env.DB.prepare("SELECT count(*) AS n FROM placements WHERE user_id = ?")
+        .bind(user.userId)
+        .first<{ n: number }>())!.n,
+    ).toBe(0);
   });
 
   it("keeps sweeping inside one tick (POLLER_SWEEP_SECONDS): a call falling due mid-tick is polled and delivered in the same tick", async () => {
@@ -147,7 +189,9 @@ describe("the outcome poller", () => {
     await subscribe(user.apiKey, { url: hook.url, events: ["call.completed"] });
     const call = await placed(user.apiKey);
     await endSandboxCall(call.id);
-    await env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE id = ?").bind(Date.now() + 1_500, call.id).run();
+    await env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE id = ?")
+      .bind(Date.now() + 1_500, call.id)
+      .run();
     await tick({ POLLER_SWEEP_SECONDS: "4" });
     expect(hook.received).toHaveLength(1);
     expect(await callRow(call.id)).toMatchObject({ status: "success", next_poll_at: null });
@@ -159,7 +203,10 @@ describe("the outcome poller", () => {
     for (const c of calls) await endSandboxCall(c.id);
     await expireSandboxAccessTokens();
     await makeCallsDue(calls.map((c) => c.id));
-    const refreshes = () => env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE path = '/v1/auth/refresh'").first<{ n: number }>();
+    const refreshes = () =>
+      env.DB.prepare("SELECT count(*) AS n FROM sandbox_requests WHERE path = '/v1/auth/refresh'").first<{
+        n: number;
+      }>();
     const before = (await refreshes())!.n;
     await tick();
     for (const c of calls) expect(await callRow(c.id)).toMatchObject({ status: "success", next_poll_at: null });
@@ -175,12 +222,22 @@ describe("the outcome poller", () => {
     await makeCallsDue([old!.id, recent!.id]);
     await tick();
     expect(hook.received).toHaveLength(2);
-    await env.DB.prepare("UPDATE events SET created_at = ? WHERE call_id = ?").bind(Date.now() - 31 * 24 * 3600_000, old!.id).run();
+    await env.DB.prepare("UPDATE events SET created_at = ? WHERE call_id = ?")
+      .bind(Date.now() - 31 * 24 * 3600_000, old!.id)
+      .run();
     await tick();
     expect(await eventsOf(old!.id)).toEqual([]);
     expect((await eventsOf(recent!.id)).length).toBe(2);
-    const deliveries = await env.DB.prepare("SELECT count(*) AS n FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.user_id = ?").bind(user.userId).first<{ n: number }>();
-    const orphans = await env.DB.prepare("SELECT count(*) AS n FROM deliveries WHERE user_id = ? AND event_id NOT IN (SELECT id FROM events)").bind(user.userId).first<{ n: number }>();
+    const deliveries = await env.DB.prepare(
+      "SELECT count(*) AS n FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.user_id = ?",
+    )
+      .bind(user.userId)
+      .first<{ n: number }>();
+    const orphans = await env.DB.prepare(
+      "SELECT count(*) AS n FROM deliveries WHERE user_id = ? AND event_id NOT IN (SELECT id FROM events)",
+    )
+      .bind(user.userId)
+      .first<{ n: number }>();
     expect(deliveries!.n).toBe(1);
     expect(orphans!.n).toBe(0);
   });

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { DEV_VAULT_KEYS } from "../../src/env";
 import { isPrivateHost } from "../../src/domain/webhook-targets";
 import { MAX_ACTIVE_WEBHOOKS } from "../../src/domain/webhooks";
+import { DEV_VAULT_KEYS } from "../../src/env";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
 import { placed } from "../support/calls";
@@ -15,13 +15,28 @@ import { getJson, makeCallsDue, receiver, subscribe, tick } from "../support/web
 // the tests' public dev secrets, so this is the dev bridge with the deployed setting.
 const production = bridgeWith({ WEBHOOKS_ALLOW_LOOPBACK: "false" });
 const subscribeIn = (app: typeof production, apiKey: string, body: unknown) =>
-  app("/v1/webhooks", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` }, body: JSON.stringify(body) });
+  app("/v1/webhooks", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify(body),
+  });
 
 describe("webhook subscriptions", () => {
   it("subscribe, list, get, delete (REST hooks, as Zapier and n8n use them)", async () => {
     const user = await linkedUser();
-    const created = await subscribe(user.apiKey, { url: "https://hooks.example.com/a", events: ["call.completed", "call.failed"], description: "Zap 1" });
-    expect(created).toMatchObject({ kind: "webhook", url: "https://hooks.example.com/a", events: ["call.completed", "call.failed"], description: "Zap 1", state: "active", secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]+=*$/) });
+    const created = await subscribe(user.apiKey, {
+      url: "https://hooks.example.com/a",
+      events: ["call.completed", "call.failed"],
+      description: "Zap 1",
+    });
+    expect(created).toMatchObject({
+      kind: "webhook",
+      url: "https://hooks.example.com/a",
+      events: ["call.completed", "call.failed"],
+      description: "Zap 1",
+      state: "active",
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]+=*$/),
+    });
     const list = await getJson<{ items: Array<Record<string, unknown>> }>(user.apiKey, "/v1/webhooks");
     expect(list.items).toHaveLength(1);
     expect(list.items[0]).not.toHaveProperty("secret");
@@ -32,7 +47,9 @@ describe("webhook subscriptions", () => {
     const other = await linkedUser();
     expect((await bridge(`/v1/webhooks/${created.id}`, withKey(other.apiKey))).status).toBe(404);
     // Another account's subscription is "already gone" for it: success, and nothing is removed.
-    expect((await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(other.apiKey) })).status).toBe(200);
+    expect((await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(other.apiKey) })).status).toBe(
+      200,
+    );
     expect((await bridge(`/v1/webhooks/${created.id}`, withKey(user.apiKey))).status).toBe(200);
 
     const deleted = await bridge(`/v1/webhooks/${created.id}`, { method: "DELETE", ...withKey(user.apiKey) });
@@ -43,7 +60,10 @@ describe("webhook subscriptions", () => {
 
   it("unsubscribing again answers success: platforms repeat unsubscribes", async () => {
     const user = await linkedUser();
-    const created = await subscribe(user.apiKey, { url: "https://hooks.example.com/again", events: ["call.completed"] });
+    const created = await subscribe(user.apiKey, {
+      url: "https://hooks.example.com/again",
+      events: ["call.completed"],
+    });
     for (const id of [created.id, created.id, "wh_never_existed"]) {
       const res = await bridge(`/v1/webhooks/${id}`, { method: "DELETE", ...withKey(user.apiKey) });
       expect(res.status).toBe(200);
@@ -55,7 +75,9 @@ describe("webhook subscriptions", () => {
   it("stores the signing secret encrypted, not in plain text", async () => {
     const user = await linkedUser();
     const created = await subscribe(user.apiKey, { url: "https://hooks.example.com/b", events: ["call.completed"] });
-    const row = await env.DB.prepare("SELECT secret FROM webhooks WHERE id = ?").bind(created.id).first<{ secret: string }>();
+    const row = await env.DB.prepare("SELECT secret FROM webhooks WHERE id = ?")
+      .bind(created.id)
+      .first<{ secret: string }>();
     expect(row!.secret).not.toContain(created.secret.slice(6));
   });
 
@@ -80,7 +102,11 @@ describe("webhook subscriptions", () => {
     const res = await json("/v1/keys", { name: "read only", scopes: ["calls:read"] }, withKey(user.apiKey));
     expect(res.status).toBe(201);
     const { api_key } = (await res.json()) as { api_key: string };
-    const refused = await json("/v1/webhooks", { url: "https://hooks.example.com/x", events: ["call.completed"] }, withKey(api_key));
+    const refused = await json(
+      "/v1/webhooks",
+      { url: "https://hooks.example.com/x", events: ["call.completed"] },
+      withKey(api_key),
+    );
     expect(refused.status).toBe(403);
     expect((await errorOf(refused)).code).toBe("insufficient_scope");
     expect((await bridge("/v1/webhooks", {})).status).toBe(401);
@@ -93,16 +119,31 @@ describe("webhook subscriptions", () => {
     const res = await bridge(`/v1/webhooks/${sub.id}/test`, { method: "POST", ...withKey(user.apiKey) });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { delivered: boolean; event_id: string; status_code: number };
-    expect(body).toMatchObject({ delivered: true, status_code: 200, type: "call.failed", event_id: expect.stringMatching(/^evt_test_/) });
+    expect(body).toMatchObject({
+      delivered: true,
+      status_code: 200,
+      type: "call.failed",
+      event_id: expect.stringMatching(/^evt_test_/),
+    });
     expect(hook.received).toHaveLength(1);
     // The event shape of real deliveries, its id the webhook-id, marked "test" so automations can skip it.
-    const sample = new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers) as Record<string, unknown>;
-    expect(sample).toMatchObject({ id: body.event_id, type: "call.failed", test: true, data: { status: "no_answer", id: expect.any(String) } });
+    const sample = new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers) as Record<
+      string,
+      unknown
+    >;
+    expect(sample).toMatchObject({
+      id: body.event_id,
+      type: "call.failed",
+      test: true,
+      data: { status: "no_answer", id: expect.any(String) },
+    });
     expect(hook.received[0]!.headers["webhook-id"]).toBe(body.event_id);
     expect(Object.keys(sample).sort()).toEqual(["data", "id", "test", "timestamp", "type"]);
 
     route(new URL(hook.url).origin, () => new Response("no", { status: 500 }));
-    const failed = (await (await bridge(`/v1/webhooks/${sub.id}/test`, { method: "POST", ...withKey(user.apiKey) })).json()) as { delivered: boolean; status_code: number };
+    const failed = (await (
+      await bridge(`/v1/webhooks/${sub.id}/test`, { method: "POST", ...withKey(user.apiKey) })
+    ).json()) as { delivered: boolean; status_code: number };
     expect(failed).toMatchObject({ delivered: false, status_code: 500 });
   });
 
@@ -115,12 +156,16 @@ describe("webhook subscriptions", () => {
     // The outcome is in (its delivery pending) when the account is unlinked.
     await getJson(user.apiKey, `/v1/calls/${call.id}`);
     expect((await json("/v1/unlink", {}, withKey(user.apiKey))).status).toBe(200);
-    const row = await env.DB.prepare("SELECT state, disabled_reason FROM webhooks WHERE id = ?").bind(sub.id).first<{ state: string; disabled_reason: string }>();
+    const row = await env.DB.prepare("SELECT state, disabled_reason FROM webhooks WHERE id = ?")
+      .bind(sub.id)
+      .first<{ state: string; disabled_reason: string }>();
     expect(row).toMatchObject({ state: "disabled", disabled_reason: expect.stringContaining("unlinked") });
     await makeCallsDue([call.id]);
     await tick();
     expect(hook.received).toHaveLength(0);
-    const d = await env.DB.prepare("SELECT state, last_error FROM deliveries WHERE webhook_id = ?").bind(sub.id).first<{ state: string; last_error: string }>();
+    const d = await env.DB.prepare("SELECT state, last_error FROM deliveries WHERE webhook_id = ?")
+      .bind(sub.id)
+      .first<{ state: string; last_error: string }>();
     expect(d).toMatchObject({ state: "failed", last_error: expect.stringContaining("unlinked") });
   });
 });
@@ -187,16 +232,38 @@ describe("webhook targets", () => {
       expect(await errorOf(res), url).toMatchObject({ code: "invalid_webhook_url", field: "url" });
     }
     expect(blocked).toEqual([]);
-    for (const url of ["https://hooks.zapier.com/hooks/standard/1/abc/", "https://8.8.8.8/x", "https://[2606:4700::1111]/x", "https://172.32.0.1/x", "https://ec2-8-8-8-8.compute-1.amazonaws.com/x", "https://[2001:4860:4860::8888]/x"]) {
+    for (const url of [
+      "https://hooks.zapier.com/hooks/standard/1/abc/",
+      "https://8.8.8.8/x",
+      "https://[2606:4700::1111]/x",
+      "https://172.32.0.1/x",
+      "https://ec2-8-8-8-8.compute-1.amazonaws.com/x",
+      "https://[2001:4860:4860::8888]/x",
+    ]) {
       expect((await subscribeIn(production, user.apiKey, { url, events: ["call.completed"] })).status, url).toBe(201);
     }
   });
 
   it("in dev (WEBHOOKS_ALLOW_LOOPBACK, on by default), http://127.0.0.1 is allowed for local testing", async () => {
     const user = await linkedUser();
-    expect((await json("/v1/webhooks", { url: "http://127.0.0.1:8788/hook", events: ["call.completed"] }, withKey(user.apiKey))).status).toBe(201);
+    expect(
+      (
+        await json(
+          "/v1/webhooks",
+          { url: "http://127.0.0.1:8788/hook", events: ["call.completed"] },
+          withKey(user.apiKey),
+        )
+      ).status,
+    ).toBe(201);
     const devWithoutLoopback = bridgeWith({ WEBHOOKS_ALLOW_LOOPBACK: "false" });
-    expect((await subscribeIn(devWithoutLoopback, user.apiKey, { url: "http://127.0.0.1:8788/hook", events: ["call.completed"] })).status).toBe(422);
+    expect(
+      (
+        await subscribeIn(devWithoutLoopback, user.apiKey, {
+          url: "http://127.0.0.1:8788/hook",
+          events: ["call.completed"],
+        })
+      ).status,
+    ).toBe(422);
   });
 
   it("is checked again before each delivery: a stored private target is not contacted when not allowed", async () => {
@@ -207,11 +274,22 @@ describe("webhook targets", () => {
     await makeCallsDue([call.id]);
     await tick({ WEBHOOKS_ALLOW_LOOPBACK: "false" });
     expect(blocked).toEqual([]);
-    const d = await env.DB.prepare("SELECT state, attempts, last_error FROM deliveries WHERE user_id = ?").bind(user.userId).first<{ state: string; attempts: number; last_error: string }>();
+    const d = await env.DB.prepare("SELECT state, attempts, last_error FROM deliveries WHERE user_id = ?")
+      .bind(user.userId)
+      .first<{ state: string; attempts: number; last_error: string }>();
     expect(d).toMatchObject({ state: "pending", attempts: 1, last_error: expect.stringContaining("refused") });
   });
 
-  it.each(["localhost", "LOCALHOST.", "a.b.local", "10.0.0.1", "[fe80::1%25eth0]", "[ff02::1]", "224.0.0.1", "255.255.255.255"])("isPrivateHost(%s)", (host) => {
+  it.each([
+    "localhost",
+    "LOCALHOST.",
+    "a.b.local",
+    "10.0.0.1",
+    "[fe80::1%25eth0]",
+    "[ff02::1]",
+    "224.0.0.1",
+    "255.255.255.255",
+  ])("isPrivateHost(%s)", (host) => {
     expect(isPrivateHost(host)).toBe(true);
   });
   it.each(["example.com", "hooks.zapier.com", "1.1.1.1", "[2606:4700::1111]"])("public: %s", (host) => {
@@ -228,7 +306,11 @@ describe("IFTTT subscriptions", () => {
       return new Response("Congratulations! You've fired the call_done event");
     });
     const key = "dK3y-Secret_abc123";
-    const res = await json("/v1/webhooks", { kind: "ifttt", event: "call_done", key, events: ["call.completed"] }, withKey(user.apiKey));
+    const res = await json(
+      "/v1/webhooks",
+      { kind: "ifttt", event: "call_done", key, events: ["call.completed"] },
+      withKey(user.apiKey),
+    );
     expect(res.status).toBe(201);
     const sub = (await res.json()) as Record<string, unknown>;
     expect(sub).toMatchObject({ kind: "ifttt", events: ["call.completed"] });
@@ -244,7 +326,11 @@ describe("IFTTT subscriptions", () => {
     await tick();
     expect(hits).toHaveLength(1);
     expect(hits[0]!.url).toBe(`https://maker.ifttt.com/trigger/call_done/with/key/${key}`);
-    expect(hits[0]!.body).toEqual({ value1: "success", value2: expect.stringContaining("Italian Bistro"), value3: expect.stringContaining("Arrive") });
+    expect(hits[0]!.body).toEqual({
+      value1: "success",
+      value2: expect.stringContaining("Italian Bistro"),
+      value3: expect.stringContaining("Arrive"),
+    });
   });
 
   it("vault rotation re-encrypts webhook secrets and IFTTT keys; deliveries still verify with the original secret", async () => {
@@ -258,17 +344,28 @@ describe("IFTTT subscriptions", () => {
     const { deps } = await import("../../src/domain/deps");
     const result = await reencryptVault(deps({ ...env, VAULT_KEYS: `${newKey},${DEV_VAULT_KEYS}` } as never));
     expect(result).toMatchObject({ remaining: 0 });
-    expect((await env.DB.prepare("SELECT key_id FROM webhooks WHERE id = ?").bind(sub.id).first<{ key_id: string }>())!.key_id).toBe("wk2");
+    expect(
+      (await env.DB.prepare("SELECT key_id FROM webhooks WHERE id = ?").bind(sub.id).first<{ key_id: string }>())!
+        .key_id,
+    ).toBe("wk2");
     await makeCallsDue([call.id]);
     await tick({ VAULT_KEYS: newKey });
     expect(hook.received).toHaveLength(1);
-    expect(new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers)).toMatchObject({ data: { id: call.id } });
+    expect(new Webhook(sub.secret).verify(hook.received[0]!.body, hook.received[0]!.headers)).toMatchObject({
+      data: { id: call.id },
+    });
   });
 });
 
 describe("POST /v1/webhooks/{id}/enable: the edges", () => {
-  const disable = (id: string) => env.DB.prepare("UPDATE webhooks SET state = 'disabled', disabled_reason = 'Deliveries failed for 5 days.', disabled_at = ? WHERE id = ?").bind(Date.now(), id).run();
-  const enable = (apiKey: string, id: string) => bridge(`/v1/webhooks/${id}/enable`, { method: "POST", ...withKey(apiKey) });
+  const disable = (id: string) =>
+    env.DB.prepare(
+      "UPDATE webhooks SET state = 'disabled', disabled_reason = 'Deliveries failed for 5 days.', disabled_at = ? WHERE id = ?",
+    )
+      .bind(Date.now(), id)
+      .run();
+  const enable = (apiKey: string, id: string) =>
+    bridge(`/v1/webhooks/${id}/enable`, { method: "POST", ...withKey(apiKey) });
 
   it("an active subscription is answered as it is (enabling twice is harmless)", async () => {
     const user = await linkedUser();

@@ -1,18 +1,21 @@
-'use strict';
+"use strict";
 
 // How every request reaches the bridge: its URL comes from the connection (each person runs or
 // picks their own bridge), the API key goes in X-API-Key, and the bridge's
 // {"error": {"code", "message"}} answers become Zapier errors carrying that message.
 
 /** The bridge's origin as the person typed it, without trailing slashes. */
-const baseUrl = (bundle) => String(bundle.authData.bridge_url || '').trim().replace(/\/+$/, '');
+const baseUrl = (bundle) =>
+  String(bundle.authData.bridge_url || "")
+    .trim()
+    .replace(/\/+$/, "");
 
 const bridgeUrl = (bundle, path) => `${baseUrl(bundle)}${path}`;
 
 const addApiKey = (request, z, bundle) => {
   request.headers = request.headers || {};
-  if (bundle.authData.api_key) request.headers['X-API-Key'] = bundle.authData.api_key;
-  request.headers.Accept = request.headers.Accept || 'application/json';
+  if (bundle.authData.api_key) request.headers["X-API-Key"] = bundle.authData.api_key;
+  request.headers.Accept = request.headers.Accept || "application/json";
   // 429s go through bridgeErrors below, so the Zap history shows the bridge's message (which
   // guard, when to retry) instead of Zapier's generic one.
   request.throwForThrottlingEarly = false;
@@ -21,7 +24,11 @@ const addApiKey = (request, z, bundle) => {
 
 const checkBridgeUrl = (request, z, bundle) => {
   if (!/^https?:\/\/[^/]+/i.test(baseUrl(bundle))) {
-    throw new z.errors.Error('The bridge URL must start with https:// (e.g. https://kallyai-bridge.example.workers.dev). Reconnect the account with the full address.', 'invalid_bridge_url', 400);
+    throw new z.errors.Error(
+      "The bridge URL must start with https:// (e.g. https://kallyai-bridge.example.workers.dev). Reconnect the account with the full address.",
+      "invalid_bridge_url",
+      400,
+    );
   }
   return request;
 };
@@ -40,21 +47,25 @@ const raiseForStatus = (response, z, bundle) => {
   }
   const message = error.message || `The bridge answered HTTP ${response.status}.`;
   if (response.status === 429) {
-    const delay = parseInt(response.headers.get('retry-after'), 10);
+    const delay = parseInt(response.headers.get("retry-after"), 10);
     throw new z.errors.ThrottledError(message, Number.isNaN(delay) ? 60 : delay);
   }
-  const keyRefused = response.status === 401 && ['invalid_api_key', 'api_key_expired', 'api_key_revoked'].includes(error.code);
+  const keyRefused =
+    response.status === 401 && ["invalid_api_key", "api_key_expired", "api_key_revoked"].includes(error.code);
   if (keyRefused && !(bundle.meta && bundle.meta.isTestingAuth)) throw new z.errors.ExpiredAuthError(message);
   throw new z.errors.Error(message, error.code || `http_${response.status}`, response.status);
 };
 
 /** afterResponse: every answer goes through raiseForStatus, unless the operation looks at the status itself. */
-const bridgeErrors = (response, z, bundle) => (response.skipThrowForStatus ? response : raiseForStatus(response, z, bundle));
+const bridgeErrors = (response, z, bundle) =>
+  response.skipThrowForStatus ? response : raiseForStatus(response, z, bundle);
 
 /** Drops fields left empty in the Zap editor: the bridge reads an absent field as "use the default". */
 const withoutEmpty = (fields) =>
   Object.fromEntries(
-    Object.entries(fields).filter(([, v]) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)),
+    Object.entries(fields).filter(
+      ([, v]) => v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0),
+    ),
   );
 
 module.exports = { addApiKey, bridgeErrors, bridgeUrl, checkBridgeUrl, raiseForStatus, withoutEmpty };

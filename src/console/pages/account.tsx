@@ -30,7 +30,13 @@ accountPages.get("/unlink", (c) =>
           <li>you are signed out of this console, everywhere.</li>
         </ul>
         <p>Your calls at KallyAI are not touched. Signing in again links the account anew, with new keys.</p>
-        <Confirm action="/console/unlink" csrf={c.get("session").csrf} confirm="Unlink the account" back="/console" keep="Keep it linked" />
+        <Confirm
+          action="/console/unlink"
+          csrf={c.get("session").csrf}
+          confirm="Unlink the account"
+          back="/console"
+          keep="Keep it linked"
+        />
       </>
     ),
   }),

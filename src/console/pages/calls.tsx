@@ -8,14 +8,40 @@ import { parseCallRequest } from "../../http/call-request";
 import { CATEGORIES, LANGUAGES } from "../../shared/call-input";
 import type { CallView } from "../../shared/call-view";
 import { Badge, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
-import { consolePage, type Ctx, cursorPage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
+import { type Ctx, consolePage, cursorPage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const callPages = new Hono<ConsoleEnv>();
 
-const STATUSES = ["queued", "in_progress", "success", "voicemail", "no_answer", "busy", "failed", "cancelled", "expired"];
+const STATUSES = [
+  "queued",
+  "in_progress",
+  "success",
+  "voicemail",
+  "no_answer",
+  "busy",
+  "failed",
+  "cancelled",
+  "expired",
+];
 const PAGE_SIZE = 20;
-const FIELDS = ["phone", "task", "category", "language", "name", "business", "party_size", "date", "time", "time_preference", "timezone", "instructions", "country", "user_phone", "urgent"] as const;
+const FIELDS = [
+  "phone",
+  "task",
+  "category",
+  "language",
+  "name",
+  "business",
+  "party_size",
+  "date",
+  "time",
+  "time_preference",
+  "timezone",
+  "instructions",
+  "country",
+  "user_phone",
+  "urgent",
+] as const;
 type CallFormValues = Partial<Record<(typeof FIELDS)[number] | "idempotency_key", string>>;
 
 /* ---------- history ---------- */
@@ -24,8 +50,11 @@ callPages.get("/calls", async (c) => {
   const { auth } = c.get("session");
   const status = STATUSES.includes(c.req.query("status") ?? "") ? c.req.query("status")! : "";
   const cursor = c.req.query("cursor") || undefined;
-  const page = await cursorPage(() => listCalls(deps(c.env), auth.userId, { limit: PAGE_SIZE, cursor, status: status ? [status] : undefined }));
-  const filtered = (extra: Record<string, string>) => `/console/calls?${new URLSearchParams({ ...(status ? { status } : {}), ...extra })}`;
+  const page = await cursorPage(() =>
+    listCalls(deps(c.env), auth.userId, { limit: PAGE_SIZE, cursor, status: status ? [status] : undefined }),
+  );
+  const filtered = (extra: Record<string, string>) =>
+    `/console/calls?${new URLSearchParams({ ...(status ? { status } : {}), ...extra })}`;
   return consolePage(c, {
     title: "Calls",
     section: "calls",
@@ -53,7 +82,13 @@ callPages.get("/calls", async (c) => {
         </form>
         {page.items.length === 0 ? (
           <Empty>
-            {cursor ? <p>No more calls.</p> : status ? <p>{`No calls with status “${status.replace(/_/g, " ")}”.`}</p> : <p>No calls yet. Place your first one from the form, a trigger URL, or any tool with a key.</p>}
+            {cursor ? (
+              <p>No more calls.</p>
+            ) : status ? (
+              <p>{`No calls with status “${status.replace(/_/g, " ")}”.`}</p>
+            ) : (
+              <p>No calls yet. Place your first one from the form, a trigger URL, or any tool with a key.</p>
+            )}
             <p>
               <a href="/console/calls/new">Place a call</a>
             </p>
@@ -74,7 +109,11 @@ callPages.get("/calls", async (c) => {
             ))}
           </ul>
         )}
-        <Pager what="calls" newest={cursor ? filtered({}) : null} older={page.next_cursor ? filtered({ cursor: page.next_cursor }) : null} />
+        <Pager
+          what="calls"
+          newest={cursor ? filtered({}) : null}
+          older={page.next_cursor ? filtered({ cursor: page.next_cursor }) : null}
+        />
       </>
     ),
   });
@@ -82,7 +121,17 @@ callPages.get("/calls", async (c) => {
 
 /* ---------- the form ---------- */
 
-function CallForm({ csrf, values, errors, defaults }: { csrf: string; values: CallFormValues; errors: Partial<Record<string, string>>; defaults: { country: string } }) {
+function CallForm({
+  csrf,
+  values,
+  errors,
+  defaults,
+}: {
+  csrf: string;
+  values: CallFormValues;
+  errors: Partial<Record<string, string>>;
+  defaults: { country: string };
+}) {
   const attrs = (name: string, hint = false) => inputAttrs(name, { error: errors[name], hint });
   const v = (name: keyof CallFormValues) => values[name] ?? "";
   return (
@@ -94,14 +143,29 @@ function CallForm({ csrf, values, errors, defaults }: { csrf: string; values: Ca
         </p>
       ) : null}
       <div class="grid two">
-        <Field label="Phone number to call" name="phone" error={errors.phone} hint={`Any format: +1 415 555 1234, (415) 555-1234… National numbers are read as ${defaults.country} unless you set the country below.`}>
+        <Field
+          label="Phone number to call"
+          name="phone"
+          error={errors.phone}
+          hint={`Any format: +1 415 555 1234, (415) 555-1234… National numbers are read as ${defaults.country} unless you set the country below.`}
+        >
           <input {...attrs("phone", true)} type="tel" required autocomplete="off" value={v("phone")} />
         </Field>
-        <Field label="Country of national numbers" name="country" error={errors.country} hint="Two letters, e.g. US, GB, ES. Optional.">
+        <Field
+          label="Country of national numbers"
+          name="country"
+          error={errors.country}
+          hint="Two letters, e.g. US, GB, ES. Optional."
+        >
           <input {...attrs("country", true)} type="text" maxlength={2} autocomplete="off" value={v("country")} />
         </Field>
       </div>
-      <Field label="What should the AI do?" name="task" error={errors.task} hint="At least 10 characters, e.g. “Reserve a table for 4 at 8pm”.">
+      <Field
+        label="What should the AI do?"
+        name="task"
+        error={errors.task}
+        hint="At least 10 characters, e.g. “Reserve a table for 4 at 8pm”."
+      >
         <textarea {...attrs("task", true)} required maxlength={1000}>
           {v("task")}
         </textarea>
@@ -132,7 +196,14 @@ function CallForm({ csrf, values, errors, defaults }: { csrf: string; values: Ca
           <input {...attrs("business", true)} type="text" maxlength={200} autocomplete="off" value={v("business")} />
         </Field>
         <Field label="Party size" name="party_size" error={errors.party_size} hint="1 to 50. Optional.">
-          <input {...attrs("party_size", true)} type="number" inputmode="numeric" min="1" max="50" value={v("party_size")} />
+          <input
+            {...attrs("party_size", true)}
+            type="number"
+            inputmode="numeric"
+            min="1"
+            max="50"
+            value={v("party_size")}
+          />
         </Field>
         <Field label="Date" name="date" error={errors.date} hint="Optional.">
           <input {...attrs("date", true)} type="date" value={v("date")} />
@@ -140,13 +211,34 @@ function CallForm({ csrf, values, errors, defaults }: { csrf: string; values: Ca
         <Field label="Time" name="time" error={errors.time} hint="Optional.">
           <input {...attrs("time", true)} type="time" value={v("time")} />
         </Field>
-        <Field label="Time preference" name="time_preference" error={errors.time_preference} hint="e.g. “morning before 11am”. Optional.">
+        <Field
+          label="Time preference"
+          name="time_preference"
+          error={errors.time_preference}
+          hint="e.g. “morning before 11am”. Optional."
+        >
           <input {...attrs("time_preference", true)} type="text" maxlength={200} value={v("time_preference")} />
         </Field>
-        <Field label="Timezone" name="timezone" error={errors.timezone} hint="An IANA name such as America/New_York. Filled with your browser's.">
-          <input {...attrs("timezone", true)} type="text" data-default-timezone="" autocomplete="off" value={v("timezone")} />
+        <Field
+          label="Timezone"
+          name="timezone"
+          error={errors.timezone}
+          hint="An IANA name such as America/New_York. Filled with your browser's."
+        >
+          <input
+            {...attrs("timezone", true)}
+            type="text"
+            data-default-timezone=""
+            autocomplete="off"
+            value={v("timezone")}
+          />
         </Field>
-        <Field label="Your phone" name="user_phone" error={errors.user_phone} hint="If the business should call you back. Optional.">
+        <Field
+          label="Your phone"
+          name="user_phone"
+          error={errors.user_phone}
+          hint="If the business should call you back. Optional."
+        >
           <input {...attrs("user_phone", true)} type="tel" autocomplete="tel" value={v("user_phone")} />
         </Field>
       </div>
@@ -164,7 +256,12 @@ function CallForm({ csrf, values, errors, defaults }: { csrf: string; values: Ca
   );
 }
 
-async function renderForm(c: Ctx, values: CallFormValues, errors: Partial<Record<string, string>>, status: ContentfulStatusCode = 200) {
+async function renderForm(
+  c: Ctx,
+  values: CallFormValues,
+  errors: Partial<Record<string, string>>,
+  status: ContentfulStatusCode = 200,
+) {
   const d = deps(c.env);
   return consolePage(
     c,
@@ -191,16 +288,21 @@ callPages.post("/calls", async (c) => {
   const values: CallFormValues = {};
   for (const name of [...FIELDS, "idempotency_key"] as const) values[name] = text(form[name]);
   // Blank fields were left out, not sent empty.
-  const fields = Object.fromEntries(Object.entries(values).filter(([name, value]) => value !== "" && name !== "idempotency_key"));
+  const fields = Object.fromEntries(
+    Object.entries(values).filter(([name, value]) => value !== "" && name !== "idempotency_key"),
+  );
   try {
     const request = parseCallRequest(fields, d.cfg.defaults);
     const placed = await placeCall(d, c.get("session").auth, request, values.idempotency_key || undefined);
-    return redirectWith(c, `/console/calls/${encodeURIComponent(placed.id)}`, { notice: `Calling ${request.submission.business_name ?? request.submission.respondent_phone} now.` });
+    return redirectWith(c, `/console/calls/${encodeURIComponent(placed.id)}`, {
+      notice: `Calling ${request.submission.business_name ?? request.submission.respondent_phone} now.`,
+    });
   } catch (err) {
     const e = toApiError(err);
     if (e.status >= 500) throw err;
     const field = e.extra.field?.split(".")[0];
-    const errors = field && (FIELDS as readonly string[]).includes(field) ? { [field]: e.message } : { form: e.message };
+    const errors =
+      field && (FIELDS as readonly string[]).includes(field) ? { [field]: e.message } : { form: e.message };
     // A refused call may be sent again as a new one.
     return renderForm(c, { ...values, idempotency_key: crypto.randomUUID() }, errors, FORM_ERRORS);
   }
@@ -208,7 +310,8 @@ callPages.post("/calls", async (c) => {
 
 /* ---------- one call ---------- */
 
-const statusText = (call: CallView) => (call.finished ? `Finished: ${call.status.replace(/_/g, " ")}` : `Running: ${call.status.replace(/_/g, " ")}`);
+const statusText = (call: CallView) =>
+  call.finished ? `Finished: ${call.status.replace(/_/g, " ")}` : `Running: ${call.status.replace(/_/g, " ")}`;
 
 /** What KallyAI says now, or why it could not say (the rest of the page shows regardless). */
 async function optional<T>(work: Promise<T>): Promise<T | string> {
@@ -229,7 +332,9 @@ callPages.get("/calls/:id", async (c) => {
   const { auth, csrf } = c.get("session");
   const call = await getCall(d, auth.userId, c.req.param("id"));
   const ended = call.finished && call.status !== "expired";
-  const [said, recorded] = ended ? await Promise.all([optional(transcript(d, auth.userId, call.id)), optional(recording(d, auth.userId, call.id))]) : [null, null];
+  const [said, recorded] = ended
+    ? await Promise.all([optional(transcript(d, auth.userId, call.id)), optional(recording(d, auth.userId, call.id))])
+    : [null, null];
   const path = `/console/calls/${encodeURIComponent(call.id)}`;
   return consolePage(c, {
     title: `Call to ${call.business ?? call.phone ?? call.id}`,
@@ -247,7 +352,9 @@ callPages.get("/calls/:id", async (c) => {
             {statusText(call)}
           </strong>
         </p>
-        {!call.finished ? <p class="small muted">This page follows the call and shows the outcome when it ends.</p> : null}
+        {!call.finished ? (
+          <p class="small muted">This page follows the call and shows the outcome when it ends.</p>
+        ) : null}
         {call.finished ? (
           <section class="card" aria-labelledby="outcome">
             <h2 id="outcome">Outcome</h2>
@@ -330,7 +437,9 @@ callPages.get("/calls/:id", async (c) => {
               <ol class="transcript" aria-label="Transcript">
                 {said.entries.map((e) => (
                   <li>
-                    <span class="speaker">{e.speaker === "AI" ? "AI" : e.speaker === "HUMAN" ? "Them" : e.speaker}</span>
+                    <span class="speaker">
+                      {e.speaker === "AI" ? "AI" : e.speaker === "HUMAN" ? "Them" : e.speaker}
+                    </span>
                     {e.content}
                   </li>
                 ))}
@@ -355,5 +464,7 @@ callPages.get("/calls/:id", async (c) => {
 
 callPages.post("/calls/:id/cancel", async (c) => {
   const call = await cancelCall(deps(c.env), c.get("session").auth.userId, c.req.param("id"));
-  return redirectWith(c, `/console/calls/${encodeURIComponent(call.id)}`, { notice: `The call is ${call.status.replace(/_/g, " ")}.` });
+  return redirectWith(c, `/console/calls/${encodeURIComponent(call.id)}`, {
+    notice: `The call is ${call.status.replace(/_/g, " ")}.`,
+  });
 });

@@ -39,7 +39,8 @@ docs.get("/docs", async (c) => {
     <Layout title="API reference" section="docs">
       <h1>API reference</h1>
       <p>
-        Every endpoint of this bridge, from <a href="/openapi.json">/openapi.json</a>. Authorize with an API key to try requests here.
+        Every endpoint of this bridge, from <a href="/openapi.json">/openapi.json</a>. Authorize with an API key to try
+        requests here.
       </p>
       <noscript>
         <p class="alert">The interactive reference needs JavaScript. The raw document is at /openapi.json.</p>
@@ -55,5 +56,7 @@ docs.get("/docs", async (c) => {
 });
 
 const cached = { "cache-control": "public, max-age=300", "x-content-type-options": "nosniff" };
-docs.get("/docs/init.js", (c) => c.body(DOCS_INIT_JS, 200, { ...cached, "content-type": "text/javascript; charset=utf-8" }));
+docs.get("/docs/init.js", (c) =>
+  c.body(DOCS_INIT_JS, 200, { ...cached, "content-type": "text/javascript; charset=utf-8" }),
+);
 docs.get("/docs/overrides.css", (c) => c.body(DOCS_CSS, 200, { ...cached, "content-type": "text/css; charset=utf-8" }));

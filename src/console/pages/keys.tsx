@@ -6,7 +6,7 @@ import { deps } from "../../domain/deps";
 import { SCOPES, type Scope } from "../../domain/keys";
 import { ApiError, notFound } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
-import { consolePage, type Ctx, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
+import { type Ctx, consolePage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const keyPages = new Hono<ConsoleEnv>();
@@ -29,9 +29,17 @@ const EXPIRY: Array<[string, string, number | undefined]> = [
 ];
 
 const KeyForm = z.object({
-  name: z.string().trim().min(1, "Give the key a name, e.g. the tool that will use it.").max(100, "At most 100 characters."),
+  name: z
+    .string()
+    .trim()
+    .min(1, "Give the key a name, e.g. the tool that will use it.")
+    .max(100, "At most 100 characters."),
   scopes: z.array(z.enum(SCOPES, { error: "Pick scopes from the list." })).min(1, "Pick at least one scope."),
-  calls_per_hour: z.coerce.number({ error: "A whole number from 0 to 1000." }).int("A whole number from 0 to 1000.").min(0, "A whole number from 0 to 1000.").max(1000, "A whole number from 0 to 1000."),
+  calls_per_hour: z.coerce
+    .number({ error: "A whole number from 0 to 1000." })
+    .int("A whole number from 0 to 1000.")
+    .min(0, "A whole number from 0 to 1000.")
+    .max(1000, "A whole number from 0 to 1000."),
   expires: z.enum(EXPIRY.map(([v]) => v) as [string, ...string[]], { error: "Pick when the key expires." }),
 });
 type KeyFormValues = { name: string; scopes: string[]; calls_per_hour: string; expires: string };
@@ -40,7 +48,21 @@ type Errors = Partial<Record<keyof KeyFormValues, string>>;
 /** Scopes a new key gets ticked by default: the console's own, minus managing the account. */
 const defaultScopes = (own: Scope[]) => own.filter((s) => s !== ("account:manage" as Scope));
 
-function KeysPage({ csrf, ownScopes, values, errors, keys, consoleKeyId }: { csrf: string; ownScopes: Scope[]; values: KeyFormValues; errors: Errors; keys: ReturnType<typeof keyJson>[]; consoleKeyId: string }) {
+function KeysPage({
+  csrf,
+  ownScopes,
+  values,
+  errors,
+  keys,
+  consoleKeyId,
+}: {
+  csrf: string;
+  ownScopes: Scope[];
+  values: KeyFormValues;
+  errors: Errors;
+  keys: ReturnType<typeof keyJson>[];
+  consoleKeyId: string;
+}) {
   return (
     <>
       <h1>API keys</h1>
@@ -49,7 +71,14 @@ function KeysPage({ csrf, ownScopes, values, errors, keys, consoleKeyId }: { csr
         <h2 id="new-key">Create a key</h2>
         <PostForm action="/console/keys" csrf={csrf}>
           <Field label="Name" name="name" error={errors.name} hint="Which tool will use it, e.g. “Zapier — bookings”.">
-            <input {...inputAttrs("name", { error: errors.name, hint: true })} type="text" required maxlength={100} value={values.name} autocomplete="off" />
+            <input
+              {...inputAttrs("name", { error: errors.name, hint: true })}
+              type="text"
+              required
+              maxlength={100}
+              value={values.name}
+              autocomplete="off"
+            />
           </Field>
           <fieldset aria-describedby={errors.scopes ? "f-scopes-error" : undefined}>
             <legend>Scopes</legend>
@@ -68,8 +97,22 @@ function KeysPage({ csrf, ownScopes, values, errors, keys, consoleKeyId }: { csr
             ) : null}
           </fieldset>
           <div class="grid two">
-            <Field label="Calls per hour" name="calls_per_hour" error={errors.calls_per_hour} hint="A runaway guard: calls this key may place in an hour.">
-              <input {...inputAttrs("calls_per_hour", { error: errors.calls_per_hour, hint: true })} type="number" inputmode="numeric" min="0" max="1000" step="1" required value={values.calls_per_hour} />
+            <Field
+              label="Calls per hour"
+              name="calls_per_hour"
+              error={errors.calls_per_hour}
+              hint="A runaway guard: calls this key may place in an hour."
+            >
+              <input
+                {...inputAttrs("calls_per_hour", { error: errors.calls_per_hour, hint: true })}
+                type="number"
+                inputmode="numeric"
+                min="0"
+                max="1000"
+                step="1"
+                required
+                value={values.calls_per_hour}
+              />
             </Field>
             <Field label="Expires" name="expires" error={errors.expires}>
               <select {...inputAttrs("expires", { error: errors.expires })}>
@@ -126,14 +169,47 @@ function KeysPage({ csrf, ownScopes, values, errors, keys, consoleKeyId }: { csr
 async function renderKeys(c: Ctx, values: KeyFormValues, errors: Errors, status: ContentfulStatusCode = 200) {
   const { auth, csrf } = c.get("session");
   const rows = await deps(c.env).keys.listWorking(auth.userId, Date.now());
-  return consolePage(c, { title: "API keys", section: "keys", children: <KeysPage csrf={csrf} ownScopes={auth.scopes} values={values} errors={errors} keys={rows.results.map(keyJson)} consoleKeyId={auth.key.id} /> }, status);
+  return consolePage(
+    c,
+    {
+      title: "API keys",
+      section: "keys",
+      children: (
+        <KeysPage
+          csrf={csrf}
+          ownScopes={auth.scopes}
+          values={values}
+          errors={errors}
+          keys={rows.results.map(keyJson)}
+          consoleKeyId={auth.key.id}
+        />
+      ),
+    },
+    status,
+  );
 }
 
-keyPages.get("/keys", (c) => renderKeys(c, { name: "", scopes: defaultScopes(c.get("session").auth.scopes), calls_per_hour: String(DEFAULT_CALLS_PER_HOUR), expires: "never" }, {}));
+keyPages.get("/keys", (c) =>
+  renderKeys(
+    c,
+    {
+      name: "",
+      scopes: defaultScopes(c.get("session").auth.scopes),
+      calls_per_hour: String(DEFAULT_CALLS_PER_HOUR),
+      expires: "never",
+    },
+    {},
+  ),
+);
 
 keyPages.post("/keys", async (c) => {
   const form = await formOf(c);
-  const values: KeyFormValues = { name: text(form.name), scopes: list(form.scopes), calls_per_hour: text(form.calls_per_hour), expires: text(form.expires) || "never" };
+  const values: KeyFormValues = {
+    name: text(form.name),
+    scopes: list(form.scopes),
+    calls_per_hour: text(form.calls_per_hour),
+    expires: text(form.expires) || "never",
+  };
   const parsed = KeyForm.safeParse(values);
   if (!parsed.success) {
     const errors: Errors = {};
@@ -149,10 +225,15 @@ keyPages.post("/keys", async (c) => {
       expiresInSeconds: EXPIRY.find(([v]) => v === parsed.data.expires)?.[2],
     });
     return redirectWith(c, "/console/keys", {
-      reveal: { label: `Your new key “${key.name}”`, value: key.api_key, note: "Send it as Authorization: Bearer <key> (or X-API-Key: <key>)." },
+      reveal: {
+        label: `Your new key “${key.name}”`,
+        value: key.api_key,
+        note: "Send it as Authorization: Bearer <key> (or X-API-Key: <key>).",
+      },
     });
   } catch (err) {
-    if (err instanceof ApiError && err.status < 500) return renderKeys(c, values, { [err.extra.field ?? "scopes"]: err.message } as Errors, FORM_ERRORS);
+    if (err instanceof ApiError && err.status < 500)
+      return renderKeys(c, values, { [err.extra.field ?? "scopes"]: err.message } as Errors, FORM_ERRORS);
     throw err;
   }
 });
@@ -173,10 +254,18 @@ keyPages.get("/keys/:id/revoke", async (c) => {
       <>
         <h1>{`Revoke “${key.name}”?`}</h1>
         <p>
-          The key <code>{key.id}</code> stops working at once: every tool using it gets <code>401 api_key_revoked</code>, and trigger URLs made with it stop too. This cannot be undone.
+          The key <code>{key.id}</code> stops working at once: every tool using it gets <code>401 api_key_revoked</code>
+          , and trigger URLs made with it stop too. This cannot be undone.
         </p>
-        {key.id === auth.key.id ? <p class="alert">This console signed in with this key: revoking it also signs you out.</p> : null}
-        <Confirm action={`/console/keys/${encodeURIComponent(key.id)}/revoke`} csrf={csrf} confirm="Revoke the key" back="/console/keys" />
+        {key.id === auth.key.id ? (
+          <p class="alert">This console signed in with this key: revoking it also signs you out.</p>
+        ) : null}
+        <Confirm
+          action={`/console/keys/${encodeURIComponent(key.id)}/revoke`}
+          csrf={csrf}
+          confirm="Revoke the key"
+          back="/console/keys"
+        />
       </>
     ),
   });
@@ -185,7 +274,8 @@ keyPages.get("/keys/:id/revoke", async (c) => {
 keyPages.post("/keys/:id/revoke", async (c) => {
   const id = c.req.param("id");
   const { auth } = c.get("session");
-  if (!(await deps(c.env).keys.revoke(id, auth.userId))) throw notFound(`API key ${id}`, "It may have been revoked already.");
+  if (!(await deps(c.env).keys.revoke(id, auth.userId)))
+    throw notFound(`API key ${id}`, "It may have been revoked already.");
   if (id === auth.key.id) return c.redirect("/", 303);
   return redirectWith(c, "/console/keys", { notice: `The key ${id} was revoked.` });
 });

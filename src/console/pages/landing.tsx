@@ -18,7 +18,10 @@ landing.get("/", async (c) => {
       <section class="hero" aria-labelledby="title">
         <h1 id="title">KallyAI Bridge</h1>
         <p>KallyAI's AI phone calls, from the tools you automate with: Zapier, IFTTT, Make, n8n and iOS Shortcuts.</p>
-        <p>Give each tool its own key, place calls from a form or a trigger URL, and hear when a call ends through webhooks.</p>
+        <p>
+          Give each tool its own key, place calls from a form or a trigger URL, and hear when a call ends through
+          webhooks.
+        </p>
         <p>Everything works here in the browser; no terminal needed.</p>
         {q.signed_out ? (
           <p class="notice" role="status">
@@ -47,7 +50,11 @@ landing.get("/", async (c) => {
             Recipes
           </a>
         </p>
-        {d.cfg.sandbox.enabled ? <p class="small muted">Test mode: signing in goes to this bridge's KallyAI sandbox; no real calls are placed.</p> : null}
+        {d.cfg.sandbox.enabled ? (
+          <p class="small muted">
+            Test mode: signing in goes to this bridge's KallyAI sandbox; no real calls are placed.
+          </p>
+        ) : null}
       </section>
     </Layout>
   );

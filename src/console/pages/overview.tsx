@@ -9,7 +9,9 @@ import { type ConsoleEnv, signInUrl } from "../session";
 export const overviewPage = new Hono<ConsoleEnv>();
 
 /** What KallyAI said, or why it could not be asked (the page shows the rest either way). */
-async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; code: string; message: string }> {
+async function settle<T>(
+  work: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; code: string; message: string }> {
   try {
     return { ok: true, value: await work };
   } catch (err) {
@@ -18,7 +20,17 @@ async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { o
   }
 }
 
-function Meter({ label, used, allocated, unit }: { label: string; used: number | null; allocated: number | null; unit: string }) {
+function Meter({
+  label,
+  used,
+  allocated,
+  unit,
+}: {
+  label: string;
+  used: number | null;
+  allocated: number | null;
+  unit: string;
+}) {
   if (used === null || allocated === null) return <p>{`${label}: not reported by KallyAI.`}</p>;
   const id = `meter-${label.toLowerCase()}`;
   return (
@@ -26,7 +38,11 @@ function Meter({ label, used, allocated, unit }: { label: string; used: number |
       <p id={id}>
         <strong>{label}</strong>: {`${used} of ${allocated} ${unit} used (${Math.max(0, allocated - used)} left)`}
       </p>
-      <progress aria-labelledby={id} value={String(Math.min(used, allocated))} max={String(Math.max(allocated, 1))}>{`${used} of ${allocated}`}</progress>
+      <progress
+        aria-labelledby={id}
+        value={String(Math.min(used, allocated))}
+        max={String(Math.max(allocated, 1))}
+      >{`${used} of ${allocated}`}</progress>
     </div>
   );
 }
@@ -57,7 +73,11 @@ function Plan({ used, sub }: { used: Usage; sub: Subscription | null }) {
 overviewPage.get("/", async (c) => {
   const d = deps(c.env);
   const { auth } = c.get("session");
-  const [user, used, sub] = await Promise.all([d.accounts.user(auth.userId), settle(usage(d, auth.userId)), settle(subscription(d, auth.userId))]);
+  const [user, used, sub] = await Promise.all([
+    d.accounts.user(auth.userId),
+    settle(usage(d, auth.userId)),
+    settle(subscription(d, auth.userId)),
+  ]);
   const relink = user?.link_state === "relink_required" || (!used.ok && used.code === "relink_required");
   return consolePage(c, {
     title: "Overview",
@@ -68,7 +88,10 @@ overviewPage.get("/", async (c) => {
         {relink ? (
           <section class="alert" aria-labelledby="relink-title">
             <h2 id="relink-title">KallyAI no longer accepts this bridge's sign-in</h2>
-            <p>Calls, usage and webhooks of this account stop until you sign in to KallyAI again. Your keys, trigger URLs and webhooks stay as they are.</p>
+            <p>
+              Calls, usage and webhooks of this account stop until you sign in to KallyAI again. Your keys, trigger URLs
+              and webhooks stay as they are.
+            </p>
             <a class="button" href={signInUrl("/console")}>
               Relink with KallyAI
             </a>
@@ -101,11 +124,17 @@ overviewPage.get("/", async (c) => {
             <h2 id="usage-title">Plan and usage</h2>
             {used.ok ? (
               <>
-                <Meter label="Minutes" used={used.value.minutes_used} allocated={used.value.minutes_allocated} unit="minutes" />
+                <Meter
+                  label="Minutes"
+                  used={used.value.minutes_used}
+                  allocated={used.value.minutes_allocated}
+                  unit="minutes"
+                />
                 <Meter label="Calls" used={used.value.calls_used} allocated={used.value.calls_allocated} unit="calls" />
                 <Plan used={used.value} sub={sub.ok ? sub.value : null} />
                 <p>
-                  <a href="/console/billing">Open the billing portal</a> <span class="small muted">(KallyAI's, in this window)</span>
+                  <a href="/console/billing">Open the billing portal</a>{" "}
+                  <span class="small muted">(KallyAI's, in this window)</span>
                 </p>
               </>
             ) : (
@@ -136,4 +165,6 @@ overviewPage.get("/", async (c) => {
   });
 });
 
-overviewPage.get("/billing", async (c) => c.redirect((await billingPortal(deps(c.env), c.get("session").auth.userId)).portal_url, 303));
+overviewPage.get("/billing", async (c) =>
+  c.redirect((await billingPortal(deps(c.env), c.get("session").auth.userId)).portal_url, 303),
+);

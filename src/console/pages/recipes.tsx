@@ -14,7 +14,19 @@ const SECTIONS: SectionId[] = ["shortcuts", "zapier", "ifttt", "make", "n8n", "t
 /** The recipes' steps are a little markdown: **bold** and `code`, nothing else. */
 function Steps({ text }: { text: string }) {
   const parts = text.split(/(\*\*[^*]+\*\*|`[^`]+`)/g).filter(Boolean);
-  return <p>{parts.map((part) => (part.startsWith("**") ? <strong>{part.slice(2, -2)}</strong> : part.startsWith("`") ? <code>{part.slice(1, -1)}</code> : part))}</p>;
+  return (
+    <p>
+      {parts.map((part) =>
+        part.startsWith("**") ? (
+          <strong>{part.slice(2, -2)}</strong>
+        ) : part.startsWith("`") ? (
+          <code>{part.slice(1, -1)}</code>
+        ) : (
+          part
+        ),
+      )}
+    </p>
+  );
 }
 
 function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
@@ -29,7 +41,8 @@ function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
     <>
       <h1>Recipes</h1>
       <p>
-        What to click in each tool, and the exact request it then sends to this bridge. {keyNote}, and put it where a recipe says <code>&lt;key&gt;</code>. The README shows the same recipes.
+        What to click in each tool, and the exact request it then sends to this bridge. {keyNote}, and put it where a
+        recipe says <code>&lt;key&gt;</code>. The README shows the same recipes.
       </p>
       <nav aria-label="Recipes">
         <ul>
@@ -56,7 +69,11 @@ function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
             <div>
               <h3>{recipe.title}</h3>
               <Steps text={recipe.steps.replaceAll("<bridge>", origin)} />
-              <Snippet id={`recipe-${recipe.id}`} value={recipe.client === "curl" ? curlCommand(recipe, origin) : httpMessage(recipe, origin)} label={`the request of “${recipe.title}”`} />
+              <Snippet
+                id={`recipe-${recipe.id}`}
+                value={recipe.client === "curl" ? curlCommand(recipe, origin) : httpMessage(recipe, origin)}
+                label={`the request of “${recipe.title}”`}
+              />
             </div>
           ))}
         </section>

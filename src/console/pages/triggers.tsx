@@ -6,7 +6,7 @@ import { createTrigger, triggerJson } from "../../domain/triggers";
 import { ApiError, notFound, toApiError } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
 import { placeholdersOf, triggerExamples } from "../examples";
-import { consolePage, type Ctx, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
+import { type Ctx, consolePage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const triggerPages = new Hono<ConsoleEnv>();
@@ -48,11 +48,17 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: Co
       children: (
         <>
           <h1>Trigger URLs</h1>
-          <p>A trigger URL places a call when anything opens it: an iOS Shortcut, IFTTT, a bookmark, a QR code. It needs no key: the URL itself is the secret, so it is shown only once.</p>
+          <p>
+            A trigger URL places a call when anything opens it: an iOS Shortcut, IFTTT, a bookmark, a QR code. It needs
+            no key: the URL itself is the secret, so it is shown only once.
+          </p>
           <h2>Your trigger URLs</h2>
           {triggers.length === 0 ? (
             <Empty>
-              <p>No trigger URLs yet. Make one below: fill in what stays the same, and put {"{{value1}}"} where each hit should fill something in.</p>
+              <p>
+                No trigger URLs yet. Make one below: fill in what stays the same, and put {"{{value1}}"} where each hit
+                should fill something in.
+              </p>
             </Empty>
           ) : (
             <ul class="rows" aria-label="Trigger URLs">
@@ -86,7 +92,9 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: Co
           <section class="card" aria-labelledby="new-trigger">
             <h2 id="new-trigger">Make a trigger URL</h2>
             {keys.length === 0 ? (
-              <p class="alert">No active key may place calls. Create one with the calls:write scope on the Keys page first.</p>
+              <p class="alert">
+                No active key may place calls. Create one with the calls:write scope on the Keys page first.
+              </p>
             ) : (
               <PostForm action="/console/triggers" csrf={csrf}>
                 {errors.form ? (
@@ -95,10 +103,26 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: Co
                   </p>
                 ) : null}
                 {/* trigger_name, not name: the template's own "name" field (Your name) is in this form too. */}
-                <Field label="Name" name="trigger_name" error={errors.trigger_name} hint="For you, e.g. “Oat milk check”.">
-                  <input {...inputAttrs("trigger_name", { error: errors.trigger_name, hint: true })} type="text" required maxlength={100} value={values.trigger_name ?? ""} />
+                <Field
+                  label="Name"
+                  name="trigger_name"
+                  error={errors.trigger_name}
+                  hint="For you, e.g. “Oat milk check”."
+                >
+                  <input
+                    {...inputAttrs("trigger_name", { error: errors.trigger_name, hint: true })}
+                    type="text"
+                    required
+                    maxlength={100}
+                    value={values.trigger_name ?? ""}
+                  />
                 </Field>
-                <Field label="Acts as key" name="key_id" error={errors.key_id} hint="Its hourly call limit applies; revoking the key stops the URL too.">
+                <Field
+                  label="Acts as key"
+                  name="key_id"
+                  error={errors.key_id}
+                  hint="Its hourly call limit applies; revoking the key stops the URL too."
+                >
                   <select {...inputAttrs("key_id", { error: errors.key_id, hint: true })}>
                     {keys.map((k) => (
                       <option value={k.id} selected={(values.key_id ?? auth.key.id) === k.id}>
@@ -110,7 +134,12 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: Co
                 <div class="grid two">
                   {TEMPLATE_FIELDS.map(([name, label, hint]) => (
                     <Field label={label} name={name} error={errors[name]} hint={hint}>
-                      <input {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })} type="text" autocomplete="off" value={values[name] ?? ""} />
+                      <input
+                        {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })}
+                        type="text"
+                        autocomplete="off"
+                        value={values[name] ?? ""}
+                      />
                     </Field>
                   ))}
                 </div>
@@ -135,7 +164,8 @@ triggerPages.post("/triggers", async (c) => {
   for (const [field] of TEMPLATE_FIELDS) values[field] = text(form[field]);
   const triggerName = values.trigger_name!;
   if (!triggerName) return renderTriggers(c, values, { trigger_name: "Give the trigger URL a name." }, FORM_ERRORS);
-  if (triggerName.length > 100) return renderTriggers(c, values, { trigger_name: "At most 100 characters." }, FORM_ERRORS);
+  if (triggerName.length > 100)
+    return renderTriggers(c, values, { trigger_name: "At most 100 characters." }, FORM_ERRORS);
   const key = (await callKeys(c)).find((k) => k.id === (values.key_id || auth.key.id));
   if (!key) return renderTriggers(c, values, { key_id: "Pick an active key that may place calls." }, FORM_ERRORS);
   const template: Record<string, string | string[]> = {};
@@ -143,19 +173,36 @@ triggerPages.post("/triggers", async (c) => {
     const value = values[field]!;
     if (value) template[field] = field === "instructions" ? value.split(/\s*;\s*|\n/).filter(Boolean) : value;
   }
-  if (!template.phone && !template.task) return renderTriggers(c, values, { phone: "Set the phone number (or {{value1}}) and the task." }, FORM_ERRORS);
+  if (!template.phone && !template.task)
+    return renderTriggers(c, values, { phone: "Set the phone number (or {{value1}}) and the task." }, FORM_ERRORS);
   try {
     const origin = new URL(c.req.url).origin;
-    const created = await createTrigger(d, { userId: auth.userId, key, scopes: key.scopes.split(" ") as Scope[] }, triggerName, template, origin);
+    const created = await createTrigger(
+      d,
+      { userId: auth.userId, key, scopes: key.scopes.split(" ") as Scope[] },
+      triggerName,
+      template,
+      origin,
+    );
     return redirectWith(c, "/console/triggers", {
       notice: `The trigger URL “${created.name}” was made.`,
-      reveal: { label: `The URL of “${created.name}”`, value: created.url, note: "Anyone with this URL can place this call: keep it like a password.", examples: triggerExamples(created.url, placeholdersOf(template)) },
+      reveal: {
+        label: `The URL of “${created.name}”`,
+        value: created.url,
+        note: "Anyone with this URL can place this call: keep it like a password.",
+        examples: triggerExamples(created.url, placeholdersOf(template)),
+      },
     });
   } catch (err) {
     const e = toApiError(err);
     if (e.status >= 500) throw err;
     const field = e.extra.field?.split(".")[0];
-    return renderTriggers(c, values, field && field in values ? { [field]: e.message } : { form: e.message }, FORM_ERRORS);
+    return renderTriggers(
+      c,
+      values,
+      field && field in values ? { [field]: e.message } : { form: e.message },
+      FORM_ERRORS,
+    );
   }
 });
 
@@ -173,8 +220,16 @@ triggerPages.get("/triggers/:id/revoke", async (c) => {
     children: (
       <>
         <h1>{`Revoke “${t.name}”?`}</h1>
-        <p>Its URL answers “not found” from now on: Shortcuts, applets and links that use it stop placing calls. This cannot be undone.</p>
-        <Confirm action={`/console/triggers/${encodeURIComponent(t.id)}/revoke`} csrf={c.get("session").csrf} confirm="Revoke the URL" back="/console/triggers" />
+        <p>
+          Its URL answers “not found” from now on: Shortcuts, applets and links that use it stop placing calls. This
+          cannot be undone.
+        </p>
+        <Confirm
+          action={`/console/triggers/${encodeURIComponent(t.id)}/revoke`}
+          csrf={c.get("session").csrf}
+          confirm="Revoke the URL"
+          back="/console/triggers"
+        />
       </>
     ),
   });
@@ -182,6 +237,7 @@ triggerPages.get("/triggers/:id/revoke", async (c) => {
 
 triggerPages.post("/triggers/:id/revoke", async (c) => {
   const id = c.req.param("id");
-  if (!(await deps(c.env).triggers.revoke(id, c.get("session").auth.userId))) throw new ApiError(404, "not_found", `Trigger URL ${id} was not found. It may have been revoked already.`);
+  if (!(await deps(c.env).triggers.revoke(id, c.get("session").auth.userId)))
+    throw new ApiError(404, "not_found", `Trigger URL ${id} was not found. It may have been revoked already.`);
   return redirectWith(c, "/console/triggers", { notice: `The trigger URL ${id} was revoked.` });
 });

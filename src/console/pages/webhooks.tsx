@@ -3,10 +3,19 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { retryDelivery } from "../../domain/deliveries";
 import { deps } from "../../domain/deps";
 import { EVENT_TYPES, type EventType } from "../../domain/events";
-import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, ownWebhook, testWebhook, viewOf } from "../../domain/webhooks";
+import {
+  createWebhook,
+  deleteWebhook,
+  enableWebhook,
+  listDeliveries,
+  listWebhooks,
+  ownWebhook,
+  testWebhook,
+  viewOf,
+} from "../../domain/webhooks";
 import { toApiError } from "../../errors";
 import { Badge, Confirm, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
-import { consolePage, type Ctx, cursorPage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
+import { type Ctx, consolePage, cursorPage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
 import type { ConsoleEnv } from "../session";
 
 export const webhookPages = new Hono<ConsoleEnv>();
@@ -18,7 +27,14 @@ const EVENT_HELP: Record<EventType, string> = {
   "call.expired": "calls with no outcome within 6 hours",
 };
 
-type WebhookFormValues = { kind: string; url: string; event: string; key: string; events: string[]; description: string };
+type WebhookFormValues = {
+  kind: string;
+  url: string;
+  event: string;
+  key: string;
+  events: string[];
+  description: string;
+};
 type Errors = Partial<Record<keyof WebhookFormValues | "form", string>>;
 const DELIVERIES_PER_PAGE = 50;
 
@@ -47,15 +63,46 @@ function WebhookForm({ csrf, values, errors }: { csrf: string; values: WebhookFo
           IFTTT's Webhooks trigger (value1 = status, value2 = highlights, value3 = next steps)
         </label>
       </fieldset>
-      <Field label="Address (for an address)" name="url" error={errors.url} hint="https://… where your tool listens, e.g. a Zapier “Catch Hook” URL.">
-        <input {...inputAttrs("url", { error: errors.url, hint: true })} type="url" inputmode="url" autocomplete="off" value={values.url} />
+      <Field
+        label="Address (for an address)"
+        name="url"
+        error={errors.url}
+        hint="https://… where your tool listens, e.g. a Zapier “Catch Hook” URL."
+      >
+        <input
+          {...inputAttrs("url", { error: errors.url, hint: true })}
+          type="url"
+          inputmode="url"
+          autocomplete="off"
+          value={values.url}
+        />
       </Field>
       <div class="grid two">
-        <Field label="IFTTT event name (for IFTTT)" name="event" error={errors.event} hint="As in your applet's “Receive a web request” trigger.">
-          <input {...inputAttrs("event", { error: errors.event, hint: true })} type="text" autocomplete="off" value={values.event} />
+        <Field
+          label="IFTTT event name (for IFTTT)"
+          name="event"
+          error={errors.event}
+          hint="As in your applet's “Receive a web request” trigger."
+        >
+          <input
+            {...inputAttrs("event", { error: errors.event, hint: true })}
+            type="text"
+            autocomplete="off"
+            value={values.event}
+          />
         </Field>
-        <Field label="IFTTT Webhooks key (for IFTTT)" name="key" error={errors.key} hint="From ifttt.com/maker_webhooks/settings. Stored encrypted.">
-          <input {...inputAttrs("key", { error: errors.key, hint: true })} type="password" autocomplete="off" value="" />
+        <Field
+          label="IFTTT Webhooks key (for IFTTT)"
+          name="key"
+          error={errors.key}
+          hint="From ifttt.com/maker_webhooks/settings. Stored encrypted."
+        >
+          <input
+            {...inputAttrs("key", { error: errors.key, hint: true })}
+            type="password"
+            autocomplete="off"
+            value=""
+          />
         </Field>
       </div>
       <fieldset aria-describedby={errors.events ? "f-events-error" : undefined}>
@@ -74,8 +121,18 @@ function WebhookForm({ csrf, values, errors }: { csrf: string; values: WebhookFo
           </p>
         ) : null}
       </fieldset>
-      <Field label="Description" name="description" error={errors.description} hint="Optional, for you: e.g. “Zap: log calls to a sheet”.">
-        <input {...inputAttrs("description", { error: errors.description, hint: true })} type="text" maxlength={200} value={values.description} />
+      <Field
+        label="Description"
+        name="description"
+        error={errors.description}
+        hint="Optional, for you: e.g. “Zap: log calls to a sheet”."
+      >
+        <input
+          {...inputAttrs("description", { error: errors.description, hint: true })}
+          type="text"
+          maxlength={200}
+          value={values.description}
+        />
       </Field>
       <button type="submit">Add the webhook</button>
     </PostForm>
@@ -93,11 +150,17 @@ async function renderList(c: Ctx, values: WebhookFormValues, errors: Errors, sta
       children: (
         <>
           <h1>Webhooks</h1>
-          <p>When a call ends, the bridge sends the event to each matching webhook, signed per Standard Webhooks, and retries for up to a day.</p>
+          <p>
+            When a call ends, the bridge sends the event to each matching webhook, signed per Standard Webhooks, and
+            retries for up to a day.
+          </p>
           <h2>Your webhooks</h2>
           {items.length === 0 ? (
             <Empty>
-              <p>No webhooks yet. Add one below with the address your tool gives you (Zapier's “Catch Hook”, Make's “Custom webhook”, n8n's “Webhook” node).</p>
+              <p>
+                No webhooks yet. Add one below with the address your tool gives you (Zapier's “Catch Hook”, Make's
+                “Custom webhook”, n8n's “Webhook” node).
+              </p>
             </Empty>
           ) : (
             <ul class="rows" aria-label="Webhooks">
@@ -113,7 +176,9 @@ async function renderList(c: Ctx, values: WebhookFormValues, errors: Errors, sta
                     <code>{w.url}</code>
                   </p>
                   <p class="small muted">{`Events: ${w.events.join(", ")}`}</p>
-                  {w.state === "disabled" ? <p class="small">{`Disabled: ${w.disabled_reason ?? "no reason recorded"}`}</p> : null}
+                  {w.state === "disabled" ? (
+                    <p class="small">{`Disabled: ${w.disabled_reason ?? "no reason recorded"}`}</p>
+                  ) : null}
                   <p class="small">
                     <a href={`/console/webhooks/${encodeURIComponent(w.id)}`}>Deliveries and actions</a>
                   </p>
@@ -132,14 +197,24 @@ async function renderList(c: Ctx, values: WebhookFormValues, errors: Errors, sta
   );
 }
 
-webhookPages.get("/webhooks", (c) => renderList(c, { kind: "webhook", url: "", event: "", key: "", events: ["call.completed"], description: "" }, {}));
+webhookPages.get("/webhooks", (c) =>
+  renderList(c, { kind: "webhook", url: "", event: "", key: "", events: ["call.completed"], description: "" }, {}),
+);
 
 webhookPages.post("/webhooks", async (c) => {
   const form = await formOf(c);
-  const values: WebhookFormValues = { kind: text(form.kind) === "ifttt" ? "ifttt" : "webhook", url: text(form.url), event: text(form.event), key: text(form.key), events: list(form.events), description: text(form.description) };
+  const values: WebhookFormValues = {
+    kind: text(form.kind) === "ifttt" ? "ifttt" : "webhook",
+    url: text(form.url),
+    event: text(form.event),
+    key: text(form.key),
+    events: list(form.events),
+    description: text(form.description),
+  };
   const events = values.events.filter((e): e is EventType => (EVENT_TYPES as readonly string[]).includes(e));
   if (events.length === 0) return renderList(c, values, { events: "Pick at least one event." }, FORM_ERRORS);
-  if (values.description.length > 200) return renderList(c, values, { description: "At most 200 characters." }, FORM_ERRORS);
+  if (values.description.length > 200)
+    return renderList(c, values, { description: "At most 200 characters." }, FORM_ERRORS);
   try {
     const created = await createWebhook(deps(c.env), c.get("session").auth.userId, {
       kind: values.kind as "webhook" | "ifttt",
@@ -153,13 +228,24 @@ webhookPages.post("/webhooks", async (c) => {
     if (!("secret" in created)) return redirectWith(c, path, { notice: "The IFTTT webhook was added." });
     return redirectWith(c, path, {
       notice: "The webhook was added.",
-      reveal: { label: "Its signing secret", value: created.secret, note: "Verify the webhook-signature header of each delivery with it (Standard Webhooks)." },
+      reveal: {
+        label: "Its signing secret",
+        value: created.secret,
+        note: "Verify the webhook-signature header of each delivery with it (Standard Webhooks).",
+      },
     });
   } catch (err) {
     const e = toApiError(err);
     if (e.status >= 500) throw err;
     const field = e.extra.field as keyof Errors | undefined;
-    return renderList(c, values, field && ["url", "event", "key", "events", "description"].includes(field) ? { [field]: e.message } : { form: e.message }, FORM_ERRORS);
+    return renderList(
+      c,
+      values,
+      field && ["url", "event", "key", "events", "description"].includes(field)
+        ? { [field]: e.message }
+        : { form: e.message },
+      FORM_ERRORS,
+    );
   }
 });
 
@@ -168,7 +254,9 @@ webhookPages.get("/webhooks/:id", async (c) => {
   const { auth, csrf } = c.get("session");
   const w = viewOf(await ownWebhook(d, auth.userId, c.req.param("id")));
   const cursor = c.req.query("cursor") || undefined;
-  const { items, next_cursor } = await cursorPage(() => listDeliveries(d, auth.userId, w.id, { limit: DELIVERIES_PER_PAGE, cursor }));
+  const { items, next_cursor } = await cursorPage(() =>
+    listDeliveries(d, auth.userId, w.id, { limit: DELIVERIES_PER_PAGE, cursor }),
+  );
   const path = `/console/webhooks/${encodeURIComponent(w.id)}`;
   return consolePage(c, {
     title: `Webhook ${w.description ?? w.id}`,
@@ -226,7 +314,16 @@ webhookPages.get("/webhooks/:id", async (c) => {
         </div>
         <h2>Deliveries</h2>
         {items.length === 0 ? (
-          <Empty>{cursor ? <p>No more deliveries.</p> : <p>No deliveries yet. One appears here for each event after this webhook was added: place a call and wait for it to end. Test events are not listed.</p>}</Empty>
+          <Empty>
+            {cursor ? (
+              <p>No more deliveries.</p>
+            ) : (
+              <p>
+                No deliveries yet. One appears here for each event after this webhook was added: place a call and wait
+                for it to end. Test events are not listed.
+              </p>
+            )}
+          </Empty>
         ) : (
           <ul class="rows" aria-label="Deliveries, newest first">
             {items.map((dl) => (
@@ -259,7 +356,11 @@ webhookPages.get("/webhooks/:id", async (c) => {
                   </ol>
                 ) : null}
                 {w.state === "active" ? (
-                  <PostForm action={`/console/deliveries/${encodeURIComponent(dl.id)}/retry`} csrf={csrf} class="inline">
+                  <PostForm
+                    action={`/console/deliveries/${encodeURIComponent(dl.id)}/retry`}
+                    csrf={csrf}
+                    class="inline"
+                  >
                     <button type="submit" class="secondary">
                       Retry now<span class="vh">{` (delivery ${dl.id})`}</span>
                     </button>
@@ -269,7 +370,11 @@ webhookPages.get("/webhooks/:id", async (c) => {
             ))}
           </ul>
         )}
-        <Pager what="deliveries" newest={cursor ? path : null} older={next_cursor ? `${path}?${new URLSearchParams({ cursor: next_cursor })}` : null} />
+        <Pager
+          what="deliveries"
+          newest={cursor ? path : null}
+          older={next_cursor ? `${path}?${new URLSearchParams({ cursor: next_cursor })}` : null}
+        />
       </>
     ),
   });
@@ -280,7 +385,13 @@ webhookPages.post("/webhooks/:id/test", async (c) => {
   const sent = await testWebhook(deps(c.env), c.get("session").auth.userId, id);
   const answer = sent.status_code !== null ? `HTTP ${sent.status_code}` : (sent.error ?? "no answer");
   const path = `/console/webhooks/${encodeURIComponent(id)}`;
-  return redirectWith(c, path, sent.delivered ? { notice: `Test event delivered: ${answer} in ${sent.duration_ms} ms.` } : { error: `The test event was not accepted: ${answer}.` });
+  return redirectWith(
+    c,
+    path,
+    sent.delivered
+      ? { notice: `Test event delivered: ${answer} in ${sent.duration_ms} ms.` }
+      : { error: `The test event was not accepted: ${answer}.` },
+  );
 });
 
 webhookPages.post("/webhooks/:id/enable", async (c) => {
@@ -308,7 +419,12 @@ webhookPages.get("/webhooks/:id/delete", async (c) => {
         <p>
           Events stop going to <code>{w.url}</code>, and its delivery log is deleted with it.
         </p>
-        <Confirm action={`/console/webhooks/${encodeURIComponent(w.id)}/delete`} csrf={csrf} confirm="Delete the webhook" back={`/console/webhooks/${encodeURIComponent(w.id)}`} />
+        <Confirm
+          action={`/console/webhooks/${encodeURIComponent(w.id)}/delete`}
+          csrf={csrf}
+          confirm="Delete the webhook"
+          back={`/console/webhooks/${encodeURIComponent(w.id)}`}
+        />
       </>
     ),
   });
@@ -327,7 +443,10 @@ webhookPages.post("/deliveries/:id/retry", async (c) => {
   const userId = c.get("session").auth.userId;
   const id = c.req.param("id");
   const delivery = await d.webhooks.delivery(id);
-  const back = delivery && delivery.user_id === userId ? `/console/webhooks/${encodeURIComponent(delivery.webhook_id)}` : "/console/webhooks";
+  const back =
+    delivery && delivery.user_id === userId
+      ? `/console/webhooks/${encodeURIComponent(delivery.webhook_id)}`
+      : "/console/webhooks";
   let result: Awaited<ReturnType<typeof retryDelivery>>;
   try {
     result = await retryDelivery(d, userId, id);
@@ -338,6 +457,7 @@ webhookPages.post("/deliveries/:id/retry", async (c) => {
   }
   const answer = result.last_status !== null ? `HTTP ${result.last_status}` : (result.last_error ?? "no answer");
   return redirectWith(c, result.subscription_removed ? "/console/webhooks" : back, {
-    [result.state === "succeeded" ? "notice" : "error"]: `Retried: ${answer} (attempt ${result.attempts}).${result.subscription_removed ? " The receiver answered 410 Gone, so the webhook was removed." : ""}`,
+    [result.state === "succeeded" ? "notice" : "error"]:
+      `Retried: ${answer} (attempt ${result.attempts}).${result.subscription_removed ? " The receiver answered 410 Gone, so the webhook was removed." : ""}`,
   });
 });
