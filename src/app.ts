@@ -5,7 +5,7 @@ import { landing } from "./console/pages/landing";
 import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
-import { d1TallyHeaders } from "./http/d1-tally";
+import { d1TallyHeaders } from "./http/d1-tally-headers";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import { registerSharedComponents } from "./http/openapi";
 import { openApiDocument } from "./http/openapi-document";

@@ -12,7 +12,7 @@ import { recipePages } from "./pages/recipes";
 import { triggerPages } from "./pages/triggers";
 import { webhookPages } from "./pages/webhooks";
 import { securePages } from "./security";
-import { type ConsoleEnv, checkCsrf, requireSession } from "./session";
+import { type ConsoleEnv, checkCsrf, requireSession } from "./session-middleware";
 
 /** Failures on a page answer a page that says what happened and what to do. */
 async function htmlError(err: unknown, c: Context) {

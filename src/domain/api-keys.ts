@@ -1,9 +1,9 @@
 import { ApiError } from "../errors";
 import { randomBase64Url } from "../shared/encoding";
-import type { ApiKeyRow } from "../storage/keys";
+import type { ApiKeyRow } from "../storage/api-keys";
 import type { Prefetched } from "./caller";
 import type { Deps } from "./deps";
-import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./keys";
+import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./key-signing";
 
 /** A tool's key places at most this many calls per hour unless it asks for another limit. */
 export const DEFAULT_CALLS_PER_HOUR = 20;

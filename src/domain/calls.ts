@@ -10,7 +10,7 @@ import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";
 import { finalizeCall } from "./outcomes";
 import { enqueuePolls } from "./queues";
-import { UpstreamSession, withUpstream } from "./session";
+import { UpstreamSession, withUpstream } from "./upstream-session";
 
 /** How long a placer may take before another request (or the cron) takes the placement over. */
 const PLACEMENT_LEASE_MS = 60_000;

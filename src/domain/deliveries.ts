@@ -4,7 +4,7 @@ import type { Deps } from "./deps";
 import { type CallEvent, eventBody } from "./events";
 import { type Budget, mapPool } from "./pool";
 import { enqueueDeliveries, type Scheduled } from "./queues";
-import { signedHeaders } from "./signing";
+import { signedHeaders } from "./webhook-signatures";
 import { checkTarget } from "./webhook-targets";
 
 /**

@@ -10,7 +10,7 @@ import { deliverDue } from "./deliveries";
 import type { Deps } from "./deps";
 import { type Observation, recordObservations } from "./outcomes";
 import { Budget, mapPool } from "./pool";
-import { currentAccess, withUpstream } from "./session";
+import { currentAccess, withUpstream } from "./upstream-session";
 
 /**
  * The outcome poller (docs/webhooks.md, "Poll schedule"). Calls are looked at 15 s after they
@@ -60,7 +60,7 @@ export class PollContext {
       t = currentAccess(this.d, userId).then((a) => a.token);
       // A refusal to relink is kept for the invocation; anything else is tried again by the next call.
       t.catch((err) => {
-        if (!relinkNeeded(err)) this.tokens.delete(userId);
+        if (!isRelinkRequired(err)) this.tokens.delete(userId);
       });
       this.tokens.set(userId, t);
     }
@@ -84,7 +84,7 @@ export class PollContext {
   }
 }
 
-const relinkNeeded = (err: unknown) => err instanceof ApiError && err.code === "relink_required";
+const isRelinkRequired = (err: unknown) => err instanceof ApiError && err.code === "relink_required";
 const currentOutcome = (row: CallRow): Outcome => ({
   status: row.status,
   highlights: row.highlights,
@@ -110,7 +110,7 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
     return { row, outcome, nextPollAt };
   } catch (err) {
     if (expired) return giveUp();
-    if (relinkNeeded(err)) {
+    if (isRelinkRequired(err)) {
       // Parked: the owner must link the account again; no request was made for this call.
       return {
         row,
@@ -182,7 +182,7 @@ export async function recoverPlacements(d: Deps, budget: Budget): Promise<number
       recovered++;
     } catch (err) {
       // KallyAI refused the call itself: let the key go, so a retry by the caller places afresh.
-      if (err instanceof ApiError && err.status < 500 && !relinkNeeded(err))
+      if (err instanceof ApiError && err.status < 500 && !isRelinkRequired(err))
         await d.calls.releasePlacement(p.user_id, p.idempotency_key);
     }
   }

@@ -5,7 +5,7 @@ import type { WebhookRow } from "../storage/webhooks";
 import { iftttUrl, send } from "./deliveries";
 import type { Deps } from "./deps";
 import type { CallEvent, EventType } from "./events";
-import { newSigningSecret } from "./signing";
+import { newSigningSecret } from "./webhook-signatures";
 import { checkTarget } from "./webhook-targets";
 
 /** Subscriptions (REST hooks, as Zapier and n8n use them). */

@@ -3,7 +3,7 @@ import { billingPortal, subscription, usage } from "../domain/account";
 import type { Authenticated } from "../domain/api-keys";
 import { alreadyPlaced, cancelCall, listCalls, placeCall, transcript, waitForCall } from "../domain/calls";
 import type { Deps } from "../domain/deps";
-import type { Scope } from "../domain/keys";
+import type { Scope } from "../domain/key-signing";
 import { transcriptText, usageSentence } from "../domain/speech";
 import { fieldError, parseCallRequest } from "../http/call-request";
 import { TERMINAL_STATUSES } from "../kallyai/schemas";

@@ -62,13 +62,13 @@ export function durationFor(outcome: string, lengthMs: number): number {
   return 0;
 }
 
-export interface CallView {
+export interface SandboxCallState {
   status: string;
   ended_at: number | null;
 }
 
 /** The status a call has at `now`: in progress until `ends_at`, then the scenario's outcome. */
-export function callState(row: SandboxCallRow, now: number): CallView {
+export function callState(row: SandboxCallRow, now: number): SandboxCallState {
   if (row.cancelled_at !== null) return { status: "cancelled", ended_at: row.cancelled_at };
   if (row.outcome === "never" || now < row.ends_at)
     return { status: now - row.created_at < 2000 ? "queued" : "in_progress", ended_at: null };

@@ -9,7 +9,7 @@ import { CATEGORIES, LANGUAGES } from "../../shared/call-input";
 import type { CallView } from "../../shared/call-view";
 import { Badge, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
 import { type Ctx, consolePage, cursorPage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const callPages = new Hono<ConsoleEnv>();
 

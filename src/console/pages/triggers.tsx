@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { deps } from "../../domain/deps";
-import type { Scope } from "../../domain/keys";
+import type { Scope } from "../../domain/key-signing";
 import { createTrigger, triggerJson } from "../../domain/triggers";
 import { ApiError, notFound, toApiError } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
 import { placeholdersOf, triggerExamples } from "../examples";
 import { type Ctx, consolePage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const triggerPages = new Hono<ConsoleEnv>();
 
