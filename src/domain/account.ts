@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import { SubscriptionSchema, UsageSchema } from "../routes/schemas";
+import { SubscriptionSchema, UsageSchema } from "../shared/api-schemas";
 import type { Caller } from "./caller";
 import type { Deps } from "./deps";
 import { withUpstream } from "./upstream-session";

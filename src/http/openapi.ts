@@ -117,6 +117,15 @@ export const json = <T extends z.ZodType>(schema: T, description: string, exampl
   content: { "application/json": example === undefined ? { schema } : { schema, example } },
 });
 
+/** The `text/plain` answer of `?format=text` (or Accept: text/plain): one sentence for Siri and Shortcuts. */
+export const TextAnswer = {
+  "text/plain": {
+    schema: z.string().openapi({
+      example: "Call to Italian Bistro succeeded: Table for 4 at 8pm confirmed. Next: Arrive 10 minutes early.",
+    }),
+  },
+};
+
 export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }];
 /** Operations anyone may call (their credential, if any, is in the request itself). */
 export const noAuth: Record<string, string[]>[] = [];

@@ -7,8 +7,16 @@ import type { Scope } from "../domain/key-signing";
 import { transcriptText, usageSentence } from "../domain/speech";
 import { fieldError, parseCallRequest } from "../http/call-request";
 import { TERMINAL_STATUSES } from "../kallyai/schemas";
-import { CallId, PageQuery, WaitSeconds } from "../routes/calls";
-import { CallSchema, PlacedSchema, SubscriptionSchema, TranscriptSchema, UsageSchema } from "../routes/schemas";
+import {
+  CallId,
+  CallSchema,
+  PageQuery,
+  PlacedSchema,
+  SubscriptionSchema,
+  TranscriptSchema,
+  UsageSchema,
+  WaitSeconds,
+} from "../shared/api-schemas";
 import { CallInputSchema } from "../shared/call-input";
 import { sha256Hex } from "../shared/encoding";
 import { callsText, callText, placedText, subscriptionText } from "./text";

@@ -4,7 +4,7 @@ import { EVENT_TYPES, type EventType, listEvents } from "../domain/events";
 import { sampleEvent } from "../domain/webhooks";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
-import { CallSchema } from "./schemas";
+import { CallSchema } from "../shared/api-schemas";
 
 const SAMPLE_TIME = Date.parse("2026-01-28T18:03:52.410Z");
 const SAMPLE_IDS: Record<EventType, string> = {

@@ -10,10 +10,10 @@ import { fieldError, idempotencyKeyOf, parseCallRequest } from "../http/call-req
 import { readFields } from "../http/fields";
 import { htmlErrors } from "../http/html-errors";
 import { prefersHtml, wantsText } from "../http/negotiate";
-import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
+import { errorResponses, json, keyAuth, noAuth, router, TextAnswer } from "../http/openapi";
 import type { AppEnv } from "../http/types";
+import { CallSchema, PlacedSchema } from "../shared/api-schemas";
 import { escapeHtml, page } from "../shared/html";
-import { CallSchema, PlacedSchema, TextAnswer } from "./schemas";
 
 const FieldValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.array(z.string().max(500)).max(20)]);
 const CreateTrigger = z
