@@ -5,7 +5,6 @@ import { alreadyPlaced, cancelCall, listCalls, placeCall, transcript, waitForCal
 import type { Deps } from "../domain/deps";
 import type { Scope } from "../domain/key-signing";
 import { transcriptText, usageSentence } from "../domain/speech";
-import { fieldError, parseCallRequest } from "../http/call-request";
 import { TERMINAL_STATUSES } from "../kallyai/schemas";
 import {
   CallId,
@@ -18,6 +17,7 @@ import {
   WaitSeconds,
 } from "../shared/api-schemas";
 import { CallInputSchema } from "../shared/call-input";
+import { fieldError, parseCallRequest } from "../shared/call-request";
 import { sha256Hex } from "../shared/encoding";
 import { callsText, callText, placedText, subscriptionText } from "./text";
 

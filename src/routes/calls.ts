@@ -3,12 +3,13 @@ import { cancelCall, getCall, listCalls, placeCall, recording, transcript, waitF
 import { deps } from "../domain/deps";
 import { callSentence, transcriptText } from "../domain/speech";
 import { requireKey } from "../http/auth";
-import { idempotencyKeyOf, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
+import { idempotencyKeyOf } from "../http/idempotency-key";
 import { wantsText } from "../http/negotiate";
 import { errorResponses, json, keyAuth, router, TextAnswer } from "../http/openapi";
 import { TERMINAL_STATUSES } from "../kallyai/schemas";
 import { CallId, CallSchema, PageQuery, PlacedSchema, TranscriptSchema, WaitSeconds } from "../shared/api-schemas";
+import { parseCallRequest } from "../shared/call-request";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 
 const Format = z

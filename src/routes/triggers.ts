@@ -6,13 +6,14 @@ import { callSentence } from "../domain/speech";
 import { createTrigger, fillTemplate, resolveTrigger, triggerJson } from "../domain/triggers";
 import { notFound } from "../errors";
 import { background, requireKey } from "../http/auth";
-import { fieldError, idempotencyKeyOf, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
 import { htmlErrors } from "../http/html-errors";
+import { idempotencyKeyOf } from "../http/idempotency-key";
 import { prefersHtml, wantsText } from "../http/negotiate";
 import { errorResponses, json, keyAuth, noAuth, router, TextAnswer } from "../http/openapi";
 import type { AppEnv } from "../http/types";
 import { CallSchema, PlacedSchema } from "../shared/api-schemas";
+import { fieldError, parseCallRequest } from "../shared/call-request";
 import { escapeHtml, page } from "../shared/html";
 
 const FieldValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.array(z.string().max(500)).max(20)]);

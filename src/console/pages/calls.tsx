@@ -4,8 +4,8 @@ import { cancelCall, getCall, listCalls, placeCall, recording, transcript } from
 import { deps } from "../../domain/deps";
 import { callSentence } from "../../domain/speech";
 import { toApiError } from "../../errors";
-import { parseCallRequest } from "../../http/call-request";
 import { CATEGORIES, LANGUAGES } from "../../shared/call-input";
+import { parseCallRequest } from "../../shared/call-request";
 import type { CallView } from "../../shared/call-view";
 import { Badge, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
 import { type Ctx, consolePage, cursorPage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
