@@ -1,3 +1,4 @@
+import { statusLabel } from "../src/shared/call-status";
 import type { AuthStatus, CallView, LoginResult, LogoutResult, TranscriptView, Usage } from "./targets/types";
 
 /** Human-readable text for each command; --json prints the objects themselves instead. */
@@ -23,7 +24,7 @@ const OUTCOME_WORDS: Record<string, string> = {
   cancelled: "cancelled",
   expired: "expired (the bridge stopped following it)",
 };
-export const statusText = (status: string) => OUTCOME_WORDS[status] ?? status.replace(/_/g, " ");
+export const statusText = (status: string) => OUTCOME_WORDS[status] ?? statusLabel(status);
 
 export function callText(call: CallView): string {
   const booking = [call.party_size ? `party of ${call.party_size}` : "", call.date ?? "", call.time ?? ""]

@@ -1,10 +1,11 @@
 import { ApiError } from "../errors";
 import type { UpstreamCallRequest } from "../shared/call-input";
+import { isFinished } from "../shared/call-status";
 import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { Authenticated } from "./api-keys";
-import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
+import { type CallView, createdAtOf, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
 import { type Caller, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";

@@ -7,17 +7,15 @@ import { readFields } from "../http/fields";
 import { idempotencyKeyOf } from "../http/idempotency-key";
 import { wantsText } from "../http/negotiate";
 import { errorResponses, json, keyAuth, router, TextAnswer } from "../http/openapi";
-import { TERMINAL_STATUSES } from "../kallyai/schemas";
 import { CallId, CallSchema, PageQuery, PlacedSchema, TranscriptSchema, WaitSeconds } from "../shared/api-schemas";
 import { parseCallRequest } from "../shared/call-request";
+import { CALL_STATUSES } from "../shared/call-status";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 
 const Format = z
   .enum(["json", "text"])
   .optional()
   .openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
-/** What GET /v1/calls filters on: the statuses the bridge records. */
-const CALL_STATUSES = ["queued", "in_progress", ...TERMINAL_STATUSES, "expired"] as const;
 const oneStatus = `\\s*(${CALL_STATUSES.join("|")})\\s*`;
 const StatusFilter = z
   .string()
