@@ -2,6 +2,17 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "./env";
+import type { ERROR_CODES } from "./http/error-codes";
+
+/** A code of the bridge's own: one listed, with its meaning, in src/http/error-codes.ts. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * A code KallyAI answered with that the bridge does not know (yet), passed through as it came;
+ * the sandbox, which imitates KallyAI, answers in KallyAI's codes too. Made only by `kallyaiCode`.
+ */
+export type KallyAICode = string & { readonly __kallyaiCode: true };
+export const kallyaiCode = (code: string) => code as KallyAICode;
 
 /** The one error shape every failure of the bridge answers with. */
 export interface ErrorBody {
@@ -15,7 +26,7 @@ export interface ErrorBody {
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode | KallyAICode,
     message: string,
     readonly extra: { retryAfter?: number; field?: string; headers?: Record<string, string> } = {},
   ) {

@@ -12,7 +12,7 @@ function errorsSection(markdown: string): string {
 }
 
 describe("README error table", () => {
-  it("lists every error code the bridge answers (test/openapi.test.ts checks src/ throws only these)", () => {
+  it("lists every error code the bridge answers (ApiError takes only these: the type check holds the code)", () => {
     const section = errorsSection(readme);
     const missing = Object.keys(ERROR_CODES).filter((code) => !section.includes(`\`${code}\``));
     expect(missing).toEqual([]);

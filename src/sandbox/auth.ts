@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { SignJWT } from "jose";
 import { z } from "zod";
 import { config } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, kallyaiCode } from "../errors";
 import { signInPage } from "./pages";
 import { SandboxStore } from "./store";
 import type { SandboxEnv } from "./types";
@@ -17,7 +17,8 @@ const randomToken = (prefix: string) => {
   return prefix + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 };
 
-const refuse = (code: string, message: string) => new ApiError(400, code, message);
+/** A refusal in KallyAI's own codes (invalid_client, invalid_redirect_uri, …), as the real API answers. */
+const refuse = (code: string, message: string) => new ApiError(400, kallyaiCode(code), message);
 
 /** The CLI flow only ever redirects to this machine, as KallyAI's does. */
 function loopbackRedirect(value: string | undefined): URL {
@@ -205,7 +206,8 @@ export const sandboxAuth = new Hono<SandboxEnv>()
         `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`,
       );
     }
-    if (clientSecret !== SANDBOX_OAUTH_CLIENT.secret) throw new ApiError(401, "invalid_client", "Wrong client_secret.");
+    if (clientSecret !== SANDBOX_OAUTH_CLIENT.secret)
+      throw new ApiError(401, kallyaiCode("invalid_client"), "Wrong client_secret.");
     const store = new SandboxStore(c.env.DB);
     const ttl = config(c.env).sandbox.tokenTtlSeconds;
     if (form.grant_type === "refresh_token") return c.json(await rotate(store, form.refresh_token, ttl));

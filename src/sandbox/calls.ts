@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { config } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, kallyaiCode } from "../errors";
 import { CallRequest } from "../kallyai/schemas";
 import { E164, isEmergencyNumber, isPremiumRate, isSupportedCountry, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import { injectFault } from "./faults";
@@ -18,7 +18,8 @@ import {
 import { type SandboxCallRow, SandboxStore, sha256 } from "./store";
 import type { SandboxEnv } from "./types";
 
-const refuse = (status: 403 | 422, code: string, message: string) => new ApiError(status, code, message);
+/** A refusal in KallyAI's own codes, as the real API answers (the bridge maps them in src/kallyai/errors.ts). */
+const refuse = (status: 403 | 422, code: string, message: string) => new ApiError(status, kallyaiCode(code), message);
 
 /** The upstream's checks, in the order KallyAI's error table lists them. */
 function validate(body: unknown): CallRequest {
