@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "./env";
 import type { ERROR_CODES } from "./http/error-codes";
+import { logError } from "./shared/log";
 
 /** A code of the bridge's own: one listed, with its meaning, in src/http/error-codes.ts. */
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -95,15 +96,7 @@ export function toApiError(err: unknown): ApiError {
 export function errorHandler(err: unknown, c: Context): Response {
   const apiError = toApiError(err);
   if (apiError.status >= 500) {
-    // Log the kind of failure and the request id only: messages of foreign errors may carry secrets.
-    console.error(
-      JSON.stringify({
-        level: "error",
-        request_id: c.get("requestId"),
-        code: apiError.code,
-        error: err instanceof Error ? err.name : typeof err,
-      }),
-    );
+    logError({ request_id: c.get("requestId"), code: apiError.code }, err);
   }
   return errorResponse(apiError);
 }

@@ -3,6 +3,7 @@ import { KallyAIClient } from "../kallyai/client";
 import { UpstreamUnauthorized } from "../kallyai/errors";
 import type { UpstreamCall } from "../kallyai/schemas";
 import { isFinished } from "../shared/call-status";
+import { logError, logEvent } from "../shared/log";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { Scheduled } from "../storage/events";
 import { outcomeOf } from "./call-view";
@@ -215,19 +216,15 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
   const overdueMs = d.cfg.poller.overdueSeconds * 1000;
   const ctx = new PollContext(d, new Budget(d.cfg.poller.upstreamBudget));
   const deliveries = new Budget(d.cfg.webhooks.deliveryBudget);
-  waitUntil(cleanUp(d).catch((err) => log("cleanup_failed", err)));
+  waitUntil(cleanUp(d).catch(loggedAs("cleanup_failed", undefined)));
   const totals = {
     polled: 0,
     delivered: 0,
-    recovered: await recoverPlacements(d, ctx.budget).catch((err) => (log("recovery_failed", err), 0)),
+    recovered: await recoverPlacements(d, ctx.budget).catch(loggedAs("recovery_failed", 0)),
   };
   for (;;) {
-    totals.polled += (
-      await sweepCalls(ctx, overdueMs).catch((err) => (log("sweep_failed", err), { polled: 0 }))
-    ).polled;
-    totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch(
-      (err) => (log("delivery_failed", err), 0),
-    );
+    totals.polled += (await sweepCalls(ctx, overdueMs).catch(loggedAs("sweep_failed", { polled: 0 }))).polled;
+    totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch(loggedAs("delivery_failed", 0));
     // A spent budget ends the invocation: what is left is taken first by the next one.
     if (ctx.budget.spent || deliveries.spent) break;
     const now = Date.now();
@@ -242,11 +239,14 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
     upstream_requests: d.cfg.poller.upstreamBudget - ctx.budget.left,
     ms: Date.now() - started,
   };
-  if (result.polled || result.delivered || result.recovered)
-    console.log(JSON.stringify({ level: "info", event: "tick", ...result }));
+  if (result.polled || result.delivered || result.recovered) logEvent("tick", result);
   return result;
 }
 
-function log(event: string, err: unknown) {
-  console.error(JSON.stringify({ level: "error", event, error: err instanceof Error ? err.name : typeof err }));
-}
+/** A step of the tick that failed is logged and counts as `instead`: the other steps still run. */
+const loggedAs =
+  <T>(event: string, instead: T) =>
+  (err: unknown): T => {
+    logError({ event }, err);
+    return instead;
+  };
