@@ -1,5 +1,6 @@
 import { isFinished } from "../shared/call-status";
-import { type CallView, flatSubmission, iso } from "../shared/call-view";
+import { type CallView, flatSubmission } from "../shared/call-view";
+import { iso } from "../shared/time";
 import type { CallRow } from "../storage/calls";
 
 export { type CallView, createdAtOf, outcomeOf, viewOfUpstream } from "../shared/call-view";

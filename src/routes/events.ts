@@ -51,6 +51,9 @@ const DELIVERY_HEADERS = z.object({
   }),
 });
 
+/** A description's first clause: up to its first ";" or parenthesis (the summary line of an event). */
+const firstClause = (text: string) => text.replace(/;[\s\S]*$/, "").replace(/ \([\s\S]*$/, "");
+
 const WHEN: Record<EventType, string> = {
   "call.completed": "A call finished, however it ended (`data.status` says how); exactly one per call.",
   "call.succeeded": "A call reached its goal (`data.status` is `success`).",
@@ -104,10 +107,10 @@ export function registerEventWebhooks(registry: OpenAPIHono["openAPIRegistry"]) 
       path: type,
       operationId: `on${type
         .split(".")
-        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
         .join("")}`,
       tags: ["webhooks"],
-      summary: `${type}: ${WHEN[type].split(";")[0]!.split(" (")[0]}`,
+      summary: `${type}: ${firstClause(WHEN[type])}`,
       description: `${WHEN[type]} Sent to subscriptions (POST /v1/webhooks) that asked for \`${type}\`, signed per Standard Webhooks and retried for about 3 days until your URL answers 2xx. Kind \`ifttt\` subscriptions get IFTTT's \`{value1: status, value2: highlights, value3: next_steps}\` instead.`,
       security: noAuth,
       request: {

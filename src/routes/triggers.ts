@@ -230,9 +230,9 @@ const callPage = (sentence: string, callId: string) =>
     `<h1>${escapeHtml(sentence)}</h1><p class="note">Call id <code>${escapeHtml(callId)}</code></p>`,
   );
 
-async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise<Response> {
+async function hitTrigger(c: Context<AppEnv>, token: string, wait: number | undefined): Promise<Response> {
   const d = deps(c.env);
-  const { trigger, auth } = await resolveTrigger(d, c.req.param("token")!);
+  const { trigger, auth } = await resolveTrigger(d, token);
   const sent = await readFields(c);
   const request = parseCallRequest(fillTemplate(JSON.parse(trigger.template), sent), d.cfg.defaults);
   const key = idempotencyKeyOf(c, sent);
@@ -265,5 +265,5 @@ triggerUrls.openAPIRegistry.registerPath({
 triggerUrls.on(["GET", "POST"], "/t/:token", async (c) => {
   const query = HitQuery.safeParse(c.req.query());
   if (!query.success) throw fieldError(query.error);
-  return hitTrigger(c, query.data.wait);
+  return hitTrigger(c, c.req.param("token"), query.data.wait);
 });

@@ -52,7 +52,9 @@ const authenticate: MiddlewareHandler<SandboxEnv> = async (c, next) => {
   if (!stored) throw new ApiError(401, kallyaiCode("invalid_token"), "The access token is not valid.");
   if (stored.expires_at <= Date.now())
     throw new ApiError(401, kallyaiCode("token_expired"), "The access token has expired. Refresh it.");
-  c.set("user", (await store.user(stored.user_id))!);
+  const user = await store.user(stored.user_id);
+  if (!user) throw new ApiError(401, kallyaiCode("invalid_token"), "The access token is not valid.");
+  c.set("user", user);
   await next();
 };
 
@@ -67,7 +69,7 @@ const sandboxBase = (url: string) => url.replace(/\/v1\/.*$/, "");
 
 sandbox.get("/v1/users/me/statistics", async (c) => {
   const user = c.get("user");
-  const usage = (await new SandboxStore(c.env.DB).usage(user.id))!;
+  const usage = await new SandboxStore(c.env.DB).usage(user.id);
   const minutesRemaining = Math.max(0, user.minutes_allocated - usage.minutes_used);
   return c.json({
     plan_type: "sandbox",

@@ -2,11 +2,12 @@ import { z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { CallSubmission } from "../kallyai/schemas";
 import { CallInputSchema, PHONE_ERRORS, toUpstreamRequest, type UpstreamCallRequest } from "./call-input";
+import { firstIssue } from "./first-issue";
 import { normalizePhone } from "./phone";
 
 /** Turns the first zod issue into a 422 that names the field. */
 export function fieldError(error: z.ZodError): ApiError {
-  const issue = error.issues[0]!;
+  const issue = firstIssue(error);
   const field = issue.path.join(".");
   const message = /^[a-z]/.test(issue.message) ? `${field} ${issue.message}` : `${field}: ${issue.message}`;
   return new ApiError(422, "validation_error", field ? message : issue.message, field ? { field } : {});

@@ -1,5 +1,6 @@
 import type { UpstreamCall } from "../kallyai/schemas";
 import { isFinished } from "./call-status";
+import { iso } from "./time";
 
 /** What KallyAI says of a call's outcome so far. */
 export interface Outcome {
@@ -36,8 +37,6 @@ export interface CallView {
   urgent: boolean | null;
   instructions: string[] | null;
 }
-
-export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function flatSubmission(request: { submission?: Record<string, unknown> | null; timezone?: unknown }) {
   const s = request.submission ?? {};

@@ -1,5 +1,6 @@
 /** D1 queries for webhook subscriptions, their deliveries and delivery attempts. Times are epoch milliseconds. */
 import type { Scheduled } from "./events";
+import { countOf } from "./rows";
 
 export interface WebhookRow {
   id: string;
@@ -106,10 +107,9 @@ export class Webhooks {
   }
 
   async countActive(userId: string): Promise<number> {
-    return (await this.db
-      .prepare("SELECT count(*) AS n FROM webhooks WHERE user_id = ? AND state = 'active'")
-      .bind(userId)
-      .first<{ n: number }>())!.n;
+    return countOf(
+      this.db.prepare("SELECT count(*) AS n FROM webhooks WHERE user_id = ? AND state = 'active'").bind(userId),
+    );
   }
 
   /** Removes subscriptions with their deliveries and attempts. */
@@ -162,10 +162,7 @@ export class Webhooks {
   }
 
   async countNotOnKey(keyId: string): Promise<number> {
-    return (await this.db
-      .prepare("SELECT count(*) AS n FROM webhooks WHERE key_id != ?")
-      .bind(keyId)
-      .first<{ n: number }>())!.n;
+    return countOf(this.db.prepare("SELECT count(*) AS n FROM webhooks WHERE key_id != ?").bind(keyId));
   }
 
   /** Replaces a sealed secret if it is still the one that was read. */
