@@ -71,7 +71,7 @@ export function historyText(calls: CallView[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const fmt = (r: unknown[]) =>
     r
-      .map((cell, i) => String(cell).padEnd(i === r.length - 1 ? 0 : widths[i]!))
+      .map((cell, i) => String(cell).padEnd(i === r.length - 1 ? 0 : (widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   return [fmt(header), ...rows.map(fmt)].join("\n");
