@@ -1,5 +1,7 @@
 import type { Child } from "hono/jsx";
 import type { Flash } from "../domain/console-sessions";
+import { type CallStatus, statusLabel } from "../shared/call-status";
+import type { DeliveryRow, WebhookRow } from "../storage/webhooks";
 
 /** A form that changes something: POST, with the session's CSRF token. */
 export function PostForm({
@@ -195,12 +197,12 @@ export function Empty({ children }: { children: Child }) {
   return <div class="empty">{children}</div>;
 }
 
-const STATUS_CLASS: Record<string, string> = {
+/** The badge colour of each status a page shows: a call's, a subscription's and a delivery's. */
+const STATUS_CLASS: Record<CallStatus | WebhookRow["state"] | DeliveryRow["state"], "ok" | "bad" | "wait" | "plain"> = {
   success: "ok",
   succeeded: "ok",
   active: "ok",
   failed: "bad",
-  error: "bad",
   disabled: "bad",
   busy: "bad",
   no_answer: "bad",
@@ -210,9 +212,10 @@ const STATUS_CLASS: Record<string, string> = {
   pending: "wait",
   queued: "wait",
   in_progress: "wait",
-  ringing: "wait",
 };
 
 export function Badge({ status }: { status: string }) {
-  return <span class={`badge ${STATUS_CLASS[status] ?? "plain"}`}>{status.replace(/_/g, " ")}</span>;
+  return (
+    <span class={`badge ${STATUS_CLASS[status as keyof typeof STATUS_CLASS] ?? "plain"}`}>{statusLabel(status)}</span>
+  );
 }

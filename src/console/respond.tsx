@@ -4,7 +4,7 @@ import { type Flash, setFlash, takeFlash } from "../domain/console-sessions";
 import { deps } from "../domain/deps";
 import { ApiError } from "../errors";
 import { Layout, type PageProps, render } from "./layout";
-import type { ConsoleEnv } from "./session";
+import type { ConsoleEnv } from "./session-middleware";
 
 export type Ctx = Context<ConsoleEnv>;
 

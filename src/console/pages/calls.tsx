@@ -4,26 +4,16 @@ import { cancelCall, getCall, listCalls, placeCall, recording, transcript } from
 import { deps } from "../../domain/deps";
 import { callSentence } from "../../domain/speech";
 import { toApiError } from "../../errors";
-import { parseCallRequest } from "../../http/call-request";
 import { CATEGORIES, LANGUAGES } from "../../shared/call-input";
+import { parseCallRequest } from "../../shared/call-request";
+import { CALL_STATUSES, isCallStatus, statusLabel } from "../../shared/call-status";
 import type { CallView } from "../../shared/call-view";
 import { Badge, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
 import { type Ctx, consolePage, cursorPage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const callPages = new Hono<ConsoleEnv>();
 
-const STATUSES = [
-  "queued",
-  "in_progress",
-  "success",
-  "voicemail",
-  "no_answer",
-  "busy",
-  "failed",
-  "cancelled",
-  "expired",
-];
 const PAGE_SIZE = 20;
 const FIELDS = [
   "phone",
@@ -48,7 +38,8 @@ type CallFormValues = Partial<Record<(typeof FIELDS)[number] | "idempotency_key"
 
 callPages.get("/calls", async (c) => {
   const { auth } = c.get("session");
-  const status = STATUSES.includes(c.req.query("status") ?? "") ? c.req.query("status")! : "";
+  const asked = c.req.query("status") ?? "";
+  const status = isCallStatus(asked) ? asked : "";
   const cursor = c.req.query("cursor") || undefined;
   const page = await cursorPage(() =>
     listCalls(deps(c.env), auth.userId, { limit: PAGE_SIZE, cursor, status: status ? [status] : undefined }),
@@ -70,9 +61,9 @@ callPages.get("/calls", async (c) => {
           <label for="status-filter">Show</label>
           <select id="status-filter" name="status">
             <option value="">All calls</option>
-            {STATUSES.map((s) => (
+            {CALL_STATUSES.map((s) => (
               <option value={s} selected={s === status}>
-                {s.replace(/_/g, " ")}
+                {statusLabel(s)}
               </option>
             ))}
           </select>
@@ -85,7 +76,7 @@ callPages.get("/calls", async (c) => {
             {cursor ? (
               <p>No more calls.</p>
             ) : status ? (
-              <p>{`No calls with status “${status.replace(/_/g, " ")}”.`}</p>
+              <p>{`No calls with status “${statusLabel(status)}”.`}</p>
             ) : (
               <p>No calls yet. Place your first one from the form, a trigger URL, or any tool with a key.</p>
             )}
@@ -311,7 +302,7 @@ callPages.post("/calls", async (c) => {
 /* ---------- one call ---------- */
 
 const statusText = (call: CallView) =>
-  call.finished ? `Finished: ${call.status.replace(/_/g, " ")}` : `Running: ${call.status.replace(/_/g, " ")}`;
+  call.finished ? `Finished: ${statusLabel(call.status)}` : `Running: ${statusLabel(call.status)}`;
 
 /** What KallyAI says now, or why it could not say (the rest of the page shows regardless). */
 async function optional<T>(work: Promise<T>): Promise<T | string> {
@@ -465,6 +456,6 @@ callPages.get("/calls/:id", async (c) => {
 callPages.post("/calls/:id/cancel", async (c) => {
   const call = await cancelCall(deps(c.env), c.get("session").auth.userId, c.req.param("id"));
   return redirectWith(c, `/console/calls/${encodeURIComponent(call.id)}`, {
-    notice: `The call is ${call.status.replace(/_/g, " ")}.`,
+    notice: `The call is ${statusLabel(call.status)}.`,
   });
 });

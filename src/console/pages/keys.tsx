@@ -3,11 +3,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { createKey, DEFAULT_CALLS_PER_HOUR, keyJson } from "../../domain/api-keys";
 import { deps } from "../../domain/deps";
-import { SCOPES, type Scope } from "../../domain/keys";
+import { SCOPES, type Scope } from "../../domain/key-signing";
 import { ApiError, notFound } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
 import { type Ctx, consolePage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const keyPages = new Hono<ConsoleEnv>();
 

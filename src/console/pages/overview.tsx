@@ -4,7 +4,7 @@ import { deps } from "../../domain/deps";
 import { toApiError } from "../../errors";
 import { Time } from "../components";
 import { consolePage } from "../respond";
-import { type ConsoleEnv, signInUrl } from "../session";
+import { type ConsoleEnv, signInUrl } from "../session-middleware";
 
 export const overviewPage = new Hono<ConsoleEnv>();
 

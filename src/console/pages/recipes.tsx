@@ -4,7 +4,7 @@ import { deps } from "../../domain/deps";
 import { curlCommand, httpMessage, RECIPES, SECTION_NAMES, type SectionId } from "../../shared/recipes";
 import { Snippet } from "../components";
 import { Layout, render } from "../layout";
-import { type ConsoleEnv, readSessionCookie } from "../session";
+import { type ConsoleEnv, readSessionCookie } from "../session-middleware";
 
 /** The recipes of docs/platforms.md (src/shared/recipes.ts, the one source), with this bridge's own URL filled in. */
 export const recipePages = new Hono<ConsoleEnv>();

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { deps } from "../../domain/deps";
-import type { Scope } from "../../domain/keys";
+import type { Scope } from "../../domain/key-signing";
 import { createTrigger, triggerJson } from "../../domain/triggers";
 import { ApiError, notFound, toApiError } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
 import { placeholdersOf, triggerExamples } from "../examples";
 import { type Ctx, consolePage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const triggerPages = new Hono<ConsoleEnv>();
 
@@ -160,9 +160,9 @@ triggerPages.post("/triggers", async (c) => {
   const d = deps(c.env);
   const { auth } = c.get("session");
   const form = await formOf(c);
-  const values: Values = { trigger_name: text(form.trigger_name), key_id: text(form.key_id) };
+  const triggerName = text(form.trigger_name);
+  const values: Values = { trigger_name: triggerName, key_id: text(form.key_id) };
   for (const [field] of TEMPLATE_FIELDS) values[field] = text(form[field]);
-  const triggerName = values.trigger_name!;
   if (!triggerName) return renderTriggers(c, values, { trigger_name: "Give the trigger URL a name." }, FORM_ERRORS);
   if (triggerName.length > 100)
     return renderTriggers(c, values, { trigger_name: "At most 100 characters." }, FORM_ERRORS);
@@ -170,7 +170,7 @@ triggerPages.post("/triggers", async (c) => {
   if (!key) return renderTriggers(c, values, { key_id: "Pick an active key that may place calls." }, FORM_ERRORS);
   const template: Record<string, string | string[]> = {};
   for (const [field] of TEMPLATE_FIELDS) {
-    const value = values[field]!;
+    const value = values[field];
     if (value) template[field] = field === "instructions" ? value.split(/\s*;\s*|\n/).filter(Boolean) : value;
   }
   if (!template.phone && !template.task)

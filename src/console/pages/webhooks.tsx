@@ -16,7 +16,7 @@ import {
 import { toApiError } from "../../errors";
 import { Badge, Confirm, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
 import { type Ctx, consolePage, cursorPage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const webhookPages = new Hono<ConsoleEnv>();
 
