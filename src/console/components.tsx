@@ -195,12 +195,12 @@ export function Empty({ children }: { children: Child }) {
   return <div class="empty">{children}</div>;
 }
 
+/** The colour of each state a badge shows: a call's status, a webhook's and a delivery's state. */
 const STATUS_CLASS: Record<string, string> = {
   success: "ok",
   succeeded: "ok",
   active: "ok",
   failed: "bad",
-  error: "bad",
   disabled: "bad",
   busy: "bad",
   no_answer: "bad",
@@ -210,7 +210,6 @@ const STATUS_CLASS: Record<string, string> = {
   pending: "wait",
   queued: "wait",
   in_progress: "wait",
-  ringing: "wait",
 };
 
 export function Badge({ status }: { status: string }) {
