@@ -168,6 +168,52 @@ export function Field({
   );
 }
 
+/** What a refused form says about itself rather than one of its fields. */
+export function FormAlert({ error }: { error?: string }) {
+  if (!error) return null;
+  return (
+    <p class="alert" role="alert">
+      {error}
+    </p>
+  );
+}
+
+/** A fieldset of checkboxes sharing one name, each value explained, with the error of the whole set. */
+export function Checkboxes({
+  name,
+  legend,
+  options,
+  help,
+  checked,
+  error,
+}: {
+  name: string;
+  legend: string;
+  options: readonly string[];
+  help: Partial<Record<string, string>>;
+  checked: readonly string[];
+  error?: string;
+}) {
+  return (
+    <fieldset aria-describedby={error ? `f-${name}-error` : undefined}>
+      <legend>{legend}</legend>
+      {options.map((value) => (
+        <label class="check">
+          <input type="checkbox" name={name} value={value} checked={checked.includes(value)} />
+          <span>
+            <code>{value}</code> — {help[value]}
+          </span>
+        </label>
+      ))}
+      {error ? (
+        <p class="field-error" id={`f-${name}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
 /** The attributes an input needs to be tied to its label, hint and error. */
 export function inputAttrs(name: string, opts: { error?: string; hint?: boolean } = {}) {
   const describedBy = [opts.hint ? `f-${name}-hint` : null, opts.error ? `f-${name}-error` : null]
