@@ -170,6 +170,52 @@ export function Field({
   );
 }
 
+/** What a refused form says about itself rather than one of its fields. */
+export function FormAlert({ error }: { error?: string }) {
+  if (!error) return null;
+  return (
+    <p class="alert" role="alert">
+      {error}
+    </p>
+  );
+}
+
+/** A fieldset of checkboxes sharing one name, each value explained, with the error of the whole set. */
+export function Checkboxes({
+  name,
+  legend,
+  options,
+  help,
+  checked,
+  error,
+}: {
+  name: string;
+  legend: string;
+  options: readonly string[];
+  help: Partial<Record<string, string>>;
+  checked: readonly string[];
+  error?: string;
+}) {
+  return (
+    <fieldset aria-describedby={error ? `f-${name}-error` : undefined}>
+      <legend>{legend}</legend>
+      {options.map((value) => (
+        <label class="check">
+          <input type="checkbox" name={name} value={value} checked={checked.includes(value)} />
+          <span>
+            <code>{value}</code> — {help[value]}
+          </span>
+        </label>
+      ))}
+      {error ? (
+        <p class="field-error" id={`f-${name}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
 /** The attributes an input needs to be tied to its label, hint and error. */
 export function inputAttrs(name: string, opts: { error?: string; hint?: boolean } = {}) {
   const describedBy = [opts.hint ? `f-${name}-hint` : null, opts.error ? `f-${name}-error` : null]
@@ -197,7 +243,7 @@ export function Empty({ children }: { children: Child }) {
   return <div class="empty">{children}</div>;
 }
 
-/** The badge colour of each status a page shows: a call's, a subscription's and a delivery's. */
+/** The colour of each state a badge shows: a call's status, a webhook's and a delivery's state. */
 const STATUS_CLASS: Record<CallStatus | WebhookRow["state"] | DeliveryRow["state"], "ok" | "bad" | "wait" | "plain"> = {
   success: "ok",
   succeeded: "ok",
