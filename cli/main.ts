@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 import pkg from "../package.json" with { type: "json" };
 import { localTimeZone, parse, type Values, validateCall } from "./args";
 import { openBrowser } from "./browser";
-import { CliError, EXIT, toCliError, usageError } from "./errors";
+import { type CliError, EXIT, toCliError, usageError } from "./errors";
 import { HELP } from "./help";
 import * as out from "./output";
 import { BridgeTarget } from "./targets/bridge";
 import { DirectTarget } from "./targets/direct";
 import type { CallView, LoginOptions, Target } from "./targets/types";
 import { credentialPaths } from "./token-file";
-import { waitForOutcome } from "./wait";
+import { waitForOutcome, whilePlacing } from "./wait";
 
 const DEFAULT_API_BASE = "https://api.kallyai.com";
 const DEFAULT_COUNTRY = "US";
@@ -58,11 +58,13 @@ function makeTarget(values: Values, env: NodeJS.ProcessEnv, autoLogin: LoginOpti
   }
   if (values["api-key"])
     throw usageError("--api-key is a bridge API key: use it with --bridge URL (or KALLYAI_BRIDGE_URL).");
+  const waitSeconds = Number(env.KALLYAI_WAIT_SECONDS);
   return new DirectTarget({
     baseUrl: httpUrl(env.KALLYAI_API_BASE || DEFAULT_API_BASE, "KALLYAI_API_BASE"),
     tokenFile: paths.tokenFile,
     defaultCountry: DEFAULT_COUNTRY,
     autoLogin,
+    ...(waitSeconds > 0 ? { placeTimeoutSeconds: waitSeconds } : {}),
   });
 }
 
@@ -84,7 +86,17 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
     case "call": {
       // Bridge mode: national formats are read with the bridge's own default country.
       const input = validateCall(values, target.kind === "direct" ? DEFAULT_COUNTRY : undefined);
-      const call = await target.placeCall(input, values.timezone ?? localTimeZone(), randomUUID());
+      const placing = target.placeCall(input, values.timezone ?? localTimeZone(), randomUUID());
+      // Direct: KallyAI answers when the call has ended, so this is the wait (like KallyAI's CLI).
+      const call =
+        target.kind === "direct"
+          ? await whilePlacing(
+              placing,
+              [input.phone, input.business ? `(${input.business})` : ""].join(" ").trim(),
+              o.json,
+            )
+          : await placing;
+      if (call.finished) return finish({ call, gaveUp: false }, o, "Call completed.");
       if (!values.wait) return o.done(out.placedText(call), call);
       if (!o.json) process.stderr.write(`Call ${call.id} placed; waiting for the outcome…\n`);
       return finish(await waitForOutcome(target, call, o.json), o);
@@ -132,7 +144,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
 }
 
 /** The outcome of a followed call: exit 0 for success, 8 for any other end, 9 when the wait gave up. */
-function finish(result: { call: CallView; gaveUp: boolean }, o: Io): number {
+function finish(result: { call: CallView; gaveUp: boolean }, o: Io, heading?: string): number {
   const { call, gaveUp } = result;
   if (gaveUp) {
     o.result(
@@ -141,7 +153,7 @@ function finish(result: { call: CallView; gaveUp: boolean }, o: Io): number {
     );
     return EXIT.stillRunning;
   }
-  o.result(out.callText(call), call);
+  o.result(heading ? `${heading}\n${out.callText(call)}` : out.callText(call), call);
   return call.status === "success" ? EXIT.ok : EXIT.callUnsuccessful;
 }
 

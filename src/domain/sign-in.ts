@@ -4,6 +4,19 @@ import type { Deps } from "./deps";
 import { type Linked, linkRefreshToken, linkTokens } from "./linking";
 
 export type Flow = "cli" | "oauth";
+
+/**
+ * What the bridge asks KallyAI's OAuth consent for, in the reference's scope names: the calls it
+ * places and reads, their transcripts and recordings, the plan and the billing portal.
+ */
+export const KALLYAI_SCOPES = [
+  "calls:read",
+  "calls:write",
+  "transcripts:read",
+  "recordings:read",
+  "subscription:read",
+  "billing:manage",
+].join(" ");
 const STATE_TTL_MS = 10 * 60 * 1000;
 const isLoopback = (host: string) => host === "localhost" || host === "127.0.0.1" || host === "[::1]";
 
@@ -23,11 +36,15 @@ export function flowFor(d: Deps, origin: URL): Flow {
   );
 }
 
-/** Starts a sign-in: a random single-use state, stored hashed, and the URL to send the browser to. */
+/**
+ * Starts a sign-in: a random single-use state, stored hashed, and the URL to send the browser to.
+ * The OAuth flow returns to /auth/callback; KallyAI's CLI flow to the bare origin, as the reference
+ * and KallyAI's own clients use it (`http://127.0.0.1:PORT`, no path), where `/` takes the answer.
+ */
 export async function startSignIn(d: Deps, origin: URL): Promise<{ state: string; location: string }> {
   const flow = flowFor(d, origin);
   const state = randomBase64Url(32);
-  const redirectUri = `${origin.origin}/auth/callback`;
+  const redirectUri = flow === "oauth" ? `${origin.origin}/auth/callback` : origin.origin;
   await d.loginStates.insert({
     state_hash: await sha256Hex(state),
     flow,
@@ -40,7 +57,7 @@ export async function startSignIn(d: Deps, origin: URL): Promise<{ state: string
           response_type: "code",
           client_id: d.cfg.oauth!.clientId,
           redirect_uri: redirectUri,
-          scope: "calls.write",
+          scope: KALLYAI_SCOPES,
           state,
         })
       : d.upstream.url("/v1/auth/cli", { redirect_uri: redirectUri, state });
@@ -77,7 +94,7 @@ export async function finishSignIn(
       client_id: d.cfg.oauth!.clientId,
       client_secret: d.cfg.oauth!.clientSecret,
     });
-    return linkTokens(d, tokens, null, "signed in");
+    return linkTokens(d, tokens, null, "signed in", "oauth");
   }
   if (!params.refresh_token) throw new ApiError(400, "sign_in_failed", "KallyAI returned no refresh token.");
   // Tokens that came through the browser are proven (and rotated) at KallyAI before they are kept.

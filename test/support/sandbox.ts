@@ -5,7 +5,7 @@ import { bridge } from "./bridge";
 export async function sandboxSignIn(email = `user-${crypto.randomUUID()}@example.com`, state = "s1") {
   const res = await bridge("/sandbox/v1/auth/cli", {
     method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state, email }),
+    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740", state, email }),
     redirect: "manual",
   });
   if (res.status !== 302) throw new Error(`sign-in answered ${res.status}: ${await res.text()}`);
