@@ -17,8 +17,10 @@ import { FIXTURES, type Fixture, SOURCES } from "../fixtures/kallyai";
 /** What the client makes of a fixture: the same parsing and mapping the bridge uses on KallyAI's answers. */
 function read(f: Fixture): Record<string, unknown> {
   switch (f.kind) {
-    case "token":
-      return TokenSet.parse(f.body);
+    case "token": {
+      const tokens = TokenSet.parse(f.body);
+      return { ...tokens, has_refresh_token: Boolean(tokens.refresh_token) };
+    }
     case "call":
       return viewOfUpstream(UpstreamCall.parse(f.body)) as unknown as Record<string, unknown>;
     case "call_list": {

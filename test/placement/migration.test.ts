@@ -18,7 +18,9 @@ describe("migrations 0008 and 0009", () => {
     await apply((name) => name < "0008");
     const now = Date.now();
     await db.batch([
-      db.prepare("INSERT INTO users (id, link_state, created_at, updated_at) VALUES ('usr_1', 'linked', ?, ?)").bind(now, now),
+      db
+        .prepare("INSERT INTO users (id, link_state, created_at, updated_at) VALUES ('usr_1', 'linked', ?, ?)")
+        .bind(now, now),
       db
         .prepare(
           "INSERT INTO calls (id, user_id, status, request, created_at, updated_at, next_poll_at) VALUES ('kallyai-1', 'usr_1', 'in_progress', '{}', ?, ?, ?)",
@@ -64,14 +66,19 @@ describe("migrations 0008 and 0009", () => {
         cancel: `/v1/calls/${record!.call_id}/cancel`,
       },
     });
-    expect(await db.prepare("SELECT status, upstream_id, key_id FROM calls WHERE id = ?").bind(record!.call_id).first()).toEqual({
+    expect(
+      await db.prepare("SELECT status, upstream_id, key_id FROM calls WHERE id = ?").bind(record!.call_id).first(),
+    ).toEqual({
       status: "queued",
       upstream_id: null,
       key_id: "key_1",
     });
     // Placed again under the key the old path sent KallyAI, so KallyAI answers the call it may have.
     expect(
-      await db.prepare("SELECT upstream_key, state, answered FROM call_placements WHERE call_id = ?").bind(record!.call_id).first(),
+      await db
+        .prepare("SELECT upstream_key, state, answered FROM call_placements WHERE call_id = ?")
+        .bind(record!.call_id)
+        .first(),
     ).toEqual({ upstream_key: "half-done", state: "queued", answered: 1 });
     expect(await db.prepare("SELECT refresh_grant FROM vault WHERE user_id = 'usr_1'").first()).toEqual({
       refresh_grant: null,
