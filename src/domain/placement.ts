@@ -40,6 +40,12 @@ const links = (id: string) => ({
 const COLLECT_REFUSAL_MS = 30_000;
 /** A failed attempt (KallyAI unreachable, 5xx, no answer in PLACEMENT_TIMEOUT) is retried after 10 s, 20 s, … at most 10 min. */
 const retryDelayMs = (attempts: number) => Math.min(10_000 * 2 ** Math.max(0, attempts - 1), 600_000);
+/**
+ * How long a call KallyAI keeps failing (unreachable, 5xx, 429, unreadable) is retried before it
+ * ends `failed`: a call is about now, not hours later. A POST that only timed out (KallyAI is
+ * likely on the call) is retried until the call expires instead.
+ */
+const GIVE_UP_FAILING_AFTER_MS = 15 * 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 const conflict = () =>
@@ -272,6 +278,17 @@ async function failedAttempt(d: Deps, t: TakenPlacement, err: unknown): Promise<
     return;
   }
   log("placement_attempt_failed", err, { attempts: t.attempts });
+  const timedOut = err instanceof ApiError && err.status === 504;
+  if (!timedOut && Date.now() - t.call.created_at >= GIVE_UP_FAILING_AFTER_MS) {
+    await endWithout(d, t.call, "sending", {
+      status: "failed",
+      highlights: `KallyAI kept failing (${err instanceof ApiError ? err.code : "upstream_unavailable"}) for ${GIVE_UP_FAILING_AFTER_MS / 60_000} minutes, so the bridge stopped trying to place the call.`,
+      next_steps: "Place the call again later.",
+      duration_seconds: null,
+      ended_at: Date.now(),
+    });
+    return;
+  }
   const due = Date.now() + retryDelayMs(t.attempts);
   if (await d.placements.requeue(t.call_id, due)) await enqueuePlacements(d, [{ id: t.call_id, due }]);
 }

@@ -26,11 +26,22 @@ let enqueued: Enqueued[] = [];
 let placementsHeld = false;
 let placementEnv: Bindings = env;
 const running = new Set<Promise<unknown>>();
+/** Placement messages sent, waiting for the pump (below) to hand them to the consumer. */
+const sent: Array<Enqueued["body"]> = [];
+let pump: ReturnType<typeof setInterval> | undefined;
 
 export function interceptQueues() {
   enqueued = [];
   placementsHeld = false;
   placementEnv = env;
+  sent.length = 0;
+  // The consumer must not run inside the request that sent the message: that request's timers and
+  // I/O end with it (workerd), as a real consumer's do not. The pump starts it from the test's own
+  // context instead, as Cloudflare would deliver the message on its own.
+  clearInterval(pump);
+  pump = setInterval(() => {
+    while (sent.length > 0) startConsumer(sent.shift() as Enqueued["body"]);
+  }, 5);
   for (const [queue, binding] of [
     ["polls", env.POLL_QUEUE],
     ["deliveries", env.DELIVERY_QUEUE],
@@ -40,7 +51,7 @@ export function interceptQueues() {
     const record = (body: unknown, delaySeconds = 0) => {
       const message = { queue, body: body as Enqueued["body"], delaySeconds, at: Date.now() };
       // A delayed placement (a retry) waits for the test, like every other delayed message.
-      if (queue === "placements" && !placementsHeld && delaySeconds === 0) return startConsumer(message.body);
+      if (queue === "placements" && !placementsHeld && delaySeconds === 0) return void sent.push(message.body);
       enqueued.push(message);
     };
     const metadata = { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: new Date(0) } };
@@ -73,9 +84,18 @@ export function consumePlacementsWith(custom: Bindings) {
   placementEnv = custom;
 }
 
-/** Waits for the background placement consumers started so far. */
+/** Waits for the background placement consumers started so far (and those the pump is about to start). */
 export async function settlePlacements() {
-  while (running.size > 0) await Promise.all([...running]);
+  while (running.size > 0 || sent.length > 0) {
+    await Promise.all([...running]);
+    if (sent.length > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Stops the pump (after the test). */
+export function stopPump() {
+  clearInterval(pump);
+  pump = undefined;
 }
 
 /** The messages sent so far to `queue` (and forgets them). */

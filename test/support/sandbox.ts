@@ -20,9 +20,14 @@ export async function sandboxSignIn(email = `user-${crypto.randomUUID()}@example
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Moves a sandbox call's end into the past, instead of waiting SANDBOX_CALL_SECONDS. */
+/**
+ * Moves a sandbox call's end into the past, instead of waiting SANDBOX_CALL_SECONDS. `callId` is
+ * the sandbox's (KallyAI's) id, or the bridge's id of the call placed for it.
+ */
 export async function endSandboxCall(callId: string, secondsAgo = 1) {
-  await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?")
+  await env.DB.prepare(
+    "UPDATE sandbox_calls SET ends_at = ?1 WHERE id = ?2 OR id = (SELECT upstream_id FROM calls WHERE calls.id = ?2)",
+  )
     .bind(Date.now() - secondsAgo * 1000, callId)
     .run();
 }

@@ -5,7 +5,7 @@ import { ownSandbox } from "../../src/sandbox/upstream";
 import { observed } from "./bridge";
 import { documentedStatuses } from "./documented-statuses";
 import { interceptedFetch, resetRoutes } from "./network";
-import { interceptQueues, settlePlacements } from "./queues";
+import { interceptQueues, settlePlacements, stopPump } from "./queues";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 
@@ -19,6 +19,7 @@ beforeEach(() => {
 afterEach(async () => {
   // Background placement consumers finish inside the test that started them.
   await settlePlacements();
+  stopPump();
   vi.restoreAllMocks();
 });
 

@@ -14,7 +14,9 @@ const ageCall = (id: string, ms: number) =>
       Date.now() - 1,
       id,
     ),
-    env.DB.prepare("UPDATE sandbox_calls SET created_at = created_at - ?1 WHERE id = ?2").bind(ms, id),
+    env.DB.prepare(
+      "UPDATE sandbox_calls SET created_at = created_at - ?1 WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?2)",
+    ).bind(ms, id),
   ]);
 
 describe("the outcome poller", () => {
