@@ -105,7 +105,8 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
   const aligned = (row.next_poll_at ?? now) + pollDelayMs(age);
   const nextPollAt = aligned > now ? aligned : now + pollDelayMs(age);
   try {
-    const outcome = outcomeOf(await ctx.getCall(row.user_id, row.id));
+    // Only calls KallyAI has answered for are polled (storage/events.ts), by KallyAI's id.
+    const outcome = outcomeOf(await ctx.getCall(row.user_id, row.upstream_id ?? row.id));
     if (isFinished(outcome.status)) return { row, outcome, nextPollAt: null };
     if (expired) return giveUp();
     return { row, outcome, nextPollAt };
