@@ -1,4 +1,5 @@
--- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0007_console_sessions.sql).
+-- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0009_refresh_grant.sql; 0008 and 0009
+-- alter tables, so their columns are written into the tables below, marked with their migration).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
