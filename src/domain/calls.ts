@@ -1,12 +1,13 @@
 import { ApiError } from "../errors";
+import { isFinished } from "../shared/call-status";
 import { decodeCursor, pageOf } from "../shared/cursor";
 import type { CallRow, Outcome } from "../storage/calls";
-import { type CallView, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
+import { type CallView, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
 import { type Caller, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
 import { finalizeCall } from "./outcomes";
 import { callAlreadyEnded, cancelPlacement } from "./placement";
-import { UpstreamSession, withUpstream } from "./session";
+import { UpstreamSession, withUpstream } from "./upstream-session";
 
 export { type Placed, placeCall } from "./placement";
 

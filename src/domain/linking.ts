@@ -5,7 +5,7 @@ import { randomBase64Url } from "../shared/encoding";
 import type { RefreshGrant, UserRow } from "../storage/accounts";
 import { type IssuedKey, issueSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
-import { sealTokens } from "./session";
+import { sealTokens } from "./upstream-session";
 
 /** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
 const LINK_ATTEMPTS = 10;

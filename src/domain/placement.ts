@@ -2,16 +2,18 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, logUpstreamRefusal } from "../errors";
 import type { UpstreamCall } from "../kallyai/schemas";
 import type { UpstreamCallRequest } from "../shared/call-input";
+import { isFinished } from "../shared/call-status";
 import { sha256Hex } from "../shared/encoding";
+import { logError } from "../shared/log";
 import type { StoredRefusal, TakenPlacement } from "../storage/call-placements";
 import type { CallRow, Outcome, PlacementRow } from "../storage/calls";
 import type { Authenticated } from "./api-keys";
-import { isFinished, outcomeOf } from "./call-view";
+import { outcomeOf } from "./call-view";
 import type { Deps } from "./deps";
 import { allowanceBucket, takeCallAllowance } from "./guard";
 import { EXPIRE_AFTER_MS, FIRST_POLL_DELAY_MS, recordObservations } from "./outcomes";
 import { enqueuePlacements } from "./queues";
-import { assertLinked, withUpstream } from "./session";
+import { assertLinked, withUpstream } from "./upstream-session";
 
 /**
  * Background placement (docs/upstream.md). KallyAI answers `POST /v1/calls` only once the call has
@@ -178,8 +180,14 @@ async function answerWhenHeard(
   return { ...placed, status: final?.status ?? placed.status };
 }
 
+/** A refusal the consumer stored: its code was an ApiError's (the bridge's, or KallyAI's passed through). */
 const refusalError = (r: StoredRefusal) =>
-  new ApiError(r.status as ContentfulStatusCode, r.code, r.message, r.upgrade_url ? { upgradeUrl: r.upgrade_url } : {});
+  new ApiError(
+    r.status as ContentfulStatusCode,
+    r.code as ApiError["code"],
+    r.message,
+    r.upgrade_url ? { upgradeUrl: r.upgrade_url } : {},
+  );
 
 /** Whether a failed POST is KallyAI's final "no" (any 4xx), not a failure worth another attempt. */
 const isRefusal = (err: unknown): err is ApiError => err instanceof ApiError && err.status < 500;
@@ -339,9 +347,9 @@ export async function endWithout(
   return settled?.meta.changes === 1;
 }
 
+/** A placement step that failed, logged with the bridge's error code when it is an ApiError. */
 function log(event: string, err: unknown, extra: Record<string, unknown> = {}) {
-  const code = err instanceof ApiError ? err.code : err instanceof Error ? err.name : typeof err;
-  console.error(JSON.stringify({ level: "error", event, error: code, ...extra }));
+  logError({ event, ...(err instanceof ApiError ? { code: err.code } : {}), ...extra }, err);
 }
 
 /** Placements the cron looks at per tick, per kind. */

@@ -1,12 +1,12 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError, type UpstreamDetail } from "../errors";
+import { ApiError, type ErrorCode, kallyaiCode, type UpstreamDetail } from "../errors";
 import { SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import { QuotaExceededBody } from "./schemas";
 
 const PRICING_URL = "https://kallyai.com/pricing";
 
 /** What each of KallyAI's error codes means for the person who sent the request, and what to do. */
-const ADVICE: Record<string, { status: ContentfulStatusCode; message: (upstream: UpstreamErrorBody) => string }> = {
+const ADVICE = {
   quota_exceeded: {
     status: 402,
     message: (u) =>
@@ -71,7 +71,15 @@ const ADVICE: Record<string, { status: ContentfulStatusCode; message: (upstream:
     message: () => "This Idempotency-Key was used with a different request. Use a new key for a new call.",
   },
   validation_error: { status: 422, message: (u) => `KallyAI refused a field: ${u.message ?? "no reason given"}` },
-};
+} satisfies Partial<Record<ErrorCode, Advice>>;
+
+interface Advice {
+  status: ContentfulStatusCode;
+  message: (upstream: UpstreamErrorBody) => string;
+}
+
+const isAdvised = (code: string | undefined): code is keyof typeof ADVICE =>
+  code !== undefined && Object.hasOwn(ADVICE, code);
 
 export interface UpstreamErrorBody {
   code?: string;
@@ -154,12 +162,14 @@ export function upstreamFailure(status: number, body: unknown, retryAfter?: numb
   }
   // A 402 is a quota refusal whatever its body says (the reference's is bare).
   const code = upstream.code ?? (status === 402 ? "quota_exceeded" : undefined);
-  const advice = code ? ADVICE[code] : undefined;
   const extra = { upstream: detail, ...(upstream.upgrade_url ? { upgradeUrl: upstream.upgrade_url } : {}) };
-  if (advice && code) return new ApiError(advice.status, code, advice.message(upstream), extra);
+  if (isAdvised(code)) {
+    const advice: Advice = ADVICE[code];
+    return new ApiError(advice.status, code, advice.message(upstream), extra);
+  }
   return new ApiError(
     status === 404 ? 404 : 422,
-    code ?? "upstream_rejected",
+    code ? kallyaiCode(code) : "upstream_rejected",
     `KallyAI refused the request${upstream.message ? `: ${upstream.message}` : "."}`,
     extra,
   );

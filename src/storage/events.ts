@@ -136,6 +136,7 @@ export class Events {
         .bind(JSON.stringify(writes), now),
     );
     const results = await this.db.batch<Scheduled>(statements);
+    // With events, the second statement after `before` returns (RETURNING) the deliveries it scheduled.
     const deliveries = events.length > 0 ? (results[before.length + 1]?.results ?? []) : [];
     return { deliveries, before: results.slice(0, before.length) };
   }
