@@ -9,7 +9,7 @@ export interface Bindings extends Omit<WranglerEnv, "POLL_QUEUE" | "DELIVERY_QUE
   /** Cloudflare Queues (wrangler.toml); without them (tests, a deployment without queues) the cron does all polling and delivery. */
   POLL_QUEUE?: Queue<unknown>;
   DELIVERY_QUEUE?: Queue<unknown>;
-  /** Where calls are placed in the background (docs/upstream.md); without it the cron places them. */
+  /** Where calls are placed in the background (docs/architecture.md); without it the cron places them. */
   PLACEMENT_QUEUE?: Queue<unknown>;
   /** Set only by `npm run dev` ("npm-run-dev") and the test config ("vitest"): never in a deployment. */
   BRIDGE_LOCAL_RUNNER?: string;
@@ -117,7 +117,7 @@ export interface Config {
     placement: "sync" | "async";
   };
   /**
-   * Background placement (docs/upstream.md). `queue`: the placement queue is bound; `timeoutMs`:
+   * Background placement (docs/architecture.md). `queue`: the placement queue is bound; `timeoutMs`:
    * how long one upstream POST may hold; `answerWindowMs`: how long the placing request waits for
    * the consumer's first word; `refusalGraceMs`: how long a POST may stay unanswered before the
    * call counts as taken by KallyAI (its refusals come at once); `leaseMs`: how long a consumer's

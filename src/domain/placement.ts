@@ -16,7 +16,7 @@ import { enqueuePlacements } from "./queues";
 import { assertLinked, withUpstream } from "./upstream-session";
 
 /**
- * Background placement (docs/upstream.md). KallyAI answers `POST /v1/calls` only once the call has
+ * Background placement (docs/architecture.md). KallyAI answers `POST /v1/calls` only once the call has
  * ended, minutes later, so the request that places a call only accepts it: one D1 batch writes the
  * call (the bridge's own id, status queued), its placement row and its idempotency record, and a
  * message asks the placement consumer to make KallyAI's POST and wait for it. The request waits

@@ -18,7 +18,7 @@ export { EXPIRE_AFTER_MS };
 
 /**
  * The outcome poller (docs/webhooks.md, "Poll schedule"), for calls KallyAI answered while they
- * were still running (docs/upstream.md). Calls are looked at 15 s after that answer
+ * were still running (docs/architecture.md). Calls are looked at 15 s after that answer
  * (FIRST_POLL_DELAY_MS in outcomes.ts), then every 10 s for their first 5 minutes, every minute
  * up to 30 minutes, every 5 minutes after that, and given up at 6 hours (EXPIRE_AFTER_MS) with
  * status "expired" and a call.expired event.

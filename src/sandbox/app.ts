@@ -9,7 +9,7 @@ import { SandboxStore } from "./store";
 import type { SandboxEnv } from "./types";
 
 /**
- * A faithful stand-in for KallyAI's API (test mode, docs/upstream.md): sign-in, refresh tokens
+ * A faithful stand-in for KallyAI's API (test mode, docs/sandbox.md): sign-in, refresh tokens
  * (rotated, or kept), calls that end after SANDBOX_CALL_SECONDS with an outcome picked by the
  * number, answered to POST /v1/calls once they have ended (SANDBOX_PLACEMENT=async: at once),
  * account usage, and faults. Where KallyAI's reference is silent it takes the pessimistic reading.

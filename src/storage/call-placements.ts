@@ -1,5 +1,5 @@
 /**
- * D1 queries of background placement (docs/upstream.md): one `call_placements` row per call not
+ * D1 queries of background placement (docs/architecture.md): one `call_placements` row per call not
  * yet handed over to KallyAI for good. Times are epoch milliseconds. Each step of a placement is
  * one statement or one batch, so a crash between two steps leaves a row the cron completes.
  */

@@ -19,7 +19,7 @@ export interface CallRow {
   next_poll_at: number | null;
   polls: number;
   lease_until: number | null;
-  /** KallyAI's call_id, once KallyAI answered the placement (docs/upstream.md). */
+  /** KallyAI's call_id, once KallyAI answered the placement (docs/architecture.md). */
   upstream_id: string | null;
 }
 

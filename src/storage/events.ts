@@ -41,7 +41,7 @@ const callsOf = (json: string) => `SELECT json_extract(value, '$.id') AS id, jso
 
 /**
  * Whether call `c` may be recorded: not finalised yet, and no placement holds it (the placement's
- * own answer deletes the placement first, in the same batch: docs/upstream.md).
+ * own answer deletes the placement first, in the same batch: docs/architecture.md).
  */
 const RECORDABLE = (c: string) =>
   `${c}.next_poll_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM call_placements p WHERE p.call_id = ${c}.id)`;

@@ -11,7 +11,7 @@ import { auth, callBody, endSandboxCall, sandboxRequestCount, sandboxSignIn } fr
 import { eventsOf, tick } from "../support/webhooks";
 
 /**
- * Background placement (docs/upstream.md) against a sandbox that answers POST /v1/calls only once
+ * Background placement (docs/architecture.md) against a sandbox that answers POST /v1/calls only once
  * the call has ended, as KallyAI documents: the bridge accepts at once with its own id, the
  * consumer makes the POST and waits, and refusals still come back in the placing request.
  */

@@ -13,7 +13,7 @@ import {
 } from "../support/sandbox-extra";
 
 /**
- * The sandbox as KallyAI documents its API (docs/upstream.md): POST /v1/calls answers once the
+ * The sandbox as KallyAI documents its API (docs/sandbox.md): POST /v1/calls answers once the
  * call has ended, a call is invisible until then, and the other facts of KallyAI's reference.
  */
 const SYNC = { SANDBOX_PLACEMENT: "sync", SANDBOX_CALL_SECONDS: "0.6" } as const;
