@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { type DevServer, startDevServer, until } from "./dev-server";
 import { Contract, type Operation } from "./openapi-contract";
 
@@ -91,7 +92,9 @@ const PLANS: Record<string, Plan> = {
   getRecording: {},
   cancelCall: {
     before: async () => {
-      ctx.callId = (await postJson("/v1/calls", { phone: "+14155550005", task: "Ask about store hours today" })).id;
+      ctx.callId = (
+        await postJson("/v1/calls", { phone: sandboxPhone("never"), task: "Ask about store hours today" })
+      ).id;
     },
   },
   getUsage: {},

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { type DevServer, startDevServer, until } from "./dev-server";
 import { createAppTester, zapierApp } from "./zapier-app";
 
@@ -290,7 +291,7 @@ describe("the Zapier integration against npm run dev", () => {
   it("cancels a running call; cancelling an ended one fails with the bridge's message", async () => {
     const placed = await appTester(
       zapierApp.creates.place_call.operation.perform,
-      bundle({ inputData: { phone: "+14155550005", task: "Ask about store hours today" } }),
+      bundle({ inputData: { phone: sandboxPhone("never"), task: "Ask about store hours today" } }),
     );
     const cancelled = await appTester(
       zapierApp.creates.cancel_call.operation.perform,
