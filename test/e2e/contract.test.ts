@@ -23,7 +23,7 @@ const fireCron = () => fetch(`${server.origin}/__scheduled?cron=${encodeURICompo
 async function sandboxRefreshToken(email: string): Promise<string> {
   const signIn = await fetch(`${server.origin}/sandbox/v1/auth/cli`, {
     method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state: "contract", email }),
+    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740", state: "contract", email }),
     redirect: "manual",
   });
   return new URL(signIn.headers.get("location")!).searchParams.get("refresh_token")!;
