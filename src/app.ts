@@ -7,8 +7,7 @@ import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
 import { d1TallyHeaders } from "./http/d1-tally";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
-import { registerSharedComponents } from "./http/openapi";
-import { openApiDocument } from "./http/openapi-document";
+import { serveOpenApiDocument } from "./http/openapi-served";
 import { requestIds } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
@@ -17,7 +16,7 @@ import { account } from "./routes/account";
 import { admin } from "./routes/admin";
 import { auth } from "./routes/auth";
 import { calls } from "./routes/calls";
-import { events, registerEventWebhooks } from "./routes/events";
+import { events } from "./routes/events";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { link } from "./routes/link";
@@ -26,7 +25,6 @@ import { me } from "./routes/me";
 import { triggers, triggerUrls } from "./routes/triggers";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
-import { CallInputSchema } from "./shared/call-input";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -68,10 +66,8 @@ export function createApp() {
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);
 
-  app.openAPIRegistry.register("CallInput", CallInputSchema);
-  registerSharedComponents(app.openAPIRegistry);
-  registerEventWebhooks(app.openAPIRegistry);
-  app.get("/openapi.json", (c) => c.json(openApiDocument(app, new URL(c.req.url).origin)));
+  // Built in Node from these routes' definitions (scripts/openapi.mjs), not in the worker.
+  app.get("/openapi.json", serveOpenApiDocument);
 
   const allowed = allowedMethods(app);
   app.notFound((c) => errorResponse(routeNotFound(allowed(c.req.method, c.req.path), c.req.method, c.req.path)));

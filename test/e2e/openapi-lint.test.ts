@@ -21,12 +21,19 @@ async function lint(file: string, args: string[]): Promise<string> {
 let dir: string;
 let docPath: string;
 beforeAll(async () => {
-  // The document as a deployed bridge serves it (its server is the origin it was fetched from).
-  // Serving it touches no binding; DB is a stand-in that is never queried.
+  // The document as a deployed bridge serves it (its server is the origin it was fetched from):
+  // the file scripts/openapi.mjs built (vitest's global setup), through a stand-in for the ASSETS
+  // binding. DB is a stand-in that is never queried.
+  const built = readFileSync("public/openapi.json");
   const res = await app.request(
     "https://bridge.kallyai.com/openapi.json",
     {},
-    { BRIDGE_ENV: "development", BRIDGE_LOCAL_RUNNER: "vitest", DB: {} },
+    {
+      BRIDGE_ENV: "development",
+      BRIDGE_LOCAL_RUNNER: "vitest",
+      DB: {},
+      ASSETS: { fetch: async () => new Response(built) },
+    },
   );
   expect(res.status).toBe(200);
   dir = mkdtempSync(join(tmpdir(), "kallyai-openapi-"));
