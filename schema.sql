@@ -1,4 +1,4 @@
--- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0007_console_sessions.sql).
+-- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0010_oauth_grants.sql).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -274,3 +274,10 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_by_user ON console_sessions (user_id);
 CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+
+-- 0010_oauth_grants.sql
+-- OAuth grants (docs/oauth.md): each app a person connects by OAuth acts through a key of its own
+-- (its scopes, its hourly call guard, its last use), marked with the app's client id. These keys
+-- are never shown or counted as API keys; revoking the app's grant revokes its key, and the key
+-- being revoked (unlinking the account) ends the grant.
+ALTER TABLE api_keys ADD COLUMN oauth_client_id TEXT;

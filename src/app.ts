@@ -1,10 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { consoleApp } from "./console/app";
+import { authorizePages } from "./console/pages/authorize";
 import { docs } from "./console/pages/docs";
 import { landing } from "./console/pages/landing";
 import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
+import { bearerChallenge } from "./http/challenge";
 import { d1TallyHeaders } from "./http/d1-tally";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import { serveOpenApiDocument } from "./http/openapi-served";
@@ -22,6 +24,7 @@ import { keys } from "./routes/keys";
 import { link } from "./routes/link";
 import { mcp } from "./routes/mcp";
 import { me } from "./routes/me";
+import { oauth } from "./routes/oauth";
 import { triggers, triggerUrls } from "./routes/triggers";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
@@ -44,6 +47,10 @@ export function createApp() {
     await next();
   });
 
+  // Every 401 of the protected resources says where to get a token (RFC 6750, RFC 9728).
+  app.use("/v1/*", bearerChallenge);
+  app.use("/mcp", bearerChallenge);
+
   app.route("/", health);
   app.route("/", auth);
   app.route("/", link);
@@ -57,10 +64,12 @@ export function createApp() {
   app.route("/", webhooks);
   app.route("/", events);
   app.route("/", mcp);
+  app.route("/", oauth);
 
   // Pages for people: the landing page, the console and the API reference.
   app.route("/", landing);
   app.route("/", docs);
+  app.route("/", authorizePages);
   app.route("/console", consoleApp);
 
   app.use("/sandbox/*", sandboxEnabled);
