@@ -289,3 +289,25 @@ export async function revokeAllApps(oauth: OAuthServer, userId: string): Promise
   for (const g of grants) await oauth.api.revokeGrant(g.id, userId);
   return grants.length;
 }
+
+/**
+ * RFC 6749 §6: a token request may narrow its grant's scopes, never widen them. The library would
+ * grant the overlap and ignore the rest; the bridge refuses such a request instead (invalid_scope).
+ * Reads the grant the code or refresh token names, in the library's documented KV layout.
+ */
+export async function widensScope(env: Bindings, body: URLSearchParams): Promise<boolean> {
+  const grantType = body.get("grant_type");
+  const credential =
+    grantType === "authorization_code"
+      ? body.get("code")
+      : grantType === "refresh_token"
+        ? body.get("refresh_token")
+        : null;
+  const requested = body.get("scope")?.split(" ").filter(Boolean) ?? [];
+  if (!credential || requested.length === 0 || !env.OAUTH_KV) return false;
+  const [userId, grantId, secret, extra] = credential.split(":");
+  if (!userId || !grantId || !secret || extra !== undefined) return false;
+  const grant = await env.OAUTH_KV.get<{ scope?: unknown }>(`grant:${userId}:${grantId}`, "json");
+  const granted = Array.isArray(grant?.scope) ? (grant.scope as unknown[]) : null;
+  return granted !== null && requested.some((s) => !granted.includes(s));
+}

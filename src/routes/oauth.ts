@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { type OAuthServer, oauthServer, onIssuer, RESOURCES, type Resource } from "../domain/oauth";
+import { type OAuthServer, oauthServer, onIssuer, RESOURCES, type Resource, widensScope } from "../domain/oauth";
 import { ApiError } from "../errors";
 import { router } from "../http/openapi";
 import type { AppEnv } from "../http/types";
@@ -63,5 +63,20 @@ const library = (c: Context<AppEnv>) => {
   return server.server.fetch(onIssuer(c.req.raw, server.issuer), c.env, c.executionCtx as ExecutionContext);
 };
 oauth.on(["GET", "OPTIONS"], "/.well-known/oauth-authorization-server", library);
-oauth.on(["POST", "OPTIONS"], "/oauth/token", library);
+oauth.options("/oauth/token", library);
+oauth.post("/oauth/token", async (c) => {
+  const form = /^application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "")
+    ? new URLSearchParams(await c.req.raw.clone().text())
+    : null;
+  if (form && (await widensScope(c.env, form)))
+    return c.json(
+      {
+        error: "invalid_scope",
+        error_description: "A token request may only narrow the scopes granted; ask for those, or fewer.",
+      },
+      400,
+      { "cache-control": "no-store", "access-control-allow-origin": "*" },
+    );
+  return library(c);
+});
 oauth.on(["POST", "OPTIONS"], "/oauth/register", library);
