@@ -7,6 +7,7 @@ import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
 import { bearerChallenge } from "./http/challenge";
+import { oauthErrorShape } from "./http/oauth-errors";
 import { d1TallyHeaders } from "./http/d1-tally";
 import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import { serveOpenApiDocument } from "./http/openapi-served";
@@ -36,6 +37,9 @@ export function createApp() {
   app.use(requestIds());
   app.use(securityHeaders());
   app.use(d1TallyHeaders);
+  // The OAuth endpoints answer every error in OAuth's shape, the body limit's and 405s included.
+  app.use("/oauth/*", oauthErrorShape);
+  app.use("/.well-known/*", oauthErrorShape);
   app.use(bodyLimits());
   // A deployment on missing or public dev secrets serves nothing: every request but GET /health
   // (which says why) answers 503 misconfigured.

@@ -1,5 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { errorCodesMarkdown } from "./error-codes";
+import { ORIGIN_PLACEHOLDER } from "./openapi-served";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation";
 
@@ -117,7 +118,8 @@ export const json = <T extends z.ZodType>(schema: T, description: string, exampl
   content: { "application/json": example === undefined ? { schema } : { schema, example } },
 });
 
-export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }];
+/** An API key (either header), or an OAuth access token for the resource (/v1 or /mcp). */
+export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }, { OAuth2: [] }];
 /** Operations anyone may call (their credential, if any, is in the request itself). */
 export const noAuth: Record<string, string[]>[] = [];
 
@@ -129,6 +131,11 @@ export const TAGS = [
     description: "Link or unlink a KallyAI account with its refresh token, and see who a key belongs to.",
   },
   { name: "keys", description: "The bridge's own API keys: one per tool, scoped, revocable." },
+  {
+    name: "oauth",
+    description:
+      'The bridge as an OAuth 2.1 authorization server, for apps connected by click (MCP clients, Zapier): discovery (RFC 9728, RFC 8414), registration (RFC 7591, or a Client ID Metadata Document), the consent page, tokens, refresh and revocation (RFC 7009). Errors here are OAuth\'s: `{"error", "error_description"}`.',
+  },
   { name: "calls", description: "Place AI phone calls and read their outcomes, transcripts and recordings." },
   { name: "account", description: "The KallyAI plan: usage, subscription and billing." },
   {
@@ -163,6 +170,24 @@ export function registerSharedComponents(registry: OpenAPIRegistry) {
     scheme: "bearer",
     description:
       "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys) as `Authorization: Bearer <key>`.",
+  });
+  registry.registerComponent("securitySchemes", "OAuth2", {
+    type: "oauth2",
+    description:
+      "For apps a person connects by clicking Connect (Claude, ChatGPT, Zapier): the authorization code flow with PKCE S256; discovery at /.well-known/oauth-protected-resource/v1 (and /mcp). A token is for one resource: /v1 or /mcp. See docs/oauth.md.",
+    flows: {
+      authorizationCode: {
+        authorizationUrl: `${ORIGIN_PLACEHOLDER}/authorize`,
+        tokenUrl: `${ORIGIN_PLACEHOLDER}/oauth/token`,
+        refreshUrl: `${ORIGIN_PLACEHOLDER}/oauth/token`,
+        scopes: {
+          "calls:write": "Place calls and make trigger URLs.",
+          "calls:read": "Read calls, transcripts and recordings.",
+          "account:read": "Read usage, plan and billing.",
+          webhooks: "Manage webhooks and read the event feed.",
+        },
+      },
+    },
   });
   registry.registerComponent("securitySchemes", "ApiKeyHeader", {
     type: "apiKey",
