@@ -143,6 +143,13 @@ async function grantStillLive(options: TokenExchangeCallbackOptions<Bindings>): 
 /** An OAuth access token, not an API key (those are JWTs): `userId:grantId:secret`. */
 export const isOAuthToken = (token: string) => /^[^:.\s]+:[^:.\s]+:[^:.\s]+$/.test(token);
 
+/**
+ * The longest client id, code or token the library is handed. Its KV keys embed them, and KV
+ * refuses keys over 512 bytes with an exception: longer ones are refused before they get there.
+ */
+export const MAX_OAUTH_PARAMETER = 256;
+export const tooLongForOAuth = (value: string | null | undefined) => (value?.length ?? 0) > MAX_OAUTH_PARAMETER;
+
 const invalidToken = (why: string) =>
   new ApiError(
     401,

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { type Authenticated, authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
 import type { Scope } from "../domain/keys";
-import { authenticateOAuthToken, isOAuthToken, oauthServer, resourceOf } from "../domain/oauth";
+import { authenticateOAuthToken, isOAuthToken, oauthServer, resourceOf, tooLongForOAuth } from "../domain/oauth";
 import { ApiError } from "../errors";
 import { untallied } from "../storage/d1-tally";
 import type { AppEnv } from "./types";
@@ -34,6 +34,8 @@ export async function authenticateRequest(c: Context<AppEnv>, opts: { callId?: s
   const oauth = oauthServer(c.env, c.req.url);
   if (!resource || !oauth)
     throw new ApiError(401, "invalid_token", "OAuth access tokens work at /mcp and /v1 only; send an API key here.");
+  if (tooLongForOAuth(token))
+    throw new ApiError(401, "invalid_token", "This OAuth access token is not one of this bridge's.");
   return authenticateOAuthToken(d, oauth, resource, token, opts);
 }
 

@@ -1,6 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { type OAuthServer, oauthServer, onIssuer, RESOURCES, type Resource, widensScope } from "../domain/oauth";
+import {
+  type OAuthServer,
+  oauthServer,
+  onIssuer,
+  RESOURCES,
+  type Resource,
+  tooLongForOAuth,
+  widensScope,
+} from "../domain/oauth";
 import { ApiError } from "../errors";
 import { json, noAuth, router } from "../http/openapi";
 import type { AppEnv } from "../http/types";
@@ -58,6 +66,13 @@ for (const [path, resource] of [
   oauth.options(path, (c) => c.body(null, 204, CORS));
 }
 
+/** A refusal the bridge makes before the library sees the request, in OAuth's shape. */
+const oauthRefusal = (c: Context<AppEnv>, status: 400 | 401, error: string, description: string) =>
+  c.json({ error, error_description: description }, status, {
+    "cache-control": "no-store",
+    "access-control-allow-origin": "*",
+  });
+
 /** The library's own answer (metadata, tokens, registration), seen on the issuer's origin. */
 const library = (c: Context<AppEnv>) => {
   const server = requireOAuth(c);
@@ -69,14 +84,15 @@ oauth.post("/oauth/token", async (c) => {
   const form = /^application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "")
     ? new URLSearchParams(await c.req.raw.clone().text())
     : null;
+  const credentials = ["client_id", "code", "refresh_token", "token", "subject_token", "client_assertion"];
+  if (form && credentials.some((name) => form.getAll(name).some(tooLongForOAuth)))
+    return oauthRefusal(c, 400, "invalid_request", "A client id, code or token is longer than any this bridge issues.");
   if (form && (await widensScope(c.env, form)))
-    return c.json(
-      {
-        error: "invalid_scope",
-        error_description: "A token request may only narrow the scopes granted; ask for those, or fewer.",
-      },
+    return oauthRefusal(
+      c,
       400,
-      { "cache-control": "no-store", "access-control-allow-origin": "*" },
+      "invalid_scope",
+      "A token request may only narrow the scopes granted; ask for those, or fewer.",
     );
   return library(c);
 });

@@ -211,3 +211,19 @@ describe("the consent page", () => {
     expect(await grantsOf(await userIdOf(user.apiKey))).toBe(0);
   });
 });
+
+describe("values longer than any the bridge issues (its KV keys embed them)", () => {
+  it("are refused, never a 500: a bearer token, a token endpoint's client id, an /authorize client id", async () => {
+    const long = "x".repeat(600);
+    const me = await local("/v1/me", bearer(`usr_a:${long}:secret`));
+    expect(me.status).toBe(401);
+    const token = await local("/oauth/token", form({ token: "a:b:c", client_id: long }));
+    expect(token.status).toBe(400);
+    expect(await oauthErrorOf(token)).toMatchObject({ error: "invalid_request" });
+    const user = await consoleSignIn();
+    const page = await local(authorizePath({ clientId: long, challenge: (await pkce()).challenge }), {
+      headers: { cookie: user.cookie },
+    });
+    expect(page.status).toBe(400);
+  });
+});

@@ -19,6 +19,7 @@ import {
   onIssuer,
   RESOURCES,
   resourceOf,
+  tooLongForOAuth,
 } from "../../domain/oauth";
 import { ApiError, toApiError } from "../../errors";
 import { COMMON_HEADERS, PAGE_HEADERS } from "../../http/security-headers";
@@ -86,6 +87,8 @@ const returnPath = (c: Ctx) => `/authorize?${new URLSearchParams(new URL(c.req.u
 authorizePages.get("/authorize", async (c) => {
   try {
     const oauth = requireOAuth(c);
+    if (tooLongForOAuth(c.req.query("client_id")))
+      throw new ApiError(400, "bad_request", "This client id is longer than any this bridge knows.");
     const request = await oauth.api.parseAuthRequest(onIssuer(c.req.raw, oauth.issuer));
     const session = await resolveSession(deps(c.env), readSessionCookie(c));
     if (!session) return c.redirect(signInUrl(returnPath(c)), 303);
