@@ -19,6 +19,7 @@ const LIMITS: ReadonlyArray<readonly [path: RegExp, bytes: number]> = [
   [/^\/auth\//, 8 * KB],
   [/^\/oauth\/register$/, 16 * KB], // a client's metadata: names, a few redirect URIs
   [/^\/(oauth\/token|authorize)$/, 8 * KB],
+  [/^\/admin\/oauth\//, 8 * KB], // a client's name and redirect URIs
   [/^\/admin\//, 1 * KB],
 ];
 

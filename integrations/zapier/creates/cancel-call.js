@@ -1,5 +1,3 @@
-"use strict";
-
 const { bridgeUrl } = require("../lib/bridge");
 const { SAMPLE_CALL, callOutputFields } = require("../lib/call");
 

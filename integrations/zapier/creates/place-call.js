@@ -1,5 +1,3 @@
-"use strict";
-
 const crypto = require("crypto");
 const { bridgeUrl, raiseForStatus, withoutEmpty } = require("../lib/bridge");
 const { CATEGORIES, LANGUAGES } = require("../lib/call");

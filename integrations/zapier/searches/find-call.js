@@ -1,5 +1,3 @@
-"use strict";
-
 const { bridgeUrl, raiseForStatus } = require("../lib/bridge");
 const { SAMPLE_CALL, STATUSES, callOutputFields } = require("../lib/call");
 

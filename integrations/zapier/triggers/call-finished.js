@@ -1,5 +1,3 @@
-"use strict";
-
 const { bridgeUrl } = require("../lib/bridge");
 const { OUTCOMES, SAMPLE_CALL, callOutputFields } = require("../lib/call");
 
