@@ -23,7 +23,10 @@ export interface DevServer {
 }
 
 /** Starts `npm run dev` exactly as a person would (scripts/dev.mjs), on its own port and database. */
-export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?: string } = {}): Promise<DevServer> {
+export async function startDevServer(
+  extraArgs: string[] = [],
+  opts: { stateDir?: string; env?: Record<string, string> } = {},
+): Promise<DevServer> {
   const port = await freePort();
   const state = opts.stateDir ?? mkdtempSync(join(tmpdir(), "kallyai-dev-"));
   const child: ChildProcess = spawn(
@@ -31,7 +34,7 @@ export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?
     ["scripts/dev.mjs", "--port", String(port), "--persist-to", state, ...extraArgs],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, DEV_CRON_SECONDS: process.env.DEV_CRON_SECONDS ?? "60" },
+      env: { ...process.env, DEV_CRON_SECONDS: process.env.DEV_CRON_SECONDS ?? "60", ...opts.env },
     },
   );
   let log = "";
