@@ -7,9 +7,9 @@ import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
 import { bearerChallenge } from "./http/challenge";
+import { d1TallyHeaders } from "./http/d1-tally-headers";
+import { routeNotFound, wrongMethods } from "./http/method-not-allowed";
 import { oauthErrorShape } from "./http/oauth-errors";
-import { d1TallyHeaders } from "./http/d1-tally";
-import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
 import { serveOpenApiDocument } from "./http/openapi-served";
 import { requestIds } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
@@ -50,6 +50,7 @@ export function createApp() {
     }
     await next();
   });
+  app.use(wrongMethods(app));
 
   // Every 401 of the protected resources says where to get a token (RFC 6750, RFC 9728).
   app.use("/v1/*", bearerChallenge);
@@ -82,8 +83,7 @@ export function createApp() {
   // Built in Node from these routes' definitions (scripts/openapi.mjs), not in the worker.
   app.get("/openapi.json", serveOpenApiDocument);
 
-  const allowed = allowedMethods(app);
-  app.notFound((c) => errorResponse(routeNotFound(allowed(c.req.method, c.req.path), c.req.method, c.req.path)));
+  app.notFound((c) => errorResponse(routeNotFound(c.req.path)));
   app.onError(errorHandler);
   return app;
 }

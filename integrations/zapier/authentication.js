@@ -1,3 +1,5 @@
+"use strict";
+
 const { baseUrl } = require("./lib/bridge");
 
 // OAuth2: the person types their bridge's URL, clicks Connect, signs in with KallyAI and allows
@@ -13,7 +15,7 @@ const SCOPE = "calls:write calls:read webhooks";
 const bridgeOf = (bundle) => baseUrl({ authData: { ...bundle.inputData, ...bundle.authData } });
 
 /** Zapier appends redirect_uri and state (and, with PKCE, the code challenge) to this URL. */
-const authorizeUrl = (z, bundle) => {
+const authorizeUrl = (_z, bundle) => {
   const bridge = bridgeOf(bundle);
   const url = new URL(`${bridge}/authorize`);
   url.searchParams.set("client_id", process.env.CLIENT_ID || "");
@@ -85,7 +87,7 @@ module.exports = {
     enablePkce: true,
   },
   test,
-  connectionLabel: (z, bundle) => {
+  connectionLabel: (_z, bundle) => {
     const me = bundle.inputData || {};
     return me.key ? `${me.key.name} (${me.user_id})` : "";
   },

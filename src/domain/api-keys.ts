@@ -1,9 +1,10 @@
 import { ApiError } from "../errors";
 import { randomBase64Url } from "../shared/encoding";
-import type { ApiKeyRow } from "../storage/keys";
+import { iso } from "../shared/time";
+import type { ApiKeyRow } from "../storage/api-keys";
 import type { Prefetched } from "./caller";
 import type { Deps } from "./deps";
-import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./keys";
+import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./key-signing";
 
 /** A tool's key places at most this many calls per hour unless it asks for another limit. */
 export const DEFAULT_CALLS_PER_HOUR = 20;
@@ -55,14 +56,13 @@ async function issueKey(
     expires_at: key.expiresAt,
   });
   const apiKey = await (await d.signer()).sign({ userId, keyId: id, name: key.name, scopes, expiresAt: key.expiresAt });
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id,
     api_key: apiKey,
     name: key.name,
     scopes,
     calls_per_hour: key.callsPerHour,
-    created_at: iso(now)!,
+    created_at: iso(now),
     expires_at: iso(key.expiresAt),
   };
 }
@@ -141,13 +141,12 @@ export async function authenticate(d: Deps, token: string, opts: { callId?: stri
 }
 
 export function keyJson(row: ApiKeyRow) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: row.id,
     name: row.name,
     scopes: row.scopes.split(" ") as Scope[],
     calls_per_hour: row.calls_per_hour,
-    created_at: iso(row.created_at)!,
+    created_at: iso(row.created_at),
     expires_at: iso(row.expires_at),
     last_used_at: iso(row.last_used_at),
   };

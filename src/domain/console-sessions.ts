@@ -2,7 +2,7 @@ import { randomBase64Url, sha256Hex } from "../shared/encoding";
 import type { ConsoleSessionRow } from "../storage/console-sessions";
 import type { Authenticated } from "./api-keys";
 import type { Deps } from "./deps";
-import type { Scope } from "./keys";
+import type { Scope } from "./key-signing";
 
 /** A console session lasts this long from sign-in; signing in again is one click. */
 export const SESSION_TTL_MS = 12 * 3600_000;

@@ -6,7 +6,7 @@ import type { UserRow } from "../storage/accounts";
 import { type IssuedKey, issueSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
 import { type OAuthServer, revokeAllApps } from "./oauth";
-import { sealTokens } from "./session";
+import { sealTokens } from "./upstream-session";
 
 /** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
 const LINK_ATTEMPTS = 10;

@@ -9,11 +9,11 @@ import {
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import { randomBase64Url } from "../shared/encoding";
-import type { ApiKeyRow } from "../storage/keys";
+import type { ApiKeyRow } from "../storage/api-keys";
 import type { Authenticated } from "./api-keys";
 import type { Prefetched } from "./caller";
 import { type Deps, deps } from "./deps";
-import { MANAGE_SCOPE, SCOPES, type Scope } from "./keys";
+import { MANAGE_SCOPE, SCOPES, type Scope } from "./key-signing";
 
 /**
  * The bridge as an OAuth 2.1 authorization server (docs/oauth.md), on

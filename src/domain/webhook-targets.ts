@@ -72,45 +72,52 @@ export function isPrivateHost(hostname: string): boolean {
 function embedsPrivateIPv4(host: string): boolean {
   for (const m of host.matchAll(/(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=$|[.-])/g)) {
     const parts = m.slice(1, 5).map(Number);
-    if (parts.every((p) => p <= 255) && isPrivateIPv4(parts)) return true;
+    if (isQuad(parts) && isPrivateIPv4(parts)) return true;
   }
   return false;
 }
 
-function parseIPv4(host: string): number[] | null {
+/** An IPv4 address as its four numbers. */
+type Quad = [number, number, number, number];
+const isQuad = (parts: number[]): parts is Quad => parts.length === 4 && parts.every((p) => p >= 0 && p <= 255);
+
+/** The eight 16-bit groups of an IPv6 address. */
+type Groups = [number, number, number, number, number, number, number, number];
+const isGroups = (groups: number[]): groups is Groups => groups.length === 8;
+
+function parseIPv4(host: string): Quad | null {
   // The URL parser has already normalised decimal, octal and hex forms to dotted quads.
   const m = host.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
   if (!m) return null;
   const parts = m.slice(1).map(Number);
-  return parts.every((p) => p <= 255) ? parts : null;
+  return isQuad(parts) ? parts : null;
 }
 
-function isPrivateIPv4([a, b, c]: number[]): boolean {
+function isPrivateIPv4([a, b, c]: Quad): boolean {
   return (
     a === 0 || // 0.0.0.0/8 "this network"
     a === 10 ||
     a === 127 ||
-    (a === 100 && b! >= 64 && b! <= 127) || // CGNAT 100.64/10
+    (a === 100 && b >= 64 && b <= 127) || // CGNAT 100.64/10
     (a === 169 && b === 254) ||
-    (a === 172 && b! >= 16 && b! <= 31) ||
+    (a === 172 && b >= 16 && b <= 31) ||
     (a === 192 && b === 168) ||
     (a === 192 && b === 0) || // 192.0.0/24 and 192.0.2/24 (special / documentation)
     (a === 192 && b === 88 && c === 99) || // 6to4 relay anycast
     (a === 198 && b === 51 && c === 100) || // documentation
     (a === 203 && b === 0 && c === 113) || // documentation
     (a === 198 && (b === 18 || b === 19)) || // benchmarking
-    a! >= 224 // multicast, reserved, broadcast
+    a >= 224 // multicast, reserved, broadcast
   );
 }
 
 function isPrivateIPv6(host: string): boolean {
   const groups = ipv6Groups(host.toLowerCase());
   if (!groups) return true; // not an address this check understands: refuse rather than guess
-  const [g0, g1] = groups as [number, number];
-  const embedded = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255];
+  const [g0, g1, , , , g5, g6, g7] = groups;
+  const embedded = (hi: number, lo: number): Quad => [hi >> 8, hi & 255, lo >> 8, lo & 255];
   if (groups.slice(0, 6).every((g) => g === 0)) return true; // ::, ::1, IPv4-compatible ::a.b.c.d
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
-    return isPrivateIPv4(embedded(groups[6]!, groups[7]!)); // ::ffff:a.b.c.d
+  if (groups.slice(0, 5).every((g) => g === 0) && g5 === 0xffff) return isPrivateIPv4(embedded(g6, g7)); // ::ffff:a.b.c.d
   return (
     (g0 & 0xfe00) === 0xfc00 || // fc00::/7 unique local
     (g0 & 0xffc0) === 0xfe80 || // fe80::/10 link-local
@@ -126,22 +133,24 @@ function isPrivateIPv6(host: string): boolean {
 }
 
 /** The eight 16-bit groups of an IPv6 address (as the URL parser writes it), or null. */
-function ipv6Groups(address: string): number[] | null {
+function ipv6Groups(address: string): Groups | null {
   let text = address;
-  const v4 = text.match(/(\d+\.\d+\.\d+\.\d+)$/);
+  const v4 = text.match(/\d+\.\d+\.\d+\.\d+$/);
   if (v4) {
-    const parts = parseIPv4(v4[1]!);
-    if (!parts) return null;
-    text = `${text.slice(0, -v4[1]!.length)}${((parts[0]! << 8) | parts[1]!).toString(16)}:${((parts[2]! << 8) | parts[3]!).toString(16)}`;
+    const quad = parseIPv4(v4[0]);
+    if (!quad) return null;
+    const [a, b, c, d] = quad;
+    text = `${text.slice(0, -v4[0].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
+  const [first = "", second, ...more] = text.split("::");
+  if (more.length > 0) return null;
   const parse = (part: string) => (part ? part.split(":") : []);
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  const head = parse(first);
+  const tail = second === undefined ? [] : parse(second);
   const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  if (second === undefined ? missing !== 0 : missing < 1) return null;
+  const all = [...head, ...Array<string>(second === undefined ? 0 : missing).fill("0"), ...tail];
   if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  return all.map((g) => parseInt(g, 16));
+  const groups = all.map((g) => parseInt(g, 16));
+  return isGroups(groups) ? groups : null;
 }

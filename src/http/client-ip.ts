@@ -15,8 +15,8 @@ export function addressBucket(ip: string): string {
     .replace(/^\[|\]$/g, "")
     .replace(/%.*$/, "");
   if (!address.includes(":")) return address;
-  const mapped = address.match(/^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/);
-  if (mapped) return mapped[1]!;
+  const mapped = address.match(/^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/)?.[1];
+  if (mapped) return mapped;
   const [head = "", tail] = address.split("::");
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];

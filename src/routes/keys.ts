@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createKey, DEFAULT_CALLS_PER_HOUR, keyJson, MAX_ACTIVE_KEYS, MAX_CALLS_PER_HOUR } from "../domain/api-keys";
 import { deps } from "../domain/deps";
-import { MANAGE_SCOPE, SCOPES } from "../domain/keys";
+import { MANAGE_SCOPE, SCOPES } from "../domain/key-signing";
 import { notFound } from "../errors";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deps } from "../domain/deps";
-import { MANAGE_SCOPE } from "../domain/keys";
+import { MANAGE_SCOPE } from "../domain/key-signing";
 import { linkRefreshToken, takeLinkAttempt, unlink } from "../domain/linking";
 import { oauthServer } from "../domain/oauth";
 import { authenticateRequest, presentedKey, requireKey } from "../http/auth";

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { ErrorCode } from "../errors";
 import { SUPPORTED_COUNTRIES_TEXT } from "./calling-codes";
 import { normalizePhone } from "./phone";
 
@@ -138,7 +139,7 @@ export interface UpstreamCallRequest {
 
 export type Built =
   | { ok: true; request: UpstreamCallRequest }
-  | { ok: false; status: 403 | 422; code: string; message: string; field: string };
+  | { ok: false; status: 403 | 422; code: ErrorCode; message: string; field: string };
 
 /** Builds KallyAI's request from the flat fields; phone numbers come out in E.164. */
 export function toUpstreamRequest(input: CallInput, defaults: { timezone: string; country: string }): Built {

@@ -1,3 +1,4 @@
+import { countOf, writtenRow } from "./rows";
 /** D1 queries for users and their vault row. Times are epoch milliseconds. */
 
 export interface UserRow {
@@ -52,7 +53,7 @@ export class Accounts {
         )
         .bind(id, account, now)
         .run();
-      return (await this.userByAccount(account))!;
+      return writtenRow(await this.userByAccount(account), "the user");
     }
     await this.db
       .prepare(
@@ -61,7 +62,7 @@ export class Accounts {
       )
       .bind(id, now)
       .run();
-    return (await this.user(id))!;
+    return writtenRow(await this.user(id), "the user");
   }
 
   setAccount(userId: string, account: string) {
@@ -138,10 +139,7 @@ export class Accounts {
   }
 
   async countNotOnKey(keyId: string): Promise<number> {
-    return (await this.db
-      .prepare("SELECT count(*) AS n FROM vault WHERE key_id != ?")
-      .bind(keyId)
-      .first<{ n: number }>())!.n;
+    return countOf(this.db.prepare("SELECT count(*) AS n FROM vault WHERE key_id != ?").bind(keyId));
   }
 
   /** Re-encryption writes back only if the row did not change meanwhile. */

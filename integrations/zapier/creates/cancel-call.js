@@ -1,3 +1,5 @@
+"use strict";
+
 const { bridgeUrl } = require("../lib/bridge");
 const { SAMPLE_CALL, callOutputFields } = require("../lib/call");
 

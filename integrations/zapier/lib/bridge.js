@@ -1,3 +1,5 @@
+"use strict";
+
 // How every request reaches the bridge: its URL comes from the connection (each person runs or
 // picks their own bridge), the OAuth access token goes in Authorization, and the bridge's
 // {"error": {"code", "message"}} answers (and OAuth's {"error", "error_description"}) become
@@ -11,7 +13,7 @@ const baseUrl = (bundle) =>
 
 const bridgeUrl = (bundle, path) => `${baseUrl(bundle)}${path}`;
 
-const addAccessToken = (request, z, bundle) => {
+const addAccessToken = (request, _z, bundle) => {
   request.headers = request.headers || {};
   const tokenEndpoint = /\/oauth\/token$/.test(String(request.url || "").split("?")[0]);
   if (bundle.authData.access_token && !tokenEndpoint)
@@ -44,7 +46,7 @@ const raiseForStatus = (response, z, bundle) => {
   let body = {};
   try {
     body = JSON.parse(response.content) || {};
-  } catch (e) {
+  } catch {
     // Not the bridge's JSON (a proxy's page, say): the status tells enough.
   }
   const oauth = typeof body.error === "string";
@@ -54,8 +56,7 @@ const raiseForStatus = (response, z, bundle) => {
     const delay = parseInt(response.headers.get("retry-after"), 10);
     throw new z.errors.ThrottledError(message, Number.isNaN(delay) ? 60 : delay);
   }
-  const testing = Boolean(bundle.meta && bundle.meta.isTestingAuth);
-  if (response.status === 401 && error.code === "invalid_token" && !testing)
+  if (response.status === 401 && error.code === "invalid_token" && !bundle.meta?.isTestingAuth)
     throw new z.errors.RefreshAuthError(message);
   if (oauth && error.code === "invalid_grant") throw new z.errors.ExpiredAuthError(message);
   throw new z.errors.Error(message, error.code || `http_${response.status}`, response.status);

@@ -1,3 +1,5 @@
+"use strict";
+
 // The bridge's call object (src/shared/call-view.ts, `CallView`) as Zapier shows it. The e2e test
 // checks these stay equal to the bridge's own sample and field list.
 

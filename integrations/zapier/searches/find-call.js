@@ -1,3 +1,5 @@
+"use strict";
+
 const { bridgeUrl, raiseForStatus } = require("../lib/bridge");
 const { SAMPLE_CALL, STATUSES, callOutputFields } = require("../lib/call");
 

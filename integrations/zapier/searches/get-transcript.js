@@ -1,3 +1,5 @@
+"use strict";
+
 const { bridgeUrl, raiseForStatus } = require("../lib/bridge");
 
 // "Get a transcript": what was said on a call, as entries and as one text ready for an email or a

@@ -5,7 +5,7 @@ import { unlink } from "../../domain/linking";
 import { oauthServer } from "../../domain/oauth";
 import { Confirm } from "../components";
 import { consolePage } from "../respond";
-import { type ConsoleEnv, clearSessionCookie, readSessionCookie } from "../session";
+import { type ConsoleEnv, clearSessionCookie, readSessionCookie } from "../session-middleware";
 
 /** Signing out of the console, and unlinking the KallyAI account from the bridge. */
 export const accountPages = new Hono<ConsoleEnv>();

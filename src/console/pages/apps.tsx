@@ -11,7 +11,7 @@ import {
 import { ApiError, notFound } from "../../errors";
 import { Confirm, Empty, Time } from "../components";
 import { type Ctx, consolePage, redirectWith } from "../respond";
-import type { ConsoleEnv } from "../session";
+import type { ConsoleEnv } from "../session-middleware";
 
 /** Connected apps: what each app connected by OAuth may do, and revoking it (docs/oauth.md). */
 export const appPages = new Hono<ConsoleEnv>();

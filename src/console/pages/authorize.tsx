@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type ConsoleSession, resolveSession } from "../../domain/console-sessions";
 import { deps } from "../../domain/deps";
-import type { Scope } from "../../domain/keys";
+import type { Scope } from "../../domain/key-signing";
 import {
   APP_CALLS_PER_HOUR,
   grantAccess,
@@ -27,7 +27,7 @@ import { Field, inputAttrs } from "../components";
 import { Layout, render } from "../layout";
 import { ErrorPage } from "../pages/error";
 import { PAGE_CSP } from "../security";
-import { type ConsoleEnv, checkCsrf, readSessionCookie, signInUrl } from "../session";
+import { type ConsoleEnv, checkCsrf, readSessionCookie, signInUrl } from "../session-middleware";
 import { SCOPE_HELP } from "./keys";
 
 /**
