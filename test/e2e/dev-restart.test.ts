@@ -49,5 +49,6 @@ describe("npm run dev keeps its state across restarts", () => {
     } finally {
       await second.stop();
     }
-  });
+    // Two starts of wrangler, each up to a minute on a loaded machine.
+  }, 300_000);
 });

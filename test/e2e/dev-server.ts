@@ -69,7 +69,8 @@ export async function startDevServer(extraArgs: string[] = [], opts: DevServerOp
       // not listening yet
     }
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      // The whole group: wrangler and workerd too, or they would outlive the test.
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       throw new Error(`dev server did not answer /health within 120 s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 300));
