@@ -62,6 +62,9 @@ function protectedResourceMetadataDocs(registry: Registry) {
       security: noAuth,
       responses: {
         200: json(PRMSchema, "The resource's metadata"),
+        405: OAUTH_ERRORS[405],
+        500: OAUTH_ERRORS[500],
+        503: OAUTH_ERRORS[503],
         404: oauthError("This bridge has no OAuth server."),
       },
     });
@@ -113,6 +116,9 @@ function authorizationServerMetadataDocs(registry: Registry) {
     security: noAuth,
     responses: {
       200: json(ASMetadataSchema, "The server's metadata"),
+      405: OAUTH_ERRORS[405],
+      500: OAUTH_ERRORS[500],
+      503: OAUTH_ERRORS[503],
       404: oauthError("This bridge has no OAuth server."),
     },
   });

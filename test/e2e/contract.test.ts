@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,6 +47,96 @@ const postJson = async (path: string, body: unknown) => {
   return (await res.json()) as Record<string, any>;
 };
 
+/** A browser's sign-in: /auth/login sets the state cookie, KallyAI's sign-in returns to /auth/callback. */
+async function browserSignIn(email: string): Promise<Response> {
+  const login = await fetch(`${server.origin}/auth/login`, { redirect: "manual" });
+  const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+  const kallyai = new URL(login.headers.get("location")!);
+  const back = await fetch(kallyai.origin + kallyai.pathname, {
+    method: "POST",
+    body: new URLSearchParams({
+      redirect_uri: kallyai.searchParams.get("redirect_uri")!,
+      state: kallyai.searchParams.get("state")!,
+      email,
+    }),
+    redirect: "manual",
+  });
+  return fetch(back.headers.get("location")!, { headers: { cookie, accept: "text/html" }, redirect: "manual" });
+}
+
+const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(";")[0]!);
+
+/** An app connecting by OAuth (the documented example's redirect URI), as the plans below walk it. */
+const app = {
+  redirectUri: "http://127.0.0.1:33418/callback",
+  verifier: randomBytes(32).toString("base64url"),
+  clientId: "",
+  consent: { handle: "", csrf: "", cookie: "" },
+  code: "",
+};
+
+/** The consent page for the registered app, as a signed-in browser opens it. */
+async function openConsent(): Promise<Response> {
+  const signedIn = await browserSignIn(`contract-oauth-${Date.now()}@example.com`);
+  const session = cookiesOf(signedIn).find((c) => c.startsWith("kallyai_console="))!;
+  const url = new URL(`${server.origin}/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: "code",
+    client_id: app.clientId,
+    redirect_uri: app.redirectUri,
+    code_challenge: createHash("sha256").update(app.verifier).digest("base64url"),
+    code_challenge_method: "S256",
+    state: "contract",
+    resource: `${server.origin}/mcp`,
+    scope: "calls:read",
+  }))
+    url.searchParams.set(k, v);
+  const res = await fetch(url, { headers: { cookie: session }, redirect: "manual" });
+  const html = await res.clone().text();
+  app.consent = {
+    handle: html.match(/name="handle" value="([^"]+)"/)?.[1] ?? "",
+    csrf: html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? "",
+    cookie: [session, ...cookiesOf(res)].join("; "),
+  };
+  return res;
+}
+
+/** Allow on the consent page, posted from the bridge's own origin: back to the app with a code. */
+async function allowConsent(): Promise<Response> {
+  const res = await fetch(`${server.origin}/authorize`, {
+    method: "POST",
+    headers: {
+      cookie: app.consent.cookie,
+      origin: server.origin,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({
+      handle: app.consent.handle,
+      _csrf: app.consent.csrf,
+      decision: "approve",
+      scope: "calls:read",
+      calls_per_hour: "20",
+    }),
+    redirect: "manual",
+  });
+  app.code = new URL(res.headers.get("location") ?? "http://invalid/").searchParams.get("code") ?? "";
+  return res;
+}
+
+const exchangeCode = () =>
+  fetch(`${server.origin}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code: app.code,
+      redirect_uri: app.redirectUri,
+      client_id: app.clientId,
+      code_verifier: app.verifier,
+      resource: `${server.origin}/mcp`,
+    }),
+  });
+
 interface Plan {
   /** The status the example must answer (default: the operation's first 2xx). */
   status?: number;
@@ -63,24 +154,7 @@ interface Plan {
 const PLANS: Record<string, Plan> = {
   getHealth: {},
   startSignIn: {},
-  finishSignIn: {
-    // A browser's sign-in: /auth/login sets the state cookie, KallyAI's sign-in returns here.
-    send: async () => {
-      const login = await fetch(`${server.origin}/auth/login`, { redirect: "manual" });
-      const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-      const kallyai = new URL(login.headers.get("location")!);
-      const back = await fetch(kallyai.origin + kallyai.pathname, {
-        method: "POST",
-        body: new URLSearchParams({
-          redirect_uri: kallyai.searchParams.get("redirect_uri")!,
-          state: kallyai.searchParams.get("state")!,
-          email: "contract-browser@example.com",
-        }),
-        redirect: "manual",
-      });
-      return fetch(back.headers.get("location")!, { headers: { cookie, accept: "text/html" }, redirect: "manual" });
-    },
-  },
+  finishSignIn: { send: () => browserSignIn("contract-browser@example.com") },
   linkAccount: { body: (example) => ({ ...example, refresh_token: ctx.refreshToken }) },
   getMe: {},
   createApiKey: {},
@@ -140,6 +214,15 @@ const PLANS: Record<string, Plan> = {
   deleteWebhook: {},
   revokeTrigger: {},
   revokeApiKey: {},
+  // An app connects by OAuth: discovery, registration, the consent page, Allow, the token.
+  protectedResourceMetadata: {},
+  protectedResourceMetadataMcp: {},
+  protectedResourceMetadataApi: {},
+  authorizationServerMetadata: {},
+  oauthRegister: { status: 201 },
+  oauthAuthorize: { send: openConsent },
+  oauthConsent: { status: 302, send: allowConsent },
+  oauthToken: { send: exchangeCode },
   unlinkAccount: {},
 };
 
@@ -164,6 +247,7 @@ function remember(op: Operation, body: any) {
   if (op.id === "placeCall") ctx.callId = body.id;
   if (op.id === "createTrigger") [ctx.triggerId, ctx.triggerToken] = [body.id, body.url.split("/t/")[1]];
   if (op.id === "createWebhook") ctx.webhookId = body.id;
+  if (op.id === "oauthRegister") app.clientId = body.client_id;
 }
 
 async function send(op: Operation, plan: Plan): Promise<Response> {
