@@ -18,6 +18,8 @@ export function freePort(): Promise<number> {
 
 export interface DevServer {
   origin: string;
+  /** The --persist-to directory: everything the local runtime keeps on disk. */
+  stateDir: string;
   output: () => string;
   stop: () => Promise<number | null>;
 }
@@ -56,6 +58,7 @@ export async function startDevServer(extraArgs: string[] = [], opts: { stateDir?
   }
   return {
     origin,
+    stateDir: state,
     output: () => log,
     stop: async () => {
       child.kill("SIGINT");
