@@ -1,13 +1,18 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "./dev-server";
 
 /**
- * What `npm run dev` does with what a client sends it: an oversized chunked upload is answered.
+ * What `npm run dev` does with what a client sends it: an oversized chunked upload is answered,
+ * and the tokens of a sign-in are kept out of everything the local runtime records.
  */
 let server: DevServer;
+let stateDir: string;
 beforeAll(async () => {
   server = await startDevServer(["--var", "POLLER_SWEEP_SECONDS:0"]);
+  stateDir = server.stateDir;
 });
 afterAll(async () => {
   await server?.stop();
@@ -95,5 +100,54 @@ describe("npm run dev: a chunked upload over the body limit", () => {
     expect(wrong.map((a) => `${a.status} ${a.contentType} ${a.body.slice(0, 80)}`)).toEqual([]);
     // The server is still well after the uploads.
     expect((await fetch(`${server.origin}/health`)).status).toBe(200);
+  });
+});
+
+/** Every file under `dir`, recursively. */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
+
+describe("npm run dev: tokens stay out of what the local runtime records", () => {
+  it("a browser sign-in (KallyAI's CLI flow puts the tokens in /auth/callback's query) leaves no token on disk, in a trace or in the output", async () => {
+    const origin = server.origin;
+    const login = await fetch(`${origin}/auth/login`, { redirect: "manual" });
+    const cookie = String(login.headers.get("set-cookie")).split(";")[0]!;
+    const signInPage = new URL(String(login.headers.get("location")), origin);
+    const state = signInPage.searchParams.get("state");
+    const form = new URLSearchParams({
+      redirect_uri: String(signInPage.searchParams.get("redirect_uri")),
+      state: String(state),
+      email: "traces@example.com",
+    });
+    const signedIn = await fetch(`${origin}/sandbox/v1/auth/cli`, { method: "POST", body: form, redirect: "manual" });
+    const callback = new URL(String(signedIn.headers.get("location")), origin);
+    expect(callback.pathname).toBe("/auth/callback");
+    const secrets = ["access_token", "refresh_token"].map((name) => String(callback.searchParams.get(name)));
+    expect(secrets.every((s) => s.length > 20)).toBe(true);
+    const done = await fetch(callback, { redirect: "manual", headers: { cookie } });
+    expect(done.status).toBe(303);
+    // Give the runtime time to write whatever it records about those requests.
+    await new Promise((r) => setTimeout(r, 2000));
+
+    // Local observability is off: no trace store answers, and none was written.
+    const query = await fetch(`${origin}/cdn-cgi/local/explorer/api/local/observability/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sql: "SELECT message FROM logs" }),
+    });
+    const answer = await query.text();
+    expect(query.status, answer).not.toBe(200);
+    for (const secret of secrets) expect(answer).not.toContain(secret);
+    const files = filesUnder(stateDir);
+    expect(files.filter((f) => f.includes("observability"))).toEqual([]);
+    // No file of the local state holds a token in the clear (the vault seals them; the sandbox keeps hashes).
+    const holding = files.filter((f) => {
+      const bytes = readFileSync(f);
+      return secrets.some((s) => bytes.includes(s));
+    });
+    expect(holding).toEqual([]);
+    for (const secret of secrets) expect(server.output()).not.toContain(secret);
   });
 });
