@@ -104,7 +104,7 @@ async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPla
 }
 
 async function placeClaimed(d: Deps, auth: Authenticated, key: string, request: UpstreamCallRequest): Promise<Placed> {
-  const allowance = await takeCallAllowance(d, auth.key);
+  const allowance = await takeCallAllowance(d, auth.limits);
   try {
     const call = await withUpstream(d, auth, (token) => d.upstream.placeCall(token, request, key));
     return await recordPlacement(d, { userId: auth.userId, keyId: auth.key.id, key }, request, call);

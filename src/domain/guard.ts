@@ -4,22 +4,48 @@ import type { Deps } from "./deps";
 
 const HOUR_MS = 3600 * 1000;
 
+/** One hourly limit a call counts against: a key's own, or that of a key above it. */
+export interface LimitOwner {
+  id: string;
+  calls_per_hour: number;
+}
+
 /**
- * Runaway-automation guard: each key may place `calls_per_hour` calls per clock hour. Counted in
- * D1 with one conditional statement, so it holds across concurrent requests and isolates.
+ * The limits a caller's calls count against, the caller's own first: a key, then the key that
+ * made it, and so on up to a sign-in key. A key's calls_per_hour thereby covers every key it
+ * made, transitively, revoked ones included (their calls stay counted), so making child keys
+ * never adds calls. Anything else that acts for an account counts the same way by putting itself
+ * in front of the chain of whatever approved it: e.g. an OAuth grant approved by key K is
+ * `[{ id: "grant:<id>", calls_per_hour }, ...limitChainOf(K)]` (set as `Authenticated.limits`).
  */
-export async function takeCallAllowance(d: Deps, key: ApiKeyRow): Promise<{ giveBack: () => Promise<void> }> {
+export type LimitChain = LimitOwner[];
+
+export const limitChainOf = (key: Pick<ApiKeyRow, "id" | "calls_per_hour" | "limit_chain">): LimitChain => [
+  { id: key.id, calls_per_hour: key.calls_per_hour },
+  ...(JSON.parse(key.limit_chain) as LimitChain),
+];
+
+/**
+ * Runaway-automation guard: a call takes one slot of the current clock hour from every limit of
+ * its chain, or from none when any is spent. Counted in D1 with one statement, so it holds across
+ * concurrent requests and isolates.
+ */
+export async function takeCallAllowance(d: Deps, chain: LimitChain): Promise<{ giveBack: () => Promise<void> }> {
   const hour = Math.floor(Date.now() / HOUR_MS);
-  const bucket = `calls:${key.id}:${hour}`;
   const resetAt = (hour + 1) * HOUR_MS;
-  if (!(await d.counters.take(bucket, key.calls_per_hour, resetAt + HOUR_MS))) {
+  const buckets = chain.map((owner) => ({ bucket: `calls:${owner.id}:${hour}`, limit: owner.calls_per_hour }));
+  if (!(await d.counters.takeAll(buckets, resetAt + HOUR_MS))) {
     const wait = Math.ceil((resetAt - Date.now()) / 1000);
+    const spentAbove = (await d.counters.spent(buckets)).indexOf(true);
+    const above = spentAbove > 0 ? chain[spentAbove] : undefined;
     throw new ApiError(
       429,
       "rate_limited",
-      `This API key may place ${key.calls_per_hour} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`,
+      above
+        ? `The key that made this API key (or one above it) may place ${above.calls_per_hour} calls per hour, counting those of every key it made, and they have. Wait ${Math.ceil(wait / 60)} minutes.`
+        : `This API key may place ${chain[0]?.calls_per_hour ?? 0} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`,
       { retryAfter: wait },
     );
   }
-  return { giveBack: async () => void (await d.counters.give(bucket)) };
+  return { giveBack: async () => void (await d.counters.giveAll(buckets.map((b) => b.bucket))) };
 }

@@ -4,7 +4,7 @@ import { CallInputSchema, PHONE_ERRORS } from "../shared/call-input";
 import { randomBase64Url, sha256Hex } from "../shared/encoding";
 import { isPremiumRate, isSupportedCountry, normalizePhone, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import type { TriggerRow } from "../storage/triggers";
-import type { Authenticated } from "./api-keys";
+import { type Authenticated, actingAs } from "./api-keys";
 import type { Deps } from "./deps";
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
@@ -116,7 +116,7 @@ export async function resolveTrigger(d: Deps, token: string): Promise<{ trigger:
   const key = await d.keys.get(trigger.key_id, trigger.user_id);
   if (!key || key.revoked_at !== null || (key.expires_at !== null && key.expires_at < Date.now()))
     throw triggerNotFound();
-  return { trigger, auth: { userId: trigger.user_id, key, scopes: key.scopes.split(" ") as Authenticated["scopes"] } };
+  return { trigger, auth: actingAs(key) };
 }
 
 const scalar = (v: unknown): v is string | number | boolean =>

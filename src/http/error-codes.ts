@@ -21,7 +21,7 @@ export const ERROR_CODES: Record<string, string> = {
   quota_exceeded: "The KallyAI plan has no minutes left (402).",
   insufficient_scope: "The API key lacks the scope the endpoint needs, or a key tried to grant more than it has.",
   exceeds_own_key:
-    "A key tried to create a key with more scopes, a later expiry or a higher calls_per_hour than its own.",
+    "A key tried to create a key with more scopes, a later expiry or a higher calls_per_hour than its own, or nested deeper than keys may be.",
   forbidden: "KallyAI says the resource belongs to another account.",
   country_restriction: "KallyAI cannot call that country.",
   unsupported_country: "KallyAI cannot call that country.",

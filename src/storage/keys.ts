@@ -10,6 +10,10 @@ export interface ApiKeyRow {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** The key that made this one with POST /v1/keys; null for a sign-in or link key (and keys older than 0011). */
+  parent_key_id: string | null;
+  /** The hourly limits above this key, nearest first: JSON `[{"id", "calls_per_hour"}]` (domain/guard.ts). */
+  limit_chain: string;
 }
 
 /** One key of one user; also read in the caller batch (storage/caller.ts). */
@@ -25,9 +29,20 @@ export class ApiKeys {
   insert(row: Omit<ApiKeyRow, "last_used_at" | "revoked_at">) {
     return this.db
       .prepare(
-        "INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        `INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at, parent_key_id, limit_chain)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .bind(row.id, row.user_id, row.name, row.scopes, row.calls_per_hour, row.created_at, row.expires_at)
+      .bind(
+        row.id,
+        row.user_id,
+        row.name,
+        row.scopes,
+        row.calls_per_hour,
+        row.created_at,
+        row.expires_at,
+        row.parent_key_id,
+        row.limit_chain,
+      )
       .run();
   }
 
@@ -56,7 +71,7 @@ export class ApiKeys {
       .prepare(`SELECT count(*) AS n FROM api_keys WHERE ${WORKING}`)
       .bind(userId, now)
       .first<{ n: number }>();
-    return row!.n;
+    return row?.n ?? 0;
   }
 
   async revoke(id: string, userId: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { actingAs } from "../../domain/api-keys";
 import { deps } from "../../domain/deps";
-import type { Scope } from "../../domain/keys";
 import { createTrigger, triggerJson } from "../../domain/triggers";
 import { ApiError, notFound, toApiError } from "../../errors";
 import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
@@ -177,13 +177,7 @@ triggerPages.post("/triggers", async (c) => {
     return renderTriggers(c, values, { phone: "Set the phone number (or {{value1}}) and the task." }, FORM_ERRORS);
   try {
     const origin = new URL(c.req.url).origin;
-    const created = await createTrigger(
-      d,
-      { userId: auth.userId, key, scopes: key.scopes.split(" ") as Scope[] },
-      triggerName,
-      template,
-      origin,
-    );
+    const created = await createTrigger(d, actingAs(key), triggerName, template, origin);
     return redirectWith(c, "/console/triggers", {
       notice: `The trigger URL “${created.name}” was made.`,
       reveal: {
