@@ -187,21 +187,29 @@ export const getCall = (d: Deps, caller: Caller, id: string): Promise<CallView> 
  * Holds the request until the call finishes or `seconds` pass, asking KallyAI every `intervalMs`
  * with one access token and reading the bridge's row once.
  */
-export async function waitForCall(
+export const waitForCall = (d: Deps, caller: Caller, id: string, seconds: number, intervalMs = 750) =>
+  watchCall(d, caller, id, { at: Date.now() + seconds * 1000 }, intervalMs);
+
+/** When a wait ends; it may be moved later while the wait runs (several askers sharing one poll loop). */
+export interface Deadline {
+  at: number;
+}
+
+/** One poll loop: asks KallyAI until the call finishes or `deadline.at` passes (read afresh each round). */
+export async function watchCall(
   d: Deps,
   caller: Caller,
   id: string,
-  seconds: number,
+  deadline: Deadline,
   intervalMs = 750,
 ): Promise<CallView> {
   const row = await ownRow(d, caller, id);
   if (row && isFinished(row.status)) return viewOfRow(row);
   const session = new UpstreamSession(d, caller);
-  const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const call = await upstreamCall(d, session, id);
     const outcome = outcomeOf(call);
-    const left = deadline - Date.now();
+    const left = deadline.at - Date.now();
     if (isFinished(outcome.status) || left <= 0) {
       if (!row) return viewOfUpstream(call);
       await recordSeen(d, row, outcome);

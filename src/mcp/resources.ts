@@ -1,5 +1,5 @@
 import { ErrorCode, type Resource, type ResourceTemplate } from "@modelcontextprotocol/sdk/types.js";
-import { getCall, listCalls, transcript } from "../domain/calls";
+import { listCalls, transcript } from "../domain/calls";
 import { transcriptText } from "../domain/speech";
 import { toApiError } from "../errors";
 import { assertScope } from "../http/auth";
@@ -39,19 +39,19 @@ export async function listCallResources({ d, auth }: ToolContext): Promise<Resou
   }));
 }
 
-export async function readCallResource({ d, auth }: ToolContext, uri: string) {
+export async function readCallResource({ d, auth, waits }: ToolContext, uri: string) {
   const match = CALL_URI.exec(uri);
-  if (!match)
+  if (!match?.[1])
     throw new ProtocolError(
       RESOURCE_NOT_FOUND,
       `No resource ${uri}. Calls are kallyai://calls/{id} and kallyai://calls/{id}/transcript.`,
     );
-  const id = decodeURIComponent(match[1]!);
+  const id = decodeURIComponent(match[1]);
   try {
     assertScope(auth, "calls:read");
     if (match[2])
       return [{ uri, mimeType: "text/plain", text: transcriptText((await transcript(d, auth.userId, id)).entries) }];
-    return [{ uri, mimeType: "application/json", text: JSON.stringify(await getCall(d, auth.userId, id)) }];
+    return [{ uri, mimeType: "application/json", text: JSON.stringify(await waits.wait(id, 0)) }];
   } catch (err) {
     // Resources have no error result: the bridge's code and message travel as a protocol error.
     const e = toApiError(err);
