@@ -53,15 +53,19 @@ export const actingAs = (key: ApiKeyRow): Authenticated => ({
   limits: limitChainOf(key),
 });
 
-async function issueKey(
-  d: Deps,
-  userId: string,
-  key: { name: string; scopes: Scope[]; expiresAt: number | null; callsPerHour: number; parent: ApiKeyRow | null },
-  now = Date.now(),
-): Promise<IssuedKey> {
+type NewKey = {
+  name: string;
+  scopes: Scope[];
+  expiresAt: number | null;
+  callsPerHour: number;
+  parent: ApiKeyRow | null;
+};
+
+/** A key's row and the key itself (signed), not stored yet: `d.keys.insert(row)`, alone or in a batch. */
+async function prepareKey(d: Deps, userId: string, key: NewKey, now = Date.now()) {
   const id = `key_${randomBase64Url(12)}`;
   const scopes = SCOPES.filter((s) => key.scopes.includes(s));
-  await d.keys.insert({
+  const row = {
     id,
     user_id: userId,
     name: key.name,
@@ -71,30 +75,35 @@ async function issueKey(
     expires_at: key.expiresAt,
     parent_key_id: key.parent?.id ?? null,
     limit_chain: JSON.stringify(key.parent ? limitChainOf(key.parent) : []),
-  });
+  };
   const apiKey = await (await d.signer()).sign({ userId, keyId: id, name: key.name, scopes, expiresAt: key.expiresAt });
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return {
+  const issued: IssuedKey = {
     id,
     api_key: apiKey,
     name: key.name,
     scopes,
     calls_per_hour: key.callsPerHour,
     created_at: new Date(now).toISOString(),
-    expires_at: iso(key.expiresAt),
+    expires_at: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
   };
+  return { row, issued };
 }
 
-/** The key a sign-in or a link gives: every scope, no expiry, the highest hourly limit. */
-export function issueSignInKey(d: Deps, userId: string, name: string): Promise<IssuedKey> {
-  return issueKey(d, userId, {
+async function issueKey(d: Deps, userId: string, key: NewKey, now = Date.now()): Promise<IssuedKey> {
+  const { row, issued } = await prepareKey(d, userId, key, now);
+  await d.keys.insert(row).run();
+  return issued;
+}
+
+/** The key a sign-in or a link gives (every scope, no expiry, the highest hourly limit), to store with the link. */
+export const prepareSignInKey = (d: Deps, userId: string, name: string) =>
+  prepareKey(d, userId, {
     name,
     scopes: [...SCOPES],
     expiresAt: null,
     callsPerHour: MAX_CALLS_PER_HOUR,
     parent: null,
   });
-}
 
 const beyondOwn = (what: string) =>
   new ApiError(403, "exceeds_own_key", `A key can only create keys within its own limits: ${what}`);

@@ -1,4 +1,4 @@
-import { ApiError } from "../errors";
+import { ApiError, isStorageFault } from "../errors";
 import type { UpstreamCallRequest } from "../shared/call-input";
 import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
@@ -62,12 +62,21 @@ export async function placeCall(
     lease_until: now + PLACEMENT_LEASE_MS,
     created_at: now,
   };
+  let claimed: Claimed = "fresh";
   if (!(await d.calls.claimPlacement(claim))) {
     const settled = await awaitPlacement(d, claim);
-    if (settled) return settled;
+    if (typeof settled === "object") return settled;
+    claimed = settled;
   }
-  return placeClaimed(d, auth, key, request);
+  return placeClaimed(d, auth, { key, claimed }, request);
 }
+
+/**
+ * How this request holds the idempotency key: it made the claim ("fresh": nothing was sent
+ * upstream under it yet), or took over one whose placer stopped ("retaken": KallyAI may have the
+ * call already, and placing again with the same key gets that call back).
+ */
+type Claimed = "fresh" | "retaken";
 
 /** Whether a call was already placed under this idempotency key (a retry will get that call back). */
 export async function alreadyPlaced(d: Deps, userId: string, idempotencyKey: string): Promise<boolean> {
@@ -75,7 +84,10 @@ export async function alreadyPlaced(d: Deps, userId: string, idempotencyKey: str
 }
 
 /** Another request holds the key: wait for its answer, or take over if it died. */
-async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPlacement"]>[0]): Promise<Placed | null> {
+async function awaitPlacement(
+  d: Deps,
+  claim: Parameters<Deps["calls"]["claimPlacement"]>[0],
+): Promise<Placed | Claimed> {
   const { user_id: userId, idempotency_key: key, request_hash: hash } = claim;
   const deadline = Date.now() + WAIT_FOR_PLACER_MS;
   for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
@@ -85,12 +97,12 @@ async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPla
       if (
         await d.calls.claimPlacement({ ...claim, lease_until: Date.now() + PLACEMENT_LEASE_MS, created_at: Date.now() })
       )
-        return null;
+        return "fresh";
       continue;
     }
     if (p.request_hash !== hash) throw conflict();
     if (p.state === "placed" && p.response) return JSON.parse(p.response) as Placed;
-    if (await d.calls.retakePlacement(userId, key, Date.now(), PLACEMENT_LEASE_MS)) return null;
+    if (await d.calls.retakePlacement(userId, key, Date.now(), PLACEMENT_LEASE_MS)) return "retaken";
     if (Date.now() > deadline) {
       throw new ApiError(
         409,
@@ -103,15 +115,49 @@ async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPla
   }
 }
 
-async function placeClaimed(d: Deps, auth: Authenticated, key: string, request: UpstreamCallRequest): Promise<Placed> {
-  const allowance = await takeCallAllowance(d, auth.limits);
+const placedNotRecorded = () =>
+  new ApiError(
+    503,
+    "storage_unavailable",
+    "KallyAI accepted the call, but the bridge could not record it yet; it appears in GET /v1/calls within a minute. Do not place it again: retry with the same Idempotency-Key to get this answer.",
+    { retryAfter: 5 },
+  );
+
+/**
+ * Places a claimed call. Until KallyAI has been asked, a failure lets a fresh claim go (the caller
+ * gets an error and nothing happens behind its back). Once KallyAI has the call, a failure to
+ * record it keeps the claim and ends its lease at once, so the caller's retry with the same key,
+ * or the next cron tick, records it: never an upstream call the bridge does not know.
+ */
+async function placeClaimed(
+  d: Deps,
+  auth: Authenticated,
+  { key, claimed }: { key: string; claimed: Claimed },
+  request: UpstreamCallRequest,
+): Promise<Placed> {
+  const letGo = () => (claimed === "fresh" ? d.calls.releasePlacement(auth.userId, key) : undefined);
+  let allowance: Awaited<ReturnType<typeof takeCallAllowance>>;
   try {
-    const call = await withUpstream(d, auth, (token) => d.upstream.placeCall(token, request, key));
-    return await recordPlacement(d, { userId: auth.userId, keyId: auth.key.id, key }, request, call);
+    allowance = await takeCallAllowance(d, auth.limits);
+  } catch (err) {
+    await letGo();
+    throw err;
+  }
+  let call: Parameters<typeof recordPlacement>[3];
+  try {
+    call = await withUpstream(d, auth, (token) => d.upstream.placeCall(token, request, key));
   } catch (err) {
     await d.calls.releasePlacement(auth.userId, key);
     await allowance.giveBack();
     throw err;
+  }
+  try {
+    return await recordPlacement(d, { userId: auth.userId, keyId: auth.key.id, key }, request, call);
+  } catch (err) {
+    if (!isStorageFault(err)) throw err;
+    // The retry or the cron that records it takes the allowance again (the cron takes none).
+    await Promise.allSettled([d.calls.endPlacementLease(auth.userId, key), allowance.giveBack()]);
+    throw placedNotRecorded();
   }
 }
 

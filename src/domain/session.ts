@@ -4,6 +4,7 @@ import type { TokenSet } from "../kallyai/schemas";
 import type { SealedTokens, UserRow, VaultRow } from "../storage/accounts";
 import { type Caller, type Prefetched, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
+import { storeOrRetry } from "./store-or-retry";
 
 /** Refresh this long before expiry, so a token never expires in the middle of a request. */
 const REFRESH_MARGIN_MS = 2 * 60 * 1000;
@@ -15,6 +16,15 @@ export const relinkRequired = () =>
     409,
     "relink_required",
     "KallyAI no longer accepts this bridge's sign-in for your account. Link it again: open /auth/login on the bridge, or run `kallyai --login --bridge <bridge URL>`.",
+  );
+
+/** A refresh KallyAI answered but the bridge could not store: the old refresh token is used up. */
+const refreshLost = () =>
+  new ApiError(
+    503,
+    "storage_unavailable",
+    "The bridge renewed its KallyAI sign-in for your account but could not store it. Link the account again: open /auth/login on the bridge, or run `kallyai --login --bridge <bridge URL>`.",
+    { retryAfter: 60 },
   );
 
 const notLinked = () =>
@@ -112,7 +122,8 @@ const isFresh = (row: VaultRow) =>
   row.access_token !== null && (row.access_expires_at ?? 0) - Date.now() > REFRESH_MARGIN_MS;
 
 async function openAccess(d: Deps, row: VaultRow): Promise<string> {
-  return (await d.vault()).open(row.user_id, { keyId: row.key_id, ciphertext: row.access_token! });
+  if (row.access_token === null) throw new Error("no access token stored");
+  return (await d.vault()).open(row.user_id, { keyId: row.key_id, ciphertext: row.access_token });
 }
 
 /**
@@ -153,6 +164,7 @@ async function refreshNow(d: Deps, row: VaultRow): Promise<{ token: string; vers
     }
     throw err;
   }
-  await d.accounts.commitRefresh(row.user_id, row.version, await sealTokens(d, row.user_id, tokens));
+  const sealed = await sealTokens(d, row.user_id, tokens);
+  await storeOrRetry(() => d.accounts.commitRefresh(row.user_id, row.version, sealed), refreshLost);
   return { token: tokens.access_token, version: row.version + 1 };
 }

@@ -61,6 +61,8 @@ export const ERROR_CODES: Record<string, string> = {
   internal_error: "Something failed inside the bridge; quote the X-Request-Id header when reporting it.",
   misconfigured: "The bridge is misconfigured (its operator must fix a setting or secret).",
   upstream_unavailable: "KallyAI failed, is busy or did not answer in time; retry after Retry-After.",
+  storage_unavailable:
+    "The bridge's database did not answer; retry after Retry-After (a call with the same Idempotency-Key is placed once).",
   upstream_invalid_response: "KallyAI sent an answer the bridge could not read.",
 };
 

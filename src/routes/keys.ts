@@ -63,7 +63,7 @@ const CreateKey = z
 
 export const keys = router();
 // Managing keys is the account owner's: the sign-in key, or a key explicitly given account:manage.
-keys.use("/v1/keys", requireKey(MANAGE_SCOPE));
+// "/v1/keys/*" also matches "/v1/keys" itself: one key check per request.
 keys.use("/v1/keys/*", requireKey(MANAGE_SCOPE));
 
 keys.openapi(

@@ -69,7 +69,7 @@ const TriggerId = z.object({ id: z.string().min(1).max(64).openapi({ example: "t
 
 /** Managing trigger URLs (with a key)… */
 export const triggers = router();
-triggers.use("/v1/triggers", requireKey("calls:write"));
+// "/v1/triggers/*" also matches "/v1/triggers" itself: one key check per request.
 triggers.use("/v1/triggers/*", requireKey("calls:write"));
 
 triggers.openapi(
@@ -231,7 +231,7 @@ const callPage = (sentence: string, callId: string) =>
 
 async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise<Response> {
   const d = deps(c.env);
-  const { trigger, auth } = await resolveTrigger(d, c.req.param("token")!);
+  const { trigger, auth } = await resolveTrigger(d, c.req.param("token") ?? "");
   const sent = await readFields(c);
   const request = parseCallRequest(fillTemplate(JSON.parse(trigger.template), sent), d.cfg.defaults);
   const key = idempotencyKeyOf(c, sent);

@@ -78,6 +78,14 @@ export class Calls {
     return r.meta.changes === 1;
   }
 
+  /** Ends a placement's lease now: whoever comes next (a retry with the key, the cron) takes it over at once. */
+  endPlacementLease(userId: string, key: string) {
+    return this.db
+      .prepare("UPDATE placements SET lease_until = 0 WHERE user_id = ? AND idempotency_key = ? AND state = 'placing'")
+      .bind(userId, key)
+      .run();
+  }
+
   releasePlacement(userId: string, key: string) {
     return this.db
       .prepare("DELETE FROM placements WHERE user_id = ? AND idempotency_key = ? AND state = 'placing'")

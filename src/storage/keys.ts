@@ -26,6 +26,7 @@ const WORKING = "user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR e
 export class ApiKeys {
   constructor(private readonly db: D1Database) {}
 
+  /** The statement that stores a new key (run it, or batch it with others). */
   insert(row: Omit<ApiKeyRow, "last_used_at" | "revoked_at">) {
     return this.db
       .prepare(
@@ -42,8 +43,7 @@ export class ApiKeys {
         row.expires_at,
         row.parent_key_id,
         row.limit_chain,
-      )
-      .run();
+      );
   }
 
   get(id: string, userId: string) {

@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { QUEUE_NAMES } from "../../src/domain/queues";
+import type { Bindings } from "../../src/env";
 import worker from "../../src/index";
 
 /**
@@ -47,13 +48,13 @@ export function takeEnqueued(queue: Enqueued["queue"]): Enqueued[] {
 }
 
 /** Runs the Worker's queue handler on one batch of `bodies` from `queue`, as Cloudflare would; answers what it acked and retried. */
-export async function consume(queue: Enqueued["queue"], bodies: unknown[], attempts = 1) {
+export async function consume(queue: Enqueued["queue"], bodies: unknown[], attempts = 1, bindings: Bindings = env) {
   const batch = createMessageBatch(
     QUEUE_NAMES[queue],
     bodies.map((body, i) => ({ id: `msg-${crypto.randomUUID()}-${i}`, timestamp: new Date(), body, attempts })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  await worker.queue(batch, bindings, ctx);
   const result = await getQueueResult(batch, ctx);
   return {
     acked: result.explicitAcks.length,
