@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Prints fresh values for the bridge's secrets. Pipe each into `wrangler secret put NAME`.
 //   npm run secrets:generate                 # new VAULT_KEYS, API_KEY_SIGNING_KEYS, ADMIN_TOKEN
-//   npm run secrets:generate -- --kid k2     # name the new keys (for a rotation; see README)
+//   npm run secrets:generate -- --kid k2     # name the new keys (for a rotation; see docs/security.md)
 import { randomBytes } from "node:crypto";
 
 const kidFlag = process.argv.indexOf("--kid");

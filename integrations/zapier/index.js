@@ -1,5 +1,3 @@
-"use strict";
-
 const { version } = require("./package.json");
 const { version: platformVersion } = require("zapier-platform-core");
 const authentication = require("./authentication");
@@ -10,7 +8,7 @@ const cancelCall = require("./creates/cancel-call");
 const findCall = require("./searches/find-call");
 const getTranscript = require("./searches/get-transcript");
 
-/** KallyAI Bridge for Zapier (see the "Zapier" section of the repository's README). */
+/** KallyAI Bridge for Zapier (see the "Zapier" section of the repository's docs/platforms.md). */
 module.exports = {
   version,
   platformVersion,

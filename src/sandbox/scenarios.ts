@@ -1,7 +1,7 @@
 import type { CallSubmission } from "../kallyai/schemas";
 import type { SandboxCallRow } from "./store";
 
-/** The number's last four digits pick what the sandbox does (documented in the README). */
+/** The number's last four digits pick what the sandbox does (documented in docs/sandbox.md). */
 export const OUTCOME_BY_SUFFIX: Record<string, string> = {
   "0001": "no_answer",
   "0002": "busy",

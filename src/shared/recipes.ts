@@ -1,6 +1,6 @@
 /**
- * The README's recipes as data: for each platform, what to click and the exact request the
- * platform then sends. The README sections are rendered from here (`npm run docs`), the console
+ * The recipes of docs/platforms.md as data: for each platform, what to click and the exact request
+ * the platform then sends. That file's recipe sections are rendered from here (`npm run docs`), the console
  * shows them with the bridge's own URL, and test/recipes sends every one of them to the bridge
  * byte for byte, with each platform's own User-Agent and Accept, so the three cannot drift.
  *
@@ -11,7 +11,7 @@
  */
 
 export type PlatformId = "zapier" | "n8n" | "make" | "ifttt" | "shortcuts" | "curl";
-/** Where a recipe stands in the README: a platform's section, or one of the API's own sections. */
+/** Where a recipe stands in docs/platforms.md: a platform's section, or one of the API's own sections. */
 export type SectionId = PlatformId | "trigger-urls" | "webhooks";
 
 /** Who sends a request, and the headers it adds by itself (from captured requests of each platform). */
@@ -53,7 +53,7 @@ export type RecipeBody =
 
 export interface Recipe {
   id: string;
-  /** The README section it belongs to. */
+  /** The section of docs/platforms.md it belongs to. */
   section: SectionId;
   /** Who sends it: the platform itself, or curl (e.g. to subscribe a platform's hook URL). */
   client: PlatformId;
@@ -511,12 +511,12 @@ export function renderRecipe(recipe: Recipe, base: string): string {
   return `**${recipe.title}.** ${steps}\n\n${block}`;
 }
 
-/** Every recipe of a section, in order: what the README shows between its recipe markers. */
+/** Every recipe of a section, in order: what docs/platforms.md shows between its recipe markers. */
 export function renderSection(section: SectionId, base: string): string {
   return RECIPES.filter((r) => r.section === section)
     .map((r) => renderRecipe(r, base))
     .join("\n\n");
 }
 
-/** The URL the README's recipes are written with. */
-export const README_BASE = "https://<bridge>";
+/** The URL the recipes in docs/platforms.md are written with. */
+export const DOCS_BASE = "https://<bridge>";

@@ -60,7 +60,7 @@ describe("pages for people: /, /docs and the console's headers", () => {
     expect(init).toContain("validatorUrl: null");
   });
 
-  it("/console/recipes shows every recipe of the README with this bridge's URL, signed in or not", async () => {
+  it("/console/recipes shows every documented recipe with this bridge's URL, signed in or not", async () => {
     const html = await (await local("/console/recipes")).text();
     const text = html
       .replace(/&lt;/g, "<")

@@ -32,7 +32,7 @@ async function linkedKey(origin: string): Promise<string> {
   return linked.api_key;
 }
 
-/** A key made for the assistant alone, as the README tells people to make one. */
+/** A key made for the assistant alone, as docs/platforms.md tells people to make one. */
 async function assistantKey(body: Record<string, unknown>): Promise<{ api_key: string; id: string }> {
   const res = await fetch(`${server.origin}/v1/keys`, {
     method: "POST",

@@ -11,7 +11,7 @@ import { endSandboxCall } from "../support/sandbox";
 
 // The n8n workflow and the Make blueprints in integrations/: they parse, hang together, and their
 // URLs, fields and mapped event fields are the bridge's (its OpenAPI document, the call input
-// schema, a real event from the feed), and they send what the README's recipes send.
+// schema, a real event from the feed), and they send what the recipes of docs/platforms.md send.
 
 const CALL_FIELDS = Object.keys(CallInputSchema.shape);
 const recipe = (id: string) => RECIPES.find((r) => r.id === id)!;
@@ -58,7 +58,7 @@ describe("the n8n workflow (integrations/n8n)", () => {
     }
   });
 
-  it("the webhook is the one the README subscribes, and test deliveries stop at the If node", () => {
+  it("the webhook is the one docs/platforms.md subscribes, and test deliveries stop at the If node", () => {
     const webhook = node("n8n-nodes-base.webhook");
     expect(webhook.parameters.httpMethod).toBe("POST");
     const subscribed = new URL(recipeJson("n8n-subscribe").url as string);

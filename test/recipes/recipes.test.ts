@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import readme from "../../README.md?raw";
+import platforms from "../../docs/platforms.md?raw";
 import {
+  DOCS_BASE,
   placeholdersOf,
-  README_BASE,
   RECIPES,
   renderSection,
   SECTION_NAMES,
@@ -16,8 +16,8 @@ import { placed } from "../support/calls";
 import { BRIDGE_ORIGIN } from "../support/network";
 import { endSandboxCall } from "../support/sandbox";
 
-// Every recipe of the README, sent to the bridge byte for byte as its platform sends it: the same
-// data (src/shared/recipes.ts) renders the README's recipe sections, so the two cannot drift.
+// Every recipe of docs/platforms.md, sent to the bridge byte for byte as its platform sends it: the
+// same data (src/shared/recipes.ts) renders that file's recipe sections, so the two cannot drift.
 
 /** What KallyAI was asked to do for a call: the submission the bridge built from the recipe's fields. */
 const upstreamSubmission = async (callId: string) =>
@@ -69,7 +69,7 @@ async function send(recipe: (typeof RECIPES)[number]) {
   });
 }
 
-describe("every README recipe, as its platform sends it", () => {
+describe("every documented recipe, as its platform sends it", () => {
   for (const recipe of RECIPES) {
     it(`${SECTION_NAMES[recipe.section]}: ${recipe.title} (${recipe.id}) answers ${recipe.answers.status} ${recipe.answers.type}`, async () => {
       const res = await send(recipe);
@@ -147,19 +147,19 @@ describe("every README recipe, as its platform sends it", () => {
       expect(recipe.answers.type === "text", recipe.id).toBe(recipe.path.includes("format=text"));
   });
 
-  it("placeholders are the ones the README explains", async () => {
+  it("placeholders are the ones docs/platforms.md explains", async () => {
     await prepare();
     const used = new Set(RECIPES.flatMap(placeholdersOf));
     expect([...used].sort()).toEqual(Object.keys(values).sort());
   });
 });
 
-describe("the README's recipe sections", () => {
+describe("the recipe sections of docs/platforms.md", () => {
   for (const id of Object.keys(SECTION_NAMES) as SectionId[]) {
-    it(`${SECTION_NAMES[id]}: the README shows exactly the recipes the tests send (npm run docs rewrites it)`, () => {
-      const section = readme.match(new RegExp(`<!-- recipes:${id} -->\\n([\\s\\S]*?)\\n<!-- /recipes:${id} -->`));
-      expect(section, `README has <!-- recipes:${id} --> … <!-- /recipes:${id} -->`).not.toBeNull();
-      expect(section![1]).toBe(renderSection(id, README_BASE));
+    it(`${SECTION_NAMES[id]}: docs/platforms.md shows exactly the recipes the tests send (npm run docs rewrites it)`, () => {
+      const section = platforms.match(new RegExp(`<!-- recipes:${id} -->\\n([\\s\\S]*?)\\n<!-- /recipes:${id} -->`));
+      expect(section, `docs/platforms.md has <!-- recipes:${id} --> … <!-- /recipes:${id} -->`).not.toBeNull();
+      expect(section![1]).toBe(renderSection(id, DOCS_BASE));
     });
   }
 });

@@ -6,7 +6,7 @@ import { Snippet } from "../components";
 import { Layout, render } from "../layout";
 import { type ConsoleEnv, readSessionCookie } from "../session";
 
-/** The README's recipes (src/shared/recipes.ts, the one source), with this bridge's own URL filled in. */
+/** The recipes of docs/platforms.md (src/shared/recipes.ts, the one source), with this bridge's own URL filled in. */
 export const recipePages = new Hono<ConsoleEnv>();
 
 const SECTIONS: SectionId[] = ["shortcuts", "zapier", "ifttt", "make", "n8n", "trigger-urls", "webhooks"];
@@ -42,7 +42,7 @@ function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
       <h1>Recipes</h1>
       <p>
         What to click in each tool, and the exact request it then sends to this bridge. {keyNote}, and put it where a
-        recipe says <code>&lt;key&gt;</code>. The README shows the same recipes.
+        recipe says <code>&lt;key&gt;</code>. The repository's docs/platforms.md shows the same recipes.
       </p>
       <nav aria-label="Recipes">
         <ul>
