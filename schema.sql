@@ -1,4 +1,4 @@
--- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0011_key_lineage.sql).
+-- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0012_trigger_open_fields.sql).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -284,3 +284,11 @@ CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
 -- Keys that a sign-in or a link issued, and keys made before this migration, have no parent.
 ALTER TABLE api_keys ADD COLUMN parent_key_id TEXT;
 ALTER TABLE api_keys ADD COLUMN limit_chain TEXT NOT NULL DEFAULT '[]';
+
+-- 0012_trigger_open_fields.sql
+-- Trigger URLs lock the fields their template sets (issue 23, finding 5). A hit fills the
+-- template's {{placeholders}} and may set only the call fields listed in open_fields (a JSON array;
+-- '[]' locks every field). Triggers made before this migration keep their behaviour — a hit may set
+-- any call field — marked by open_fields NULL ("open": true in the API, "open" in the console)
+-- until they are edited (PATCH /v1/triggers/{id}, or the console's Lock).
+ALTER TABLE triggers ADD COLUMN open_fields TEXT;

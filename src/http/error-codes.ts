@@ -52,6 +52,7 @@ export const ERROR_CODES: Record<string, string> = {
   safety_violation: "KallyAI refused the task under its safety rules.",
   unsupported_language: "Only English (en) and Spanish (es) are supported.",
   idempotency_conflict: "This Idempotency-Key was used with a different request.",
+  field_locked: "A trigger URL's hit sent a call field the trigger does not leave open (its open_fields).",
   invalid_webhook_url: "The webhook URL is not an allowed target (https on a public host when deployed).",
   too_many_webhooks: "The account has the most subscriptions it may have.",
   too_many_keys: "The account has the most active API keys it may have.",

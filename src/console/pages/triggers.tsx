@@ -177,7 +177,7 @@ triggerPages.post("/triggers", async (c) => {
     return renderTriggers(c, values, { phone: "Set the phone number (or {{value1}}) and the task." }, FORM_ERRORS);
   try {
     const origin = new URL(c.req.url).origin;
-    const created = await createTrigger(d, actingAs(key), triggerName, template, origin);
+    const created = await createTrigger(d, actingAs(key), { name: triggerName, template }, origin);
     return redirectWith(c, "/console/triggers", {
       notice: `The trigger URL “${created.name}” was made.`,
       reveal: {
