@@ -32,7 +32,7 @@ const ticks = { count: 0, polled: 0, delivered: 0 };
 const errors = {};
 const onLine = (line) => {
   if (line.event === "queue_batch") {
-    const q = (queues[line.queue] ??= {
+    queues[line.queue] ??= {
       invocations: 0,
       messages: 0,
       polled: 0,
@@ -42,7 +42,8 @@ const onLine = (line) => {
       d1_round_trips: 0,
       ms: [],
       late: [],
-    });
+    };
+    const q = queues[line.queue];
     q.invocations++;
     q.late.push(line.late_ms ?? 0);
     for (const k of ["messages", "polled", "upstream_requests", "delivered", "d1_statements", "d1_round_trips"])

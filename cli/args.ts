@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { type CallInput, CallInputSchema, PHONE_ERRORS } from "../src/shared/call-input";
+import { firstIssue } from "../src/shared/first-issue";
 import { normalizePhone } from "../src/shared/phone";
 import { CliError, EXIT, usageError } from "./errors";
 
@@ -112,24 +113,29 @@ export function parse(argv: string[]): Parsed {
   ] as const) {
     if (values[a] !== undefined && values[a] !== false) actions.push(a);
   }
-  if (actions.length === 0)
+  const [action, ...others] = actions;
+  if (action === undefined)
     throw usageError(
       "Nothing to do. Place a call with -p and -t, or pick one of --usage, --history, --call-info ID, --login, … (see --help).",
       "no_action",
     );
-  if (actions.length > 1)
+  if (others.length > 0)
     throw usageError(
       `Use one action at a time, not ${actions.map((a) => (a === "call" ? "a call" : `--${a}`)).join(" and ")}.`,
       "conflicting_actions",
     );
-  const action = actions[0]!;
   if (values.wait && action !== "call" && action !== "call-info")
     throw usageError("--wait goes with a call (-p, -t) or with --call-info ID.");
   if (values.unlink && action !== "logout") throw usageError("--unlink goes with --logout.");
-  for (const id of ["call-info", "transcript"] as const) {
-    if (action === id && !values[id]!.trim()) throw usageError(`--${id} needs a call id.`);
-  }
+  if (action === "call-info" || action === "transcript") callIdOf(values, action);
   return { action, values };
+}
+
+/** The call id after --call-info or --transcript, trimmed; a usage error when there is none. */
+export function callIdOf(values: Values, flag: "call-info" | "transcript"): string {
+  const id = values[flag]?.trim();
+  if (!id) throw usageError(`--${flag} needs a call id.`);
+  return id;
 }
 
 /** node:util's messages, shortened: "Option '-p, --phone <value>' argument missing" becomes "--phone needs a value". */
@@ -143,7 +149,8 @@ function parseArgsMessage(err: unknown): string {
       `--${Object.entries(OPTIONS).find(([, o]) => "short" in o && o.short === short)?.[0] ?? short}`;
     return `${long} needs a value.`;
   }
-  return text.split("\n")[0]!.replace(/\. To specify .*$/, ".") || "The arguments could not be read.";
+  const firstLine = text.split("\n", 1)[0] ?? "";
+  return firstLine.replace(/\. To specify .*$/, ".") || "The arguments could not be read.";
 }
 
 /** The machine's IANA time zone, as KallyAI needs one; New York when the system has none. */
@@ -173,7 +180,7 @@ export function validateCall(values: Values, defaultCountry: string | undefined)
     );
   const result = CallInputSchema.safeParse(flat);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
+    const issue = firstIssue(result.error);
     const field = String(issue.path[0] ?? "");
     throw usageError(`--${FLAG_OF[field] ?? field} ${issue.message}`, "validation_error");
   }

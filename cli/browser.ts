@@ -10,10 +10,8 @@ export function hasDisplay(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** The command that opens a URL: $BROWSER (with %s, or the URL appended), else the platform's opener. */
 function opener(url: string, env: NodeJS.ProcessEnv): [string, string[]] {
-  if (env.BROWSER) {
-    const [cmd, ...args] = env.BROWSER.split(/\s+/).filter(Boolean);
-    return [cmd!, args.some((a) => a.includes("%s")) ? args.map((a) => a.replace("%s", url)) : [...args, url]];
-  }
+  const [cmd, ...args] = (env.BROWSER ?? "").split(/\s+/).filter(Boolean);
+  if (cmd) return [cmd, args.some((a) => a.includes("%s")) ? args.map((a) => a.replace("%s", url)) : [...args, url]];
   if (process.platform === "darwin") return ["open", [url]];
   if (process.platform === "win32") return ["cmd", ["/c", "start", '""', url.replace(/&/g, "^&")]];
   return ["xdg-open", [url]];

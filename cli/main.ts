@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import pkg from "../package.json" with { type: "json" };
-import { localTimeZone, parse, type Values, validateCall } from "./args";
+import { callIdOf, localTimeZone, parse, type Values, validateCall } from "./args";
 import { openBrowser } from "./browser";
-import { CliError, EXIT, toCliError, usageError } from "./errors";
+import { type CliError, EXIT, toCliError, usageError } from "./errors";
 import { HELP } from "./help";
 import * as out from "./output";
 import { BridgeTarget } from "./targets/bridge";
@@ -31,7 +31,10 @@ function io(json: boolean): Io {
   return {
     json,
     result,
-    done: (text, data) => (result(text, data), EXIT.ok),
+    done: (text, data) => {
+      result(text, data);
+      return EXIT.ok;
+    },
     say: (line) => void (json ? process.stderr : process.stdout).write(`${line}\n`),
   };
 }
@@ -90,7 +93,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
       return finish(await waitForOutcome(target, call, o.json), o);
     }
     case "call-info": {
-      const call = await target.getCall(values["call-info"]!.trim());
+      const call = await target.getCall(callIdOf(values, "call-info"));
       if (!values.wait || call.finished) return o.done(out.callText(call), call);
       return finish(await waitForOutcome(target, call, o.json), o);
     }
@@ -99,7 +102,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
       return o.done(out.historyText(items), { items });
     }
     case "transcript": {
-      const t = await target.transcript(values.transcript!.trim());
+      const t = await target.transcript(callIdOf(values, "transcript"));
       return o.done(out.transcriptText(t), t);
     }
     case "usage": {

@@ -1,3 +1,4 @@
+import { statusLabel } from "../src/shared/call-status";
 import type { AuthStatus, CallView, LoginResult, LogoutResult, TranscriptView, Usage } from "./targets/types";
 
 /** Human-readable text for each command; --json prints the objects themselves instead. */
@@ -23,7 +24,7 @@ const OUTCOME_WORDS: Record<string, string> = {
   cancelled: "cancelled",
   expired: "expired (the bridge stopped following it)",
 };
-export const statusText = (status: string) => OUTCOME_WORDS[status] ?? status.replace(/_/g, " ");
+export const statusText = (status: string) => OUTCOME_WORDS[status] ?? statusLabel(status);
 
 export function callText(call: CallView): string {
   const booking = [call.party_size ? `party of ${call.party_size}` : "", call.date ?? "", call.time ?? ""]
@@ -70,7 +71,7 @@ export function historyText(calls: CallView[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const fmt = (r: unknown[]) =>
     r
-      .map((cell, i) => String(cell).padEnd(i === r.length - 1 ? 0 : widths[i]!))
+      .map((cell, i) => String(cell).padEnd(i === r.length - 1 ? 0 : (widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   return [fmt(header), ...rows.map(fmt)].join("\n");

@@ -5,8 +5,8 @@ import { landing } from "./console/pages/landing";
 import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
-import { d1TallyHeaders } from "./http/d1-tally";
-import { allowedMethods, routeNotFound } from "./http/method-not-allowed";
+import { d1TallyHeaders } from "./http/d1-tally-headers";
+import { routeNotFound, wrongMethods } from "./http/method-not-allowed";
 import { registerSharedComponents } from "./http/openapi";
 import { openApiDocument } from "./http/openapi-document";
 import { requestIds } from "./http/request-id";
@@ -45,6 +45,7 @@ export function createApp() {
     }
     await next();
   });
+  app.use(wrongMethods(app));
 
   app.route("/", health);
   app.route("/", auth);
@@ -73,8 +74,7 @@ export function createApp() {
   registerEventWebhooks(app.openAPIRegistry);
   app.get("/openapi.json", (c) => c.json(openApiDocument(app, new URL(c.req.url).origin)));
 
-  const allowed = allowedMethods(app);
-  app.notFound((c) => errorResponse(routeNotFound(allowed(c.req.method, c.req.path), c.req.method, c.req.path)));
+  app.notFound((c) => errorResponse(routeNotFound(c.req.path)));
   app.onError(errorHandler);
   return app;
 }

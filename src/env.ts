@@ -81,13 +81,13 @@ const ConfigSchema = z.object({
  * anywhere else (no BRIDGE_LOCAL_RUNNER) the bridge refuses to run on them: missing secrets, these
  * values set as secrets, or BRIDGE_ENV=development make every request answer 503 misconfigured.
  */
-export const DEV_VAULT_KEYS = "dev:ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=";
-export const DEV_SIGNING_KEYS = JSON.stringify([
-  { kty: "oct", kid: "dev", alg: "HS256", k: "ZGV2LW9ubHktc2lnbmluZy1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9u" },
-]);
+const DEV_VAULT_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=";
+const DEV_SIGNING_KEY = "ZGV2LW9ubHktc2lnbmluZy1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9u";
+export const DEV_VAULT_KEYS = `dev:${DEV_VAULT_KEY}`;
+export const DEV_SIGNING_KEYS = JSON.stringify([{ kty: "oct", kid: "dev", alg: "HS256", k: DEV_SIGNING_KEY }]);
 
 /** The dev keys' bytes: a secret containing one (however formatted) is public. */
-const DEV_KEY_MATERIAL = [DEV_VAULT_KEYS.split(":")[1]!, (JSON.parse(DEV_SIGNING_KEYS) as { k: string }[])[0]!.k];
+const DEV_KEY_MATERIAL = [DEV_VAULT_KEY, DEV_SIGNING_KEY];
 
 export interface Config {
   /** Development relaxes what only makes sense on localhost (plain-http webhooks, dev secrets). */

@@ -2,6 +2,18 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "./env";
+import type { ERROR_CODES } from "./http/error-codes";
+import { logError } from "./shared/log";
+
+/** A code of the bridge's own: one listed, with its meaning, in src/http/error-codes.ts. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * A code KallyAI answered with that the bridge does not know (yet), passed through as it came;
+ * the sandbox, which imitates KallyAI, answers in KallyAI's codes too. Made only by `kallyaiCode`.
+ */
+export type KallyAICode = string & { readonly __kallyaiCode: true };
+export const kallyaiCode = (code: string) => code as KallyAICode;
 
 /** The one error shape every failure of the bridge answers with. */
 export interface ErrorBody {
@@ -15,7 +27,7 @@ export interface ErrorBody {
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode | KallyAICode,
     message: string,
     readonly extra: { retryAfter?: number; field?: string; headers?: Record<string, string> } = {},
   ) {
@@ -100,15 +112,7 @@ export function toApiError(err: unknown): ApiError {
 export function errorHandler(err: unknown, c: Context): Response {
   const apiError = toApiError(err);
   if (apiError.status >= 500) {
-    // Log the kind of failure and the request id only: messages of foreign errors may carry secrets.
-    console.error(
-      JSON.stringify({
-        level: "error",
-        request_id: c.get("requestId"),
-        code: apiError.code,
-        error: err instanceof Error ? err.name : typeof err,
-      }),
-    );
+    logError({ request_id: c.get("requestId"), code: apiError.code }, err);
   }
   return errorResponse(apiError);
 }

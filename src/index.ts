@@ -4,6 +4,7 @@ import { deps } from "./domain/deps";
 import { configProblem } from "./domain/health";
 import { runTick } from "./domain/poller";
 import type { Bindings } from "./env";
+import { logError } from "./shared/log";
 
 export default {
   fetch: app.fetch,
@@ -23,6 +24,7 @@ export default {
 
 async function misconfigured(env: Bindings): Promise<boolean> {
   const problem = await configProblem(env);
-  if (problem) console.error(JSON.stringify({ level: "error", code: "misconfigured", message: problem.message }));
+  // A ConfigError's message is the bridge's own: it names the settings, never their values.
+  if (problem) logError({ code: "misconfigured", message: problem.message }, problem);
   return problem !== null;
 }

@@ -12,7 +12,7 @@ function errorsSection(markdown: string): string {
 }
 
 describe("the error table of docs/api.md", () => {
-  it("lists every error code the bridge answers (test/openapi.test.ts checks src/ throws only these)", () => {
+  it("lists every error code the bridge answers (ApiError takes only these: the type check holds the code)", () => {
     const section = errorsSection(api);
     const missing = Object.keys(ERROR_CODES).filter((code) => !section.includes(`\`${code}\``));
     expect(missing).toEqual([]);

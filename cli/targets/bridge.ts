@@ -173,12 +173,9 @@ export class BridgeTarget implements Target {
 
   private async apiKey(): Promise<string> {
     if (this.opts.apiKey) return this.opts.apiKey;
+    if (!this.savedKey() && this.opts.autoLogin) await this.login(this.opts.autoLogin);
     const saved = this.savedKey();
     if (saved) return saved.api_key;
-    if (this.opts.autoLogin) {
-      await this.login(this.opts.autoLogin);
-      return this.savedKey()!.api_key;
-    }
     throw this.noKey();
   }
 

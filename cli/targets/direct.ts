@@ -65,8 +65,7 @@ export class DirectTarget implements Target {
   }
 
   async login(opts: LoginOptions) {
-    const tokens = await signIn(this.baseUrl, opts);
-    const file = writeTokenFile(this.opts.tokenFile, tokens);
+    const file = await this.signInAndSave(opts);
     return { target: this.kind, credentials_file: this.opts.tokenFile, expires_at: iso(file.expires_at) };
   }
 
@@ -99,11 +98,15 @@ export class DirectTarget implements Target {
           "You are not signed in to KallyAI.",
           "Run kallyai --login (add --no-browser to get a URL to open yourself).",
         );
-      await this.login(this.opts.autoLogin);
-      file = readTokenFile(this.opts.tokenFile)!;
+      file = await this.signInAndSave(this.opts.autoLogin);
     }
     if (file.expires_at - REFRESH_MARGIN_S <= Date.now() / 1000) file = await this.refresh(file);
     return file.access_token;
+  }
+
+  /** Signs in with KallyAI's CLI flow and saves the tokens. */
+  private async signInAndSave(opts: LoginOptions): Promise<TokenFile> {
+    return writeTokenFile(this.opts.tokenFile, await signIn(this.baseUrl, opts));
   }
 
   private async refresh(file: TokenFile): Promise<TokenFile> {

@@ -38,7 +38,7 @@ module.exports = {
     },
   ],
   test,
-  connectionLabel: (z, bundle) => {
+  connectionLabel: (_z, bundle) => {
     const me = bundle.inputData || {};
     return me.key ? `${me.key.name} (${me.user_id})` : "";
   },

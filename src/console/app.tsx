@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { toApiError } from "../errors";
+import { logError } from "../shared/log";
 import { CONSOLE_CSS, CONSOLE_JS } from "./assets";
 import { render } from "./layout";
 import { accountPages } from "./pages/account";
@@ -12,20 +13,12 @@ import { recipePages } from "./pages/recipes";
 import { triggerPages } from "./pages/triggers";
 import { webhookPages } from "./pages/webhooks";
 import { securePages } from "./security";
-import { type ConsoleEnv, checkCsrf, requireSession } from "./session";
+import { type ConsoleEnv, checkCsrf, requireSession } from "./session-middleware";
 
 /** Failures on a page answer a page that says what happened and what to do. */
 async function htmlError(err: unknown, c: Context) {
   const apiError = toApiError(err);
-  if (apiError.status >= 500)
-    console.error(
-      JSON.stringify({
-        level: "error",
-        request_id: c.get("requestId"),
-        code: apiError.code,
-        error: err instanceof Error ? err.name : typeof err,
-      }),
-    );
+  if (apiError.status >= 500) logError({ request_id: c.get("requestId"), code: apiError.code }, err);
   return c.html(await render(<ErrorPage status={apiError.status} message={apiError.message} />), apiError.status, {
     "cache-control": "no-store",
   });

@@ -1,5 +1,7 @@
 import type { Child } from "hono/jsx";
 import type { Flash } from "../domain/console-sessions";
+import { type CallStatus, statusLabel } from "../shared/call-status";
+import type { DeliveryRow, WebhookRow } from "../storage/webhooks";
 
 /** A form that changes something: POST, with the session's CSRF token. */
 export function PostForm({
@@ -168,6 +170,52 @@ export function Field({
   );
 }
 
+/** What a refused form says about itself rather than one of its fields. */
+export function FormAlert({ error }: { error?: string }) {
+  if (!error) return null;
+  return (
+    <p class="alert" role="alert">
+      {error}
+    </p>
+  );
+}
+
+/** A fieldset of checkboxes sharing one name, each value explained, with the error of the whole set. */
+export function Checkboxes({
+  name,
+  legend,
+  options,
+  help,
+  checked,
+  error,
+}: {
+  name: string;
+  legend: string;
+  options: readonly string[];
+  help: Partial<Record<string, string>>;
+  checked: readonly string[];
+  error?: string;
+}) {
+  return (
+    <fieldset aria-describedby={error ? `f-${name}-error` : undefined}>
+      <legend>{legend}</legend>
+      {options.map((value) => (
+        <label class="check">
+          <input type="checkbox" name={name} value={value} checked={checked.includes(value)} />
+          <span>
+            <code>{value}</code> — {help[value]}
+          </span>
+        </label>
+      ))}
+      {error ? (
+        <p class="field-error" id={`f-${name}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
 /** The attributes an input needs to be tied to its label, hint and error. */
 export function inputAttrs(name: string, opts: { error?: string; hint?: boolean } = {}) {
   const describedBy = [opts.hint ? `f-${name}-hint` : null, opts.error ? `f-${name}-error` : null]
@@ -195,12 +243,12 @@ export function Empty({ children }: { children: Child }) {
   return <div class="empty">{children}</div>;
 }
 
-const STATUS_CLASS: Record<string, string> = {
+/** The colour of each state a badge shows: a call's status, a webhook's and a delivery's state. */
+const STATUS_CLASS: Record<CallStatus | WebhookRow["state"] | DeliveryRow["state"], "ok" | "bad" | "wait" | "plain"> = {
   success: "ok",
   succeeded: "ok",
   active: "ok",
   failed: "bad",
-  error: "bad",
   disabled: "bad",
   busy: "bad",
   no_answer: "bad",
@@ -210,9 +258,10 @@ const STATUS_CLASS: Record<string, string> = {
   pending: "wait",
   queued: "wait",
   in_progress: "wait",
-  ringing: "wait",
 };
 
 export function Badge({ status }: { status: string }) {
-  return <span class={`badge ${STATUS_CLASS[status] ?? "plain"}`}>{status.replace(/_/g, " ")}</span>;
+  return (
+    <span class={`badge ${STATUS_CLASS[status as keyof typeof STATUS_CLASS] ?? "plain"}`}>{statusLabel(status)}</span>
+  );
 }

@@ -6,7 +6,7 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
 export function placeholdersOf(template: Record<string, unknown>): string[] {
   const names = new Set<string>();
   for (const value of Object.values(template))
-    if (typeof value === "string") for (const m of value.matchAll(PLACEHOLDER)) names.add(m[1]!);
+    if (typeof value === "string") for (const [, name] of value.matchAll(PLACEHOLDER)) if (name) names.add(name);
   return [...names];
 }
 

@@ -25,6 +25,49 @@ export interface PageProps {
   children?: Child;
 }
 
+/** The signed-in person's way around the console, and out of it. */
+function ConsoleNav({ section, csrf }: { section: Section; csrf: string }) {
+  return (
+    <nav aria-label="Console">
+      <ul>
+        {NAV.map(([key, href, label]) => (
+          <li>
+            <a href={href} aria-current={key === section ? "page" : undefined}>
+              {label}
+            </a>
+          </li>
+        ))}
+        <li>
+          <form class="inline" method="post" action="/console/sign-out">
+            <input type="hidden" name="_csrf" value={csrf} />
+            <button class="link" type="submit">
+              Sign out
+            </button>
+          </form>
+        </li>
+      </ul>
+    </nav>
+  );
+}
+
+/** What a visitor who is not signed in can open. */
+function SiteNav({ section }: { section: Section }) {
+  return (
+    <nav aria-label="Site">
+      <ul>
+        <li>
+          <a href="/docs" aria-current={section === "docs" ? "page" : undefined}>
+            API reference
+          </a>
+        </li>
+        <li>
+          <a href="/console/recipes">Recipes</a>
+        </li>
+      </ul>
+    </nav>
+  );
+}
+
 export function Layout({ title, section = "none", csrf, flash, refreshSeconds, children }: PageProps) {
   return (
     <html lang="en">
@@ -50,40 +93,7 @@ export function Layout({ title, section = "none", csrf, flash, refreshSeconds, c
             <a class="brand" href={csrf ? "/console" : "/"}>
               KallyAI Bridge
             </a>
-            {csrf ? (
-              <nav aria-label="Console">
-                <ul>
-                  {NAV.map(([key, href, label]) => (
-                    <li>
-                      <a href={href} aria-current={key === section ? "page" : undefined}>
-                        {label}
-                      </a>
-                    </li>
-                  ))}
-                  <li>
-                    <form class="inline" method="post" action="/console/sign-out">
-                      <input type="hidden" name="_csrf" value={csrf} />
-                      <button class="link" type="submit">
-                        Sign out
-                      </button>
-                    </form>
-                  </li>
-                </ul>
-              </nav>
-            ) : (
-              <nav aria-label="Site">
-                <ul>
-                  <li>
-                    <a href="/docs" aria-current={section === "docs" ? "page" : undefined}>
-                      API reference
-                    </a>
-                  </li>
-                  <li>
-                    <a href="/console/recipes">Recipes</a>
-                  </li>
-                </ul>
-              </nav>
-            )}
+            {csrf ? <ConsoleNav section={section} csrf={csrf} /> : <SiteNav section={section} />}
           </div>
         </header>
         <main id="main">

@@ -1,10 +1,11 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
 import { type Flash, setFlash, takeFlash } from "../domain/console-sessions";
 import { deps } from "../domain/deps";
-import { ApiError } from "../errors";
+import { ApiError, toApiError } from "../errors";
 import { Layout, type PageProps, render } from "./layout";
-import type { ConsoleEnv } from "./session";
+import type { ConsoleEnv } from "./session-middleware";
 
 export type Ctx = Context<ConsoleEnv>;
 
@@ -24,6 +25,32 @@ export async function consolePage(
  * console error, and the person did nothing wrong by mistyping.
  */
 export const FORM_ERRORS = 200;
+
+/**
+ * What a refused form says, by field: each message goes under the field it names (an
+ * ApiError's `field`, a zod issue's path; `submission.x` names `submission`) when the form has
+ * that field, else to `fallback`, the form's own alert. Only the first message per field shows.
+ * A 5xx or anything unexpected is no mistake of the person's: it is thrown on to the error page.
+ */
+export function formErrors<Field extends string>(
+  err: unknown,
+  fields: readonly Field[],
+  fallback: Field | "form" = "form",
+): Partial<Record<Field | "form", string>> {
+  const errors: Partial<Record<Field | "form", string>> = {};
+  const put = (field: PropertyKey | undefined, message: string) => {
+    const named = fields.find((f) => f === String(field ?? "").split(".")[0]);
+    errors[named ?? fallback] ??= message;
+  };
+  if (err instanceof z.ZodError) {
+    for (const issue of err.issues) put(issue.path[0], issue.message);
+    return errors;
+  }
+  const e = toApiError(err);
+  if (e.status >= 500) throw err;
+  put(e.extra.field, e.message);
+  return errors;
+}
 
 /**
  * One page of a cursor-paged list (the API's domain function and cursor). A stale or edited

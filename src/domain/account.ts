@@ -1,8 +1,8 @@
 import type { z } from "@hono/zod-openapi";
-import { SubscriptionSchema, UsageSchema } from "../routes/schemas";
+import { SubscriptionSchema, UsageSchema } from "../shared/api-schemas";
 import type { Caller } from "./caller";
 import type { Deps } from "./deps";
-import { withUpstream } from "./session";
+import { withUpstream } from "./upstream-session";
 
 /** The account's usage, subscription and billing portal as the REST API and the MCP tools give them. */
 export type Usage = z.infer<typeof UsageSchema>;

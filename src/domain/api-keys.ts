@@ -1,10 +1,11 @@
 import { ApiError } from "../errors";
 import { randomBase64Url } from "../shared/encoding";
-import type { ApiKeyRow } from "../storage/keys";
+import { iso } from "../shared/time";
+import type { ApiKeyRow } from "../storage/api-keys";
 import type { Prefetched } from "./caller";
 import type { Deps } from "./deps";
 import { type LimitChain, limitChainOf } from "./guard";
-import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./keys";
+import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./key-signing";
 
 /** A tool's key places at most this many calls per hour unless it asks for another limit. */
 export const DEFAULT_CALLS_PER_HOUR = 20;
@@ -83,8 +84,8 @@ async function prepareKey(d: Deps, userId: string, key: NewKey, now = Date.now()
     name: key.name,
     scopes,
     calls_per_hour: key.callsPerHour,
-    created_at: new Date(now).toISOString(),
-    expires_at: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
+    created_at: iso(now),
+    expires_at: iso(key.expiresAt),
   };
   return { row, issued };
 }
@@ -203,13 +204,12 @@ export async function authenticate(d: Deps, token: string, opts: { callId?: stri
 }
 
 export function keyJson(row: ApiKeyRow) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: row.id,
     name: row.name,
     scopes: row.scopes.split(" ") as Scope[],
     calls_per_hour: row.calls_per_hour,
-    created_at: new Date(row.created_at).toISOString(),
+    created_at: iso(row.created_at),
     expires_at: iso(row.expires_at),
     last_used_at: iso(row.last_used_at),
   };

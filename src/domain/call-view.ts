@@ -1,7 +1,9 @@
-import { type CallView, flatSubmission, isFinished, iso } from "../shared/call-view";
+import { isFinished } from "../shared/call-status";
+import { type CallView, flatSubmission } from "../shared/call-view";
+import { iso } from "../shared/time";
 import type { CallRow } from "../storage/calls";
 
-export { type CallView, createdAtOf, isFinished, outcomeOf, viewOfUpstream } from "../shared/call-view";
+export { type CallView, createdAtOf, outcomeOf, viewOfUpstream } from "../shared/call-view";
 
 /** A call the bridge placed, from its row. */
 export function viewOfRow(row: CallRow): CallView {

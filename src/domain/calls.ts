@@ -1,16 +1,17 @@
 import { ApiError, isStorageFault } from "../errors";
 import type { UpstreamCallRequest } from "../shared/call-input";
+import { isFinished } from "../shared/call-status";
 import { decodeCursor, pageOf } from "../shared/cursor";
 import { sha256Hex } from "../shared/encoding";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { Authenticated } from "./api-keys";
-import { type CallView, createdAtOf, isFinished, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
+import { type CallView, createdAtOf, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
 import { type Caller, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
 import { takeCallAllowance } from "./guard";
 import { finalizeCall } from "./outcomes";
 import { enqueuePolls } from "./queues";
-import { UpstreamSession, withUpstream } from "./session";
+import { UpstreamSession, withUpstream } from "./upstream-session";
 
 /** How long a placer may take before another request (or the cron) takes the placement over. */
 const PLACEMENT_LEASE_MS = 60_000;

@@ -1,4 +1,5 @@
 import type { Bindings } from "../env";
+import { logError, logEvent } from "../shared/log";
 import { metered } from "../storage/metered";
 import { deadLettered, deliverScheduled } from "./deliveries";
 import { build } from "./deps";
@@ -41,15 +42,7 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       await work(messages);
       for (const m of messages) m.message.ack();
     } catch (err) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          event: "queue_batch_failed",
-          queue: batch.queue,
-          messages: messages.length,
-          error: err instanceof Error ? err.name : typeof err,
-        }),
-      );
+      logError({ event: "queue_batch_failed", queue: batch.queue, messages: messages.length }, err);
       for (const m of messages) m.message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
     }
   };
@@ -83,9 +76,7 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
   }
   // How late the batch came: the longest any of its messages waited past its due time (queue lag + batching).
   const lateMs = Math.max(0, ...[...polls, ...deliveries].map((m) => started - m.body.due));
-  const line = {
-    level: "info",
-    event: "queue_batch",
+  return logEvent("queue_batch", {
     queue: batch.queue,
     messages: batch.messages.length,
     invalid,
@@ -94,7 +85,5 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
     d1_statements: meter.statements,
     d1_round_trips: meter.roundTrips,
     ms: Date.now() - started,
-  };
-  console.log(JSON.stringify(line));
-  return line;
+  });
 }

@@ -4,7 +4,7 @@ import type { Deps } from "./deps";
 import { type CallEvent, eventBody } from "./events";
 import { type Budget, mapPool } from "./pool";
 import { enqueueDeliveries, type Scheduled } from "./queues";
-import { signedHeaders } from "./signing";
+import { signedHeaders } from "./webhook-signatures";
 import { checkTarget } from "./webhook-targets";
 
 /**
@@ -69,6 +69,8 @@ export async function buildRequest(
     "user-agent": "KallyAI-Bridge-Webhooks/1",
   };
   if (w.kind === "ifttt") {
+    // Every IFTTT subscription is created with its event name (storage/webhooks.ts, insert).
+    if (w.ifttt_event === null) throw new TypeError(`the IFTTT subscription ${w.id} has no event name`);
     const { data } = JSON.parse(body) as CallEvent;
     const values = JSON.stringify({
       value1: data.status,
@@ -76,7 +78,7 @@ export async function buildRequest(
       value3: data.next_steps ?? "",
     });
     return {
-      url: iftttUrl(w.ifttt_event!, secret),
+      url: iftttUrl(w.ifttt_event, secret),
       init: { method: "POST", headers: { ...headers, "webhook-id": eventId }, body: values },
     };
   }

@@ -2,17 +2,17 @@ import { type Bindings, type Config, config } from "../env";
 import { KallyAIClient } from "../kallyai/client";
 import { ownSandboxFetch } from "../sandbox/upstream";
 import { Accounts } from "../storage/accounts";
+import { ApiKeys } from "../storage/api-keys";
 import { CallerReads } from "../storage/caller";
 import { Calls } from "../storage/calls";
 import { ConsoleSessions } from "../storage/console-sessions";
 import { Counters } from "../storage/counters";
 import { countingD1 } from "../storage/d1-tally";
 import { Events } from "../storage/events";
-import { ApiKeys } from "../storage/keys";
 import { LoginStates } from "../storage/login-states";
 import { Triggers } from "../storage/triggers";
 import { Webhooks } from "../storage/webhooks";
-import { type KeySigner, signerFor } from "./keys";
+import { type KeySigner, signerFor } from "./key-signing";
 import { type Vault, vaultFor } from "./vault";
 
 /** What the domain modules work with, built once per `env` (one per isolate in production). */

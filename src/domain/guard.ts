@@ -1,5 +1,5 @@
 import { ApiError } from "../errors";
-import type { ApiKeyRow } from "../storage/keys";
+import type { ApiKeyRow } from "../storage/api-keys";
 import type { Deps } from "./deps";
 
 const HOUR_MS = 3600 * 1000;

@@ -5,8 +5,8 @@ import { randomBase64Url } from "../shared/encoding";
 import type { UserRow } from "../storage/accounts";
 import { type IssuedKey, prepareSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
-import { sealTokens } from "./session";
 import { storeOrRetry } from "./store-or-retry";
+import { sealTokens } from "./upstream-session";
 
 /** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
 const LINK_ATTEMPTS = 10;

@@ -1,6 +1,6 @@
+import { isFinished } from "../shared/call-status";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { CallWrite, EventRow } from "../storage/events";
-import { isFinished } from "./call-view";
 import type { Deps } from "./deps";
 import { eventsFor } from "./events";
 import { enqueueDeliveries, enqueuePolls } from "./queues";

@@ -2,15 +2,17 @@ import { ApiError } from "../errors";
 import { KallyAIClient } from "../kallyai/client";
 import { UpstreamUnauthorized } from "../kallyai/errors";
 import type { UpstreamCall } from "../kallyai/schemas";
+import { isFinished } from "../shared/call-status";
+import { logError, logEvent } from "../shared/log";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { Scheduled } from "../storage/events";
-import { isFinished, outcomeOf } from "./call-view";
+import { outcomeOf } from "./call-view";
 import { recordPlacement } from "./calls";
 import { deliverDue } from "./deliveries";
 import type { Deps } from "./deps";
 import { type Observation, recordObservations } from "./outcomes";
 import { Budget, mapPool } from "./pool";
-import { currentAccess, withUpstream } from "./session";
+import { currentAccess, withUpstream } from "./upstream-session";
 
 /**
  * The outcome poller (docs/webhooks.md, "Poll schedule"). Calls are looked at 15 s after they
@@ -60,7 +62,7 @@ export class PollContext {
       t = currentAccess(this.d, userId).then((a) => a.token);
       // A refusal to relink is kept for the invocation; anything else is tried again by the next call.
       t.catch((err) => {
-        if (!relinkNeeded(err)) this.tokens.delete(userId);
+        if (!isRelinkRequired(err)) this.tokens.delete(userId);
       });
       this.tokens.set(userId, t);
     }
@@ -84,7 +86,7 @@ export class PollContext {
   }
 }
 
-const relinkNeeded = (err: unknown) => err instanceof ApiError && err.code === "relink_required";
+const isRelinkRequired = (err: unknown) => err instanceof ApiError && err.code === "relink_required";
 const currentOutcome = (row: CallRow): Outcome => ({
   status: row.status,
   highlights: row.highlights,
@@ -110,7 +112,7 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
     return { row, outcome, nextPollAt };
   } catch (err) {
     if (expired) return giveUp();
-    if (relinkNeeded(err)) {
+    if (isRelinkRequired(err)) {
       // Parked: the owner must link the account again; no request was made for this call.
       return {
         row,
@@ -182,7 +184,7 @@ export async function recoverPlacements(d: Deps, budget: Budget): Promise<number
       recovered++;
     } catch (err) {
       // KallyAI refused the call itself: let the key go, so a retry by the caller places afresh.
-      if (err instanceof ApiError && err.status < 500 && !relinkNeeded(err))
+      if (err instanceof ApiError && err.status < 500 && !isRelinkRequired(err))
         await d.calls.releasePlacement(p.user_id, p.idempotency_key);
     }
   }
@@ -214,19 +216,15 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
   const overdueMs = d.cfg.poller.overdueSeconds * 1000;
   const ctx = new PollContext(d, new Budget(d.cfg.poller.upstreamBudget));
   const deliveries = new Budget(d.cfg.webhooks.deliveryBudget);
-  waitUntil(cleanUp(d).catch((err) => log("cleanup_failed", err)));
+  waitUntil(cleanUp(d).catch(loggedAs("cleanup_failed", undefined)));
   const totals = {
     polled: 0,
     delivered: 0,
-    recovered: await recoverPlacements(d, ctx.budget).catch((err) => (log("recovery_failed", err), 0)),
+    recovered: await recoverPlacements(d, ctx.budget).catch(loggedAs("recovery_failed", 0)),
   };
   for (;;) {
-    totals.polled += (
-      await sweepCalls(ctx, overdueMs).catch((err) => (log("sweep_failed", err), { polled: 0 }))
-    ).polled;
-    totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch(
-      (err) => (log("delivery_failed", err), 0),
-    );
+    totals.polled += (await sweepCalls(ctx, overdueMs).catch(loggedAs("sweep_failed", { polled: 0 }))).polled;
+    totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch(loggedAs("delivery_failed", 0));
     // A spent budget ends the invocation: what is left is taken first by the next one.
     if (ctx.budget.spent || deliveries.spent) break;
     const now = Date.now();
@@ -241,11 +239,14 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
     upstream_requests: d.cfg.poller.upstreamBudget - ctx.budget.left,
     ms: Date.now() - started,
   };
-  if (result.polled || result.delivered || result.recovered)
-    console.log(JSON.stringify({ level: "info", event: "tick", ...result }));
+  if (result.polled || result.delivered || result.recovered) logEvent("tick", result);
   return result;
 }
 
-function log(event: string, err: unknown) {
-  console.error(JSON.stringify({ level: "error", event, error: err instanceof Error ? err.name : typeof err }));
-}
+/** A step of the tick that failed is logged and counts as `instead`: the other steps still run. */
+const loggedAs =
+  <T>(event: string, instead: T) =>
+  (err: unknown): T => {
+    logError({ event }, err);
+    return instead;
+  };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { logError } from "../shared/log";
 import type { Scheduled } from "../storage/events";
 import type { Deps } from "./deps";
 
@@ -62,14 +63,6 @@ async function send(queue: Queue<unknown> | undefined, bodies: QueueMessage[], n
       );
     }
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        event: "enqueue_failed",
-        kind: bodies[0]!.kind,
-        messages: bodies.length,
-        error: err instanceof Error ? err.name : typeof err,
-      }),
-    );
+    logError({ event: "enqueue_failed", kind: bodies[0]?.kind, messages: bodies.length }, err);
   }
 }

@@ -8,12 +8,25 @@ const STATE_TTL_MS = 10 * 60 * 1000;
 const isLoopback = (host: string) => host === "localhost" || host === "127.0.0.1" || host === "[::1]";
 
 /**
- * Which sign-in this bridge can offer: the OAuth2 code flow when a client is configured, else
- * KallyAI's CLI flow, which redirects only to localhost, so only a bridge served there can use it.
+ * Which sign-in this bridge can offer, and the KallyAI page that starts it: the OAuth2 code flow
+ * when a client is configured, else KallyAI's CLI flow, which redirects only to localhost, so only
+ * a bridge served there can use it.
  */
-export function flowFor(d: Deps, origin: URL): Flow {
-  if (d.cfg.oauth) return "oauth";
-  if (isLoopback(origin.hostname)) return "cli";
+function signInPage(d: Deps, origin: URL, state: string): { flow: Flow; redirectUri: string; location: string } {
+  const redirectUri = `${origin.origin}/auth/callback`;
+  const { oauth } = d.cfg;
+  if (oauth) {
+    const query = {
+      response_type: "code",
+      client_id: oauth.clientId,
+      redirect_uri: redirectUri,
+      scope: "calls.write",
+      state,
+    };
+    return { flow: "oauth", redirectUri, location: d.upstream.url("/v1/auth/authorize", query) };
+  }
+  if (isLoopback(origin.hostname))
+    return { flow: "cli", redirectUri, location: d.upstream.url("/v1/auth/cli", { redirect_uri: redirectUri, state }) };
   throw new ApiError(
     400,
     "sign_in_unavailable",
@@ -25,25 +38,14 @@ export function flowFor(d: Deps, origin: URL): Flow {
 
 /** Starts a sign-in: a random single-use state, stored hashed, and the URL to send the browser to. */
 export async function startSignIn(d: Deps, origin: URL): Promise<{ state: string; location: string }> {
-  const flow = flowFor(d, origin);
   const state = randomBase64Url(32);
-  const redirectUri = `${origin.origin}/auth/callback`;
+  const { flow, redirectUri, location } = signInPage(d, origin, state);
   await d.loginStates.insert({
     state_hash: await sha256Hex(state),
     flow,
     redirect_uri: redirectUri,
     expires_at: Date.now() + STATE_TTL_MS,
   });
-  const location =
-    flow === "oauth"
-      ? d.upstream.url("/v1/auth/authorize", {
-          response_type: "code",
-          client_id: d.cfg.oauth!.clientId,
-          redirect_uri: redirectUri,
-          scope: "calls.write",
-          state,
-        })
-      : d.upstream.url("/v1/auth/cli", { redirect_uri: redirectUri, state });
   return { state, location };
 }
 
@@ -71,11 +73,14 @@ export async function finishSignIn(
     throw new ApiError(400, "sign_in_failed", `KallyAI sign-in did not complete (${params.error.slice(0, 100)}).`);
   if (row.flow === "oauth") {
     if (!params.code) throw new ApiError(400, "sign_in_failed", "KallyAI returned no authorization code.");
+    const { oauth } = d.cfg;
+    // Only if the operator removed the OAuth client during the sign-in (an OAuth state needs one).
+    if (!oauth) throw new ApiError(400, "sign_in_failed", "This bridge no longer has a KallyAI OAuth client.");
     const tokens = await d.upstream.exchangeCode({
       code: params.code,
       redirect_uri: row.redirect_uri,
-      client_id: d.cfg.oauth!.clientId,
-      client_secret: d.cfg.oauth!.clientSecret,
+      client_id: oauth.clientId,
+      client_secret: oauth.clientSecret,
     });
     return linkTokens(d, tokens, null, "signed in");
   }

@@ -1,6 +1,6 @@
 import { ApiError, notFound } from "../errors";
-import { fieldError } from "../http/call-request";
 import { CallInputSchema, PHONE_ERRORS } from "../shared/call-input";
+import { fieldError } from "../shared/call-request";
 import { randomBase64Url, sha256Hex } from "../shared/encoding";
 import { isPremiumRate, isSupportedCountry, normalizePhone, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import type { TriggerRow } from "../storage/triggers";

@@ -15,7 +15,8 @@ export async function reencryptVault(
   let failed = 0;
   for (let after = ""; ; ) {
     const { results } = await d.accounts.vaultRowsNotOnKey(vault.currentKeyId, after, batchSize);
-    if (results.length === 0) break;
+    const last = results.at(-1);
+    if (!last) break;
     for (const row of results) {
       try {
         const open = (ciphertext: string) => vault.open(row.user_id, { keyId: row.key_id, ciphertext });
@@ -34,12 +35,13 @@ export async function reencryptVault(
         failed++;
       }
     }
-    after = results[results.length - 1]!.user_id;
+    after = last.user_id;
   }
   // Webhook signing secrets and IFTTT keys are sealed with the vault too.
   for (let after = ""; ; ) {
     const { results } = await d.webhooks.notOnKey(vault.currentKeyId, after, batchSize);
-    if (results.length === 0) break;
+    const last = results.at(-1);
+    if (!last) break;
     for (const w of results) {
       try {
         const sealed = await vault.seal(
@@ -52,7 +54,7 @@ export async function reencryptVault(
         failed++;
       }
     }
-    after = results[results.length - 1]!.id;
+    after = last.id;
   }
   return {
     reencrypted,

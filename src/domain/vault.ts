@@ -18,14 +18,18 @@ const aad = (userId: string) => new TextEncoder().encode(`kallyai-bridge/vault/v
 
 export class Vault {
   private constructor(
-    readonly currentKeyId: string,
+    private readonly current: { id: string; key: CryptoKey },
     private readonly keys: Map<string, CryptoKey>,
   ) {}
+
+  get currentKeyId(): string {
+    return this.current.id;
+  }
 
   /** `VAULT_KEYS` = `kid:base64key[,kid:base64key…]`, the first being the current key. */
   static async fromSecret(secret: string): Promise<Vault> {
     const keys = new Map<string, CryptoKey>();
-    let current: string | undefined;
+    let current: { id: string; key: CryptoKey } | undefined;
     for (const entry of secret
       .split(",")
       .map((e) => e.trim())
@@ -34,8 +38,9 @@ export class Vault {
       const bytes = kid && material ? safeDecode(material) : undefined;
       if (!kid || !bytes || bytes.length !== 32)
         throw new ConfigError("VAULT_KEYS must be `kid:base64` entries of 32-byte keys");
-      keys.set(kid, await crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]));
-      current ??= kid;
+      const key = await crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]);
+      keys.set(kid, key);
+      current ??= { id: kid, key };
     }
     if (!current) throw new ConfigError("VAULT_KEYS has no key");
     return new Vault(current, keys);
@@ -43,7 +48,7 @@ export class Vault {
 
   async seal(userId: string, plaintext: string): Promise<Sealed> {
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-    const key = this.keys.get(this.currentKeyId)!;
+    const { id, key } = this.current;
     const ct = new Uint8Array(
       await crypto.subtle.encrypt(
         { name: "AES-GCM", iv, additionalData: aad(userId) },
@@ -54,7 +59,7 @@ export class Vault {
     const out = new Uint8Array(IV_BYTES + ct.length);
     out.set(iv);
     out.set(ct, IV_BYTES);
-    return { keyId: this.currentKeyId, ciphertext: toBase64(out) };
+    return { keyId: id, ciphertext: toBase64(out) };
   }
 
   async open(userId: string, sealed: Sealed): Promise<string> {

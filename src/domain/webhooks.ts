@@ -1,11 +1,12 @@
 import { ApiError, notFound } from "../errors";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 import { decodeCursor, pageOf } from "../shared/cursor";
+import { iso } from "../shared/time";
 import type { WebhookRow } from "../storage/webhooks";
 import { iftttUrl, send } from "./deliveries";
 import type { Deps } from "./deps";
 import type { CallEvent, EventType } from "./events";
-import { newSigningSecret } from "./signing";
+import { newSigningSecret } from "./webhook-signatures";
 import { checkTarget } from "./webhook-targets";
 
 /** Subscriptions (REST hooks, as Zapier and n8n use them). */
@@ -166,7 +167,6 @@ export async function listDeliveries(d: Deps, userId: string, id: string, page: 
   await ownWebhook(d, userId, id);
   const before = page.cursor ? decodeCursor(page.cursor) : undefined;
   const { rows, next_cursor } = pageOf(await d.webhooks.deliveries(id, page.limit + 1, before), page.limit);
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const items = rows.map((dl) => ({
     id: dl.id,
     event_id: dl.event_id,
@@ -176,11 +176,11 @@ export async function listDeliveries(d: Deps, userId: string, id: string, page: 
     next_attempt_at: iso(dl.next_attempt_at),
     last_status: dl.last_status,
     last_error: dl.last_error,
-    created_at: iso(dl.created_at)!,
-    updated_at: iso(dl.updated_at)!,
+    created_at: iso(dl.created_at),
+    updated_at: iso(dl.updated_at),
     attempt_log: dl.attempt_log.map((a) => ({
       attempt: a.attempt,
-      at: iso(a.at)!,
+      at: iso(a.at),
       status_code: a.status_code,
       error: a.error,
       duration_ms: a.duration_ms,

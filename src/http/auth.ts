@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { type Authenticated, authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
-import type { Scope } from "../domain/keys";
+import type { Scope } from "../domain/key-signing";
 import { ApiError } from "../errors";
 import { untallied } from "../storage/d1-tally";
 import type { AppEnv } from "./types";

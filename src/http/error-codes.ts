@@ -1,9 +1,10 @@
 /**
  * Every `error.code` the bridge answers, with what it means. The OpenAPI document lists them in
- * the Error schema; test/openapi.test.ts checks that each code thrown in src/ is here. Codes that
- * KallyAI gives (quota_exceeded, safety_violation, …) are passed through under the same name.
+ * the Error schema; `ApiError` takes only these (its `ErrorCode`), so a code missing here fails
+ * the type check. Codes that KallyAI gives (quota_exceeded, safety_violation, …) are passed
+ * through under the same name; one it adds later passes through as a `KallyAICode`.
  */
-export const ERROR_CODES: Record<string, string> = {
+export const ERROR_CODES = {
   bad_request: "The request was refused as malformed.",
   malformed_json: "The body is not valid JSON, or not a JSON object.",
   malformed_body: "The body (e.g. a multipart form) could not be read.",
@@ -65,7 +66,7 @@ export const ERROR_CODES: Record<string, string> = {
   storage_unavailable:
     "The bridge's database did not answer; retry after Retry-After (a call with the same Idempotency-Key is placed once).",
   upstream_invalid_response: "KallyAI sent an answer the bridge could not read.",
-};
+} satisfies Record<string, string>;
 
 /** The codes as a Markdown list, for the Error schema's description. */
 export const errorCodesMarkdown = () =>

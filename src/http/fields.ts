@@ -18,15 +18,14 @@ function fromEntries(entries: Iterable<[string, string]>): Record<string, unknow
  */
 export async function readFields(c: Context): Promise<Record<string, unknown>> {
   const query = fromEntries(new URL(c.req.url).searchParams.entries());
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const contentType = c.req.header("content-type") ?? "";
+  const type = contentType.replace(/;.*$/s, "").trim().toLowerCase();
   let body: Record<string, unknown> = {};
   if (type === "multipart/form-data") {
     const text = await c.req.text();
-    const form = await new Response(text, { headers: { "content-type": c.req.header("content-type")! } })
-      .formData()
-      .catch(() => {
-        throw new ApiError(400, "malformed_body", "The multipart form could not be read.");
-      });
+    const form = await new Response(text, { headers: { "content-type": contentType } }).formData().catch(() => {
+      throw new ApiError(400, "malformed_body", "The multipart form could not be read.");
+    });
     body = fromEntries([...form.entries()].filter((e): e is [string, string] => typeof e[1] === "string"));
   } else {
     const text = await c.req.text(); // its size is bounded by bodyLimits (src/http/body-limit.ts)

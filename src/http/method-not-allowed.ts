@@ -1,29 +1,30 @@
 import type { Hono } from "hono";
-import { PatternRouter } from "hono/router/pattern-router";
-import { ApiError } from "../errors";
+import { except } from "hono/combine";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { ApiError, errorResponse } from "../errors";
+import type { AppEnv } from "./types";
 
 /**
- * Hono answers a wrong method with its not-found handler. This tells the two apart: when the
- * path exists under another method, the answer is 405 with an Allow header.
+ * A wrong method on a path that exists answers 405 with an Allow header (Hono's
+ * methodNotAllowed), in the bridge's error shape. The console is left out: it answers every
+ * unknown page, whatever the method, with a page of its own.
  */
-export function allowedMethods(app: Hono<any, any, any>): (method: string, path: string) => string[] {
-  let router: PatternRouter<string> | undefined;
-  return (method, path) => {
-    if (!router) {
-      router = new PatternRouter<string>();
-      for (const route of app.routes) if (route.method !== "ALL") router.add("ALL", route.path, route.method);
-    }
-    const methods = new Set(router.match(method, path)[0].map(([m]) => m));
-    if (methods.has("GET")) methods.add("HEAD");
-    return [...methods];
-  };
-}
+export const wrongMethods = (app: Hono<AppEnv>) =>
+  except(
+    ["/console", "/console/*"],
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, allowed) =>
+        errorResponse(
+          new ApiError(
+            405,
+            "method_not_allowed",
+            `${c.req.method} is not allowed on ${c.req.path}. Use ${allowed.join(", ")}.`,
+            { headers: { allow: allowed.join(", ") } },
+          ),
+        ),
+    }),
+  );
 
-export function routeNotFound(allowed: string[], method: string, path: string): ApiError {
-  if (allowed.length > 0) {
-    return new ApiError(405, "method_not_allowed", `${method} is not allowed on ${path}. Use ${allowed.join(", ")}.`, {
-      headers: { allow: allowed.join(", ") },
-    });
-  }
-  return new ApiError(404, "not_found", `There is no ${path} endpoint. The API is described at /openapi.json.`);
-}
+export const routeNotFound = (path: string) =>
+  new ApiError(404, "not_found", `There is no ${path} endpoint. The API is described at /openapi.json.`);

@@ -1,8 +1,9 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { finishDocument, keyAuth, TAGS } from "./openapi";
+import type { AppEnv } from "./types";
 
 /** The bridge's OpenAPI 3.1 document, as served at /openapi.json. */
-export function openApiDocument(app: OpenAPIHono<any, any, any>, origin: string) {
+export function openApiDocument(app: OpenAPIHono<AppEnv>, origin: string) {
   return finishDocument(
     app.getOpenAPI31Document({
       openapi: "3.1.0",

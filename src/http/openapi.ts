@@ -1,4 +1,5 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ErrorCode } from "../errors";
 import { errorCodesMarkdown } from "./error-codes";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation";
@@ -62,8 +63,16 @@ const HEADERS = {
 };
 type HeaderName = keyof typeof HEADERS;
 
+interface ErrorAnswer {
+  name: string;
+  description: string;
+  headers?: HeaderName[];
+}
+/** Keeps the statuses as the keys' type, so errorResponses takes only statuses described here. */
+const errorAnswers = <Status extends number>(answers: Record<Status, ErrorAnswer>) => answers;
+
 /** Each error status: its component name, what it means, and the headers it sends beyond X-Request-Id. */
-const ERRORS: Record<number, { name: string; description: string; headers?: HeaderName[] }> = {
+const ERRORS = errorAnswers({
   400: { name: "BadRequest", description: "Malformed request: the body is not valid JSON or not a readable form." },
   401: { name: "Unauthorized", description: "Missing, invalid, expired or revoked API key." },
   402: {
@@ -98,12 +107,12 @@ const ERRORS: Record<number, { name: string; description: string; headers?: Head
     headers: ["Retry-After"],
   },
   504: { name: "GatewayTimeout", description: "KallyAI did not answer in time." },
-};
+});
 export type ErrorStatus = keyof typeof ERRORS;
 
 /** The error answers of a route (references to the shared ones, all in the one error shape). */
 export function errorResponses(...statuses: ErrorStatus[]) {
-  return Object.fromEntries(statuses.map((s) => [s, ref("responses", ERRORS[s]!.name)]));
+  return Object.fromEntries(statuses.map((s) => [s, ref("responses", ERRORS[s].name)]));
 }
 
 const withRequestId = (headers: Record<string, unknown> = {}) => ({
@@ -116,6 +125,15 @@ export const json = <T extends z.ZodType>(schema: T, description: string, exampl
   description,
   content: { "application/json": example === undefined ? { schema } : { schema, example } },
 });
+
+/** The `text/plain` answer of `?format=text` (or Accept: text/plain): one sentence for Siri and Shortcuts. */
+export const TextAnswer = {
+  "text/plain": {
+    schema: z.string().openapi({
+      example: "Call to Italian Bistro succeeded: Table for 4 at 8pm confirmed. Next: Arrive 10 minutes early.",
+    }),
+  },
+};
 
 export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }];
 /** Operations anyone may call (their credential, if any, is in the request itself). */
@@ -172,8 +190,8 @@ export function registerSharedComponents(registry: OpenAPIRegistry) {
   });
 }
 
-function exampleCode(status: number): string {
-  const codes: Record<number, string> = {
+function exampleCode(status: number): ErrorCode {
+  const codes: Record<number, ErrorCode> = {
     400: "malformed_json",
     401: "missing_api_key",
     402: "quota_exceeded",
@@ -193,7 +211,16 @@ function exampleCode(status: number): string {
   return codes[status] ?? "internal_error";
 }
 
-type Json = Record<string, any>;
+/** The parts of an OpenAPI document finishDocument reads and completes. */
+interface DocumentShape {
+  security?: unknown[];
+  paths?: Record<string, object>;
+}
+interface OperationShape {
+  security?: unknown[];
+  requestBody?: unknown;
+  responses?: Record<string, { $ref?: string; headers?: Record<string, unknown> }>;
+}
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
 
 /**
@@ -201,17 +228,17 @@ const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "tr
  * X-Request-Id on every answer; 405, 500 and 503 everywhere; 401 with a key; 413 on writes;
  * 400 and 415 with a body.
  */
-export function finishDocument<T extends Json>(doc: T): T {
-  for (const item of Object.values((doc.paths ?? {}) as Json)) {
+export function finishDocument<T extends DocumentShape>(doc: T): T {
+  for (const item of Object.values(doc.paths ?? {})) {
     for (const method of METHODS) {
-      const op = (item as Json)[method] as Json | undefined;
+      const op = (item as Record<string, OperationShape | undefined>)[method];
       if (!op) continue;
       const implied: ErrorStatus[] = [405, 500, 503];
       if ((op.security ?? doc.security ?? []).length > 0) implied.push(401);
       if (method !== "get") implied.push(413); // every write has a body limit, whether it reads a body or not
       if (op.requestBody) implied.push(400, 415);
       op.responses = sortByStatus({ ...errorResponses(...implied), ...op.responses });
-      for (const response of Object.values(op.responses as Json)) {
+      for (const response of Object.values(op.responses)) {
         if (!("$ref" in response)) response.headers = withRequestId(response.headers);
       }
     }
@@ -219,7 +246,7 @@ export function finishDocument<T extends Json>(doc: T): T {
   return doc;
 }
 
-const sortByStatus = (responses: Json) =>
+const sortByStatus = <R>(responses: Record<string, R>) =>
   Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
 
 export const router = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -1,11 +1,11 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "../errors";
+import { ApiError, type ErrorCode, kallyaiCode } from "../errors";
 import { SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 
 const PRICING_URL = "https://kallyai.com/pricing";
 
 /** What each of KallyAI's error codes means for the person who sent the request, and what to do. */
-const ADVICE: Record<string, { status: ContentfulStatusCode; message: (upstream: UpstreamErrorBody) => string }> = {
+const ADVICE = {
   quota_exceeded: {
     status: 402,
     message: (u) =>
@@ -56,7 +56,15 @@ const ADVICE: Record<string, { status: ContentfulStatusCode; message: (upstream:
     message: () => "This Idempotency-Key was used with a different request. Use a new key for a new call.",
   },
   validation_error: { status: 422, message: (u) => `KallyAI refused a field: ${u.message}` },
-};
+} satisfies Partial<Record<ErrorCode, Advice>>;
+
+interface Advice {
+  status: ContentfulStatusCode;
+  message: (upstream: UpstreamErrorBody) => string;
+}
+
+const isAdvised = (code: string | undefined): code is keyof typeof ADVICE =>
+  code !== undefined && Object.hasOwn(ADVICE, code);
 
 export interface UpstreamErrorBody {
   code?: string;
@@ -108,12 +116,13 @@ export function upstreamFailure(status: number, body: unknown, retryAfter?: numb
       retryAfter ? { retryAfter } : {},
     );
   }
-  const advice = upstream.code ? ADVICE[upstream.code] : undefined;
-  if (advice && upstream.code) return new ApiError(advice.status, upstream.code, advice.message(upstream));
-  const code = upstream.code ?? "upstream_rejected";
+  if (isAdvised(upstream.code)) {
+    const advice: Advice = ADVICE[upstream.code];
+    return new ApiError(advice.status, upstream.code, advice.message(upstream));
+  }
   return new ApiError(
     status === 404 ? 404 : 422,
-    code,
+    upstream.code ? kallyaiCode(upstream.code) : "upstream_rejected",
     `KallyAI refused the request${upstream.message ? `: ${upstream.message}` : "."}`,
   );
 }

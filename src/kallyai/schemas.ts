@@ -11,11 +11,6 @@ export const TokenSet = z.looseObject({
 });
 export type TokenSet = z.infer<typeof TokenSet>;
 
-export const TERMINAL_STATUSES = ["success", "no_answer", "busy", "failed", "voicemail", "cancelled"] as const;
-export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-export const isTerminal = (status: string): status is TerminalStatus =>
-  (TERMINAL_STATUSES as readonly string[]).includes(status);
-
 export const UpstreamCall = z.looseObject({
   call_id: z.string().min(1),
   status: z.string().min(1),

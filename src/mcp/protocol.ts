@@ -8,6 +8,7 @@ import {
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
+import { logError } from "../shared/log";
 
 /**
  * The server side of MCP's request/response exchange, for a stateless server that never sends
@@ -80,16 +81,7 @@ export function serve(transport: Transport, server: ServerInfo, methods: Record<
     try {
       reply = { jsonrpc: "2.0", id: request.id, result: await resultOf(request) };
     } catch (err) {
-      if (!(err instanceof ProtocolError)) {
-        // The kind of failure only, as the REST error handler logs it: foreign messages may carry secrets.
-        console.error(
-          JSON.stringify({
-            level: "error",
-            mcp_method: request.method,
-            error: err instanceof Error ? err.name : typeof err,
-          }),
-        );
-      }
+      if (!(err instanceof ProtocolError)) logError({ mcp_method: request.method }, err);
       const code = err instanceof ProtocolError ? err.code : ErrorCode.InternalError;
       const message =
         err instanceof ProtocolError

@@ -40,16 +40,16 @@ export async function listCallResources({ d, auth }: ToolContext): Promise<Resou
 }
 
 export async function readCallResource({ d, auth, waits }: ToolContext, uri: string) {
-  const match = CALL_URI.exec(uri);
-  if (!match?.[1])
+  const [, rawId, transcriptPart] = CALL_URI.exec(uri) ?? [];
+  if (rawId === undefined)
     throw new ProtocolError(
       RESOURCE_NOT_FOUND,
       `No resource ${uri}. Calls are kallyai://calls/{id} and kallyai://calls/{id}/transcript.`,
     );
-  const id = decodeURIComponent(match[1]);
+  const id = decodeURIComponent(rawId);
   try {
     assertScope(auth, "calls:read");
-    if (match[2])
+    if (transcriptPart)
       return [{ uri, mimeType: "text/plain", text: transcriptText((await transcript(d, auth.userId, id)).entries) }];
     return [{ uri, mimeType: "application/json", text: JSON.stringify(await waits.wait(id, 0)) }];
   } catch (err) {

@@ -14,6 +14,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { type ApiError, toApiError } from "../errors";
 import { assertScope } from "../http/auth";
+import { logError } from "../shared/log";
 import { PROMPTS, promptMessages } from "./prompts";
 import { method, ProtocolError, serve } from "./protocol";
 import { listCallResources, RESOURCE_TEMPLATES, readCallResource } from "./resources";
@@ -94,16 +95,7 @@ async function callTool(
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError.status >= 500) {
-      // As the REST error handler: the kind of failure only, never a foreign message.
-      console.error(
-        JSON.stringify({
-          level: "error",
-          request_id: requestId,
-          tool: t.name,
-          code: apiError.code,
-          error: err instanceof Error ? err.name : typeof err,
-        }),
-      );
+      logError({ request_id: requestId, tool: t.name, code: apiError.code }, err);
     }
     return toolError(apiError);
   }

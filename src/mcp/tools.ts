@@ -3,13 +3,21 @@ import { billingPortal, subscription, usage } from "../domain/account";
 import type { Authenticated } from "../domain/api-keys";
 import { alreadyPlaced, cancelCall, listCalls, placeCall, transcript } from "../domain/calls";
 import type { Deps } from "../domain/deps";
-import type { Scope } from "../domain/keys";
+import type { Scope } from "../domain/key-signing";
 import { transcriptText, usageSentence } from "../domain/speech";
-import { fieldError, parseCallRequest } from "../http/call-request";
-import { TERMINAL_STATUSES } from "../kallyai/schemas";
-import { CallId, PageQuery, WaitSeconds } from "../routes/calls";
-import { CallSchema, PlacedSchema, SubscriptionSchema, TranscriptSchema, UsageSchema } from "../routes/schemas";
+import {
+  CallId,
+  CallSchema,
+  PageQuery,
+  PlacedSchema,
+  SubscriptionSchema,
+  TranscriptSchema,
+  UsageSchema,
+  WaitSeconds,
+} from "../shared/api-schemas";
 import { CallInputSchema } from "../shared/call-input";
+import { fieldError, parseCallRequest } from "../shared/call-request";
+import { CALL_STATUSES } from "../shared/call-status";
 import { sha256Hex } from "../shared/encoding";
 import { callsText, callText, placedText, subscriptionText } from "./text";
 import type { CallWaits } from "./waits";
@@ -55,10 +63,7 @@ const CALL_ID_HINT = "The call's id, as place_call or list_calls gave it.";
 
 const GetCallInput = CallId.extend({ wait: WaitSeconds.optional() });
 const ListCallsInput = PageQuery.extend({
-  status: z
-    .array(z.enum([...TERMINAL_STATUSES, "queued", "in_progress", "expired"]))
-    .max(10)
-    .optional(),
+  status: z.array(z.enum(CALL_STATUSES)).max(10).optional(),
 });
 const CallsPage = z.object({ items: z.array(CallSchema), next_cursor: z.string().nullable() });
 const NoInput = z.object({});

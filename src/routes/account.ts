@@ -4,8 +4,8 @@ import { deps } from "../domain/deps";
 import { usageSentence } from "../domain/speech";
 import { requireKey } from "../http/auth";
 import { wantsText } from "../http/negotiate";
-import { errorResponses, json, keyAuth, router } from "../http/openapi";
-import { SubscriptionSchema, TextAnswer, UsageSchema } from "./schemas";
+import { errorResponses, json, keyAuth, router, TextAnswer } from "../http/openapi";
+import { SubscriptionSchema, UsageSchema } from "../shared/api-schemas";
 
 const upstreamErrors = [403, 409, 422, 502, 504] as const;
 

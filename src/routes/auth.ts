@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session";
+import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session-middleware";
 import { endSession, startSession } from "../domain/console-sessions";
 import { deps } from "../domain/deps";
 import { takeLinkAttempt } from "../domain/linking";

@@ -3,33 +3,19 @@ import { cancelCall, getCall, listCalls, placeCall, recording, transcript, waitF
 import { deps } from "../domain/deps";
 import { callSentence, transcriptText } from "../domain/speech";
 import { requireKey } from "../http/auth";
-import { idempotencyKeyOf, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
+import { idempotencyKeyOf } from "../http/idempotency-key";
 import { wantsText } from "../http/negotiate";
-import { errorResponses, json, keyAuth, router } from "../http/openapi";
-import { CALL_ID } from "../kallyai/safe-values";
-import { TERMINAL_STATUSES } from "../kallyai/schemas";
+import { errorResponses, json, keyAuth, router, TextAnswer } from "../http/openapi";
+import { CallId, CallSchema, PageQuery, PlacedSchema, TranscriptSchema, WaitSeconds } from "../shared/api-schemas";
+import { parseCallRequest } from "../shared/call-request";
+import { CALL_STATUSES } from "../shared/call-status";
 import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
-import { CallSchema, PlacedSchema, TextAnswer, TranscriptSchema } from "./schemas";
 
-/** Shared with the MCP tools (src/mcp/tools.ts), so both check a call id, a wait and a page alike. */
-export const CallId = z.object({
-  id: z
-    .string()
-    .regex(CALL_ID, "not a call id: use the id POST /v1/calls or GET /v1/calls answered")
-    .openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }),
-});
-export const WaitSeconds = z.coerce.number().int().min(0).max(25);
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
-});
 const Format = z
   .enum(["json", "text"])
   .optional()
   .openapi({ description: "text: a short sentence for Siri and Shortcuts (or send Accept: text/plain)." });
-/** What GET /v1/calls filters on: the statuses the bridge records. */
-const CALL_STATUSES = ["queued", "in_progress", ...TERMINAL_STATUSES, "expired"] as const;
 const oneStatus = `\\s*(${CALL_STATUSES.join("|")})\\s*`;
 const StatusFilter = z
   .string()

@@ -4,7 +4,7 @@ import { EVENT_TYPES, type EventType, listEvents } from "../domain/events";
 import { sampleEvent } from "../domain/webhooks";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
-import { CallSchema } from "./schemas";
+import { CallSchema } from "../shared/api-schemas";
 
 const SAMPLE_TIME = Date.parse("2026-01-28T18:03:52.410Z");
 const SAMPLE_IDS: Record<EventType, string> = {
@@ -50,6 +50,9 @@ const DELIVERY_HEADERS = z.object({
     example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
   }),
 });
+
+/** A description's first clause: up to its first ";" or parenthesis (the summary line of an event). */
+const firstClause = (text: string) => text.replace(/;[\s\S]*$/, "").replace(/ \([\s\S]*$/, "");
 
 const WHEN: Record<EventType, string> = {
   "call.completed": "A call finished, however it ended (`data.status` says how); exactly one per call.",
@@ -104,10 +107,10 @@ export function registerEventWebhooks(registry: OpenAPIHono["openAPIRegistry"]) 
       path: type,
       operationId: `on${type
         .split(".")
-        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
         .join("")}`,
       tags: ["webhooks"],
-      summary: `${type}: ${WHEN[type].split(";")[0]!.split(" (")[0]}`,
+      summary: `${type}: ${firstClause(WHEN[type])}`,
       description: `${WHEN[type]} Sent to subscriptions (POST /v1/webhooks) that asked for \`${type}\`, signed per Standard Webhooks and retried for about 3 days until your URL answers 2xx. Kind \`ifttt\` subscriptions get IFTTT's \`{value1: status, value2: highlights, value3: next_steps}\` instead.`,
       security: noAuth,
       request: {

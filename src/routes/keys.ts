@@ -8,7 +8,7 @@ import {
   MAX_CALLS_PER_HOUR,
 } from "../domain/api-keys";
 import { deps } from "../domain/deps";
-import { MANAGE_SCOPE, SCOPES } from "../domain/keys";
+import { MANAGE_SCOPE, SCOPES } from "../domain/key-signing";
 import { notFound } from "../errors";
 import { requireKey } from "../http/auth";
 import { errorResponses, json, keyAuth, router } from "../http/openapi";

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
-import { MANAGE_SCOPE } from "../domain/keys";
+import { MANAGE_SCOPE } from "../domain/key-signing";
 import { linkRefreshToken, takeLinkAttempt, unlink } from "../domain/linking";
 import { presentedKey, requireKey } from "../http/auth";
 import { clientBucket } from "../http/client-ip";

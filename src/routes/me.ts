@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deps } from "../domain/deps";
-import { SCOPES } from "../domain/keys";
+import { SCOPES } from "../domain/key-signing";
 import { requireKey } from "../http/auth";
 import { json, keyAuth, router } from "../http/openapi";
 

@@ -13,14 +13,15 @@ import {
 } from "../domain/triggers";
 import { notFound } from "../errors";
 import { background, requireKey } from "../http/auth";
-import { fieldError, idempotencyKeyOf, parseCallRequest } from "../http/call-request";
 import { readFields } from "../http/fields";
 import { htmlErrors } from "../http/html-errors";
+import { idempotencyKeyOf } from "../http/idempotency-key";
 import { prefersHtml, wantsText } from "../http/negotiate";
-import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
+import { errorResponses, json, keyAuth, noAuth, router, TextAnswer } from "../http/openapi";
 import type { AppEnv } from "../http/types";
+import { CallSchema, PlacedSchema } from "../shared/api-schemas";
+import { fieldError, parseCallRequest } from "../shared/call-request";
 import { escapeHtml, page } from "../shared/html";
-import { CallSchema, PlacedSchema, TextAnswer } from "./schemas";
 
 const FieldValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.array(z.string().max(500)).max(20)]);
 const OpenFields = z
@@ -304,9 +305,9 @@ const callPage = (sentence: string, callId: string) =>
     `<h1>${escapeHtml(sentence)}</h1><p class="note">Call id <code>${escapeHtml(callId)}</code></p>`,
   );
 
-async function hitTrigger(c: Context<AppEnv>, wait: number | undefined): Promise<Response> {
+async function hitTrigger(c: Context<AppEnv>, token: string, wait: number | undefined): Promise<Response> {
   const d = deps(c.env);
-  const { trigger, auth } = await resolveTrigger(d, c.req.param("token") ?? "");
+  const { trigger, auth } = await resolveTrigger(d, token);
   const sent = await readFields(c);
   const request = parseCallRequest(fillTemplate(trigger, sent), d.cfg.defaults);
   const key = idempotencyKeyOf(c, sent);
@@ -339,5 +340,5 @@ triggerUrls.openAPIRegistry.registerPath({
 triggerUrls.on(["GET", "POST"], "/t/:token", async (c) => {
   const query = HitQuery.safeParse(c.req.query());
   if (!query.success) throw fieldError(query.error);
-  return hitTrigger(c, query.data.wait);
+  return hitTrigger(c, c.req.param("token"), query.data.wait);
 });

@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { config } from "../env";
-import { ApiError, errorResponse, toApiError } from "../errors";
+import { ApiError, errorResponse, kallyaiCode, toApiError } from "../errors";
 import { SANDBOX_PLAN, sandboxAuth } from "./auth";
 import { sandboxCalls, sandboxRecordings } from "./calls";
 import { FAULT_HEADER, injectFault, isFault } from "./faults";
@@ -45,13 +45,16 @@ sandbox.post("/top-up", async (c) => {
 
 const authenticate: MiddlewareHandler<SandboxEnv> = async (c, next) => {
   const token = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
-  if (!token) throw new ApiError(401, "missing_token", "Authorization: Bearer <access_token> is required.");
+  if (!token)
+    throw new ApiError(401, kallyaiCode("missing_token"), "Authorization: Bearer <access_token> is required.");
   const store = new SandboxStore(c.env.DB);
   const stored = await store.findToken(token, "access");
-  if (!stored) throw new ApiError(401, "invalid_token", "The access token is not valid.");
+  if (!stored) throw new ApiError(401, kallyaiCode("invalid_token"), "The access token is not valid.");
   if (stored.expires_at <= Date.now())
-    throw new ApiError(401, "token_expired", "The access token has expired. Refresh it.");
-  c.set("user", (await store.user(stored.user_id))!);
+    throw new ApiError(401, kallyaiCode("token_expired"), "The access token has expired. Refresh it.");
+  const user = await store.user(stored.user_id);
+  if (!user) throw new ApiError(401, kallyaiCode("invalid_token"), "The access token is not valid.");
+  c.set("user", user);
   await next();
 };
 
@@ -66,7 +69,7 @@ const sandboxBase = (url: string) => url.replace(/\/v1\/.*$/, "");
 
 sandbox.get("/v1/users/me/statistics", async (c) => {
   const user = c.get("user");
-  const usage = (await new SandboxStore(c.env.DB).usage(user.id))!;
+  const usage = await new SandboxStore(c.env.DB).usage(user.id);
   const minutesRemaining = Math.max(0, user.minutes_allocated - usage.minutes_used);
   return c.json({
     plan_type: "sandbox",

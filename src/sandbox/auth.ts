@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { SignJWT } from "jose";
 import { z } from "zod";
 import { config } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, kallyaiCode } from "../errors";
 import { signInPage } from "./pages";
 import { SandboxStore } from "./store";
 import type { SandboxEnv } from "./types";
@@ -17,7 +17,8 @@ const randomToken = (prefix: string) => {
   return prefix + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 };
 
-const refuse = (code: string, message: string) => new ApiError(400, code, message);
+/** A refusal in KallyAI's own codes (invalid_client, invalid_redirect_uri, …), as the real API answers. */
+const refuse = (code: string, message: string) => new ApiError(400, kallyaiCode(code), message);
 
 /** The CLI flow only ever redirects to this machine, as KallyAI's does. */
 function loopbackRedirect(value: string | undefined): URL {
@@ -171,7 +172,7 @@ export const sandboxAuth = new Hono<SandboxEnv>()
     if (q.response_type !== "code") throw refuse("unsupported_response_type", "response_type must be code.");
     const target = clientRedirect(q.client_id, q.redirect_uri);
     const hidden = {
-      client_id: q.client_id!,
+      client_id: SANDBOX_OAUTH_CLIENT.id, // what clientRedirect checked q.client_id is
       redirect_uri: target.toString(),
       state: q.state ?? "",
       scope: q.scope ?? "calls.write",
@@ -188,7 +189,7 @@ export const sandboxAuth = new Hono<SandboxEnv>()
       kind: "code",
       user_id: user.id,
       expires_at: Date.now() + CODE_TTL_MS,
-      client_id: form.client_id!,
+      client_id: SANDBOX_OAUTH_CLIENT.id, // what clientRedirect checked form.client_id is
       redirect_uri: target.toString(),
     });
     return redirectWith(target, { code, state: form.state });
@@ -205,20 +206,23 @@ export const sandboxAuth = new Hono<SandboxEnv>()
         `Unknown client_id. The sandbox's registered client is "${SANDBOX_OAUTH_CLIENT.id}".`,
       );
     }
-    if (clientSecret !== SANDBOX_OAUTH_CLIENT.secret) throw new ApiError(401, "invalid_client", "Wrong client_secret.");
+    if (clientSecret !== SANDBOX_OAUTH_CLIENT.secret)
+      throw new ApiError(401, kallyaiCode("invalid_client"), "Wrong client_secret.");
     const store = new SandboxStore(c.env.DB);
     const ttl = config(c.env).sandbox.tokenTtlSeconds;
     if (form.grant_type === "refresh_token") return c.json(await rotate(store, form.refresh_token, ttl));
     if (form.grant_type !== "authorization_code")
       throw refuse("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
-    const code = form.code ? await store.findToken(form.code, "code") : null;
+    const presented = form.code;
+    const code = presented ? await store.findToken(presented, "code") : null;
     // The code was stored with the normalized redirect_uri ("https://a.example" became "https://a.example/").
     const redirectUri = form.redirect_uri ? URL.parse(form.redirect_uri)?.toString() : undefined;
     if (
+      !presented ||
       !code ||
       code.client_id !== clientId ||
       code.redirect_uri !== redirectUri ||
-      !(await store.consumeToken(form.code!, "code"))
+      !(await store.consumeToken(presented, "code"))
     ) {
       throw refuse(
         "invalid_grant",
@@ -236,7 +240,7 @@ export const sandboxAuth = new Hono<SandboxEnv>()
 /** Refresh tokens rotate: the one presented stops working, a new one comes back. */
 async function rotate(store: SandboxStore, refreshToken: string | undefined, ttlSeconds: number) {
   const stored = refreshToken ? await store.findToken(refreshToken, "refresh") : null;
-  if (!stored || !(await store.consumeToken(refreshToken!, "refresh"))) {
+  if (!refreshToken || !stored || !(await store.consumeToken(refreshToken, "refresh"))) {
     throw new ApiError(
       401,
       "invalid_refresh_token",

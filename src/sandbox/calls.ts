@@ -1,8 +1,10 @@
 import { Hono } from "hono";
 import { config } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, kallyaiCode } from "../errors";
 import { CallRequest } from "../kallyai/schemas";
+import { firstIssue } from "../shared/first-issue";
 import { E164, isEmergencyNumber, isPremiumRate, isSupportedCountry, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
+import { iso } from "../shared/time";
 import { injectFault } from "./faults";
 import {
   BLOCKED_SUFFIX,
@@ -13,12 +15,14 @@ import {
   outcomeFor,
   resultFor,
   SAFETY_WORDS,
+  type SandboxCallState,
   transcriptFor,
 } from "./scenarios";
 import { type SandboxCallRow, SandboxStore, sha256 } from "./store";
 import type { SandboxEnv } from "./types";
 
-const refuse = (status: 403 | 422, code: string, message: string) => new ApiError(status, code, message);
+/** A refusal in KallyAI's own codes, as the real API answers (the bridge maps them in src/kallyai/errors.ts). */
+const refuse = (status: 403 | 422, code: string, message: string) => new ApiError(status, kallyaiCode(code), message);
 
 /** The upstream's checks, in the order KallyAI's error table lists them. */
 function validate(body: unknown): CallRequest {
@@ -35,7 +39,7 @@ function validate(body: unknown): CallRequest {
   }
   const parsed = CallRequest.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = firstIssue(parsed.error);
     throw refuse(422, "validation_error", `${issue.path.join(".")}: ${issue.message}`);
   }
   try {
@@ -56,7 +60,11 @@ function validate(body: unknown): CallRequest {
   return parsed.data;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** A running call has no duration yet; a cancelled one lasted until it was cancelled; others as their scenario says. */
+function durationSeconds(row: SandboxCallRow, state: SandboxCallState): number | null {
+  if (state.ended_at === null) return null;
+  return state.status === "cancelled" ? Math.round((state.ended_at - row.created_at) / 1000) : row.duration_seconds;
+}
 
 export function callJson(row: SandboxCallRow, now: number, detailed: boolean) {
   const request = JSON.parse(row.request) as CallRequest;
@@ -68,11 +76,7 @@ export function callJson(row: SandboxCallRow, now: number, detailed: boolean) {
     status: state.status,
     highlights: result.highlights,
     next_steps: result.next_steps,
-    duration_seconds: ended
-      ? state.status === "cancelled"
-        ? Math.round((state.ended_at! - row.created_at) / 1000)
-        : row.duration_seconds
-      : null,
+    duration_seconds: durationSeconds(row, state),
     submission: request.submission,
     timezone: request.timezone,
     metadata: { created_at: iso(row.created_at), ended_at: iso(state.ended_at) },
@@ -100,7 +104,9 @@ function silentWav(): Uint8Array<ArrayBuffer> {
   const rate = 8000;
   const data = rate;
   const buf = new DataView(new ArrayBuffer(44 + data));
-  const put = (o: number, s: string) => [...s].forEach((ch, i) => buf.setUint8(o + i, ch.charCodeAt(0)));
+  const put = (offset: number, text: string) => {
+    for (let i = 0; i < text.length; i++) buf.setUint8(offset + i, text.charCodeAt(i));
+  };
   put(0, "RIFF");
   buf.setUint32(4, 36 + data, true);
   put(8, "WAVE");
@@ -134,7 +140,7 @@ export const sandboxCalls = new Hono<SandboxEnv>()
     const id = crypto.randomUUID();
     const outcome = outcomeFor(request.submission.respondent_phone);
 
-    const usage = (await store.usage(user.id))!;
+    const usage = await store.usage(user.id);
     if (usage.calls_used >= user.calls_allocated || usage.minutes_used >= user.minutes_allocated) {
       if (!key || !(await store.callByKey(user.id, key))) {
         const topUp = `${c.req.url.replace(/\/v1\/calls.*$/, "")}/top-up`;
@@ -208,7 +214,8 @@ export const sandboxCalls = new Hono<SandboxEnv>()
     if (row.cancelled_at === null && !(await new SandboxStore(c.env.DB).cancelCall(row.id, now))) {
       throw new ApiError(409, "call_already_ended", "The call has already ended.");
     }
-    return c.json(callJson((await new SandboxStore(c.env.DB).call(row.id))!, now, true));
+    // Cancelled now, or earlier: the row as it now stands.
+    return c.json(callJson({ ...row, cancelled_at: row.cancelled_at ?? now }, now, true));
   });
 
 /** Served without a token, like a signed media URL: the call id is the capability. */

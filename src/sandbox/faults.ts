@@ -28,7 +28,10 @@ export async function injectFault(fault: Fault, c: Context): Promise<Response> {
       const ms = config(c.env).sandbox.hangSeconds * 1000;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);
-        c.req.raw.signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()));
+        c.req.raw.signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
       return c.json({ error: { code: "internal_error", message: "Sandbox fault: answered after hanging." } }, 500);
     }

@@ -62,13 +62,13 @@ export function durationFor(outcome: string, lengthMs: number): number {
   return 0;
 }
 
-export interface CallView {
+export interface SandboxCallState {
   status: string;
   ended_at: number | null;
 }
 
 /** The status a call has at `now`: in progress until `ends_at`, then the scenario's outcome. */
-export function callState(row: SandboxCallRow, now: number): CallView {
+export function callState(row: SandboxCallRow, now: number): SandboxCallState {
   if (row.cancelled_at !== null) return { status: "cancelled", ended_at: row.cancelled_at };
   if (row.outcome === "never" || now < row.ends_at)
     return { status: now - row.created_at < 2000 ? "queued" : "in_progress", ended_at: null };
@@ -86,18 +86,18 @@ const when = (s: CallSubmission) =>
     .filter(Boolean)
     .join(" ");
 
+function successDetail(s: CallSubmission): string {
+  if (s.task_category === "restaurant") return when(s) ? `Reservation confirmed ${when(s)}.` : "Reservation confirmed.";
+  if (s.task_category === "clinic") return "Appointment booked.";
+  if (s.task_category === "hotel") return "Room availability confirmed.";
+  return "They answered the question.";
+}
+
 export function resultFor(status: string, s: CallSubmission): { highlights: string | null; next_steps: string | null } {
   const task = s.task_description;
   switch (status) {
     case "success": {
-      const detail =
-        s.task_category === "restaurant"
-          ? `Reservation confirmed ${when(s)}`.trim() + "."
-          : s.task_category === "clinic"
-            ? "Appointment booked."
-            : s.task_category === "hotel"
-              ? "Room availability confirmed."
-              : "They answered the question.";
+      const detail = successDetail(s);
       return { highlights: `${place(s)} handled the request "${task}". ${detail}`, next_steps: nextSteps(s) };
     }
     case "voicemail":

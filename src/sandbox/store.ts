@@ -1,3 +1,5 @@
+import { writtenRow } from "../storage/rows";
+
 /** The sandbox's D1 queries. Times are epoch milliseconds. */
 
 export interface SandboxUser {
@@ -52,7 +54,8 @@ export class SandboxStore {
       )
       .bind(crypto.randomUUID(), email, allocation.calls, allocation.minutes, Date.now())
       .run();
-    return (await this.db.prepare("SELECT * FROM sandbox_users WHERE email = ?").bind(email).first<SandboxUser>())!;
+    const user = await this.db.prepare("SELECT * FROM sandbox_users WHERE email = ?").bind(email).first<SandboxUser>();
+    return writtenRow(user, "the sandbox user");
   }
 
   /** Test mode's free top-up: adds `extra` to the plan of the user with this email; false when unknown. */
@@ -117,7 +120,9 @@ export class SandboxStore {
       )
       .run();
     if (result.meta.changes === 1) return { row: { ...row, cancelled_at: null }, replayed: false };
-    return { row: (await this.callByKey(row.user_id, row.idempotency_key!))!, replayed: true };
+    // Not inserted: a call with this idempotency key exists, and is the answer.
+    const placed = row.idempotency_key === null ? null : await this.callByKey(row.user_id, row.idempotency_key);
+    return { row: writtenRow(placed, "the call placed with this idempotency key"), replayed: true };
   }
 
   callByKey(userId: string, key: string) {
@@ -133,13 +138,14 @@ export class SandboxStore {
 
   /** Newest first; calls placed in the same millisecond keep their insertion order (rowid), not their random ids'. */
   async listCalls(userId: string, limit: number, offset: number) {
-    const [rows, count] = await this.db.batch([
+    const [page, count] = await this.db.batch([
       this.db
         .prepare("SELECT * FROM sandbox_calls WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?")
         .bind(userId, limit, offset),
       this.db.prepare("SELECT count(*) AS total FROM sandbox_calls WHERE user_id = ?").bind(userId),
     ]);
-    return { rows: rows!.results as SandboxCallRow[], total: (count!.results[0] as { total: number }).total };
+    if (!page || !count) throw new Error("D1 answered a batch of two statements with fewer results");
+    return { rows: page.results as SandboxCallRow[], total: (count.results[0] as { total: number }).total };
   }
 
   /** Cancels a call that has not ended by `now`; false when it had already ended. */
@@ -153,8 +159,9 @@ export class SandboxStore {
     return result.meta.changes === 1;
   }
 
-  usage(userId: string) {
-    return this.db
+  /** An aggregate: it answers one row, zeros for a user without calls. */
+  async usage(userId: string): Promise<{ calls_used: number; minutes_used: number }> {
+    const row = await this.db
       .prepare(
         `SELECT count(*) AS calls_used,
                 coalesce(sum(CASE WHEN cancelled_at IS NULL AND outcome IN ('success', 'voicemail') AND ends_at <= ?1
@@ -163,5 +170,6 @@ export class SandboxStore {
       )
       .bind(Date.now(), userId)
       .first<{ calls_used: number; minutes_used: number }>();
+    return row ?? { calls_used: 0, minutes_used: 0 };
   }
 }

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { ErrorCode } from "../errors";
 import { normalizePhone } from "./phone";
 
 /**
@@ -125,7 +126,7 @@ export interface UpstreamCallRequest {
 
 export type Built =
   | { ok: true; request: UpstreamCallRequest }
-  | { ok: false; code: string; message: string; field: string };
+  | { ok: false; code: ErrorCode; message: string; field: string };
 
 /** Builds KallyAI's request from the flat fields; phone numbers come out in E.164. */
 export function toUpstreamRequest(input: CallInput, defaults: { timezone: string; country: string }): Built {

@@ -1,5 +1,6 @@
 import type { UpstreamCall } from "../kallyai/schemas";
-import { isTerminal } from "../kallyai/schemas";
+import { isFinished } from "./call-status";
+import { iso } from "./time";
 
 /** What KallyAI says of a call's outcome so far. */
 export interface Outcome {
@@ -36,11 +37,6 @@ export interface CallView {
   urgent: boolean | null;
   instructions: string[] | null;
 }
-
-/** A status after which nothing changes: KallyAI's terminal ones, and the bridge's own "expired". */
-export const isFinished = (status: string) => isTerminal(status) || status === "expired";
-
-export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function flatSubmission(request: { submission?: Record<string, unknown> | null; timezone?: unknown }) {
   const s = request.submission ?? {};

@@ -12,7 +12,7 @@ export const encodeCursor = (row: { created_at: number; id: string }) =>
 export function decodeCursor(cursor: string): CursorPosition {
   try {
     const [createdAt, id] = atob(cursor).split(/:(.*)/s);
-    if (!id || !/^\d+$/.test(createdAt!)) throw new Error("not a cursor");
+    if (!createdAt || !id || !/^\d+$/.test(createdAt)) throw new Error("not a cursor");
     return { createdAt: Number(createdAt), id };
   } catch {
     throw new ApiError(

@@ -127,7 +127,7 @@ export function normalizePhone(raw: string | undefined, country: string): PhoneR
   // International prefixes typed out: 00 (most of the world) and 011 (North America).
   const international = text.replace(/^\s*(00|011(?=[\s\d]{8,}))\s*/, "+");
   const parsed = parsePhoneNumberFromString(international, country.toUpperCase() as CountryCode);
-  if (!parsed || !parsed.isPossible()) return { ok: false, reason: "invalid" };
+  if (!parsed?.isPossible()) return { ok: false, reason: "invalid" };
   if (isEmergencyNumber(parsed.nationalNumber)) return { ok: false, reason: "emergency" };
   return { ok: true, e164: parsed.number };
 }

@@ -442,11 +442,10 @@ export const MULTIPART_BOUNDARY = "Boundary-6D1E0A4C-2F7B-4B8E-9C3D-5A1F2E3B4C5D
 function bodyText(body: RecipeBody, boundary: string): string {
   if (body.type === "json") return JSON.stringify(body.json);
   if (body.type === "form") return body.text;
-  return (
-    body.fields
-      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
-      .join("") + `--${boundary}--\r\n`
+  const parts = body.fields.map(
+    ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
   );
+  return `${parts.join("")}--${boundary}--\r\n`;
 }
 
 const contentTypeOf = (body: RecipeBody) =>
@@ -504,10 +503,11 @@ export function httpMessage(recipe: Recipe, base: string): string {
 /** One recipe in markdown: its steps, then the request (a curl command, or the platform's HTTP message). */
 export function renderRecipe(recipe: Recipe, base: string): string {
   const steps = recipe.steps.replaceAll("<bridge>", base);
+  const fence = "```";
   const block =
     recipe.client === "curl"
-      ? "```sh\n" + curlCommand(recipe, base) + "\n```"
-      : "```http\n" + httpMessage(recipe, base) + "\n```";
+      ? `${fence}sh\n${curlCommand(recipe, base)}\n${fence}`
+      : `${fence}http\n${httpMessage(recipe, base)}\n${fence}`;
   return `**${recipe.title}.** ${steps}\n\n${block}`;
 }
 

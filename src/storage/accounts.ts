@@ -1,3 +1,4 @@
+import { countOf } from "./rows";
 /** D1 queries for users and their vault row. Times are epoch milliseconds. */
 
 export interface UserRow {
@@ -149,11 +150,7 @@ export class Accounts {
   }
 
   async countNotOnKey(keyId: string): Promise<number> {
-    const row = await this.db
-      .prepare("SELECT count(*) AS n FROM vault WHERE key_id != ?")
-      .bind(keyId)
-      .first<{ n: number }>();
-    return row?.n ?? 0;
+    return countOf(this.db.prepare("SELECT count(*) AS n FROM vault WHERE key_id != ?").bind(keyId));
   }
 
   /** Re-encryption writes back only if the row did not change meanwhile. */

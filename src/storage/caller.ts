@@ -1,6 +1,6 @@
 import { selectUser, selectVault, type UserRow, type VaultRow } from "./accounts";
+import { type ApiKeyRow, selectKey } from "./api-keys";
 import { type CallRow, selectCall } from "./calls";
-import { type ApiKeyRow, selectKey } from "./keys";
 
 /** What a request made with an API key needs of its caller, read together. */
 export interface CallerRows {

@@ -1,4 +1,4 @@
-import type { ApiKeyRow } from "./keys";
+import type { ApiKeyRow } from "./api-keys";
 
 /** D1 queries for console sessions (the cookie's token is stored as its SHA-256 only). */
 

@@ -118,7 +118,8 @@ export class Events {
         .bind(JSON.stringify(writes), now),
     );
     const results = await this.db.batch<Scheduled>(statements);
-    return events.length > 0 ? results[1]!.results : [];
+    // With events, the second statement's RETURNING rows are the deliveries it scheduled.
+    return events.length > 0 ? (results[1]?.results ?? []) : [];
   }
 
   /** When the next call or delivery falls due (not leased by another tick), or null. */

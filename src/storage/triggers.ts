@@ -1,3 +1,4 @@
+import { countOf } from "./rows";
 /** D1 queries for trigger URLs. */
 
 export interface TriggerRow {
@@ -58,10 +59,9 @@ export class Triggers {
   }
 
   async countActive(userId: string): Promise<number> {
-    return (await this.db
-      .prepare("SELECT count(*) AS n FROM triggers WHERE user_id = ? AND revoked_at IS NULL")
-      .bind(userId)
-      .first<{ n: number }>())!.n;
+    return countOf(
+      this.db.prepare("SELECT count(*) AS n FROM triggers WHERE user_id = ? AND revoked_at IS NULL").bind(userId),
+    );
   }
 
   async revoke(id: string, userId: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 /** D1 queries for webhook subscriptions, their deliveries and delivery attempts. Times are epoch milliseconds. */
 import type { Scheduled } from "./events";
+import { countOf } from "./rows";
 
 export interface WebhookRow {
   id: string;
@@ -106,10 +107,9 @@ export class Webhooks {
   }
 
   async countActive(userId: string): Promise<number> {
-    return (await this.db
-      .prepare("SELECT count(*) AS n FROM webhooks WHERE user_id = ? AND state = 'active'")
-      .bind(userId)
-      .first<{ n: number }>())!.n;
+    return countOf(
+      this.db.prepare("SELECT count(*) AS n FROM webhooks WHERE user_id = ? AND state = 'active'").bind(userId),
+    );
   }
 
   /** Removes subscriptions with their deliveries and attempts. */
@@ -142,8 +142,10 @@ export class Webhooks {
     ]);
   }
 
-  /** Turns a disabled subscription back on, with a clean failure streak; false when it was not disabled. */
-  /** The subscription as enabled now, or null if it was not disabled. */
+  /**
+   * Turns a disabled subscription back on, with a clean failure streak: the row as enabled now, or
+   * null if it was not disabled.
+   */
   enable(id: string, userId: string, now: number) {
     return this.db
       .prepare(
@@ -162,10 +164,7 @@ export class Webhooks {
   }
 
   async countNotOnKey(keyId: string): Promise<number> {
-    return (await this.db
-      .prepare("SELECT count(*) AS n FROM webhooks WHERE key_id != ?")
-      .bind(keyId)
-      .first<{ n: number }>())!.n;
+    return countOf(this.db.prepare("SELECT count(*) AS n FROM webhooks WHERE key_id != ?").bind(keyId));
   }
 
   /** Replaces a sealed secret if it is still the one that was read. */
@@ -267,8 +266,10 @@ export class Webhooks {
   ): Promise<void> {
     if (results.length === 0) return;
     const kept = results.filter((r) => r.verdict !== "gone");
-    const ids = (verdict: AttemptResult["verdict"]) =>
-      JSON.stringify([...new Set(results.filter((r) => r.verdict === verdict).map((r) => r.webhook_id))]);
+    const webhookIds = (verdict: AttemptResult["verdict"]) => [
+      ...new Set(results.filter((r) => r.verdict === verdict).map((r) => r.webhook_id)),
+    ];
+    const failing = JSON.stringify(webhookIds("failed"));
     const statements: D1PreparedStatement[] = [];
     if (kept.length > 0) {
       const json = JSON.stringify(kept);
@@ -295,28 +296,28 @@ export class Webhooks {
           .prepare(
             "UPDATE webhooks SET failing_since = NULL, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND failing_since IS NOT NULL",
           )
-          .bind(ids("ok"), now),
+          .bind(JSON.stringify(webhookIds("ok")), now),
         this.db
           .prepare(
             "UPDATE webhooks SET failing_since = coalesce(failing_since, ?2), updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
           )
-          .bind(ids("failed"), now),
+          .bind(failing, now),
         this.db
           .prepare(
             `UPDATE webhooks SET state = 'disabled', disabled_reason = ?3, disabled_at = ?2, updated_at = ?2
              WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'active' AND failing_since <= ?2 - ?4`,
           )
-          .bind(ids("failed"), now, disabledReason, disableAfterMs),
+          .bind(failing, now, disabledReason, disableAfterMs),
         this.db
           .prepare(
             `UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = coalesce(last_error, 'not sent: subscription disabled'), updated_at = ?2
              WHERE state = 'pending' AND webhook_id IN (SELECT id FROM webhooks WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'disabled')`,
           )
-          .bind(ids("failed"), now),
+          .bind(failing, now),
       );
     }
     if (statements.length > 0) await this.db.batch(statements);
-    const gone = JSON.parse(ids("gone")) as string[];
+    const gone = webhookIds("gone");
     if (gone.length > 0) await this.delete(gone);
   }
 

@@ -128,7 +128,7 @@ describe("POST /v1/link", () => {
     const { user_id } = (await res.json()) as { user_id: string };
     // What the bridge holds now came from the refresh; read it back through the vault to know it.
     const { deps } = await import("../../src/domain/deps");
-    const { currentAccess } = await import("../../src/domain/session");
+    const { currentAccess } = await import("../../src/domain/upstream-session");
     const { token: liveAccess } = await currentAccess(deps(env), user_id);
     const dump = await dumpAllTables();
     for (const secret of [refreshToken, accessToken, liveAccess]) expect(dump).not.toContain(secret);

@@ -70,7 +70,7 @@ describe("rotating the encryption key", () => {
     expect(await keyOf(old.userId)).toBe("dev");
 
     const rotatedDeps = deps({ ...env, VAULT_KEYS: `${NEW_KEY},${DEV_VAULT_KEYS}` });
-    const { currentAccess } = await import("../../src/domain/session");
+    const { currentAccess } = await import("../../src/domain/upstream-session");
     await expect(currentAccess(rotatedDeps, old.userId)).resolves.toMatchObject({ token: expect.any(String) });
     await expect(currentAccess(rotatedDeps, fresh.user_id)).resolves.toMatchObject({ token: expect.any(String) });
 

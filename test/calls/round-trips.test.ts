@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { signerFor } from "../../src/domain/keys";
+import { signerFor } from "../../src/domain/key-signing";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
 import { getCall, placed } from "../support/calls";

@@ -140,7 +140,7 @@ describe("trigger URLs page", () => {
     expect(page.html).toContain(`Get Contents of URL: ${url}`);
     expect(page.html).toContain("Make a web request");
     expect(page.html).toContain("value1=oat+milk");
-    const hit = await local(new URL(url).pathname + "?value1=oat%20milk", { method: "POST" });
+    const hit = await local(`${new URL(url).pathname}?value1=oat%20milk`, { method: "POST" });
     expect(hit.status).toBe(202);
 
     const later = await get(user.cookie, "/console/triggers");
@@ -149,7 +149,7 @@ describe("trigger URLs page", () => {
     const confirm = await get(user.cookie, `/console/triggers/${id}/revoke`);
     expect(confirm.html).toContain("stop placing calls");
     await postForm(user, `/console/triggers/${id}/revoke`, {}, { csrf: csrfOf(confirm.html) });
-    expect((await local(new URL(url).pathname + "?value1=x", { method: "POST" })).status).toBe(404);
+    expect((await local(`${new URL(url).pathname}?value1=x`, { method: "POST" })).status).toBe(404);
   });
 
   it("keeps the trigger's own name apart from the template's name (Your name)", async () => {

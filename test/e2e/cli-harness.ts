@@ -76,7 +76,7 @@ export function buildCli(): Promise<void> {
   });
 }
 
-const unescape = (s: string) =>
+const unescapeHtml = (s: string) =>
   s
     .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
     .replace(/&amp;/g, "&")
@@ -95,11 +95,11 @@ export async function completeSignIn(
   if (!action) throw new Error(`no form on the sign-in page:\n${html}`);
   const hidden = Object.fromEntries(
     [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
-      unescape(m[1]!),
-      unescape(m[2]!),
+      unescapeHtml(m[1]!),
+      unescapeHtml(m[2]!),
     ]),
   );
-  const submitted = await fetch(new URL(unescape(action), signInUrl), {
+  const submitted = await fetch(new URL(unescapeHtml(action), signInUrl), {
     method: "POST",
     body: new URLSearchParams({ ...hidden, email }),
     redirect: "manual",

@@ -90,10 +90,9 @@ const PLANS: Record<string, Plan> = {
   getTranscript: {},
   getRecording: {},
   cancelCall: {
-    before: async () =>
-      void (ctx.callId = (
-        await postJson("/v1/calls", { phone: "+14155550005", task: "Ask about store hours today" })
-      ).id),
+    before: async () => {
+      ctx.callId = (await postJson("/v1/calls", { phone: "+14155550005", task: "Ask about store hours today" })).id;
+    },
   },
   getUsage: {},
   getSubscription: {},
@@ -307,7 +306,7 @@ describe("the OpenAPI document is the contract of npm run dev", () => {
         });
       if (op.path.includes("{")) {
         await check(op, "an unknown id", op.path.replace(/\{[a-z]+\}/, "no-such-thing"), { headers: withKey });
-        await check(op, "a strange id", op.path.replace(/\{[a-z]+\}/, "x%00y%0A" + "z".repeat(300)), {
+        await check(op, "a strange id", op.path.replace(/\{[a-z]+\}/, `x%00y%0A${"z".repeat(300)}`), {
           headers: withKey,
         });
       }

@@ -50,7 +50,7 @@ describe("delivering through the delivery queue", () => {
     );
     expect(message).toMatchObject({ body: { kind: "delivery" }, delaySeconds: 0 });
     expect(await consume("deliveries", [message.body])).toMatchObject({ acked: 1, retried: 0 });
-    let [second] = takeEnqueued("deliveries");
+    const [second] = takeEnqueued("deliveries");
     expect(second!.delaySeconds).toBe(5);
     expect((await deliveries())[0]).toMatchObject({ state: "pending", attempts: 1, last_status: 500 });
 

@@ -1,6 +1,6 @@
 "use strict";
 
-const crypto = require("crypto");
+const crypto = require("node:crypto");
 const { bridgeUrl, raiseForStatus, withoutEmpty } = require("../lib/bridge");
 const { CATEGORIES, LANGUAGES } = require("../lib/call");
 
@@ -98,7 +98,7 @@ const RETRYABLE = [502, 503, 504];
 const perform = async (z, bundle) => {
   const { idempotency_key: mapped, ...fields } = bundle.inputData;
   const key = mapped || `zapier-${crypto.randomUUID()}`;
-  const body = withoutEmpty({ timezone: bundle.meta && bundle.meta.timezone, ...fields });
+  const body = withoutEmpty({ timezone: bundle.meta?.timezone, ...fields });
   const send = () =>
     z.request({
       url: bridgeUrl(bundle, "/v1/calls"),
@@ -110,12 +110,11 @@ const perform = async (z, bundle) => {
   let response;
   try {
     response = await send();
-  } catch (err) {
+  } catch {
     // Network failure: the bridge may or may not have the call; the same key makes asking again safe.
     response = await send();
   }
-  const inProgress =
-    response.status === 409 && (response.json || {}).error && response.json.error.code === "idempotency_in_progress";
+  const inProgress = response.status === 409 && response.json?.error?.code === "idempotency_in_progress";
   if (RETRYABLE.includes(response.status) || inProgress) {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     response = await send();

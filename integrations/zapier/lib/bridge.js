@@ -12,7 +12,7 @@ const baseUrl = (bundle) =>
 
 const bridgeUrl = (bundle, path) => `${baseUrl(bundle)}${path}`;
 
-const addApiKey = (request, z, bundle) => {
+const addApiKey = (request, _z, bundle) => {
   request.headers = request.headers || {};
   if (bundle.authData.api_key) request.headers["X-API-Key"] = bundle.authData.api_key;
   request.headers.Accept = request.headers.Accept || "application/json";
@@ -41,8 +41,8 @@ const raiseForStatus = (response, z, bundle) => {
   if (response.status < 400) return response;
   let error = {};
   try {
-    error = (JSON.parse(response.content) || {}).error || {};
-  } catch (e) {
+    error = JSON.parse(response.content)?.error || {};
+  } catch {
     // Not the bridge's JSON (a proxy's page, say): the status tells enough.
   }
   const message = error.message || `The bridge answered HTTP ${response.status}.`;
@@ -52,7 +52,7 @@ const raiseForStatus = (response, z, bundle) => {
   }
   const keyRefused =
     response.status === 401 && ["invalid_api_key", "api_key_expired", "api_key_revoked"].includes(error.code);
-  if (keyRefused && !(bundle.meta && bundle.meta.isTestingAuth)) throw new z.errors.ExpiredAuthError(message);
+  if (keyRefused && !bundle.meta?.isTestingAuth) throw new z.errors.ExpiredAuthError(message);
   throw new z.errors.Error(message, error.code || `http_${response.status}`, response.status);
 };
 

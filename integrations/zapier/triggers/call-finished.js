@@ -30,7 +30,7 @@ const performUnsubscribe = async (z, bundle) => {
 };
 
 /** One delivery: the event itself, whose `id` is its webhook-id. Test deliveries (POST /v1/webhooks/{id}/test) run no Zap. */
-const perform = async (z, bundle) => {
+const perform = async (_z, bundle) => {
   const event = bundle.cleanedRequest || {};
   return event.test === true ? [] : [event];
 };

@@ -4,7 +4,7 @@ import { deps } from "../../domain/deps";
 import { unlink } from "../../domain/linking";
 import { Confirm } from "../components";
 import { consolePage } from "../respond";
-import { type ConsoleEnv, clearSessionCookie, readSessionCookie } from "../session";
+import { type ConsoleEnv, clearSessionCookie, readSessionCookie } from "../session-middleware";
 
 /** Signing out of the console, and unlinking the KallyAI account from the bridge. */
 export const accountPages = new Hono<ConsoleEnv>();

@@ -3,11 +3,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { createKey, DEFAULT_CALLS_PER_HOUR, keyJson } from "../../domain/api-keys";
 import { deps } from "../../domain/deps";
-import { SCOPES, type Scope } from "../../domain/keys";
-import { ApiError, notFound } from "../../errors";
-import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
-import { type Ctx, consolePage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import { SCOPES, type Scope } from "../../domain/key-signing";
+import { notFound } from "../../errors";
+import { Checkboxes, Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
+import { type Ctx, consolePage, FORM_ERRORS, formErrors, formOf, list, redirectWith, text } from "../respond";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const keyPages = new Hono<ConsoleEnv>();
 
@@ -28,7 +28,7 @@ const EXPIRY: Array<[string, string, number | undefined]> = [
   ["365d", "In 1 year", 365 * 86_400],
 ];
 
-const KeyForm = z.object({
+const KeyFormSchema = z.object({
   name: z
     .string()
     .trim()
@@ -43,146 +43,141 @@ const KeyForm = z.object({
   expires: z.enum(EXPIRY.map(([v]) => v) as [string, ...string[]], { error: "Pick when the key expires." }),
 });
 type KeyFormValues = { name: string; scopes: string[]; calls_per_hour: string; expires: string };
-type Errors = Partial<Record<keyof KeyFormValues, string>>;
+const KEY_FIELDS = ["name", "scopes", "calls_per_hour", "expires"] as const;
+type Errors = Partial<Record<keyof KeyFormValues | "form", string>>;
 
 /** Scopes a new key gets ticked by default: the console's own, minus managing the account. */
 const defaultScopes = (own: Scope[]) => own.filter((s) => s !== ("account:manage" as Scope));
 
-function KeysPage({
+/** How much the key may do: calls per hour, and until when. */
+function LimitFields({ values, errors }: { values: KeyFormValues; errors: Errors }) {
+  return (
+    <div class="grid two">
+      <Field
+        label="Calls per hour"
+        name="calls_per_hour"
+        error={errors.calls_per_hour}
+        hint="A runaway guard: calls this key may place in an hour."
+      >
+        <input
+          {...inputAttrs("calls_per_hour", { error: errors.calls_per_hour, hint: true })}
+          type="number"
+          inputmode="numeric"
+          min="0"
+          max="1000"
+          step="1"
+          required
+          value={values.calls_per_hour}
+        />
+      </Field>
+      <Field label="Expires" name="expires" error={errors.expires}>
+        <select {...inputAttrs("expires", { error: errors.expires })}>
+          {EXPIRY.map(([value, label]) => (
+            <option value={value} selected={values.expires === value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </Field>
+    </div>
+  );
+}
+
+function KeyForm({
   csrf,
   ownScopes,
   values,
   errors,
-  keys,
-  consoleKeyId,
 }: {
   csrf: string;
   ownScopes: Scope[];
   values: KeyFormValues;
   errors: Errors;
-  keys: ReturnType<typeof keyJson>[];
-  consoleKeyId: string;
 }) {
   return (
-    <>
-      <h1>API keys</h1>
-      <p>Give each tool (Zapier, IFTTT, a Shortcut, the CLI) its own key: revoking one stops only that tool.</p>
-      <section class="card" aria-labelledby="new-key">
-        <h2 id="new-key">Create a key</h2>
-        <PostForm action="/console/keys" csrf={csrf}>
-          <Field label="Name" name="name" error={errors.name} hint="Which tool will use it, e.g. “Zapier — bookings”.">
-            <input
-              {...inputAttrs("name", { error: errors.name, hint: true })}
-              type="text"
-              required
-              maxlength={100}
-              value={values.name}
-              autocomplete="off"
-            />
-          </Field>
-          <fieldset aria-describedby={errors.scopes ? "f-scopes-error" : undefined}>
-            <legend>Scopes</legend>
-            {SCOPES.filter((s) => ownScopes.includes(s)).map((scope) => (
-              <label class="check">
-                <input type="checkbox" name="scopes" value={scope} checked={values.scopes.includes(scope)} />
-                <span>
-                  <code>{scope}</code> — {SCOPE_HELP[scope] ?? ""}
-                </span>
-              </label>
-            ))}
-            {errors.scopes ? (
-              <p class="field-error" id="f-scopes-error">
-                {errors.scopes}
-              </p>
-            ) : null}
-          </fieldset>
-          <div class="grid two">
-            <Field
-              label="Calls per hour"
-              name="calls_per_hour"
-              error={errors.calls_per_hour}
-              hint="A runaway guard: calls this key may place in an hour."
-            >
-              <input
-                {...inputAttrs("calls_per_hour", { error: errors.calls_per_hour, hint: true })}
-                type="number"
-                inputmode="numeric"
-                min="0"
-                max="1000"
-                step="1"
-                required
-                value={values.calls_per_hour}
-              />
-            </Field>
-            <Field label="Expires" name="expires" error={errors.expires}>
-              <select {...inputAttrs("expires", { error: errors.expires })}>
-                {EXPIRY.map(([value, label]) => (
-                  <option value={value} selected={values.expires === value}>
-                    {label}
-                  </option>
-                ))}
-              </select>
-            </Field>
+    <PostForm action="/console/keys" csrf={csrf}>
+      <Field label="Name" name="name" error={errors.name} hint="Which tool will use it, e.g. “Zapier — bookings”.">
+        <input
+          {...inputAttrs("name", { error: errors.name, hint: true })}
+          type="text"
+          required
+          maxlength={100}
+          value={values.name}
+          autocomplete="off"
+        />
+      </Field>
+      <Checkboxes
+        name="scopes"
+        legend="Scopes"
+        options={SCOPES.filter((s) => ownScopes.includes(s))}
+        help={SCOPE_HELP}
+        checked={values.scopes}
+        error={errors.scopes}
+      />
+      <LimitFields values={values} errors={errors} />
+      <button type="submit">Create key</button>
+    </PostForm>
+  );
+}
+
+function KeyRows({ keys, consoleKeyId }: { keys: ReturnType<typeof keyJson>[]; consoleKeyId: string }) {
+  return (
+    <ul class="rows" aria-label="Active keys">
+      {keys.map((k) => (
+        <li>
+          <div class="row-head">
+            <span class="title">{k.name}</span>
+            <code>{k.id}</code>
+            {k.id === consoleKeyId ? <span class="badge plain">this console signed in with it</span> : null}
           </div>
-          <button type="submit">Create key</button>
-        </PostForm>
-      </section>
-      <h2>Active keys</h2>
-      {keys.length === 0 ? (
-        <Empty>
-          <p>No active keys. Create one above for each tool you connect.</p>
-        </Empty>
-      ) : (
-        <ul class="rows" aria-label="Active keys">
-          {keys.map((k) => (
-            <li>
-              <div class="row-head">
-                <span class="title">{k.name}</span>
-                <code>{k.id}</code>
-                {k.id === consoleKeyId ? <span class="badge plain">this console signed in with it</span> : null}
-              </div>
-              <dl class="facts small">
-                <dt>Scopes</dt>
-                <dd>{k.scopes.join(", ")}</dd>
-                <dt>Calls per hour</dt>
-                <dd>{k.calls_per_hour}</dd>
-                <dt>Created</dt>
-                <dd>
-                  <Time at={k.created_at} />
-                </dd>
-                <dt>Expires</dt>
-                <dd>{k.expires_at ? <Time at={k.expires_at} /> : "never"}</dd>
-                <dt>Last used</dt>
-                <dd>{k.last_used_at ? <Time at={k.last_used_at} /> : "never"}</dd>
-              </dl>
-              <a class="button secondary" href={`/console/keys/${encodeURIComponent(k.id)}/revoke`}>
-                Revoke<span class="vh">{` ${k.name}`}</span>…
-              </a>
-            </li>
-          ))}
-        </ul>
-      )}
-    </>
+          <dl class="facts small">
+            <dt>Scopes</dt>
+            <dd>{k.scopes.join(", ")}</dd>
+            <dt>Calls per hour</dt>
+            <dd>{k.calls_per_hour}</dd>
+            <dt>Created</dt>
+            <dd>
+              <Time at={k.created_at} />
+            </dd>
+            <dt>Expires</dt>
+            <dd>{k.expires_at ? <Time at={k.expires_at} /> : "never"}</dd>
+            <dt>Last used</dt>
+            <dd>{k.last_used_at ? <Time at={k.last_used_at} /> : "never"}</dd>
+          </dl>
+          <a class="button secondary" href={`/console/keys/${encodeURIComponent(k.id)}/revoke`}>
+            Revoke<span class="vh">{` ${k.name}`}</span>…
+          </a>
+        </li>
+      ))}
+    </ul>
   );
 }
 
 async function renderKeys(c: Ctx, values: KeyFormValues, errors: Errors, status: ContentfulStatusCode = 200) {
   const { auth, csrf } = c.get("session");
-  const rows = await deps(c.env).keys.listWorking(auth.userId, Date.now());
+  const keys = (await deps(c.env).keys.listWorking(auth.userId, Date.now())).results.map(keyJson);
   return consolePage(
     c,
     {
       title: "API keys",
       section: "keys",
       children: (
-        <KeysPage
-          csrf={csrf}
-          ownScopes={auth.scopes}
-          values={values}
-          errors={errors}
-          keys={rows.results.map(keyJson)}
-          consoleKeyId={auth.key.id}
-        />
+        <>
+          <h1>API keys</h1>
+          <p>Give each tool (Zapier, IFTTT, a Shortcut, the CLI) its own key: revoking one stops only that tool.</p>
+          <section class="card" aria-labelledby="new-key">
+            <h2 id="new-key">Create a key</h2>
+            <KeyForm csrf={csrf} ownScopes={auth.scopes} values={values} errors={errors} />
+          </section>
+          <h2>Active keys</h2>
+          {keys.length === 0 ? (
+            <Empty>
+              <p>No active keys. Create one above for each tool you connect.</p>
+            </Empty>
+          ) : (
+            <KeyRows keys={keys} consoleKeyId={auth.key.id} />
+          )}
+        </>
       ),
     },
     status,
@@ -210,12 +205,8 @@ keyPages.post("/keys", async (c) => {
     calls_per_hour: text(form.calls_per_hour),
     expires: text(form.expires) || "never",
   };
-  const parsed = KeyForm.safeParse(values);
-  if (!parsed.success) {
-    const errors: Errors = {};
-    for (const issue of parsed.error.issues) errors[issue.path[0] as keyof Errors] ??= issue.message;
-    return renderKeys(c, values, errors, FORM_ERRORS);
-  }
+  const parsed = KeyFormSchema.safeParse(values);
+  if (!parsed.success) return renderKeys(c, values, formErrors(parsed.error, KEY_FIELDS), FORM_ERRORS);
   const { auth } = c.get("session");
   try {
     const key = await createKey(deps(c.env), auth, {
@@ -232,9 +223,8 @@ keyPages.post("/keys", async (c) => {
       },
     });
   } catch (err) {
-    if (err instanceof ApiError && err.status < 500)
-      return renderKeys(c, values, { [err.extra.field ?? "scopes"]: err.message } as Errors, FORM_ERRORS);
-    throw err;
+    // The form has no alert of its own: a refusal of the key as a whole shows by its scopes.
+    return renderKeys(c, values, formErrors(err, KEY_FIELDS, "scopes"), FORM_ERRORS);
   }
 });
 

@@ -3,7 +3,7 @@ import { resolveSession } from "../../domain/console-sessions";
 import { deps } from "../../domain/deps";
 import { Layout, render } from "../layout";
 import { securePages } from "../security";
-import { type ConsoleEnv, readSessionCookie } from "../session";
+import { type ConsoleEnv, readSessionCookie } from "../session-middleware";
 
 /** `/`: what the bridge is, and the way in. */
 export const landing = new Hono<ConsoleEnv>();

@@ -4,29 +4,47 @@ import { deps } from "../../domain/deps";
 import { curlCommand, httpMessage, RECIPES, SECTION_NAMES, type SectionId } from "../../shared/recipes";
 import { Snippet } from "../components";
 import { Layout, render } from "../layout";
-import { type ConsoleEnv, readSessionCookie } from "../session";
+import { type ConsoleEnv, readSessionCookie } from "../session-middleware";
 
 /** The recipes of docs/platforms.md (src/shared/recipes.ts, the one source), with this bridge's own URL filled in. */
 export const recipePages = new Hono<ConsoleEnv>();
 
 const SECTIONS: SectionId[] = ["shortcuts", "zapier", "ifttt", "make", "n8n", "trigger-urls", "webhooks"];
 
+/** One piece of a step: **bold**, `code`, or plain text. */
+function markup(part: string) {
+  if (part.startsWith("**")) return <strong>{part.slice(2, -2)}</strong>;
+  if (part.startsWith("`")) return <code>{part.slice(1, -1)}</code>;
+  return part;
+}
+
 /** The recipes' steps are a little markdown: **bold** and `code`, nothing else. */
 function Steps({ text }: { text: string }) {
-  const parts = text.split(/(\*\*[^*]+\*\*|`[^`]+`)/g).filter(Boolean);
   return (
     <p>
-      {parts.map((part) =>
-        part.startsWith("**") ? (
-          <strong>{part.slice(2, -2)}</strong>
-        ) : part.startsWith("`") ? (
-          <code>{part.slice(1, -1)}</code>
-        ) : (
-          part
-        ),
-      )}
+      {text
+        .split(/(\*\*[^*]+\*\*|`[^`]+`)/g)
+        .filter(Boolean)
+        .map(markup)}
     </p>
   );
+}
+
+/** Where the console itself does what a section's recipes do. */
+function InTheConsole({ section }: { section: SectionId }) {
+  if (section === "trigger-urls")
+    return (
+      <p>
+        Or make one in the console: <a href="/console/triggers">Trigger URLs</a>.
+      </p>
+    );
+  if (section === "webhooks")
+    return (
+      <p>
+        Or add one in the console: <a href="/console/webhooks">Webhooks</a>.
+      </p>
+    );
+  return null;
 }
 
 function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
@@ -56,15 +74,7 @@ function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
       {SECTIONS.map((section) => (
         <section aria-labelledby={section}>
           <h2 id={section}>{SECTION_NAMES[section]}</h2>
-          {section === "trigger-urls" ? (
-            <p>
-              Or make one in the console: <a href="/console/triggers">Trigger URLs</a>.
-            </p>
-          ) : section === "webhooks" ? (
-            <p>
-              Or add one in the console: <a href="/console/webhooks">Webhooks</a>.
-            </p>
-          ) : null}
+          <InTheConsole section={section} />
           {RECIPES.filter((r) => r.section === section).map((recipe) => (
             <div>
               <h3>{recipe.title}</h3>

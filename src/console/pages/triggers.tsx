@@ -3,11 +3,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { actingAs } from "../../domain/api-keys";
 import { deps } from "../../domain/deps";
 import { createTrigger, triggerJson } from "../../domain/triggers";
-import { ApiError, notFound, toApiError } from "../../errors";
-import { Confirm, Empty, Field, inputAttrs, PostForm, Time } from "../components";
+import { ApiError, notFound } from "../../errors";
+import { Confirm, Empty, Field, FormAlert, inputAttrs, PostForm, Time } from "../components";
 import { placeholdersOf, triggerExamples } from "../examples";
-import { type Ctx, consolePage, FORM_ERRORS, formOf, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import { type Ctx, consolePage, FORM_ERRORS, formErrors, formOf, redirectWith, text } from "../respond";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const triggerPages = new Hono<ConsoleEnv>();
 
@@ -27,13 +27,107 @@ const TEMPLATE_FIELDS: Array<[string, string, string?]> = [
   ["instructions", "Extra instructions"],
 ];
 
+/** Every field of the form: its own two, then the template's. */
+const FORM_FIELDS = ["trigger_name", "key_id", ...TEMPLATE_FIELDS.map(([name]) => name)];
+
 type Values = Record<string, string>;
-type Errors = Record<string, string>;
+type Errors = Partial<Record<string, string>>;
+type TriggerView = ReturnType<typeof triggerJson>;
+type KeyRow = Awaited<ReturnType<typeof callKeys>>[number];
 
 async function callKeys(c: Ctx) {
   const { auth } = c.get("session");
   const rows = (await deps(c.env).keys.listWorking(auth.userId, Date.now())).results;
   return rows.filter((k) => k.scopes.split(" ").includes("calls:write"));
+}
+
+function TriggerRows({ triggers }: { triggers: TriggerView[] }) {
+  return (
+    <ul class="rows" aria-label="Trigger URLs">
+      {triggers.map((t) => (
+        <li>
+          <div class="row-head">
+            <span class="title">{t.name}</span>
+            <code>{t.id}</code>
+          </div>
+          <dl class="facts small">
+            {Object.entries(t.fields).map(([field, value]) => (
+              <>
+                <dt>{field}</dt>
+                <dd>{Array.isArray(value) ? value.join("; ") : String(value)}</dd>
+              </>
+            ))}
+            <dt>Created</dt>
+            <dd>
+              <Time at={t.created_at} />
+            </dd>
+            <dt>Last hit</dt>
+            <dd>{t.last_used_at ? <Time at={t.last_used_at} /> : "never"}</dd>
+          </dl>
+          <a class="button secondary" href={`/console/triggers/${encodeURIComponent(t.id)}/revoke`}>
+            Revoke<span class="vh">{` ${t.name}`}</span>…
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function TriggerForm({
+  csrf,
+  keys,
+  defaultKeyId,
+  values,
+  errors,
+}: {
+  csrf: string;
+  keys: KeyRow[];
+  defaultKeyId: string;
+  values: Values;
+  errors: Errors;
+}) {
+  return (
+    <PostForm action="/console/triggers" csrf={csrf}>
+      <FormAlert error={errors.form} />
+      {/* trigger_name, not name: the template's own "name" field (Your name) is in this form too. */}
+      <Field label="Name" name="trigger_name" error={errors.trigger_name} hint="For you, e.g. “Oat milk check”.">
+        <input
+          {...inputAttrs("trigger_name", { error: errors.trigger_name, hint: true })}
+          type="text"
+          required
+          maxlength={100}
+          value={values.trigger_name ?? ""}
+        />
+      </Field>
+      <Field
+        label="Acts as key"
+        name="key_id"
+        error={errors.key_id}
+        hint="Its hourly call limit applies; revoking the key stops the URL too."
+      >
+        <select {...inputAttrs("key_id", { error: errors.key_id, hint: true })}>
+          {keys.map((k) => (
+            <option value={k.id} selected={(values.key_id ?? defaultKeyId) === k.id}>
+              {`${k.name} (${k.id})`}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <div class="grid two">
+        {TEMPLATE_FIELDS.map(([name, label, hint]) => (
+          <Field label={label} name={name} error={errors[name]} hint={hint}>
+            <input
+              {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })}
+              type="text"
+              autocomplete="off"
+              value={values[name] ?? ""}
+            />
+          </Field>
+        ))}
+      </div>
+      <button type="submit">Make the trigger URL</button>
+    </PostForm>
+  );
 }
 
 async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: ContentfulStatusCode = 200) {
@@ -61,33 +155,7 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: Co
               </p>
             </Empty>
           ) : (
-            <ul class="rows" aria-label="Trigger URLs">
-              {triggers.map((t) => (
-                <li>
-                  <div class="row-head">
-                    <span class="title">{t.name}</span>
-                    <code>{t.id}</code>
-                  </div>
-                  <dl class="facts small">
-                    {Object.entries(t.fields).map(([field, value]) => (
-                      <>
-                        <dt>{field}</dt>
-                        <dd>{Array.isArray(value) ? value.join("; ") : String(value)}</dd>
-                      </>
-                    ))}
-                    <dt>Created</dt>
-                    <dd>
-                      <Time at={t.created_at} />
-                    </dd>
-                    <dt>Last hit</dt>
-                    <dd>{t.last_used_at ? <Time at={t.last_used_at} /> : "never"}</dd>
-                  </dl>
-                  <a class="button secondary" href={`/console/triggers/${encodeURIComponent(t.id)}/revoke`}>
-                    Revoke<span class="vh">{` ${t.name}`}</span>…
-                  </a>
-                </li>
-              ))}
-            </ul>
+            <TriggerRows triggers={triggers} />
           )}
           <section class="card" aria-labelledby="new-trigger">
             <h2 id="new-trigger">Make a trigger URL</h2>
@@ -96,55 +164,7 @@ async function renderTriggers(c: Ctx, values: Values, errors: Errors, status: Co
                 No active key may place calls. Create one with the calls:write scope on the Keys page first.
               </p>
             ) : (
-              <PostForm action="/console/triggers" csrf={csrf}>
-                {errors.form ? (
-                  <p class="alert" role="alert">
-                    {errors.form}
-                  </p>
-                ) : null}
-                {/* trigger_name, not name: the template's own "name" field (Your name) is in this form too. */}
-                <Field
-                  label="Name"
-                  name="trigger_name"
-                  error={errors.trigger_name}
-                  hint="For you, e.g. “Oat milk check”."
-                >
-                  <input
-                    {...inputAttrs("trigger_name", { error: errors.trigger_name, hint: true })}
-                    type="text"
-                    required
-                    maxlength={100}
-                    value={values.trigger_name ?? ""}
-                  />
-                </Field>
-                <Field
-                  label="Acts as key"
-                  name="key_id"
-                  error={errors.key_id}
-                  hint="Its hourly call limit applies; revoking the key stops the URL too."
-                >
-                  <select {...inputAttrs("key_id", { error: errors.key_id, hint: true })}>
-                    {keys.map((k) => (
-                      <option value={k.id} selected={(values.key_id ?? auth.key.id) === k.id}>
-                        {`${k.name} (${k.id})`}
-                      </option>
-                    ))}
-                  </select>
-                </Field>
-                <div class="grid two">
-                  {TEMPLATE_FIELDS.map(([name, label, hint]) => (
-                    <Field label={label} name={name} error={errors[name]} hint={hint}>
-                      <input
-                        {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })}
-                        type="text"
-                        autocomplete="off"
-                        value={values[name] ?? ""}
-                      />
-                    </Field>
-                  ))}
-                </div>
-                <button type="submit">Make the trigger URL</button>
-              </PostForm>
+              <TriggerForm csrf={csrf} keys={keys} defaultKeyId={auth.key.id} values={values} errors={errors} />
             )}
           </section>
         </>
@@ -160,9 +180,9 @@ triggerPages.post("/triggers", async (c) => {
   const d = deps(c.env);
   const { auth } = c.get("session");
   const form = await formOf(c);
-  const values: Values = { trigger_name: text(form.trigger_name), key_id: text(form.key_id) };
+  const triggerName = text(form.trigger_name);
+  const values: Values = { trigger_name: triggerName, key_id: text(form.key_id) };
   for (const [field] of TEMPLATE_FIELDS) values[field] = text(form[field]);
-  const triggerName = values.trigger_name!;
   if (!triggerName) return renderTriggers(c, values, { trigger_name: "Give the trigger URL a name." }, FORM_ERRORS);
   if (triggerName.length > 100)
     return renderTriggers(c, values, { trigger_name: "At most 100 characters." }, FORM_ERRORS);
@@ -170,7 +190,7 @@ triggerPages.post("/triggers", async (c) => {
   if (!key) return renderTriggers(c, values, { key_id: "Pick an active key that may place calls." }, FORM_ERRORS);
   const template: Record<string, string | string[]> = {};
   for (const [field] of TEMPLATE_FIELDS) {
-    const value = values[field]!;
+    const value = values[field];
     if (value) template[field] = field === "instructions" ? value.split(/\s*;\s*|\n/).filter(Boolean) : value;
   }
   if (!template.phone && !template.task)
@@ -188,15 +208,7 @@ triggerPages.post("/triggers", async (c) => {
       },
     });
   } catch (err) {
-    const e = toApiError(err);
-    if (e.status >= 500) throw err;
-    const field = e.extra.field?.split(".")[0];
-    return renderTriggers(
-      c,
-      values,
-      field && field in values ? { [field]: e.message } : { form: e.message },
-      FORM_ERRORS,
-    );
+    return renderTriggers(c, values, formErrors(err, FORM_FIELDS), FORM_ERRORS);
   }
 });
 

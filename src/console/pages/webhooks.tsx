@@ -14,9 +14,19 @@ import {
   viewOf,
 } from "../../domain/webhooks";
 import { toApiError } from "../../errors";
-import { Badge, Confirm, Empty, Field, inputAttrs, Pager, PostForm, Time } from "../components";
-import { type Ctx, consolePage, cursorPage, FORM_ERRORS, formOf, list, redirectWith, text } from "../respond";
-import type { ConsoleEnv } from "../session";
+import { Badge, Checkboxes, Confirm, Empty, Field, FormAlert, inputAttrs, Pager, PostForm, Time } from "../components";
+import {
+  type Ctx,
+  consolePage,
+  cursorPage,
+  FORM_ERRORS,
+  formErrors,
+  formOf,
+  list,
+  redirectWith,
+  text,
+} from "../respond";
+import type { ConsoleEnv } from "../session-middleware";
 
 export const webhookPages = new Hono<ConsoleEnv>();
 
@@ -36,6 +46,8 @@ type WebhookFormValues = {
   description: string;
 };
 type Errors = Partial<Record<keyof WebhookFormValues | "form", string>>;
+type WebhookView = ReturnType<typeof viewOf>;
+type DeliveryView = Awaited<ReturnType<typeof listDeliveries>>["items"][number];
 const DELIVERIES_PER_PAGE = 50;
 
 /** What the receiver answered to one attempt, without saying the status twice. */
@@ -44,25 +56,55 @@ function attemptAnswer(a: { status_code: number | null; error: string | null }) 
   return a.error && a.error !== status ? `${status} (${a.error})` : status;
 }
 
+function KindFieldset({ kind }: { kind: string }) {
+  return (
+    <fieldset>
+      <legend>Send events to</legend>
+      <label class="check">
+        <input type="radio" name="kind" value="webhook" checked={kind !== "ifttt"} />
+        An address (Zapier, Make, n8n, your server): signed POSTs
+      </label>
+      <label class="check">
+        <input type="radio" name="kind" value="ifttt" checked={kind === "ifttt"} />
+        IFTTT's Webhooks trigger (value1 = status, value2 = highlights, value3 = next steps)
+      </label>
+    </fieldset>
+  );
+}
+
+function IftttFields({ values, errors }: { values: WebhookFormValues; errors: Errors }) {
+  return (
+    <div class="grid two">
+      <Field
+        label="IFTTT event name (for IFTTT)"
+        name="event"
+        error={errors.event}
+        hint="As in your applet's “Receive a web request” trigger."
+      >
+        <input
+          {...inputAttrs("event", { error: errors.event, hint: true })}
+          type="text"
+          autocomplete="off"
+          value={values.event}
+        />
+      </Field>
+      <Field
+        label="IFTTT Webhooks key (for IFTTT)"
+        name="key"
+        error={errors.key}
+        hint="From ifttt.com/maker_webhooks/settings. Stored encrypted."
+      >
+        <input {...inputAttrs("key", { error: errors.key, hint: true })} type="password" autocomplete="off" value="" />
+      </Field>
+    </div>
+  );
+}
+
 function WebhookForm({ csrf, values, errors }: { csrf: string; values: WebhookFormValues; errors: Errors }) {
   return (
     <PostForm action="/console/webhooks" csrf={csrf}>
-      {errors.form ? (
-        <p class="alert" role="alert">
-          {errors.form}
-        </p>
-      ) : null}
-      <fieldset>
-        <legend>Send events to</legend>
-        <label class="check">
-          <input type="radio" name="kind" value="webhook" checked={values.kind !== "ifttt"} />
-          An address (Zapier, Make, n8n, your server): signed POSTs
-        </label>
-        <label class="check">
-          <input type="radio" name="kind" value="ifttt" checked={values.kind === "ifttt"} />
-          IFTTT's Webhooks trigger (value1 = status, value2 = highlights, value3 = next steps)
-        </label>
-      </fieldset>
+      <FormAlert error={errors.form} />
+      <KindFieldset kind={values.kind} />
       <Field
         label="Address (for an address)"
         name="url"
@@ -77,50 +119,15 @@ function WebhookForm({ csrf, values, errors }: { csrf: string; values: WebhookFo
           value={values.url}
         />
       </Field>
-      <div class="grid two">
-        <Field
-          label="IFTTT event name (for IFTTT)"
-          name="event"
-          error={errors.event}
-          hint="As in your applet's “Receive a web request” trigger."
-        >
-          <input
-            {...inputAttrs("event", { error: errors.event, hint: true })}
-            type="text"
-            autocomplete="off"
-            value={values.event}
-          />
-        </Field>
-        <Field
-          label="IFTTT Webhooks key (for IFTTT)"
-          name="key"
-          error={errors.key}
-          hint="From ifttt.com/maker_webhooks/settings. Stored encrypted."
-        >
-          <input
-            {...inputAttrs("key", { error: errors.key, hint: true })}
-            type="password"
-            autocomplete="off"
-            value=""
-          />
-        </Field>
-      </div>
-      <fieldset aria-describedby={errors.events ? "f-events-error" : undefined}>
-        <legend>Events</legend>
-        {EVENT_TYPES.map((type) => (
-          <label class="check">
-            <input type="checkbox" name="events" value={type} checked={values.events.includes(type)} />
-            <span>
-              <code>{type}</code> — {EVENT_HELP[type]}
-            </span>
-          </label>
-        ))}
-        {errors.events ? (
-          <p class="field-error" id="f-events-error">
-            {errors.events}
-          </p>
-        ) : null}
-      </fieldset>
+      <IftttFields values={values} errors={errors} />
+      <Checkboxes
+        name="events"
+        legend="Events"
+        options={EVENT_TYPES}
+        help={EVENT_HELP}
+        checked={values.events}
+        error={errors.events}
+      />
       <Field
         label="Description"
         name="description"
@@ -136,6 +143,33 @@ function WebhookForm({ csrf, values, errors }: { csrf: string; values: WebhookFo
       </Field>
       <button type="submit">Add the webhook</button>
     </PostForm>
+  );
+}
+
+function WebhookRows({ webhooks }: { webhooks: WebhookView[] }) {
+  return (
+    <ul class="rows" aria-label="Webhooks">
+      {webhooks.map((w) => (
+        <li>
+          <div class="row-head">
+            <a class="title" href={`/console/webhooks/${encodeURIComponent(w.id)}`}>
+              {w.description ?? w.url}
+            </a>
+            <Badge status={w.state} />
+          </div>
+          <p class="small">
+            <code>{w.url}</code>
+          </p>
+          <p class="small muted">{`Events: ${w.events.join(", ")}`}</p>
+          {w.state === "disabled" ? (
+            <p class="small">{`Disabled: ${w.disabled_reason ?? "no reason recorded"}`}</p>
+          ) : null}
+          <p class="small">
+            <a href={`/console/webhooks/${encodeURIComponent(w.id)}`}>Deliveries and actions</a>
+          </p>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -163,28 +197,7 @@ async function renderList(c: Ctx, values: WebhookFormValues, errors: Errors, sta
               </p>
             </Empty>
           ) : (
-            <ul class="rows" aria-label="Webhooks">
-              {items.map((w) => (
-                <li>
-                  <div class="row-head">
-                    <a class="title" href={`/console/webhooks/${encodeURIComponent(w.id)}`}>
-                      {w.description ?? w.url}
-                    </a>
-                    <Badge status={w.state} />
-                  </div>
-                  <p class="small">
-                    <code>{w.url}</code>
-                  </p>
-                  <p class="small muted">{`Events: ${w.events.join(", ")}`}</p>
-                  {w.state === "disabled" ? (
-                    <p class="small">{`Disabled: ${w.disabled_reason ?? "no reason recorded"}`}</p>
-                  ) : null}
-                  <p class="small">
-                    <a href={`/console/webhooks/${encodeURIComponent(w.id)}`}>Deliveries and actions</a>
-                  </p>
-                </li>
-              ))}
-            </ul>
+            <WebhookRows webhooks={items} />
           )}
           <section class="card" aria-labelledby="new-webhook">
             <h2 id="new-webhook">Add a webhook</h2>
@@ -235,19 +248,117 @@ webhookPages.post("/webhooks", async (c) => {
       },
     });
   } catch (err) {
-    const e = toApiError(err);
-    if (e.status >= 500) throw err;
-    const field = e.extra.field as keyof Errors | undefined;
-    return renderList(
-      c,
-      values,
-      field && ["url", "event", "key", "events", "description"].includes(field)
-        ? { [field]: e.message }
-        : { form: e.message },
-      FORM_ERRORS,
-    );
+    return renderList(c, values, formErrors(err, ["url", "event", "key", "events", "description"]), FORM_ERRORS);
   }
 });
+
+function WebhookFacts({ w }: { w: WebhookView }) {
+  return (
+    <dl class="facts">
+      <dt>State</dt>
+      <dd>
+        <Badge status={w.state} />
+        {w.state === "disabled" ? ` ${w.disabled_reason ?? ""}` : ""}
+      </dd>
+      {w.disabled_at ? (
+        <>
+          <dt>Disabled</dt>
+          <dd>
+            <Time at={w.disabled_at} />
+          </dd>
+        </>
+      ) : null}
+      <dt>Sends to</dt>
+      <dd>
+        <code>{w.url}</code>
+      </dd>
+      <dt>Events</dt>
+      <dd>{w.events.join(", ")}</dd>
+      <dt>Id</dt>
+      <dd>
+        <code>{w.id}</code>
+      </dd>
+      <dt>Added</dt>
+      <dd>
+        <Time at={w.created_at} />
+      </dd>
+    </dl>
+  );
+}
+
+/** Re-enable a disabled webhook, or test an active one; delete either. */
+function WebhookActions({ w, path, csrf }: { w: WebhookView; path: string; csrf: string }) {
+  return (
+    <div class="actions">
+      {w.state === "disabled" ? (
+        <PostForm action={`${path}/enable`} csrf={csrf} class="inline">
+          <button type="submit">Re-enable</button>
+        </PostForm>
+      ) : (
+        <PostForm action={`${path}/test`} csrf={csrf} class="inline">
+          <button type="submit" class="secondary">
+            Send a test event
+          </button>
+        </PostForm>
+      )}
+      <a class="button secondary" href={`${path}/delete`}>
+        Delete…
+      </a>
+    </div>
+  );
+}
+
+function NoDeliveries({ cursor }: { cursor: string | undefined }) {
+  if (cursor) return <p>No more deliveries.</p>;
+  return (
+    <p>
+      No deliveries yet. One appears here for each event after this webhook was added: place a call and wait for it to
+      end. Test events are not listed.
+    </p>
+  );
+}
+
+/** One delivery: its state, every attempt, and (while the webhook is active) a retry button. */
+function DeliveryRow({ dl, csrf, retry }: { dl: DeliveryView; csrf: string; retry: boolean }) {
+  return (
+    <li>
+      <div class="row-head">
+        <span class="title">{dl.event_type}</span>
+        <Badge status={dl.state} />
+        <Time at={dl.created_at} />
+      </div>
+      <dl class="facts small">
+        <dt>webhook-id</dt>
+        <dd>
+          <code>{dl.event_id}</code>
+        </dd>
+        <dt>Attempts</dt>
+        <dd>{dl.attempts}</dd>
+        <dt>Last answer</dt>
+        <dd>{dl.last_status !== null ? `HTTP ${dl.last_status}` : (dl.last_error ?? "—")}</dd>
+        <dt>Next try</dt>
+        <dd>{dl.next_attempt_at ? <Time at={dl.next_attempt_at} /> : "none"}</dd>
+      </dl>
+      {dl.attempt_log.length ? (
+        <ol class="small" aria-label={`Attempts of ${dl.id}`}>
+          {dl.attempt_log.map((a) => (
+            <li>
+              <Time at={a.at} />
+              {` — ${attemptAnswer(a)}, ${a.duration_ms} ms`}
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      {retry ? (
+        <PostForm action={`/console/deliveries/${encodeURIComponent(dl.id)}/retry`} csrf={csrf} class="inline">
+          <button type="submit" class="secondary">
+            Retry now<span class="vh">{` (delivery ${dl.id})`}</span>
+          </button>
+        </PostForm>
+      ) : null}
+    </li>
+  );
+}
 
 webhookPages.get("/webhooks/:id", async (c) => {
   const d = deps(c.env);
@@ -267,106 +378,17 @@ webhookPages.get("/webhooks/:id", async (c) => {
           <a href="/console/webhooks">← All webhooks</a>
         </p>
         <h1>{w.description ?? "Webhook"}</h1>
-        <dl class="facts">
-          <dt>State</dt>
-          <dd>
-            <Badge status={w.state} />
-            {w.state === "disabled" ? ` ${w.disabled_reason ?? ""}` : ""}
-          </dd>
-          {w.disabled_at ? (
-            <>
-              <dt>Disabled</dt>
-              <dd>
-                <Time at={w.disabled_at} />
-              </dd>
-            </>
-          ) : null}
-          <dt>Sends to</dt>
-          <dd>
-            <code>{w.url}</code>
-          </dd>
-          <dt>Events</dt>
-          <dd>{w.events.join(", ")}</dd>
-          <dt>Id</dt>
-          <dd>
-            <code>{w.id}</code>
-          </dd>
-          <dt>Added</dt>
-          <dd>
-            <Time at={w.created_at} />
-          </dd>
-        </dl>
-        <div class="actions">
-          {w.state === "disabled" ? (
-            <PostForm action={`${path}/enable`} csrf={csrf} class="inline">
-              <button type="submit">Re-enable</button>
-            </PostForm>
-          ) : (
-            <PostForm action={`${path}/test`} csrf={csrf} class="inline">
-              <button type="submit" class="secondary">
-                Send a test event
-              </button>
-            </PostForm>
-          )}
-          <a class="button secondary" href={`${path}/delete`}>
-            Delete…
-          </a>
-        </div>
+        <WebhookFacts w={w} />
+        <WebhookActions w={w} path={path} csrf={csrf} />
         <h2>Deliveries</h2>
         {items.length === 0 ? (
           <Empty>
-            {cursor ? (
-              <p>No more deliveries.</p>
-            ) : (
-              <p>
-                No deliveries yet. One appears here for each event after this webhook was added: place a call and wait
-                for it to end. Test events are not listed.
-              </p>
-            )}
+            <NoDeliveries cursor={cursor} />
           </Empty>
         ) : (
           <ul class="rows" aria-label="Deliveries, newest first">
             {items.map((dl) => (
-              <li>
-                <div class="row-head">
-                  <span class="title">{dl.event_type}</span>
-                  <Badge status={dl.state} />
-                  <Time at={dl.created_at} />
-                </div>
-                <dl class="facts small">
-                  <dt>webhook-id</dt>
-                  <dd>
-                    <code>{dl.event_id}</code>
-                  </dd>
-                  <dt>Attempts</dt>
-                  <dd>{dl.attempts}</dd>
-                  <dt>Last answer</dt>
-                  <dd>{dl.last_status !== null ? `HTTP ${dl.last_status}` : (dl.last_error ?? "—")}</dd>
-                  <dt>Next try</dt>
-                  <dd>{dl.next_attempt_at ? <Time at={dl.next_attempt_at} /> : "none"}</dd>
-                </dl>
-                {dl.attempt_log.length ? (
-                  <ol class="small" aria-label={`Attempts of ${dl.id}`}>
-                    {dl.attempt_log.map((a) => (
-                      <li>
-                        <Time at={a.at} />
-                        {` — ${attemptAnswer(a)}, ${a.duration_ms} ms`}
-                      </li>
-                    ))}
-                  </ol>
-                ) : null}
-                {w.state === "active" ? (
-                  <PostForm
-                    action={`/console/deliveries/${encodeURIComponent(dl.id)}/retry`}
-                    csrf={csrf}
-                    class="inline"
-                  >
-                    <button type="submit" class="secondary">
-                      Retry now<span class="vh">{` (delivery ${dl.id})`}</span>
-                    </button>
-                  </PostForm>
-                ) : null}
-              </li>
+              <DeliveryRow dl={dl} csrf={csrf} retry={w.state === "active"} />
             ))}
           </ul>
         )}

@@ -118,11 +118,12 @@ function linked(user: UserRow | null, row: VaultRow | null): VaultRow {
   return row;
 }
 
-const isFresh = (row: VaultRow) =>
+type FreshRow = VaultRow & { access_token: string };
+
+const isFresh = (row: VaultRow): row is FreshRow =>
   row.access_token !== null && (row.access_expires_at ?? 0) - Date.now() > REFRESH_MARGIN_MS;
 
-async function openAccess(d: Deps, row: VaultRow): Promise<string> {
-  if (row.access_token === null) throw new Error("no access token stored");
+async function openAccess(d: Deps, row: FreshRow): Promise<string> {
   return (await d.vault()).open(row.user_id, { keyId: row.key_id, ciphertext: row.access_token });
 }
 

@@ -1,7 +1,25 @@
 import { z } from "@hono/zod-openapi";
-import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
+import { CALL_ID } from "../kallyai/safe-values";
+import { SAMPLE_FINISHED_CALL } from "./call-view";
 
-/** OpenAPI shapes of what the calls and account endpoints answer (the code builds them in src/domain). */
+/**
+ * The zod shapes the REST routes, the MCP tools and the domain share: a call id, a wait and a page
+ * are checked alike everywhere, and what the calls and account endpoints answer (the code builds
+ * it in src/domain) is also the OpenAPI document's schemas.
+ */
+
+export const CallId = z.object({
+  id: z
+    .string()
+    .regex(CALL_ID, "not a call id: use the id POST /v1/calls or GET /v1/calls answered")
+    .openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-3b7d-4c21-9a55-0d2e8f7b1c34" }),
+});
+export const WaitSeconds = z.coerce.number().int().min(0).max(25);
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+});
+
 export const CallSchema = z
   .object({
     id: z.string(),
@@ -124,11 +142,3 @@ export const SubscriptionSchema = z
       management_url: "https://billing.stripe.com/p/session/…",
     },
   });
-
-export const TextAnswer = {
-  "text/plain": {
-    schema: z.string().openapi({
-      example: "Call to Italian Bistro succeeded: Table for 4 at 8pm confirmed. Next: Arrive 10 minutes early.",
-    }),
-  },
-};

@@ -1,3 +1,4 @@
+import { countOf } from "./rows";
 /** D1 queries for API keys. The key itself (a signed JWT) is never stored; its id is the row. */
 
 export interface ApiKeyRow {
@@ -67,11 +68,7 @@ export class ApiKeys {
 
   /** How many keys still work: not revoked, not expired. */
   async countActive(userId: string, now: number): Promise<number> {
-    const row = await this.db
-      .prepare(`SELECT count(*) AS n FROM api_keys WHERE ${WORKING}`)
-      .bind(userId, now)
-      .first<{ n: number }>();
-    return row?.n ?? 0;
+    return countOf(this.db.prepare(`SELECT count(*) AS n FROM api_keys WHERE ${WORKING}`).bind(userId, now));
   }
 
   async revoke(id: string, userId: string): Promise<boolean> {

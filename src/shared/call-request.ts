@@ -1,13 +1,13 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { ApiError } from "../errors";
 import { CallSubmission } from "../kallyai/schemas";
-import { CallInputSchema, PHONE_ERRORS, toUpstreamRequest, type UpstreamCallRequest } from "../shared/call-input";
-import { normalizePhone } from "../shared/phone";
+import { CallInputSchema, PHONE_ERRORS, toUpstreamRequest, type UpstreamCallRequest } from "./call-input";
+import { firstIssue } from "./first-issue";
+import { normalizePhone } from "./phone";
 
 /** Turns the first zod issue into a 422 that names the field. */
 export function fieldError(error: z.ZodError): ApiError {
-  const issue = error.issues[0]!;
+  const issue = firstIssue(error);
   const field = issue.path.join(".");
   const message = /^[a-z]/.test(issue.message) ? `${field} ${issue.message}` : `${field}: ${issue.message}`;
   return new ApiError(422, "validation_error", field ? message : issue.message, field ? { field } : {});
@@ -62,25 +62,4 @@ function parseNested(
       field: "timezone",
     });
   return { submission: { ...parsed.data.submission, respondent_phone: phone.e164 }, timezone: tz };
-}
-
-const IDEMPOTENCY_KEY_MAX = 255;
-
-/**
- * The caller's Idempotency-Key: the header, else the `idempotency_key` field. Any text is
- * accepted (iOS Shortcuts' dates carry U+202F); KallyAI gets a header-safe key derived from it.
- */
-export function idempotencyKeyOf(c: Context, fields: Record<string, unknown>): string | undefined {
-  const raw = c.req.header("idempotency-key")?.trim() || fields.idempotency_key;
-  if (raw === undefined) return undefined;
-  const key = typeof raw === "string" ? raw.trim() : undefined;
-  if (key === undefined || key.length > IDEMPOTENCY_KEY_MAX) {
-    throw new ApiError(
-      422,
-      "validation_error",
-      `idempotency_key must be text of at most ${IDEMPOTENCY_KEY_MAX} characters, unique per call.`,
-      { field: "idempotency_key" },
-    );
-  }
-  return key || undefined;
 }

@@ -32,6 +32,8 @@ interface SigningKey {
  */
 export class KeySigner {
   private constructor(
+    /** The key new API keys are signed with: the first of API_KEY_SIGNING_KEYS. */
+    private readonly current: SigningKey,
     private readonly keys: SigningKey[],
     private readonly issuer: string,
   ) {}
@@ -64,8 +66,9 @@ export class KeySigner {
       }
       keys.push({ kid: jwk.kid, alg: jwk.alg, sign, verify });
     }
-    if (keys.length === 0) throw new ConfigError("API_KEY_SIGNING_KEYS has no key");
-    return new KeySigner(keys, bridgeId);
+    const [current] = keys;
+    if (!current) throw new ConfigError("API_KEY_SIGNING_KEYS has no key");
+    return new KeySigner(current, keys, bridgeId);
   }
 
   get audience() {
@@ -73,7 +76,7 @@ export class KeySigner {
   }
 
   async sign(claims: KeyClaims): Promise<string> {
-    const key = this.keys[0]!;
+    const key = this.current;
     const jwt = new SignJWT({ scope: claims.scopes.join(" "), name: claims.name })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
       .setIssuer(this.issuer)

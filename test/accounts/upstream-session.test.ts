@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deps } from "../../src/domain/deps";
-import { withUpstream } from "../../src/domain/session";
+import { withUpstream } from "../../src/domain/upstream-session";
 import { ApiError } from "../../src/errors";
 import { linkedUser } from "../support/accounts";
 import { sandboxRequestCount } from "../support/sandbox";
