@@ -27,12 +27,27 @@ const TEMPLATE_FIELDS: Array<[string, string, string?]> = [
   ["instructions", "Extra instructions"],
 ];
 
-/** What each call field a trigger may leave open to its hits means, for the open-fields checkboxes. */
+/**
+ * What a hit may set when a trigger leaves the field open, for the open-fields checkboxes (worded
+ * apart from the inputs' labels, so that each label names one control).
+ */
 const OPEN_FIELD_HELP: Partial<Record<string, string>> = {
-  ...Object.fromEntries(TEMPLATE_FIELDS.map(([name, label]) => [name, label])),
-  call_language: "Language of the call",
-  user_phone: "Your phone number",
-  urgent: "Urgent",
+  phone: "a hit may call another number",
+  task: "a hit may give another task",
+  category: "the kind of business",
+  language: "the language of the summary",
+  call_language: "the language spoken on the call",
+  name: "who the call is for",
+  business: "the business's name",
+  party_size: "how many people",
+  date: "the day",
+  time: "the hour",
+  time_preference: "when, in words",
+  timezone: "the zone of the date and hour",
+  user_phone: "a number to call back",
+  urgent: "marks the call urgent",
+  instructions: "more instructions",
+  country: "the country of a number written without +",
 };
 
 /** Every field of the form: its own two, the template's, and the open fields. */
