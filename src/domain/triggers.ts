@@ -232,7 +232,7 @@ export function fillTemplate(trigger: TriggerRow, sent: Record<string, unknown>)
       throw new ApiError(
         422,
         "field_locked",
-        `This trigger URL sets its own ${field} and does not let a hit change it. Send only its placeholders (${[...placeholders].join(", ") || "none"}), or list ${field} in the trigger's open_fields (PATCH /v1/triggers/{id}).`,
+        `This trigger URL does not let a hit set ${field}: the trigger decides it. Send only its placeholders (${[...placeholders].join(", ") || "none"}), or list ${field} in the trigger's open_fields (PATCH /v1/triggers/{id}).`,
         { field },
       );
   }
