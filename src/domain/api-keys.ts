@@ -179,7 +179,7 @@ async function takeMintSlot(d: Deps, userId: string, now: number) {
       { retryAfter: wait },
     );
   }
-  return { giveBack: () => d.counters.giveAll([bucket.bucket]) };
+  return { giveBack: () => d.counters.give(bucket.bucket) };
 }
 
 /**

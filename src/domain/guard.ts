@@ -25,17 +25,27 @@ export const limitChainOf = (key: Pick<ApiKeyRow, "id" | "calls_per_hour" | "lim
   ...(JSON.parse(key.limit_chain) as LimitChain),
 ];
 
+const hourOf = (now: number) => Math.floor(now / HOUR_MS);
+
+/**
+ * The counters a call placed at `now` counts against, one per limit of its chain for the clock
+ * hour, space-separated as a placement stores them (storage/counters.ts gives them all back).
+ */
+export const allowanceBucket = (chain: LimitChain, now = Date.now()) =>
+  chain.map((owner) => `calls:${owner.id}:${hourOf(now)}`).join(" ");
+
 /**
  * Runaway-automation guard: a call takes one slot of the current clock hour from every limit of
  * its chain, or from none when any is spent. Counted in D1 with one statement, so it holds across
- * concurrent requests and isolates.
+ * concurrent requests and isolates. A call that is never placed (KallyAI refused it, or it was
+ * cancelled first) gives its slots back.
  */
-export async function takeCallAllowance(d: Deps, chain: LimitChain): Promise<{ giveBack: () => Promise<void> }> {
-  const hour = Math.floor(Date.now() / HOUR_MS);
+export async function takeCallAllowance(d: Deps, chain: LimitChain, now = Date.now()): Promise<void> {
+  const hour = hourOf(now);
   const resetAt = (hour + 1) * HOUR_MS;
   const buckets = chain.map((owner) => ({ bucket: `calls:${owner.id}:${hour}`, limit: owner.calls_per_hour }));
   if (!(await d.counters.takeAll(buckets, resetAt + HOUR_MS))) {
-    const wait = Math.ceil((resetAt - Date.now()) / 1000);
+    const wait = Math.ceil((resetAt - now) / 1000);
     const spentAbove = (await d.counters.spent(buckets)).indexOf(true);
     const above = spentAbove > 0 ? chain[spentAbove] : undefined;
     throw new ApiError(
@@ -47,5 +57,4 @@ export async function takeCallAllowance(d: Deps, chain: LimitChain): Promise<{ g
       { retryAfter: wait },
     );
   }
-  return { giveBack: async () => void (await d.counters.giveAll(buckets.map((b) => b.bucket))) };
 }

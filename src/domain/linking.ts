@@ -2,7 +2,7 @@ import { decodeJwt } from "jose";
 import { ApiError } from "../errors";
 import type { TokenSet } from "../kallyai/schemas";
 import { randomBase64Url } from "../shared/encoding";
-import type { UserRow } from "../storage/accounts";
+import type { RefreshGrant, UserRow } from "../storage/accounts";
 import { type IssuedKey, prepareSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
 import { storeOrRetry } from "./store-or-retry";
@@ -55,7 +55,14 @@ function accountOf(tokens: TokenSet): string | null {
  * exist only in this request (KallyAI rotates refresh tokens), so a failed store is tried again
  * before the link is given up.
  */
-export function linkTokens(d: Deps, tokens: TokenSet, callerUserId: string | null, keyName: string): Promise<Linked> {
+export function linkTokens(
+  d: Deps,
+  tokens: TokenSet,
+  callerUserId: string | null,
+  keyName: string,
+  grant: RefreshGrant,
+  presented?: string,
+): Promise<Linked> {
   const account = accountOf(tokens);
   return storeOrRetry(async () => {
     const existing = account ? await d.accounts.userByAccount(account) : null;
@@ -63,7 +70,7 @@ export function linkTokens(d: Deps, tokens: TokenSet, callerUserId: string | nul
     const key = await prepareSignInKey(d, userId, keyName);
     const user = await d.accounts.storeLink(
       { userId, account, bindCaller: !existing && userId === callerUserId },
-      await sealTokens(d, userId, tokens),
+      await sealTokens(d, userId, tokens, grant, presented),
       [d.keys.insert(key.row)],
     );
     if (!user) throw new Error("D1_ERROR: the account was linked by another request meanwhile");
@@ -99,7 +106,7 @@ export async function linkRefreshToken(
     }
     throw err;
   }
-  return linkTokens(d, tokens, callerUserId, keyName);
+  return linkTokens(d, tokens, callerUserId, keyName, "cli", refreshToken);
 }
 
 /** `--logout`: the tokens are deleted, every key of the user stops working and console sessions end. */

@@ -51,14 +51,32 @@ export class Counters {
     return results.map((r) => r.spent === 1);
   }
 
-  /** Gives back the slots `takeAll` took for work that did not happen. */
-  giveAll(buckets: string[]) {
+  /** Gives back the slots taken for work that did not happen (e.g. the upstream refused the call). */
+  give(buckets: string) {
+    return this.giveStatement(buckets).run();
+  }
+
+  /**
+   * The same, as a statement for a batch; `buckets` is one bucket or several, space-separated (a
+   * call's, one per limit of its chain: domain/guard.ts). With `whileRecordable`, only if that call
+   * is still to be recorded in the batch (not finalised, no placement left), so two racing
+   * settlements of one call give back one slot.
+   */
+  giveStatement(buckets: string, whileRecordable?: string) {
+    const list = JSON.stringify(buckets.split(" ").filter(Boolean));
+    if (!whileRecordable)
+      return this.db
+        .prepare(
+          "UPDATE rate_counters SET count = count - 1 WHERE bucket IN (SELECT value FROM json_each(?)) AND count > 0",
+        )
+        .bind(list);
     return this.db
       .prepare(
-        "UPDATE rate_counters SET count = count - 1 WHERE bucket IN (SELECT value FROM json_each(?)) AND count > 0",
+        `UPDATE rate_counters SET count = count - 1 WHERE bucket IN (SELECT value FROM json_each(?1)) AND count > 0
+         AND EXISTS (SELECT 1 FROM calls c WHERE c.id = ?2 AND c.next_poll_at IS NOT NULL
+                     AND NOT EXISTS (SELECT 1 FROM call_placements p WHERE p.call_id = c.id))`,
       )
-      .bind(JSON.stringify(buckets))
-      .run();
+      .bind(list, whileRecordable);
   }
 
   deleteExpired(now: number) {

@@ -6,7 +6,7 @@ import { observed } from "./bridge";
 import { documentedStatuses } from "./documented-statuses";
 import { captureConsole, capturedLines, leakingLines } from "./log-scan";
 import { interceptedFetch, resetRoutes } from "./network";
-import { interceptQueues } from "./queues";
+import { interceptQueues, settlePlacements, stopPump } from "./queues";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 captureConsole();
@@ -18,7 +18,10 @@ beforeEach(() => {
   vi.spyOn(ownSandbox, "dispatch").mockImplementation((request) => interceptedFetch(request));
   interceptQueues();
 });
-afterEach(() => {
+afterEach(async () => {
+  // Background placement consumers finish inside the test that started them.
+  await settlePlacements();
+  stopPump();
   vi.restoreAllMocks();
 });
 
