@@ -139,7 +139,7 @@ export async function sandboxSignIn(origin, calls, email = `bench-${Date.now()}+
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
     body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740/callback",
+      redirect_uri: "http://127.0.0.1:8740", // a bare loopback origin, as KallyAI requires
       state: "bench",
       email,
     }),

@@ -264,8 +264,11 @@ const patch = (path: string, body: unknown, apiKey: string) =>
   json(path, body, { method: "PATCH", ...withKey(apiKey) });
 const phoneOf = async (callId: string) =>
   JSON.parse(
-    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(callId).first<{ request: string }>())!
-      .request,
+    (await env.DB.prepare(
+      "SELECT request FROM sandbox_calls WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+    )
+      .bind(callId)
+      .first<{ request: string }>())!.request,
   ).submission.respondent_phone as string;
 
 describe("a trigger URL's locked fields", () => {
