@@ -1,6 +1,6 @@
 -- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0012_trigger_open_fields.sql; 0008 and 0009
--- alter tables, so their columns are written into the tables below, marked with their migration; 0011 and 0012
--- follow at the end as their ALTER TABLE statements).
+-- alter tables, so their columns are written into the tables below, marked with their migration; 0010, 0011 and
+-- 0012 follow at the end as their ALTER TABLE statements).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -310,6 +310,12 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_by_user ON console_sessions (user_id);
 CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
 
+-- 0010_oauth_grants.sql
+-- OAuth grants (docs/oauth.md): each app a person connects by OAuth acts through a key of its own
+-- (its scopes, its hourly call guard, its last use), marked with the app's client id. These keys
+-- are never shown or counted as API keys; revoking the app's grant revokes its key, and the key
+-- being revoked (unlinking the account) ends the grant.
+ALTER TABLE api_keys ADD COLUMN oauth_client_id TEXT;
 -- 0011_key_lineage.sql
 -- Which key made each key, and the hourly limits a key's calls count against (issue 23, finding 1).
 -- A key's calls_per_hour covers its own calls and those of every key it made, transitively,

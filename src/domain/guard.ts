@@ -8,6 +8,8 @@ const HOUR_MS = 3600 * 1000;
 export interface LimitOwner {
   id: string;
   calls_per_hour: number;
+  /** The key of an app connected by OAuth (its 429 says so). */
+  app?: true;
 }
 
 /**
@@ -15,13 +17,15 @@ export interface LimitOwner {
  * made it, and so on up to a sign-in key. A key's calls_per_hour thereby covers every key it
  * made, transitively, revoked ones included (their calls stay counted), so making child keys
  * never adds calls. Anything else that acts for an account counts the same way by putting itself
- * in front of the chain of whatever approved it: e.g. an OAuth grant approved by key K is
- * `[{ id: "grant:<id>", calls_per_hour }, ...limitChainOf(K)]` (set as `Authenticated.limits`).
+ * in front of the chain of whatever approved it: an app connected by OAuth acts through a key row
+ * of its own whose chain is that of the console session's key that approved it (domain/oauth.ts).
  */
 export type LimitChain = LimitOwner[];
 
-export const limitChainOf = (key: Pick<ApiKeyRow, "id" | "calls_per_hour" | "limit_chain">): LimitChain => [
-  { id: key.id, calls_per_hour: key.calls_per_hour },
+export const limitChainOf = (
+  key: Pick<ApiKeyRow, "id" | "calls_per_hour" | "limit_chain" | "oauth_client_id">,
+): LimitChain => [
+  { id: key.id, calls_per_hour: key.calls_per_hour, ...(key.oauth_client_id ? { app: true as const } : {}) },
   ...(JSON.parse(key.limit_chain) as LimitChain),
 ];
 
@@ -53,7 +57,9 @@ export async function takeCallAllowance(d: Deps, chain: LimitChain, now = Date.n
       "rate_limited",
       above
         ? `The key that made this API key (or one above it) may place ${above.calls_per_hour} calls per hour, counting those of every key it made, and they have. Wait ${Math.ceil(wait / 60)} minutes.`
-        : `This API key may place ${chain[0]?.calls_per_hour ?? 0} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`,
+        : chain[0]?.app
+          ? `This app may place ${chain[0].calls_per_hour} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or connect it again and allow more calls per hour.`
+          : `This API key may place ${chain[0]?.calls_per_hour ?? 0} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`,
       { retryAfter: wait },
     );
   }

@@ -5,6 +5,7 @@ import { randomBase64Url } from "../shared/encoding";
 import type { RefreshGrant, UserRow } from "../storage/accounts";
 import { type IssuedKey, prepareSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
+import { type OAuthServer, revokeAllApps } from "./oauth";
 import { storeOrRetry } from "./store-or-retry";
 import { sealTokens } from "./upstream-session";
 
@@ -109,8 +110,12 @@ export async function linkRefreshToken(
   return linkTokens(d, tokens, callerUserId, keyName, "cli", refreshToken);
 }
 
-/** `--logout`: the tokens are deleted, every key of the user stops working and console sessions end. */
-export async function unlink(d: Deps, userId: string): Promise<{ revokedKeys: number }> {
+/**
+ * `--logout`: the tokens are deleted, every key of the user stops working, console sessions end,
+ * and every app connected by OAuth loses its grant (its key is among the revoked ones).
+ */
+export async function unlink(d: Deps, userId: string, oauth: OAuthServer | null): Promise<{ revokedKeys: number }> {
+  if (oauth) await revokeAllApps(oauth, userId);
   await d.accounts.deleteTokens(userId);
   await d.consoleSessions.deleteForUser(userId);
   await d.accounts.setLinkState(userId, "unlinked");

@@ -11,28 +11,31 @@ export interface ApiKeyRow {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
-  /** The key that made this one with POST /v1/keys; null for a sign-in or link key (and keys older than 0011). */
+  /** The key that made this one with POST /v1/keys (or approved the OAuth grant); null for a sign-in or link key (and keys older than 0011). */
   parent_key_id: string | null;
   /** The hourly limits above this key, nearest first: JSON `[{"id", "calls_per_hour"}]` (domain/guard.ts). */
   limit_chain: string;
+  /** Set on the key an OAuth grant acts through (the connected app's client id); null for an API key. */
+  oauth_client_id: string | null;
 }
 
 /** One key of one user; also read in the caller batch (storage/caller.ts). */
 export const selectKey = (db: D1Database, id: string, userId: string) =>
   db.prepare("SELECT * FROM api_keys WHERE id = ? AND user_id = ?").bind(id, userId);
 
-/** A user's keys that still work (binds userId, now). */
-const WORKING = "user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
+/** A user's API keys that still work (binds userId, now); the keys behind OAuth grants are not API keys. */
+const WORKING =
+  "user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND oauth_client_id IS NULL";
 
 export class ApiKeys {
   constructor(private readonly db: D1Database) {}
 
   /** The statement that stores a new key (run it, or batch it with others). */
-  insert(row: Omit<ApiKeyRow, "last_used_at" | "revoked_at">) {
+  insert(row: Omit<ApiKeyRow, "last_used_at" | "revoked_at" | "oauth_client_id"> & { oauth_client_id?: string }) {
     return this.db
       .prepare(
-        `INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at, parent_key_id, limit_chain)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at, parent_key_id, limit_chain, oauth_client_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .bind(
         row.id,
@@ -44,6 +47,7 @@ export class ApiKeys {
         row.expires_at,
         row.parent_key_id,
         row.limit_chain,
+        row.oauth_client_id ?? null,
       );
   }
 
@@ -51,9 +55,18 @@ export class ApiKeys {
     return selectKey(this.db, id, userId).first<ApiKeyRow>();
   }
 
+  /** Several keys of one user, in one round trip. */
+  async getMany(ids: string[], userId: string): Promise<ApiKeyRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.batch(ids.map((id) => selectKey(this.db, id, userId)));
+    return rows.flatMap((r) => r.results as ApiKeyRow[]);
+  }
+
   listActive(userId: string) {
     return this.db
-      .prepare("SELECT * FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC")
+      .prepare(
+        "SELECT * FROM api_keys WHERE user_id = ? AND revoked_at IS NULL AND oauth_client_id IS NULL ORDER BY created_at DESC",
+      )
       .bind(userId)
       .all<ApiKeyRow>();
   }
@@ -71,14 +84,33 @@ export class ApiKeys {
     return countOf(this.db.prepare(`SELECT count(*) AS n FROM api_keys WHERE ${WORKING}`).bind(userId, now));
   }
 
+  /** Revokes an API key (not the key behind an OAuth grant: revokeGrantKeys ends those). */
   async revoke(id: string, userId: string): Promise<boolean> {
     const r = await this.db
-      .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+      .prepare(
+        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND oauth_client_id IS NULL",
+      )
       .bind(Date.now(), id, userId)
       .run();
     return r.meta.changes === 1;
   }
 
+  /** Revokes the keys OAuth grants act through; how many were still live. */
+  async revokeGrantKeys(userId: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const results = await this.db.batch(
+      ids.map((id) =>
+        this.db
+          .prepare(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND oauth_client_id IS NOT NULL",
+          )
+          .bind(Date.now(), id, userId),
+      ),
+    );
+    return results.reduce((n, r) => n + r.meta.changes, 0);
+  }
+
+  /** Every key of the user, the keys of OAuth grants included (unlinking ends those grants too). */
   async revokeAll(userId: string): Promise<number> {
     const r = await this.db
       .prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")

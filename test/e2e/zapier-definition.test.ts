@@ -23,9 +23,16 @@ describe("the Zapier integration's definition", () => {
     expect(validateAppDefinition(broken).errors.length).toBeGreaterThan(0);
   });
 
-  it("has API-key auth, the Call Finished REST hook, two actions and two searches", () => {
-    expect(zapierApp.authentication.type).toBe("custom");
-    expect(keysOf(zapierApp.authentication.fields)).toEqual(["bridge_url", "api_key"]);
+  it("has OAuth2 auth (with refresh, auto-refresh and PKCE), the Call Finished REST hook, two actions and two searches", () => {
+    expect(zapierApp.authentication.type).toBe("oauth2");
+    expect(keysOf(zapierApp.authentication.fields)).toEqual(["bridge_url"]);
+    expect(zapierApp.authentication.oauth2Config).toMatchObject({
+      scope: "calls:write calls:read webhooks",
+      autoRefresh: true,
+      enablePkce: true,
+    });
+    expect(typeof zapierApp.authentication.oauth2Config.refreshAccessToken).toBe("function");
+    expect(typeof zapierApp.authentication.test).toBe("function");
     expect(Object.keys(zapierApp.triggers)).toEqual(["call_finished"]);
     expect(zapierApp.triggers.call_finished.operation.type).toBe("hook");
     expect(Object.keys(zapierApp.creates)).toEqual(["place_call", "cancel_call"]);
