@@ -13,6 +13,7 @@ import type { ApiKeyRow } from "../storage/api-keys";
 import type { Authenticated } from "./api-keys";
 import type { Prefetched } from "./caller";
 import { type Deps, deps } from "./deps";
+import { limitChainOf } from "./guard";
 import { MANAGE_SCOPE, SCOPES, type Scope } from "./key-signing";
 
 /**
@@ -181,7 +182,7 @@ export async function authenticateOAuthToken(
   if (opts.callId !== undefined) prefetched.call = { id: opts.callId, row: rows.call ?? null };
   const granted = key.scopes.split(" ");
   const scopes = SCOPES.filter((s) => granted.includes(s) && valid.scope.includes(s));
-  return { userId: key.user_id, key, scopes, prefetched };
+  return { userId: key.user_id, key, scopes, limits: limitChainOf(key), prefetched };
 }
 
 /** The hourly call guard a consent page offers, and the most a person may allow an app. */
