@@ -1,5 +1,6 @@
--- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0010_oauth_grants.sql; 0008, 0009 and
--- 0010 alter tables, so their columns are written into the tables below, marked with their migration).
+-- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0012_trigger_open_fields.sql; 0008 and 0009
+-- alter tables, so their columns are written into the tables below, marked with their migration; 0010, 0011 and
+-- 0012 follow at the end as their ALTER TABLE statements).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -315,3 +316,20 @@ CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
 -- are never shown or counted as API keys; revoking the app's grant revokes its key, and the key
 -- being revoked (unlinking the account) ends the grant.
 ALTER TABLE api_keys ADD COLUMN oauth_client_id TEXT;
+-- 0011_key_lineage.sql
+-- Which key made each key, and the hourly limits a key's calls count against (issue 23, finding 1).
+-- A key's calls_per_hour covers its own calls and those of every key it made, transitively,
+-- revoked ones included: each call takes one slot of the key's hourly counter and of every
+-- ancestor's (src/domain/guard.ts). limit_chain is the ancestors, nearest first, as a JSON array of
+-- {"id", "calls_per_hour"}: limits never change once a key exists, so the chain is written once.
+-- Keys that a sign-in or a link issued, and keys made before this migration, have no parent.
+ALTER TABLE api_keys ADD COLUMN parent_key_id TEXT;
+ALTER TABLE api_keys ADD COLUMN limit_chain TEXT NOT NULL DEFAULT '[]';
+
+-- 0012_trigger_open_fields.sql
+-- Trigger URLs lock the fields their template sets (issue 23, finding 5). A hit fills the
+-- template's {{placeholders}} and may set only the call fields listed in open_fields (a JSON array;
+-- '[]' locks every field). Triggers made before this migration keep their behaviour — a hit may set
+-- any call field — marked by open_fields NULL ("open": true in the API, "open" in the console)
+-- until they are edited (PATCH /v1/triggers/{id}, or the console's Lock).
+ALTER TABLE triggers ADD COLUMN open_fields TEXT;

@@ -134,14 +134,14 @@ export async function runBench({ receiver: wantsReceiver = true, ...options }, b
   }
 }
 
-/** Signs a new sandbox user in as the CLI does, with a plan of `calls` calls: its KallyAI tokens. */
-export async function sandboxSignIn(origin, calls) {
+/** Signs a sandbox user in as the CLI does (a new one, with a plan of `calls` calls, unless `email` names one): its KallyAI tokens. */
+export async function sandboxSignIn(origin, calls, email = `bench-${Date.now()}+calls${calls}@example.com`) {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
     body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740",
+      redirect_uri: "http://127.0.0.1:8740", // a bare loopback origin, as KallyAI requires
       state: "bench",
-      email: `bench-${Date.now()}+calls${calls}@example.com`,
+      email,
     }),
     redirect: "manual",
   });

@@ -27,10 +27,17 @@ const cronSeconds = Number(process.env.DEV_CRON_SECONDS ?? 60);
 
 const log = (message) => console.log(`[dev] ${message}`);
 
+// Wrangler's local observability (on by default, whatever [observability] in wrangler.toml says)
+// keeps a log line per request with its full URL, on disk under the state directory and served at
+// /cdn-cgi/local/explorer. KallyAI's CLI sign-in puts the access and refresh tokens in the query of
+// /auth/callback (the sandbox keeps that flow), so under `npm run dev` it is off unless asked for
+// with X_LOCAL_OBSERVABILITY=true.
+const observability = process.env.X_LOCAL_OBSERVABILITY ?? "false";
+
 function run(argv, { inherit = true } = {}) {
   return spawn(process.execPath, [wranglerBin, ...argv], {
     stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: observability },
   });
 }
 
@@ -74,6 +81,10 @@ scheduleCron();
 log(
   `bridge on ${origin} (sandbox at ${origin}/sandbox); cron fires every ${cronSeconds}s; fire it now with: curl '${origin}/__scheduled?cron=*+*+*+*+*'`,
 );
+if (observability !== "false")
+  log(
+    "local observability is on (X_LOCAL_OBSERVABILITY): request URLs, sign-in tokens included, are kept in its trace store",
+  );
 if (ip === "0.0.0.0" || ip === "::") {
   const lan = Object.values(networkInterfaces())
     .flat()

@@ -71,9 +71,25 @@ export function errorResponse(err: ApiError): Response {
   });
 }
 
+/**
+ * Whether D1 failed to answer (as opposed to refusing a query as wrong): its errors start with
+ * "D1_ERROR" (network, overload, a reset storage object); D1_TYPE_ERROR and the like are bugs.
+ */
+export const isStorageFault = (err: unknown) =>
+  err instanceof Error && (/^D1_ERROR\b/.test(err.message) || /\bD1 DB (is overloaded|storage)/.test(err.message));
+
+export const storageUnavailable = () =>
+  new ApiError(
+    503,
+    "storage_unavailable",
+    "The bridge's database did not answer. Try again in a few seconds; a call retried with the same Idempotency-Key is placed only once.",
+    { retryAfter: 5 },
+  );
+
 /** Maps anything thrown to an ApiError; unexpected errors become a generic 500 that leaks nothing. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (isStorageFault(err)) return storageUnavailable();
   if (err instanceof ConfigError) {
     // 503: the deployment, not the request, is at fault; the message names settings, never their values.
     return new ApiError(

@@ -4,6 +4,7 @@ import { iso } from "../shared/time";
 import type { ApiKeyRow } from "../storage/api-keys";
 import type { Prefetched } from "./caller";
 import type { Deps } from "./deps";
+import { type LimitChain, limitChainOf } from "./guard";
 import { invalidKey, MANAGE_SCOPE, SCOPES, type Scope } from "./key-signing";
 
 /** A tool's key places at most this many calls per hour unless it asks for another limit. */
@@ -12,6 +13,11 @@ export const DEFAULT_CALLS_PER_HOUR = 20;
 export const MAX_CALLS_PER_HOUR = 1000;
 /** Unrevoked, unexpired keys an account may hold; signing in always gives a key, so an owner can clean up. */
 export const MAX_ACTIVE_KEYS = 50;
+/** Keys an account may make per clock hour (POST /v1/keys and the console; sign-ins and links aside). */
+export const KEYS_PER_HOUR = 20;
+/** How many keys may stand above a key made with POST /v1/keys: a key made by a key made by … a sign-in key. */
+export const MAX_KEY_DEPTH = 8;
+const HOUR_MS = 3600_000;
 
 export interface IssuedKey {
   id: string;
@@ -27,6 +33,8 @@ export interface Authenticated {
   userId: string;
   key: ApiKeyRow;
   scopes: Scope[];
+  /** The hourly limits this caller's calls count against, its own first (domain/guard.ts). */
+  limits: LimitChain;
   /** The account's rows, read with the key in one D1 round trip (requireKey); for this request only. */
   prefetched?: Prefetched;
 }
@@ -38,15 +46,27 @@ export interface KeyRequest {
   callsPerHour?: number;
 }
 
-async function issueKey(
-  d: Deps,
-  userId: string,
-  key: { name: string; scopes: Scope[]; expiresAt: number | null; callsPerHour: number },
-  now = Date.now(),
-): Promise<IssuedKey> {
+/** What a request authenticated with `key` acts as: its user, scopes and hourly limits. */
+export const actingAs = (key: ApiKeyRow): Authenticated => ({
+  userId: key.user_id,
+  key,
+  scopes: key.scopes.split(" ") as Scope[],
+  limits: limitChainOf(key),
+});
+
+type NewKey = {
+  name: string;
+  scopes: Scope[];
+  expiresAt: number | null;
+  callsPerHour: number;
+  parent: ApiKeyRow | null;
+};
+
+/** A key's row and the key itself (signed), not stored yet: `d.keys.insert(row)`, alone or in a batch. */
+async function prepareKey(d: Deps, userId: string, key: NewKey, now = Date.now()) {
   const id = `key_${randomBase64Url(12)}`;
   const scopes = SCOPES.filter((s) => key.scopes.includes(s));
-  await d.keys.insert({
+  const row = {
     id,
     user_id: userId,
     name: key.name,
@@ -54,9 +74,11 @@ async function issueKey(
     calls_per_hour: key.callsPerHour,
     created_at: now,
     expires_at: key.expiresAt,
-  });
+    parent_key_id: key.parent?.id ?? null,
+    limit_chain: JSON.stringify(key.parent ? limitChainOf(key.parent) : []),
+  };
   const apiKey = await (await d.signer()).sign({ userId, keyId: id, name: key.name, scopes, expiresAt: key.expiresAt });
-  return {
+  const issued: IssuedKey = {
     id,
     api_key: apiKey,
     name: key.name,
@@ -65,12 +87,24 @@ async function issueKey(
     created_at: iso(now),
     expires_at: iso(key.expiresAt),
   };
+  return { row, issued };
 }
 
-/** The key a sign-in or a link gives: every scope, no expiry, the highest hourly limit. */
-export function issueSignInKey(d: Deps, userId: string, name: string): Promise<IssuedKey> {
-  return issueKey(d, userId, { name, scopes: [...SCOPES], expiresAt: null, callsPerHour: MAX_CALLS_PER_HOUR });
+async function issueKey(d: Deps, userId: string, key: NewKey, now = Date.now()): Promise<IssuedKey> {
+  const { row, issued } = await prepareKey(d, userId, key, now);
+  await d.keys.insert(row).run();
+  return issued;
 }
+
+/** The key a sign-in or a link gives (every scope, no expiry, the highest hourly limit), to store with the link. */
+export const prepareSignInKey = (d: Deps, userId: string, name: string) =>
+  prepareKey(d, userId, {
+    name,
+    scopes: [...SCOPES],
+    expiresAt: null,
+    callsPerHour: MAX_CALLS_PER_HOUR,
+    parent: null,
+  });
 
 const beyondOwn = (what: string) =>
   new ApiError(403, "exceeds_own_key", `A key can only create keys within its own limits: ${what}`);
@@ -109,6 +143,10 @@ export async function createKey(d: Deps, creator: Authenticated, req: KeyRequest
       `this key may place ${own.calls_per_hour} calls per hour, so calls_per_hour may be at most ${own.calls_per_hour}.`,
     );
 
+  if (limitChainOf(own).length > MAX_KEY_DEPTH)
+    throw beyondOwn(
+      `keys nest at most ${MAX_KEY_DEPTH} deep below a sign-in key, and this one is that deep. Create the key with a key made earlier in the chain, or with the sign-in key.`,
+    );
   if ((await d.keys.countActive(creator.userId, now)) >= MAX_ACTIVE_KEYS) {
     throw new ApiError(
       422,
@@ -116,7 +154,32 @@ export async function createKey(d: Deps, creator: Authenticated, req: KeyRequest
       `An account may have ${MAX_ACTIVE_KEYS} active API keys. Revoke unused ones with DELETE /v1/keys/{id} (GET /v1/keys lists them).`,
     );
   }
-  return issueKey(d, creator.userId, { name: req.name, scopes, expiresAt, callsPerHour }, now);
+  const minted = await takeMintSlot(d, creator.userId, now);
+  try {
+    return await issueKey(d, creator.userId, { name: req.name, scopes, expiresAt, callsPerHour, parent: own }, now);
+  } catch (err) {
+    await minted.giveBack();
+    throw err;
+  }
+}
+
+/**
+ * Minting is rate-limited per account: revoking keys frees room under MAX_ACTIVE_KEYS at once,
+ * so without it an account could churn through keys without end.
+ */
+async function takeMintSlot(d: Deps, userId: string, now: number) {
+  const hour = Math.floor(now / HOUR_MS);
+  const bucket = { bucket: `mint:${userId}:${hour}`, limit: KEYS_PER_HOUR };
+  if (!(await d.counters.takeAll([bucket], (hour + 2) * HOUR_MS))) {
+    const wait = Math.ceil(((hour + 1) * HOUR_MS - now) / 1000);
+    throw new ApiError(
+      429,
+      "rate_limited",
+      `An account may create ${KEYS_PER_HOUR} API keys per hour, and this one has. Wait ${Math.ceil(wait / 60)} minutes.`,
+      { retryAfter: wait },
+    );
+  }
+  return { giveBack: () => d.counters.give(bucket.bucket) };
 }
 
 /**
@@ -137,7 +200,7 @@ export async function authenticate(d: Deps, token: string, opts: { callId?: stri
     );
   const prefetched: Prefetched = { user: rows.user, vault: rows.vault };
   if (opts.callId !== undefined) prefetched.call = { id: opts.callId, row: rows.call ?? null };
-  return { userId: row.user_id, key: row, scopes: row.scopes.split(" ") as Scope[], prefetched };
+  return { ...actingAs(row), prefetched };
 }
 
 export function keyJson(row: ApiKeyRow) {

@@ -57,17 +57,25 @@ export const getCall = (d: Deps, caller: Caller, id: string): Promise<CallView> 
  * state is in D1 (the placement consumer records KallyAI's answer there), read once a second; once
  * KallyAI has it, KallyAI is asked every `intervalMs` with one access token.
  */
-export async function waitForCall(
+export const waitForCall = (d: Deps, caller: Caller, id: string, seconds: number, intervalMs = 750) =>
+  watchCall(d, caller, id, { at: Date.now() + seconds * 1000 }, intervalMs);
+
+/** When a wait ends; it may be moved later while the wait runs (several askers sharing one poll loop). */
+export interface Deadline {
+  at: number;
+}
+
+/** One poll loop: asks KallyAI until the call finishes or `deadline.at` passes (read afresh each round). */
+export async function watchCall(
   d: Deps,
   caller: Caller,
   id: string,
-  seconds: number,
+  deadline: Deadline,
   intervalMs = 750,
 ): Promise<CallView> {
-  const deadline = Date.now() + seconds * 1000;
   let row = await ownRow(d, caller, id);
   while (row && !row.upstream_id && !isFinished(row.status)) {
-    const left = deadline - Date.now();
+    const left = deadline.at - Date.now();
     if (left <= 0) return viewOfRow(row);
     await sleep(Math.min(PLACING_WAIT_INTERVAL_MS, left));
     row = await d.calls.get(row.id);
@@ -79,7 +87,7 @@ export async function waitForCall(
   for (;;) {
     const call = await upstreamCall(d, session, row?.upstream_id ?? id);
     const outcome = outcomeOf(call);
-    const left = deadline - Date.now();
+    const left = deadline.at - Date.now();
     if (isFinished(outcome.status) || left <= 0) {
       if (!row) return viewOfUpstream(call);
       await recordSeen(d, row, outcome);

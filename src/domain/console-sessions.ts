@@ -1,8 +1,7 @@
 import { randomBase64Url, sha256Hex } from "../shared/encoding";
 import type { ConsoleSessionRow } from "../storage/console-sessions";
-import type { Authenticated } from "./api-keys";
+import { type Authenticated, actingAs } from "./api-keys";
 import type { Deps } from "./deps";
-import type { Scope } from "./key-signing";
 
 /** A console session lasts this long from sign-in; signing in again is one click. */
 export const SESSION_TTL_MS = 12 * 3600_000;
@@ -58,7 +57,7 @@ export async function resolveSession(d: Deps, token: string | undefined): Promis
   return {
     tokenHash,
     row,
-    auth: { userId: row.user_id, key, scopes: key.scopes.split(" ") as Scope[] },
+    auth: actingAs(key),
     csrf: await csrfTokenOf(token),
   };
 }

@@ -3,9 +3,10 @@ import { ApiError } from "../errors";
 import type { TokenSet } from "../kallyai/schemas";
 import { randomBase64Url } from "../shared/encoding";
 import type { RefreshGrant, UserRow } from "../storage/accounts";
-import { type IssuedKey, issueSignInKey } from "./api-keys";
+import { type IssuedKey, prepareSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
 import { type OAuthServer, revokeAllApps } from "./oauth";
+import { storeOrRetry } from "./store-or-retry";
 import { sealTokens } from "./upstream-session";
 
 /** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
@@ -50,9 +51,12 @@ function accountOf(tokens: TokenSet): string | null {
 
 /**
  * Stores a token pair for the account, creating the user or updating the one already linked to
- * the same KallyAI account (or, when KallyAI's tokens name no account, the caller's own user).
+ * the same KallyAI account (or, when KallyAI's tokens name no account, the caller's own user),
+ * with its first key: one D1 transaction, so a link is stored whole or not at all. The tokens
+ * exist only in this request (KallyAI rotates refresh tokens), so a failed store is tried again
+ * before the link is given up.
  */
-export async function linkTokens(
+export function linkTokens(
   d: Deps,
   tokens: TokenSet,
   callerUserId: string | null,
@@ -61,18 +65,27 @@ export async function linkTokens(
   presented?: string,
 ): Promise<Linked> {
   const account = accountOf(tokens);
-  let userId = callerUserId;
-  if (account) {
-    const existing = await d.accounts.userByAccount(account);
-    if (existing) userId = existing.id;
-    else if (userId) await d.accounts.setAccount(userId, account);
-  }
-  userId ??= `usr_${randomBase64Url(12)}`;
-  const user = await d.accounts.upsertUser(userId, account);
-  await d.accounts.putTokens(user.id, await sealTokens(d, user.id, tokens, grant, presented));
-  const key = await issueSignInKey(d, user.id, keyName);
-  return { user, key };
+  return storeOrRetry(async () => {
+    const existing = account ? await d.accounts.userByAccount(account) : null;
+    const userId = existing?.id ?? callerUserId ?? `usr_${randomBase64Url(12)}`;
+    const key = await prepareSignInKey(d, userId, keyName);
+    const user = await d.accounts.storeLink(
+      { userId, account, bindCaller: !existing && userId === callerUserId },
+      await sealTokens(d, userId, tokens, grant, presented),
+      [d.keys.insert(key.row)],
+    );
+    if (!user) throw new Error("D1_ERROR: the account was linked by another request meanwhile");
+    return { user, key: key.issued };
+  }, spentTokens);
 }
+
+const spentTokens = () =>
+  new ApiError(
+    503,
+    "storage_unavailable",
+    "KallyAI accepted the sign-in, but the bridge could not store it and its tokens are used up. Sign in again in a minute (open /auth/login, or run `kallyai --login`).",
+    { retryAfter: 60 },
+  );
 
 /** The import path: a refresh token (e.g. from ~/.kallyai_token.json), proven by refreshing it. */
 export async function linkRefreshToken(

@@ -13,6 +13,7 @@ import type { ApiKeyRow } from "../storage/api-keys";
 import type { Authenticated } from "./api-keys";
 import type { Prefetched } from "./caller";
 import { type Deps, deps } from "./deps";
+import { limitChainOf } from "./guard";
 import { MANAGE_SCOPE, SCOPES, type Scope } from "./key-signing";
 
 /**
@@ -181,7 +182,7 @@ export async function authenticateOAuthToken(
   if (opts.callId !== undefined) prefetched.call = { id: opts.callId, row: rows.call ?? null };
   const granted = key.scopes.split(" ");
   const scopes = SCOPES.filter((s) => granted.includes(s) && valid.scope.includes(s));
-  return { userId: key.user_id, key, scopes, prefetched };
+  return { userId: key.user_id, key, scopes, limits: limitChainOf(key), prefetched };
 }
 
 /** The hourly call guard a consent page offers, and the most a person may allow an app. */
@@ -192,6 +193,11 @@ export interface Approval {
   clientName: string;
   scopes: Scope[];
   callsPerHour: number;
+  /**
+   * Who approved: the grant's calls count against its own limit and every limit of the approver's
+   * chain (domain/guard.ts), so connecting apps never adds calls beyond the approving key's.
+   */
+  approvedBy: Authenticated;
 }
 
 /**
@@ -206,16 +212,20 @@ export async function grantAccess(
 ): Promise<{ redirectTo: string }> {
   const replaced = await grantsOf(oauth, approval.userId, (g) => g.clientId === request.clientId);
   const keyId = `key_${randomBase64Url(12)}`;
-  await d.keys.insert({
-    id: keyId,
-    user_id: approval.userId,
-    name: approval.clientName.slice(0, 100),
-    scopes: approval.scopes.join(" "),
-    calls_per_hour: approval.callsPerHour,
-    created_at: Date.now(),
-    expires_at: null,
-    oauth_client_id: request.clientId,
-  });
+  await d.keys
+    .insert({
+      id: keyId,
+      user_id: approval.userId,
+      name: approval.clientName.slice(0, 100),
+      scopes: approval.scopes.join(" "),
+      calls_per_hour: approval.callsPerHour,
+      created_at: Date.now(),
+      expires_at: null,
+      oauth_client_id: request.clientId,
+      parent_key_id: approval.approvedBy.key.id,
+      limit_chain: JSON.stringify(approval.approvedBy.limits),
+    })
+    .run();
   const { redirectTo } = await oauth.api.completeAuthorization({
     request,
     userId: approval.userId,

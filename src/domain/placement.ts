@@ -81,7 +81,7 @@ export async function placeCall(
       created_at: new Date(now).toISOString(),
       links: links(callId),
     };
-    const bucket = allowanceBucket(auth.key.id, now);
+    const bucket = allowanceBucket(auth.limits, now);
     const record = await d.calls.accept(
       {
         userId: auth.userId,
@@ -117,7 +117,7 @@ export async function placeCall(
       continue;
     }
     try {
-      await takeCallAllowance(d, auth.key, now);
+      await takeCallAllowance(d, auth.limits, now);
     } catch (err) {
       await d.calls.forget(auth.userId, key, callId);
       throw err;

@@ -1,10 +1,10 @@
-import { ApiError } from "../errors";
+import { ApiError, notFound } from "../errors";
 import { CallInputSchema, PHONE_ERRORS } from "../shared/call-input";
 import { fieldError } from "../shared/call-request";
 import { randomBase64Url, sha256Hex } from "../shared/encoding";
 import { isPremiumRate, isSupportedCountry, normalizePhone, SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
 import type { TriggerRow } from "../storage/triggers";
-import type { Authenticated } from "./api-keys";
+import { type Authenticated, actingAs } from "./api-keys";
 import type { Deps } from "./deps";
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
@@ -13,6 +13,8 @@ type Template = Record<string, string | number | boolean | string[]>;
 /** Trigger URLs an account may have, as webhooks have MAX_ACTIVE_WEBHOOKS. */
 export const MAX_ACTIVE_TRIGGERS = 100;
 const CALL_FIELDS = new Set(Object.keys(CallInputSchema.shape));
+/** The call fields a trigger may leave open to its hits (the idempotency key is every hit's own). */
+export const OPENABLE_FIELDS = [...CALL_FIELDS].filter((f) => f !== "idempotency_key");
 const triggerNotFound = () =>
   new ApiError(
     404,
@@ -72,17 +74,30 @@ export interface NewTrigger {
   name: string;
   url: string;
   fields: Template;
+  open: false;
+  open_fields: string[];
   created_at: string;
+}
+
+/** Checks a list of fields a trigger leaves open: call fields, each once. */
+function checkOpenFields(openFields: string[]): string[] {
+  for (const field of openFields)
+    if (!OPENABLE_FIELDS.includes(field))
+      throw new ApiError(422, "validation_error", `open_fields: ${field} is not a call field a hit could set.`, {
+        field: "open_fields",
+      });
+  return [...new Set(openFields)];
 }
 
 export async function createTrigger(
   d: Deps,
   auth: Authenticated,
-  name: string,
-  template: Template,
+  trigger: { name: string; template: Template; openFields?: string[] },
   origin: string,
 ): Promise<NewTrigger> {
+  const { name, template } = trigger;
   checkTemplate(template, d.cfg.defaults.country);
+  const openFields = checkOpenFields(trigger.openFields ?? []);
   if ((await d.triggers.countActive(auth.userId)) >= MAX_ACTIVE_TRIGGERS) {
     throw new ApiError(
       422,
@@ -101,15 +116,54 @@ export async function createTrigger(
     token_hash: await sha256Hex(token),
     template: JSON.stringify(template),
     created_at: now,
+    open_fields: JSON.stringify(openFields),
   });
-  return { id, name, url: `${origin}/t/${token}`, fields: template, created_at: new Date(now).toISOString() };
+  return {
+    id,
+    name,
+    url: `${origin}/t/${token}`,
+    fields: template,
+    open: false,
+    open_fields: openFields,
+    created_at: new Date(now).toISOString(),
+  };
 }
 
+/**
+ * Edits a trigger: its name, its template (replaced whole) and the fields it leaves open. An edit
+ * locks a trigger made before open_fields existed: it keeps open only the fields the edit names.
+ */
+export async function editTrigger(
+  d: Deps,
+  userId: string,
+  id: string,
+  changes: { name?: string; template?: Template; openFields?: string[] },
+) {
+  const row = await d.triggers.get(id, userId);
+  if (!row) throw notFound(`Trigger ${id}`, "List your triggers with GET /v1/triggers.");
+  if (changes.template) checkTemplate(changes.template, d.cfg.defaults.country);
+  const openFields = checkOpenFields(changes.openFields ?? openFieldsOf(row) ?? []);
+  const edited = await d.triggers.update(id, userId, {
+    name: changes.name ?? row.name,
+    template: changes.template ? JSON.stringify(changes.template) : row.template,
+    open_fields: JSON.stringify(openFields),
+  });
+  if (!edited) throw notFound(`Trigger ${id}`, "List your triggers with GET /v1/triggers.");
+  return triggerJson(edited);
+}
+
+/** The fields a trigger leaves open; null for one made before open_fields existed (any field). */
+const openFieldsOf = (row: TriggerRow): string[] | null =>
+  row.open_fields === null ? null : (JSON.parse(row.open_fields) as string[]);
+
 export function triggerJson(row: TriggerRow) {
+  const openFields = openFieldsOf(row);
   return {
     id: row.id,
     name: row.name,
     fields: JSON.parse(row.template) as Template,
+    open: openFields === null,
+    open_fields: openFields ?? OPENABLE_FIELDS,
     created_at: new Date(row.created_at).toISOString(),
     last_used_at: row.last_used_at === null ? null : new Date(row.last_used_at).toISOString(),
   };
@@ -123,7 +177,7 @@ export async function resolveTrigger(d: Deps, token: string): Promise<{ trigger:
   const key = await d.keys.get(trigger.key_id, trigger.user_id);
   if (!key || key.revoked_at !== null || (key.expires_at !== null && key.expires_at < Date.now()))
     throw triggerNotFound();
-  return { trigger, auth: { userId: trigger.user_id, key, scopes: key.scopes.split(" ") as Authenticated["scopes"] } };
+  return { trigger, auth: actingAs(key) };
 }
 
 const scalar = (v: unknown): v is string | number | boolean =>
@@ -141,11 +195,24 @@ function placeholderText(name: string, value: unknown): string {
   );
 }
 
+/** The names of a template's {{placeholders}}. */
+const placeholdersIn = (template: Template) =>
+  new Set(
+    Object.values(template).flatMap((v) =>
+      typeof v === "string" ? [...v.matchAll(PLACEHOLDER)].map((m) => m[1]) : [],
+    ),
+  );
+
 /**
  * The call fields of one hit: the template with {{placeholders}} filled from the request
- * (value1..value3 or any field name), then call fields sent with the request override defaults.
+ * (value1..value3 or any field name), then the call fields the trigger leaves open, as sent. A call
+ * field sent that is neither is refused: a leaked URL must not call another number with another
+ * task. A trigger made before open_fields existed leaves every field open.
  */
-export function fillTemplate(template: Template, sent: Record<string, unknown>): Record<string, unknown> {
+export function fillTemplate(trigger: TriggerRow, sent: Record<string, unknown>): Record<string, unknown> {
+  const template = JSON.parse(trigger.template) as Template;
+  const open = openFieldsOf(trigger);
+  const placeholders = placeholdersIn(template);
   const filled: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(template)) {
     if (typeof value !== "string") {
@@ -165,6 +232,16 @@ export function fillTemplate(template: Template, sent: Record<string, unknown>):
       return placeholderText(name, given);
     });
   }
-  for (const [field, value] of Object.entries(sent)) if (CALL_FIELDS.has(field)) filled[field] = value;
+  for (const [field, value] of Object.entries(sent)) {
+    if (!CALL_FIELDS.has(field)) continue;
+    if (open === null || open.includes(field) || field === "idempotency_key") filled[field] = value;
+    else if (!placeholders.has(field))
+      throw new ApiError(
+        422,
+        "field_locked",
+        `This trigger URL does not let a hit set ${field}: the trigger decides it. Send only its placeholders (${[...placeholders].join(", ") || "none"}), or list ${field} in the trigger's open_fields (PATCH /v1/triggers/{id}).`,
+        { field },
+      );
+  }
   return filled;
 }

@@ -4,6 +4,7 @@ import type { TokenSet } from "../kallyai/schemas";
 import type { RefreshGrant, SealedTokens, UserRow, VaultRow } from "../storage/accounts";
 import { type Caller, type Prefetched, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
+import { storeOrRetry } from "./store-or-retry";
 
 /** Refresh this long before expiry, so a token never expires in the middle of a request. */
 const REFRESH_MARGIN_MS = 2 * 60 * 1000;
@@ -15,6 +16,15 @@ export const relinkRequired = () =>
     409,
     "relink_required",
     "KallyAI no longer accepts this bridge's sign-in for your account. Link it again: open /auth/login on the bridge, or run `kallyai --login --bridge <bridge URL>`.",
+  );
+
+/** A refresh KallyAI answered but the bridge could not store: the old refresh token is used up. */
+const refreshLost = () =>
+  new ApiError(
+    503,
+    "storage_unavailable",
+    "The bridge renewed its KallyAI sign-in for your account but could not store it. Link the account again: open /auth/login on the bridge, or run `kallyai --login --bridge <bridge URL>`.",
+    { retryAfter: 60 },
   );
 
 const notLinked = () =>
@@ -181,11 +191,8 @@ async function refreshNow(d: Deps, row: VaultRow): Promise<{ token: string; vers
     throw err;
   }
   const { tokens, grant } = refreshed;
-  await d.accounts.commitRefresh(
-    row.user_id,
-    row.version,
-    await sealTokens(d, row.user_id, tokens, grant, refreshToken),
-  );
+  const sealed = await sealTokens(d, row.user_id, tokens, grant, refreshToken);
+  await storeOrRetry(() => d.accounts.commitRefresh(row.user_id, row.version, sealed), refreshLost);
   return { token: tokens.access_token, version: row.version + 1 };
 }
 

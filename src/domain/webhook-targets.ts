@@ -1,11 +1,13 @@
 import { ApiError } from "../errors";
+import { parseIPv4, parseIPv6, prefixSet } from "../shared/ip";
 
 /**
  * Where webhooks may be sent. Deployed, only https to public hosts: no localhost(.localdomain),
  * *.local, *.internal, no name of a wildcard-DNS service that answers with the address written in
  * the name (127.0.0.1.nip.io, *.sslip.io, localtest.me…) nor any name embedding a private IPv4, and
- * no IP literal in a private, loopback, link-local, CGNAT, documentation, multicast or unspecified
- * range — IPv4, IPv6, and the IPv6 forms that carry an IPv4 (mapped, 6to4, NAT64, Teredo). A name
+ * no IP literal in a block of IANA's IPv4 or IPv6 special-purpose registries, nor multicast, nor
+ * any IPv6 form that carries an IPv4 (mapped, translated, compatible, NAT64, 6to4, Teredo, ISATAP).
+ * The URL parser has already normalised decimal, octal and hex IPv4 forms to dotted quads. A name
  * can still resolve privately later (DNS rebinding); Workers' fetch reaches only the public
  * internet, and these checks refuse what a text check can see. The dev setting (WEBHOOKS_ALLOW_LOOPBACK, on when
  * BRIDGE_ENV=development) allows http and any host, so a receiver on 127.0.0.1 works with
@@ -69,88 +71,82 @@ export function isPrivateHost(hostname: string): boolean {
 }
 
 /** A private IPv4 written into a name with dots or dashes (10.0.0.1.example.com, 192-168-0-1.example.net). */
+/** A special-purpose IPv4 written into a name with dots or dashes (10.0.0.1.example.com, 192-168-0-1.example.net). */
 function embedsPrivateIPv4(host: string): boolean {
   for (const m of host.matchAll(/(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=$|[.-])/g)) {
-    const parts = m.slice(1, 5).map(Number);
-    if (isQuad(parts) && isPrivateIPv4(parts)) return true;
+    const bytes = m.slice(1, 5).map(Number);
+    if (bytes.every((p) => p <= 255) && isPrivateIPv4(bytes)) return true;
   }
   return false;
 }
 
-/** An IPv4 address as its four numbers. */
-type Quad = [number, number, number, number];
-const isQuad = (parts: number[]): parts is Quad => parts.length === 4 && parts.every((p) => p >= 0 && p <= 255);
+/**
+ * Every block of IANA's IPv4 Special-Purpose Address Registry (RFC 6890 and its updates), the
+ * globally reachable ones too (anycast services, AS112, AMT: no webhook receiver lives there),
+ * and multicast (IANA's multicast registry), which is no unicast destination at all.
+ */
+const SPECIAL_IPV4 = prefixSet([
+  "0.0.0.0/8", // "this network" (RFC 791), 0.0.0.0/32 "this host" (RFC 1122)
+  "10.0.0.0/8", // private use (RFC 1918)
+  "100.64.0.0/10", // shared address space, CGNAT (RFC 6598)
+  "127.0.0.0/8", // loopback (RFC 1122)
+  "169.254.0.0/16", // link local (RFC 3927)
+  "172.16.0.0/12", // private use (RFC 1918)
+  "192.0.0.0/24", // IETF protocol assignments (RFC 6890): service continuity, dummy, PCP/TURN anycast, NAT64 discovery
+  "192.0.2.0/24", // documentation, TEST-NET-1 (RFC 5737)
+  "192.31.196.0/24", // AS112-v4 (RFC 7535)
+  "192.52.193.0/24", // AMT (RFC 7450)
+  "192.88.99.0/24", // deprecated 6to4 relay anycast (RFC 7526), 6a44 relay anycast (RFC 6751)
+  "192.168.0.0/16", // private use (RFC 1918)
+  "192.175.48.0/24", // direct delegation AS112 service (RFC 7534)
+  "198.18.0.0/15", // benchmarking (RFC 2544)
+  "198.51.100.0/24", // documentation, TEST-NET-2 (RFC 5737)
+  "203.0.113.0/24", // documentation, TEST-NET-3 (RFC 5737)
+  "224.0.0.0/4", // multicast (RFC 5771)
+  "240.0.0.0/4", // reserved (RFC 1112), 255.255.255.255/32 limited broadcast (RFC 919)
+]);
 
-/** The eight 16-bit groups of an IPv6 address. */
-type Groups = [number, number, number, number, number, number, number, number];
-const isGroups = (groups: number[]): groups is Groups => groups.length === 8;
+/**
+ * Every block of IANA's IPv6 Special-Purpose Address Registry, the IPv6 forms that carry an IPv4
+ * address (which may be a private one, so they are refused whatever they carry), and the
+ * non-unicast and deprecated blocks of IANA's IPv6 address space.
+ */
+const SPECIAL_IPV6 = prefixSet([
+  "::/96", // unspecified ::/128, loopback ::1/128 (RFC 4291); IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1, deprecated)
+  "::ffff:0:0/96", // IPv4-mapped (RFC 4291)
+  "::ffff:0:0:0/96", // IPv4-translated (RFC 2765 §2.1)
+  "64:ff9b::/96", // NAT64 well-known prefix (RFC 6052)
+  "64:ff9b:1::/48", // NAT64 local-use prefix (RFC 8215)
+  "100::/64", // discard-only (RFC 6666)
+  "100:0:0:1::/64", // dummy IPv6 prefix (RFC 9780)
+  "2001::/23", // IETF protocol assignments (RFC 2928): Teredo 2001::/32 (RFC 4380), PCP/TURN/DNS-SD anycast,
+  // benchmarking 2001:2::/48, AMT 2001:3::/32, AS112-v6, ORCHID, ORCHIDv2, drone DETs
+  "2001:db8::/32", // documentation (RFC 3849)
+  "2002::/16", // 6to4 (RFC 3056)
+  "2620:4f:8000::/48", // direct delegation AS112 service (RFC 7534)
+  "3fff::/20", // documentation (RFC 9637)
+  "5f00::/16", // segment routing SIDs (RFC 9602)
+  "fc00::/7", // unique local (RFC 4193)
+  "fe80::/10", // link-local unicast (RFC 4291)
+  "fec0::/10", // site-local (RFC 3879, deprecated)
+  "ff00::/8", // multicast (RFC 4291)
+]);
 
-function parseIPv4(host: string): Quad | null {
-  // The URL parser has already normalised decimal, octal and hex forms to dotted quads.
-  const m = host.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
-  if (!m) return null;
-  const parts = m.slice(1).map(Number);
-  return isQuad(parts) ? parts : null;
+function isPrivateIPv4(bytes: number[]): boolean {
+  return SPECIAL_IPV4.hasIPv4(bytes);
 }
 
-function isPrivateIPv4([a, b, c]: Quad): boolean {
-  return (
-    a === 0 || // 0.0.0.0/8 "this network"
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) || // CGNAT 100.64/10
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0) || // 192.0.0/24 and 192.0.2/24 (special / documentation)
-    (a === 192 && b === 88 && c === 99) || // 6to4 relay anycast
-    (a === 198 && b === 51 && c === 100) || // documentation
-    (a === 203 && b === 0 && c === 113) || // documentation
-    (a === 198 && (b === 18 || b === 19)) || // benchmarking
-    a >= 224 // multicast, reserved, broadcast
-  );
-}
+/** The only IPv6 block IANA allocates for global unicast; the rest is reserved, local or multicast. */
+const GLOBAL_UNICAST = prefixSet(["2000::/3"]);
 
-function isPrivateIPv6(host: string): boolean {
-  const groups = ipv6Groups(host.toLowerCase());
+function isPrivateIPv6(address: string): boolean {
+  const groups = parseIPv6(address);
   if (!groups) return true; // not an address this check understands: refuse rather than guess
-  const [g0, g1, , , , g5, g6, g7] = groups;
-  const embedded = (hi: number, lo: number): Quad => [hi >> 8, hi & 255, lo >> 8, lo & 255];
-  if (groups.slice(0, 6).every((g) => g === 0)) return true; // ::, ::1, IPv4-compatible ::a.b.c.d
-  if (groups.slice(0, 5).every((g) => g === 0) && g5 === 0xffff) return isPrivateIPv4(embedded(g6, g7)); // ::ffff:a.b.c.d
-  return (
-    (g0 & 0xfe00) === 0xfc00 || // fc00::/7 unique local
-    (g0 & 0xffc0) === 0xfe80 || // fe80::/10 link-local
-    (g0 & 0xffc0) === 0xfec0 || // fec0::/10 site-local (deprecated)
-    (g0 & 0xff00) === 0xff00 || // multicast
-    (g0 === 0x64 && g1 === 0xff9b) || // 64:ff9b::/96 and 64:ff9b:1::/48 NAT64: reach any IPv4, private ones too
-    g0 === 0x2002 || // 6to4: the IPv4 it tunnels to is in the address
-    (g0 === 0x2001 && g1 === 0) || // Teredo
-    (g0 === 0x2001 && g1 === 0xdb8) || // documentation
-    (g0 & 0xfff0) === 0x3ff0 || // 3fff::/20 documentation
-    (g0 === 0x100 && groups.slice(1, 4).every((g) => g === 0)) // 100::/64 discard-only
-  );
+  return !GLOBAL_UNICAST.hasIPv6(groups) || SPECIAL_IPV6.hasIPv6(groups) || isIsatap(groups);
 }
 
-/** The eight 16-bit groups of an IPv6 address (as the URL parser writes it), or null. */
-function ipv6Groups(address: string): Groups | null {
-  let text = address;
-  const v4 = text.match(/\d+\.\d+\.\d+\.\d+$/);
-  if (v4) {
-    const quad = parseIPv4(v4[0]);
-    if (!quad) return null;
-    const [a, b, c, d] = quad;
-    text = `${text.slice(0, -v4[0].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [first = "", second, ...more] = text.split("::");
-  if (more.length > 0) return null;
-  const parse = (part: string) => (part ? part.split(":") : []);
-  const head = parse(first);
-  const tail = second === undefined ? [] : parse(second);
-  const missing = 8 - head.length - tail.length;
-  if (second === undefined ? missing !== 0 : missing < 1) return null;
-  const all = [...head, ...Array<string>(second === undefined ? 0 : missing).fill("0"), ...tail];
-  if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  const groups = all.map((g) => parseInt(g, 16));
-  return isGroups(groups) ? groups : null;
-}
+/**
+ * ISATAP (RFC 5214 §6.1): under any prefix, an interface id of 0000:5efe or 0200:5efe (with the
+ * universal/local and group bits either way) followed by the IPv4 address of the tunnel's end.
+ */
+const isIsatap = (groups: number[]) => ((groups[4] ?? 0) & 0xfcff) === 0 && groups[5] === 0x5efe;

@@ -34,7 +34,19 @@ const tooLarge = (limit: number) =>
     `The request body is larger than ${limit / KB} KB, the most this endpoint takes. Send only the fields it needs.`,
   );
 
-/** Reads a body to its end, refusing it as soon as it passes `limit` bytes (however it is sent: whole or chunked). */
+/**
+ * How much of a refused body is still read (and thrown away) before answering 413. A body that the
+ * Worker stops reading midway (`reader.cancel()`) breaks the connection that is still delivering
+ * it: under `npm run dev`, miniflare's entry worker, piping the client's upload into this Worker,
+ * then fails with "Network connection lost" and answers a text 500 instead of the 413
+ * (workerd#1741; wrangler dev drains bodies a Worker never touched, but not one it began to read).
+ * Reading the rest lets the upload finish, so the 413 JSON arrives every time. Beyond this bound
+ * the read is cancelled after all: Cloudflare itself refuses bodies over the plan's limit
+ * (100 MB on Free and Pro) with its own 413 at the edge, before the Worker runs.
+ */
+export const DRAIN_LIMIT = 4 * 1024 * KB;
+
+/** Reads a body to its end, refusing it once it passes `limit` bytes (however it is sent: whole or chunked). */
 export async function readBody(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -44,7 +56,7 @@ export async function readBody(body: ReadableStream<Uint8Array>, limit: number):
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => undefined);
+      await drain(reader, DRAIN_LIMIT - size);
       throw tooLarge(limit);
     }
     chunks.push(value);
@@ -56,6 +68,20 @@ export async function readBody(body: ReadableStream<Uint8Array>, limit: number):
     offset += chunk.byteLength;
   }
   return all;
+}
+
+/** Reads and drops the rest of a refused body, up to `bytes` more; cancels what is left beyond that. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: number): Promise<void> {
+  try {
+    for (let left = bytes; left > 0; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      left -= value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: there is nobody left to answer.
+  }
 }
 
 /**

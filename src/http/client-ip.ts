@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { parseIPv6 } from "../shared/ip";
 
 /** Cloudflare sets CF-Connecting-IP on every request; locally it is absent. */
 export const clientIp = (c: Context) => c.req.header("cf-connecting-ip") ?? "local";
@@ -15,17 +16,17 @@ export function addressBucket(ip: string): string {
     .replace(/^\[|\]$/g, "")
     .replace(/%.*$/, "");
   if (!address.includes(":")) return address;
-  const mapped = address.match(/^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/)?.[1];
-  if (mapped) return mapped;
-  const [head = "", tail] = address.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  // A trailing embedded IPv4 (::a.b.c.d) stands for two groups; only the first four groups matter.
-  const groups =
-    tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
-  const prefix = groups.slice(0, 4).map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? g.replace(/^0+(?=.)/, "") : "?"));
-  while (prefix.length < 4) prefix.push("0");
-  return `${prefix.join(":")}::/64`;
+  const groups = parseIPv6(address);
+  if (!groups) return address;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
+    return groups
+      .slice(6)
+      .flatMap((g) => [g >> 8, g & 255])
+      .join(".");
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(":")}::/64`;
 }
 
 /** The client's bucket for per-address limits (see addressBucket). */

@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   quota_exceeded: "The KallyAI plan has no minutes left (402).",
   insufficient_scope: "The API key lacks the scope the endpoint needs, or a key tried to grant more than it has.",
   exceeds_own_key:
-    "A key tried to create a key with more scopes, a later expiry or a higher calls_per_hour than its own.",
+    "A key tried to create a key with more scopes, a later expiry or a higher calls_per_hour than its own, or nested deeper than keys may be.",
   forbidden: "KallyAI says the resource belongs to another account.",
   country_restriction: "KallyAI cannot call that country.",
   unsupported_country: "KallyAI cannot call that country.",
@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   safety_violation: "KallyAI refused the task under its safety rules.",
   unsupported_language: "Only English (en) and Spanish (es) are supported.",
   idempotency_conflict: "This Idempotency-Key was used with a different request.",
+  field_locked: "A trigger URL's hit sent a call field the trigger does not leave open (its open_fields).",
   invalid_webhook_url: "The webhook URL is not an allowed target (https on a public host when deployed).",
   too_many_webhooks: "The account has the most subscriptions it may have.",
   too_many_keys: "The account has the most active API keys it may have.",
@@ -70,6 +71,8 @@ export const ERROR_CODES = {
   internal_error: "Something failed inside the bridge; quote the X-Request-Id header when reporting it.",
   misconfigured: "The bridge is misconfigured (its operator must fix a setting or secret).",
   upstream_unavailable: "KallyAI failed, is busy or did not answer in time; retry after Retry-After.",
+  storage_unavailable:
+    "The bridge's database did not answer; retry after Retry-After (a call with the same Idempotency-Key is placed once).",
   upstream_invalid_response: "KallyAI sent an answer the bridge could not read.",
 } satisfies Record<string, string>;
 

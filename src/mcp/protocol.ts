@@ -3,6 +3,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ErrorCode,
   isJSONRPCRequest,
+  type JSONRPCMessage,
   type JSONRPCRequest,
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -26,6 +27,16 @@ export class ProtocolError extends Error {
   }
 }
 export const RESOURCE_NOT_FOUND = -32002;
+/** A server error (JSON-RPC's implementation-defined range): the answer would pass RESPONSE_LIMIT_BYTES. */
+export const RESPONSE_TOO_LARGE = -32003;
+
+/**
+ * The most one request's answers may weigh together. One answer stays far below (tools/list is
+ * about 15 KB; list_calls at its limit of 100 about 75 KB) and clients read little more (Claude
+ * cuts a tool result at about 150,000 characters); a batch of heavy requests gets its later answers
+ * as RESPONSE_TOO_LARGE errors instead of a body cut off midway.
+ */
+export const RESPONSE_LIMIT_BYTES = 256 * 1024;
 
 export interface Method<S extends z.ZodType = z.ZodType> {
   /** The SDK's schema of the whole request (method and params). */
@@ -35,6 +46,12 @@ export interface Method<S extends z.ZodType = z.ZodType> {
 export const method = <S extends z.ZodType>(schema: S, handle: (request: z.output<S>) => Promise<object>): Method =>
   ({ schema, handle }) as Method;
 
+/** A JSON-RPC answer: a result, or an error. */
+type Reply = { jsonrpc: "2.0"; id: JSONRPCRequest["id"] } & (
+  | { result: object }
+  | { error: { code: number; message: string } }
+);
+
 export interface ServerInfo {
   info: { name: string; title?: string; version: string };
   capabilities: Record<string, object>;
@@ -43,12 +60,24 @@ export interface ServerInfo {
 
 /** Answers `initialize` and `ping` itself, and every request in `methods`; notifications need no answer. */
 export function serve(transport: Transport, server: ServerInfo, methods: Record<string, Method>): void {
+  let bytesLeft = RESPONSE_LIMIT_BYTES;
   transport.onmessage = (message) => {
     if (isJSONRPCRequest(message)) void answer(message);
   };
 
+  /** The reply as it will be sent, or an error in its place when the request's answers would grow too large. */
+  function bounded(reply: Reply): Reply {
+    const bytes = new TextEncoder().encode(JSON.stringify(reply)).byteLength;
+    if (bytes <= bytesLeft) {
+      bytesLeft -= bytes;
+      return reply;
+    }
+    const message = `The answer to ${String(reply.id)} would take this request's answers past ${RESPONSE_LIMIT_BYTES / 1024} KB. Send it again on its own, or ask for less (e.g. a smaller limit).`;
+    return { jsonrpc: "2.0", id: reply.id, error: { code: RESPONSE_TOO_LARGE, message } };
+  }
+
   async function answer(request: JSONRPCRequest): Promise<void> {
-    let reply: object;
+    let reply: Reply;
     try {
       reply = { jsonrpc: "2.0", id: request.id, result: await resultOf(request) };
     } catch (err) {
@@ -60,7 +89,7 @@ export function serve(transport: Transport, server: ServerInfo, methods: Record<
           : "Internal error: try again; if it keeps failing, report the X-Request-Id header of this answer.";
       reply = { jsonrpc: "2.0", id: request.id, error: { code, message } };
     }
-    await transport.send(reply as Parameters<Transport["send"]>[0], { relatedRequestId: request.id });
+    await transport.send(bounded(reply) as JSONRPCMessage, { relatedRequestId: request.id });
   }
 
   async function resultOf(request: JSONRPCRequest): Promise<object> {

@@ -1,5 +1,5 @@
 import { ErrorCode, type Resource, type ResourceTemplate } from "@modelcontextprotocol/sdk/types.js";
-import { getCall, listCalls, transcript } from "../domain/calls";
+import { listCalls, transcript } from "../domain/calls";
 import { transcriptText } from "../domain/speech";
 import { toApiError } from "../errors";
 import { assertScope } from "../http/auth";
@@ -39,7 +39,7 @@ export async function listCallResources({ d, auth }: ToolContext): Promise<Resou
   }));
 }
 
-export async function readCallResource({ d, auth }: ToolContext, uri: string) {
+export async function readCallResource({ d, auth, waits }: ToolContext, uri: string) {
   const [, rawId, transcriptPart] = CALL_URI.exec(uri) ?? [];
   if (rawId === undefined)
     throw new ProtocolError(
@@ -51,7 +51,7 @@ export async function readCallResource({ d, auth }: ToolContext, uri: string) {
     assertScope(auth, "calls:read");
     if (transcriptPart)
       return [{ uri, mimeType: "text/plain", text: transcriptText((await transcript(d, auth.userId, id)).entries) }];
-    return [{ uri, mimeType: "application/json", text: JSON.stringify(await getCall(d, auth.userId, id)) }];
+    return [{ uri, mimeType: "application/json", text: JSON.stringify(await waits.wait(id, 0)) }];
   } catch (err) {
     // Resources have no error result: the bridge's code and message travel as a protocol error.
     const e = toApiError(err);

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { billingPortal, subscription, usage } from "../domain/account";
 import type { Authenticated } from "../domain/api-keys";
-import { alreadyPlaced, cancelCall, listCalls, placeCall, transcript, waitForCall } from "../domain/calls";
+import { alreadyPlaced, cancelCall, listCalls, placeCall, transcript } from "../domain/calls";
 import type { Deps } from "../domain/deps";
 import type { Scope } from "../domain/key-signing";
 import { transcriptText, usageSentence } from "../domain/speech";
@@ -20,11 +20,13 @@ import { fieldError, parseCallRequest } from "../shared/call-request";
 import { CALL_STATUSES } from "../shared/call-status";
 import { sha256Hex } from "../shared/encoding";
 import { callsText, callText, placedText, subscriptionText } from "./text";
+import type { CallWaits } from "./waits";
 
-/** What a tool runs with: the bridge's dependencies and the key that called. */
+/** What a tool runs with: the bridge's dependencies, the key that called, and the request's waits. */
 export interface ToolContext {
   d: Deps;
   auth: Authenticated;
+  waits: CallWaits;
 }
 
 export interface ToolAnswer<T> {
@@ -116,14 +118,14 @@ export const TOOLS: BridgeTool[] = [
     name: "get_call",
     title: "Get a call's status and outcome",
     description:
-      "Reads one call: its status (queued, in_progress; then success, no_answer, busy, failed, voicemail, cancelled or expired), highlights (what was agreed or learned), next steps, and the details it was placed with. Set wait (up to 25 seconds) to hold until the call ends; while it is still running, call again.",
+      "Reads one call: its status (queued, in_progress; then success, no_answer, busy, failed, voicemail, cancelled or expired), highlights (what was agreed or learned), next steps, and the details it was placed with. Set wait (up to 25 seconds) to hold until the call ends; while it is still running, call again. One request waits 25 seconds at most in all, however many reads it holds.",
     scope: "calls:read",
     readOnly: true,
     input: GetCallInput,
     hints: { id: CALL_ID_HINT, wait: "Seconds to wait for the call to end, 0-25 (default 0: answer at once)." },
     output: CallSchema,
-    async run({ d, auth }, { id, wait }) {
-      const call = await waitForCall(d, auth, id, wait ?? 0);
+    async run({ waits }, { id, wait }) {
+      const call = await waits.wait(id, wait ?? 0);
       return { data: call, text: callText(call) };
     },
   }),

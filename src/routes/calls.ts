@@ -40,8 +40,8 @@ const StatusFilter = z
 const upstreamErrors = [403, 404, 409, 422, 502, 504] as const;
 
 export const calls = router();
-calls.use("/v1/calls", async (c, next) => requireKey(c.req.method === "POST" ? "calls:write" : "calls:read")(c, next));
-// The key check also reads the call the path names, so a proxied read costs one D1 round trip.
+// The key check also reads the call the path names, so a proxied read costs one D1 round trip. "/v1/calls/*"
+// also matches "/v1/calls" itself (no call named there): one key check per request.
 calls.use("/v1/calls/*", async (c, next) =>
   requireKey(c.req.method === "POST" ? "calls:write" : "calls:read", { callId: callIdIn(c.req.path) })(c, next),
 );

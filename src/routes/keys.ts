@@ -1,5 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createKey, DEFAULT_CALLS_PER_HOUR, keyJson, MAX_ACTIVE_KEYS, MAX_CALLS_PER_HOUR } from "../domain/api-keys";
+import {
+  createKey,
+  DEFAULT_CALLS_PER_HOUR,
+  KEYS_PER_HOUR,
+  keyJson,
+  MAX_ACTIVE_KEYS,
+  MAX_CALLS_PER_HOUR,
+} from "../domain/api-keys";
 import { deps } from "../domain/deps";
 import { MANAGE_SCOPE, SCOPES } from "../domain/key-signing";
 import { notFound } from "../errors";
@@ -49,14 +56,14 @@ const CreateKey = z
       .max(MAX_CALLS_PER_HOUR)
       .optional()
       .openapi({
-        description: `Runaway guard: calls this key may place per hour. Default ${DEFAULT_CALLS_PER_HOUR}, or the requesting key's own limit when lower; never higher than it.`,
+        description: `Runaway guard: calls this key may place per hour. Default ${DEFAULT_CALLS_PER_HOUR}, or the requesting key's own limit when lower; never higher than it. The new key's calls also count against the limit of the key making the request (and of every key above it), revoked or not: making keys never adds calls.`,
       }),
   })
   .openapi("CreateApiKey");
 
 export const keys = router();
 // Managing keys is the account owner's: the sign-in key, or a key explicitly given account:manage.
-keys.use("/v1/keys", requireKey(MANAGE_SCOPE));
+// "/v1/keys/*" also matches "/v1/keys" itself: one key check per request.
 keys.use("/v1/keys/*", requireKey(MANAGE_SCOPE));
 
 keys.openapi(
@@ -66,7 +73,7 @@ keys.openapi(
     operationId: "createApiKey",
     tags: ["keys"],
     summary: "Create an API key for one tool",
-    description: `Needs ${MANAGE_SCOPE}. The new key never has more scopes, a later expiry or a higher calls_per_hour than the key making the request. An account may have ${MAX_ACTIVE_KEYS} active keys.`,
+    description: `Needs ${MANAGE_SCOPE}. The new key never has more scopes, a later expiry or a higher calls_per_hour than the key making the request, and its calls count against that key's calls_per_hour too. An account may have ${MAX_ACTIVE_KEYS} active keys and create ${KEYS_PER_HOUR} per hour.`,
     security: keyAuth,
     request: {
       body: {
@@ -76,7 +83,7 @@ keys.openapi(
         },
       },
     },
-    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(403, 422) },
+    responses: { 201: json(NewKey, "The new key (shown once)"), ...errorResponses(403, 422, 429) },
   }),
   async (c) => {
     const body = c.req.valid("json");

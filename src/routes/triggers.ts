@@ -3,7 +3,14 @@ import type { Context } from "hono";
 import { placeCall, waitForCall } from "../domain/calls";
 import { deps } from "../domain/deps";
 import { callSentence } from "../domain/speech";
-import { createTrigger, fillTemplate, resolveTrigger, triggerJson } from "../domain/triggers";
+import {
+  createTrigger,
+  editTrigger,
+  fillTemplate,
+  OPENABLE_FIELDS,
+  resolveTrigger,
+  triggerJson,
+} from "../domain/triggers";
 import { notFound } from "../errors";
 import { background, requireKey } from "../http/auth";
 import { readFields } from "../http/fields";
@@ -17,12 +24,22 @@ import { fieldError, parseCallRequest } from "../shared/call-request";
 import { escapeHtml, page } from "../shared/html";
 
 const FieldValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.array(z.string().max(500)).max(20)]);
+const OpenFields = z
+  .array(z.string().max(40))
+  .max(OPENABLE_FIELDS.length)
+  .openapi({
+    description: `Call fields a hit may set (or change from the template's value), beyond the template's {{placeholders}}: any of ${OPENABLE_FIELDS.join(", ")}. Default: none, so a hit cannot change the number, the task or anything else the template says.`,
+    example: ["party_size"],
+  });
 const CreateTrigger = z
-  .object({ name: z.string().trim().min(1).max(100).openapi({ example: "Oat milk check" }) })
+  .object({
+    name: z.string().trim().min(1).max(100).openapi({ example: "Oat milk check" }),
+    open_fields: OpenFields.optional(),
+  })
   .catchall(FieldValue)
   .openapi("CreateTrigger", {
     description:
-      "A name, plus any call field (see POST /v1/calls) as a default. Values may hold {{value1}}, {{value2}}, {{value3}} or {{any_field}}, filled from each hit.",
+      "A name, plus any call field (see POST /v1/calls) as the template. Values may hold {{value1}}, {{value2}}, {{value3}} or {{any_field}}, filled from each hit; a hit may set no other call field unless `open_fields` names it.",
     example: {
       name: "Oat milk check",
       phone: "+14155551234",
@@ -34,14 +51,24 @@ const TRIGGER_EXAMPLE = {
   id: "trg_x1Yq2Zr3",
   name: "Oat milk check",
   fields: { phone: "+14155551234", task: "Ask whether they have {{value1}} in stock" },
+  open: false,
+  open_fields: [],
   created_at: "2026-01-20T09:00:00.000Z",
   last_used_at: null,
+};
+const Openness = {
+  open: z.boolean().openapi({
+    description:
+      "true for a trigger made before open_fields existed: a hit may set any call field, as then. Editing it (PATCH) locks it.",
+  }),
+  open_fields: z.array(z.string()).openapi({ description: "The call fields a hit may set beyond the placeholders." }),
 };
 const TriggerInfo = z
   .object({
     id: z.string(),
     name: z.string(),
     fields: z.record(z.string(), FieldValue),
+    ...Openness,
     created_at: z.string(),
     last_used_at: z.string().nullable(),
   })
@@ -52,11 +79,25 @@ const NewTrigger = z
     name: z.string(),
     url: z.string().openapi({ description: "GET or POST it to place the call. Shown only in this answer." }),
     fields: z.record(z.string(), FieldValue),
+    ...Openness,
     created_at: z.string(),
   })
   .openapi("NewTrigger", {
     example: { ...TRIGGER_EXAMPLE, url: "https://bridge.example.com/t/Xq3vN0cTq8m1…", last_used_at: undefined },
   });
+const EditTrigger = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    fields: z
+      .record(z.string(), FieldValue)
+      .optional()
+      .openapi({ description: "The template, replaced whole: call fields, values may hold {{placeholders}}." }),
+    open_fields: OpenFields.optional(),
+  })
+  .refine((b) => b.name !== undefined || b.fields !== undefined || b.open_fields !== undefined, {
+    message: "Send name, fields or open_fields.",
+  })
+  .openapi("EditTrigger", { example: { open_fields: ["party_size"] } });
 /** IFTTT's value1..value3: what a hit fills the trigger's placeholders with. */
 const PlaceholderValues = {
   value1: z.string().max(1000).optional().openapi({ description: "Fills {{value1}}", example: "oat milk" }),
@@ -64,13 +105,14 @@ const PlaceholderValues = {
   value3: z.string().max(1000).optional().openapi({ description: "Fills {{value3}}" }),
 };
 const TriggerValues = z.object(PlaceholderValues).catchall(FieldValue).openapi("TriggerValues", {
-  description: "value1..value3 and any call field (see CallInput), as JSON or form fields.",
+  description:
+    "value1..value3 and any other placeholder's name, and the call fields (see CallInput) the trigger's open_fields name, as JSON or form fields.",
 });
 const TriggerId = z.object({ id: z.string().min(1).max(64).openapi({ example: "trg_x1Yq2Zr3" }) });
 
 /** Managing trigger URLs (with a key)… */
 export const triggers = router();
-triggers.use("/v1/triggers", requireKey("calls:write"));
+// "/v1/triggers/*" also matches "/v1/triggers" itself: one key check per request.
 triggers.use("/v1/triggers/*", requireKey("calls:write"));
 
 triggers.openapi(
@@ -87,8 +129,13 @@ triggers.openapi(
     responses: { 201: json(NewTrigger, "The trigger and its URL (shown once)"), ...errorResponses(403, 422) },
   }),
   async (c) => {
-    const { name, ...template } = c.req.valid("json");
-    const created = await createTrigger(deps(c.env), c.get("auth"), name, template, new URL(c.req.url).origin);
+    const { name, open_fields: openFields, ...template } = c.req.valid("json");
+    const created = await createTrigger(
+      deps(c.env),
+      c.get("auth"),
+      { name, template, openFields },
+      new URL(c.req.url).origin,
+    );
     return c.json(created, 201);
   },
 );
@@ -134,6 +181,34 @@ triggers.openapi(
 
 triggers.openapi(
   createRoute({
+    method: "patch",
+    path: "/v1/triggers/{id}",
+    operationId: "editTrigger",
+    tags: ["triggers"],
+    summary: "Edit a trigger: its name, template or open fields",
+    description:
+      "Changes the name, replaces the template, or sets the call fields a hit may set. The URL stays the same. Editing a trigger made before open_fields existed (`open: true`) locks it: afterwards a hit may set only its placeholders and the fields `open_fields` names.",
+    security: keyAuth,
+    request: {
+      params: TriggerId,
+      body: { required: true, content: { "application/json": { schema: EditTrigger } } },
+    },
+    responses: { 200: json(TriggerInfo, "The trigger as edited"), ...errorResponses(403, 404, 422) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const edited = await editTrigger(deps(c.env), c.get("auth").userId, id, {
+      name: body.name,
+      template: body.fields,
+      openFields: body.open_fields,
+    });
+    return c.json(edited, 200);
+  },
+);
+
+triggers.openapi(
+  createRoute({
     method: "delete",
     path: "/v1/triggers/{id}",
     operationId: "revokeTrigger",
@@ -171,7 +246,7 @@ const hit = createRoute({
   tags: ["triggers"],
   summary: "Hit a trigger URL: place its call (GET works too)",
   description:
-    "Send value1..value3 (IFTTT's names) or any call field as JSON, form fields or query parameters; they fill the trigger's `{{value1}}`… placeholders, and call fields override its defaults. `wait=N` (≤ 25) answers the call once it has ended, if it ends within N seconds. Needs no key: the URL's token is the credential.",
+    "Send value1..value3 (IFTTT's names) or any placeholder's name as JSON, form fields or query parameters; they fill the trigger's `{{value1}}`… placeholders. A call field the template sets is locked: a hit may send only those in the trigger's `open_fields` (else 422 `field_locked`). `wait=N` (≤ 25) answers the call once it has ended, if it ends within N seconds. Needs no key: the URL's token is the credential.",
   security: noAuth,
   request: {
     params: z.object({
@@ -198,7 +273,7 @@ const hit = createRoute({
     body: {
       required: false,
       description:
-        "Values for the trigger's placeholders, and any call field to override. Empty fields count as absent.",
+        "Values for the trigger's placeholders, and the call fields its open_fields name. Empty fields count as absent.",
       content: {
         "application/json": { schema: TriggerValues, example: { value1: "oat milk" } },
         "application/x-www-form-urlencoded": { schema: TriggerValues },
@@ -234,7 +309,7 @@ async function hitTrigger(c: Context<AppEnv>, token: string, wait: number | unde
   const d = deps(c.env);
   const { trigger, auth } = await resolveTrigger(d, token);
   const sent = await readFields(c);
-  const request = parseCallRequest(fillTemplate(JSON.parse(trigger.template), sent), d.cfg.defaults);
+  const request = parseCallRequest(fillTemplate(trigger, sent), d.cfg.defaults);
   const key = idempotencyKeyOf(c, sent);
   const placed = await placeCall(d, auth, request, key);
   background(c, d.triggers.touch(trigger.id, Date.now()));

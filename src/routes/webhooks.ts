@@ -102,7 +102,7 @@ const DeliverySchema = z
   .openapi("Delivery");
 
 export const webhooks = router();
-webhooks.use("/v1/webhooks", requireKey("webhooks"));
+// "/v1/webhooks/*" also matches "/v1/webhooks" itself: one key check per request.
 webhooks.use("/v1/webhooks/*", requireKey("webhooks"));
 webhooks.use("/v1/deliveries/*", requireKey("webhooks"));
 

@@ -1,4 +1,4 @@
-import { countOf, writtenRow } from "./rows";
+import { countOf } from "./rows";
 /** D1 queries for users and their vault row. Times are epoch milliseconds. */
 
 export interface UserRow {
@@ -48,34 +48,46 @@ export class Accounts {
     return this.db.prepare("SELECT * FROM users WHERE kallyai_account = ?").bind(account).first<UserRow>();
   }
 
-  /** Creates the user, or takes over the row of the same KallyAI account (relinking). */
-  async upsertUser(id: string, account: string | null): Promise<UserRow> {
+  /**
+   * Stores a link in one transaction: the user (created; or the row of the same KallyAI account,
+   * relinked; or the caller's own user, now bound to `account` when `bindCaller`), its tokens, and
+   * `also` (the link's first key). Answers the user's row as stored, or null if another link of
+   * the same account took the account in between (then read it again and retry).
+   */
+  async storeLink(
+    link: { userId: string; account: string | null; bindCaller: boolean },
+    tokens: SealedTokens,
+    also: D1PreparedStatement[],
+  ): Promise<UserRow | null> {
     const now = Date.now();
-    if (account) {
-      await this.db
-        .prepare(
-          `INSERT INTO users (id, kallyai_account, link_state, created_at, updated_at) VALUES (?1, ?2, 'linked', ?3, ?3)
-           ON CONFLICT (kallyai_account) DO UPDATE SET link_state = 'linked', updated_at = ?3`,
-        )
-        .bind(id, account, now)
-        .run();
-      return writtenRow(await this.userByAccount(account), "the user");
-    }
-    await this.db
-      .prepare(
-        `INSERT INTO users (id, link_state, created_at, updated_at) VALUES (?1, 'linked', ?2, ?2)
-         ON CONFLICT (id) DO UPDATE SET link_state = 'linked', updated_at = ?2`,
-      )
-      .bind(id, now)
-      .run();
-    return writtenRow(await this.user(id), "the user");
-  }
-
-  setAccount(userId: string, account: string) {
-    return this.db
-      .prepare("UPDATE users SET kallyai_account = ? WHERE id = ? AND kallyai_account IS NULL")
-      .bind(account, userId)
-      .run();
+    const { userId, account } = link;
+    const statements: D1PreparedStatement[] = [];
+    if (account && link.bindCaller)
+      statements.push(
+        this.db
+          .prepare("UPDATE users SET kallyai_account = ? WHERE id = ? AND kallyai_account IS NULL")
+          .bind(account, userId),
+      );
+    statements.push(
+      account
+        ? this.db
+            .prepare(
+              `INSERT INTO users (id, kallyai_account, link_state, created_at, updated_at) VALUES (?1, ?2, 'linked', ?3, ?3)
+               ON CONFLICT (kallyai_account) DO UPDATE SET link_state = 'linked', updated_at = ?3`,
+            )
+            .bind(userId, account, now)
+        : this.db
+            .prepare(
+              `INSERT INTO users (id, link_state, created_at, updated_at) VALUES (?1, 'linked', ?2, ?2)
+               ON CONFLICT (id) DO UPDATE SET link_state = 'linked', updated_at = ?2`,
+            )
+            .bind(userId, now),
+      this.putTokens(userId, tokens),
+      ...also,
+      selectUser(this.db, userId),
+    );
+    const user = (await this.db.batch(statements)).at(-1)?.results[0] as UserRow | undefined;
+    return user && (account === null || user.kallyai_account === account) ? user : null;
   }
 
   setLinkState(userId: string, state: UserRow["link_state"]) {
@@ -89,8 +101,8 @@ export class Accounts {
     return selectVault(this.db, userId).first<VaultRow>();
   }
 
-  /** Stores a fresh token pair whatever was there (linking). */
-  putTokens(userId: string, t: SealedTokens) {
+  /** Stores a fresh token pair whatever was there (linking): the statement, for storeLink's batch. */
+  private putTokens(userId: string, t: SealedTokens) {
     return this.db
       .prepare(
         `INSERT INTO vault (user_id, key_id, refresh_token, access_token, access_expires_at, version, updated_at, refresh_grant)
@@ -98,8 +110,7 @@ export class Accounts {
          ON CONFLICT (user_id) DO UPDATE SET key_id = ?2, refresh_token = ?3, access_token = ?4, access_expires_at = ?5,
            version = version + 1, refresh_lease_until = NULL, updated_at = ?6, refresh_grant = ?7`,
       )
-      .bind(userId, t.keyId, t.refreshToken, t.accessToken, t.accessExpiresAt, Date.now(), t.grant)
-      .run();
+      .bind(userId, t.keyId, t.refreshToken, t.accessToken, t.accessExpiresAt, Date.now(), t.grant);
   }
 
   /** Takes the refresh lease if nobody holds it and the tokens are still at `version`. */

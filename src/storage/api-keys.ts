@@ -11,6 +11,10 @@ export interface ApiKeyRow {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** The key that made this one with POST /v1/keys (or approved the OAuth grant); null for a sign-in or link key (and keys older than 0011). */
+  parent_key_id: string | null;
+  /** The hourly limits above this key, nearest first: JSON `[{"id", "calls_per_hour"}]` (domain/guard.ts). */
+  limit_chain: string;
   /** Set on the key an OAuth grant acts through (the connected app's client id); null for an API key. */
   oauth_client_id: string | null;
 }
@@ -26,10 +30,12 @@ const WORKING =
 export class ApiKeys {
   constructor(private readonly db: D1Database) {}
 
+  /** The statement that stores a new key (run it, or batch it with others). */
   insert(row: Omit<ApiKeyRow, "last_used_at" | "revoked_at" | "oauth_client_id"> & { oauth_client_id?: string }) {
     return this.db
       .prepare(
-        "INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at, oauth_client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        `INSERT INTO api_keys (id, user_id, name, scopes, calls_per_hour, created_at, expires_at, parent_key_id, limit_chain, oauth_client_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .bind(
         row.id,
@@ -39,9 +45,10 @@ export class ApiKeys {
         row.calls_per_hour,
         row.created_at,
         row.expires_at,
+        row.parent_key_id,
+        row.limit_chain,
         row.oauth_client_id ?? null,
-      )
-      .run();
+      );
   }
 
   get(id: string, userId: string) {

@@ -11,6 +11,8 @@ export interface TriggerRow {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** The call fields a hit may set beyond the placeholders (JSON array); null: any (made before 0012). */
+  open_fields: string | null;
 }
 
 export class Triggers {
@@ -19,10 +21,20 @@ export class Triggers {
   insert(row: Omit<TriggerRow, "last_used_at" | "revoked_at">) {
     return this.db
       .prepare(
-        "INSERT INTO triggers (id, user_id, key_id, name, token_hash, template, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO triggers (id, user_id, key_id, name, token_hash, template, created_at, open_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       )
-      .bind(row.id, row.user_id, row.key_id, row.name, row.token_hash, row.template, row.created_at)
+      .bind(row.id, row.user_id, row.key_id, row.name, row.token_hash, row.template, row.created_at, row.open_fields)
       .run();
+  }
+
+  /** Edits an active trigger; the row as it now is, or null when there is none. */
+  update(id: string, userId: string, changes: Pick<TriggerRow, "name" | "template" | "open_fields">) {
+    return this.db
+      .prepare(
+        "UPDATE triggers SET name = ?, template = ?, open_fields = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL RETURNING *",
+      )
+      .bind(changes.name, changes.template, changes.open_fields, id, userId)
+      .first<TriggerRow>();
   }
 
   byTokenHash(hash: string) {

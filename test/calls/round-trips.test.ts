@@ -67,6 +67,15 @@ describe("D1 round trips per request (counted in development)", () => {
     expect(d1Of(res).roundTrips).toBe(1);
   });
 
+  it("the collections (GET /v1/calls, /v1/keys, /v1/webhooks, /v1/triggers): the key check once, then the list", async () => {
+    const user = await linkedUser();
+    for (const path of ["/v1/calls", "/v1/keys", "/v1/webhooks", "/v1/triggers"]) {
+      const res = await bridge(path, withKey(user.apiKey));
+      expect(res.status, path).toBe(200);
+      expect(d1Of(res).roundTrips, path).toBe(2);
+    }
+  });
+
   it("the last_used_at write is not on the request's path, yet still happens", async () => {
     const user = await linkedUser();
     await env.DB.prepare("UPDATE api_keys SET last_used_at = NULL WHERE id = ?").bind(user.keyId).run();

@@ -202,6 +202,100 @@ describe("trigger URLs page", () => {
   });
 });
 
+describe("trigger URLs' locked fields in the console", () => {
+  const corner = {
+    name: "Corner Shop",
+    phone: "+14155550174",
+    task: "Ask whether they have {{value1}} in stock",
+  };
+  const makeViaApi = async (apiKey: string) =>
+    (await (
+      await api(apiKey, "/v1/triggers", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(corner),
+      })
+    ).json()) as { id: string; url: string };
+  const infoOf = async (apiKey: string, id: string) =>
+    (await (await api(apiKey, `/v1/triggers/${id}`)).json()) as { open: boolean; open_fields: string[] };
+
+  it("makes a trigger with the fields a hit may set ticked, and lists what is open", async () => {
+    const user = await consoleSignIn();
+    const form = await get(user.cookie, "/console/triggers");
+    expect(form.html).toContain('name="open_fields" value="party_size"');
+    await postForm(user, "/console/triggers", {
+      trigger_name: "Table",
+      phone: "+14155550175",
+      task: "Book a table for {{value1}}",
+      open_fields: ["party_size", "date"],
+    });
+    const { items } = (await (await api(user.apiKey, "/v1/triggers")).json()) as {
+      items: Array<{ open: boolean; open_fields: string[] }>;
+    };
+    expect(items[0]).toMatchObject({ open: false, open_fields: ["party_size", "date"] });
+    const page = await get(user.cookie, "/console/triggers");
+    expect(page.html).toContain("its placeholders and party_size, date");
+    expect(page.html).not.toContain('class="badge wait">open<');
+  });
+
+  it("flags a trigger made before fields were locked as open; editing it locks it, and the leaked URL cannot change the number", async () => {
+    const user = await consoleSignIn();
+    const made = await makeViaApi(user.apiKey);
+    await env.DB.prepare("UPDATE triggers SET open_fields = NULL WHERE id = ?").bind(made.id).run(); // as before 0012
+    const path = new URL(made.url).pathname;
+    const page = await get(user.cookie, "/console/triggers");
+    expect(page.html).toContain('class="badge wait">open<');
+    expect(page.html).toContain("Edit and lock");
+
+    const edit = await get(user.cookie, `/console/triggers/${made.id}/edit`);
+    expect(edit.html).toContain("Saving locks it");
+    expect(edit.html).toMatch(/value="\+14155550174"/);
+    expect(edit.html).not.toMatch(/name="open_fields" value="[a-z_]+" checked/);
+    const saved = await postForm(
+      user,
+      `/console/triggers/${made.id}/edit`,
+      { trigger_name: "Corner Shop", phone: "+14155550174", task: corner.task },
+      { csrf: csrfOf(edit.html) },
+    );
+    expect(saved.status).toBe(303);
+    expect(await infoOf(user.apiKey, made.id)).toMatchObject({ open: false, open_fields: [] });
+    const leaked = await local(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ value1: "oat milk", phone: "+14155559999", task: "Book a flight to Paris tomorrow" }),
+    });
+    expect(leaked.status).toBe(422);
+    expect(((await leaked.json()) as { error: { code: string } }).error.code).toBe("field_locked");
+    const after = await get(user.cookie, "/console/triggers");
+    expect(after.html).toContain("only its placeholders");
+  });
+
+  it("an edit opens ticked fields and refuses a bad template next to its field, changing nothing", async () => {
+    const user = await consoleSignIn();
+    const made = await makeViaApi(user.apiKey);
+    const edit = await get(user.cookie, `/console/triggers/${made.id}/edit`);
+    const bad = await postForm(
+      user,
+      `/console/triggers/${made.id}/edit`,
+      { trigger_name: "Corner Shop", phone: "+14155550174", task: corner.task, party_size: "99", open_fields: "phone" },
+      { csrf: csrfOf(edit.html) },
+    );
+    expect(bad.status).toBe(200);
+    const html = await bad.text();
+    expect(html).toMatch(/id="f-party_size-error">[^<]*between 1 and 50/);
+    expect(html).toMatch(/name="open_fields" value="phone" checked/);
+    expect(await infoOf(user.apiKey, made.id)).toMatchObject({ open_fields: [] });
+    await postForm(
+      user,
+      `/console/triggers/${made.id}/edit`,
+      { trigger_name: "Corner Shop", phone: "+14155550174", task: corner.task, open_fields: "phone" },
+      { csrf: csrfOf(edit.html) },
+    );
+    expect(await infoOf(user.apiKey, made.id)).toMatchObject({ open: false, open_fields: ["phone"] });
+    expect((await get(user.cookie, "/console/triggers/trg_nope/edit")).status).toBe(404);
+  });
+});
+
 describe("overview page", () => {
   it("shows the plan's use and, when KallyAI refused the stored sign-in, a relink button", async () => {
     const user = await consoleSignIn(`plan-${crypto.randomUUID()}+calls3@example.com`);

@@ -189,6 +189,7 @@ const PLANS: Record<string, Plan> = {
   createTrigger: {},
   listTriggers: {},
   getTrigger: {},
+  editTrigger: {},
   hitTrigger: { status: 202 },
   hitTriggerWithGet: { status: 202 },
   createWebhook: { body: (example) => ({ ...example, url: receiverUrl }) },

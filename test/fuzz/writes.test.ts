@@ -25,6 +25,7 @@ describe("fuzzing the write endpoints", () => {
       { method: "POST", path: "/v1/link", base: { refresh_token: "not-a-token" } },
       { method: "POST", path: "/v1/keys", base: { name: "fuzz", scopes: ["calls:read"] } },
       { method: "POST", path: "/v1/triggers", base: { name: "fuzz", ...call } },
+      { method: "PATCH", path: "/v1/triggers/{id}", base: { open_fields: ["party_size"] } },
       { method: "POST", path: "/v1/webhooks", base: { url: account.receiverUrl, events: ["call.completed"] } },
       { method: "POST", path: "/v1/webhooks/{id}/test" },
       { method: "POST", path: "/v1/webhooks/{id}/enable" },

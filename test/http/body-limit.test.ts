@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bodyLimitFor, DEFAULT_BODY_LIMIT } from "../../src/http/body-limit";
+import { bodyLimitFor, DEFAULT_BODY_LIMIT, DRAIN_LIMIT } from "../../src/http/body-limit";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, json } from "../support/bridge";
 import { sandboxSignIn } from "../support/sandbox";
@@ -38,7 +38,7 @@ const WRITES: Array<[method: string, path: string]> = [
 
 describe("a body limit on every write, before anything parses it", () => {
   for (const [method, path] of WRITES) {
-    it(`${method} ${path}: a chunked body over its limit is a 413 JSON, read no further than the limit`, async () => {
+    it(`${method} ${path}: a chunked body over its limit is a 413 JSON, read no further than DRAIN_LIMIT`, async () => {
       const limit = bodyLimitFor(path);
       const { stream, stats } = chunked(10 * 1024 * 1024);
       const res = await bridge(path, {
@@ -48,10 +48,35 @@ describe("a body limit on every write, before anything parses it", () => {
         duplex: "half",
       } as RequestInit);
       expect(res.status).toBe(413);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
-      expect(stats.pulled).toBeLessThan(limit + 4 * 64 * 1024);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("payload_too_large");
+      expect(error.message).toContain(`larger than ${limit / 1024} KB`);
+      expect(stats.pulled).toBeLessThan(DRAIN_LIMIT + 4 * 64 * 1024);
     });
   }
+
+  it("a refused body is read to its end when it is under DRAIN_LIMIT, so the upload finishes and the 413 arrives", async () => {
+    const user = await linkedUser();
+    const { stream, stats } = chunked(1024 * 1024, 16 * 1024);
+    let finished = false;
+    const tracked = stream.pipeThrough(
+      new TransformStream({
+        flush: () => {
+          finished = true;
+        },
+      }),
+    );
+    const res = await bridge("/v1/keys", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${user.apiKey}` },
+      body: tracked,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    expect(stats.pulled).toBe(1024 * 1024);
+    expect(finished).toBe(true);
+  });
 
   it("a declared Content-Length over the limit is refused without reading the body", async () => {
     const { stream, stats } = chunked(47 * 1024 * 1024);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorOf } from "../support/bridge";
-import { local } from "../support/console";
+import { consoleSignIn, local } from "../support/console";
 import {
   API_RESOURCE,
   APP_REDIRECT,
@@ -63,6 +63,28 @@ describe("an OAuth access token at the bridge's routes", () => {
     expect((await errorOf(second)).message).toMatch(/^This app may place 1 calls per hour/);
     // The person's own API key is another budget, and still works.
     expect((await local("/v1/me", bearer(c.user.apiKey))).status).toBe(200);
+  });
+
+  it("counts its calls against the approving key's limit too: connecting an app adds no calls (issue 23, finding 1)", async () => {
+    const user = await consoleSignIn();
+    const approver = (await (await local("/v1/me", bearer(user.apiKey))).json()) as { key: { id: string } };
+    // The key the console session acts as may place 1 call an hour; the app is allowed 5.
+    await env.DB.prepare("UPDATE api_keys SET calls_per_hour = 1 WHERE id = ?").bind(approver.key.id).run();
+    const c = await connectApp({ callsPerHour: "5", user });
+    const grantKey = await env.DB.prepare("SELECT parent_key_id, limit_chain FROM api_keys WHERE oauth_client_id = ?")
+      .bind(c.clientId)
+      .first<{ parent_key_id: string; limit_chain: string }>();
+    expect(grantKey).toEqual({
+      parent_key_id: approver.key.id,
+      limit_chain: JSON.stringify([{ id: approver.key.id, calls_per_hour: 1 }]),
+    });
+    const { access_token } = await tokensFor(c);
+    expect((await placeCall(access_token)).status).toBe(202);
+    const second = await placeCall(access_token);
+    expect(second.status).toBe(429);
+    expect((await errorOf(second)).message).toMatch(
+      /^The key that made this API key \(or one above it\) may place 1 calls/,
+    );
   });
 
   it("is refused at the other resource: a /v1 token at /mcp, and an /mcp token at /v1", async () => {

@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { harvestResponse } from "./log-scan";
 import { BRIDGE_ORIGIN } from "./network";
 
 /** Every answer the tests saw, checked against the OpenAPI document after each file (test/support/setup.ts). */
@@ -9,6 +10,7 @@ export async function bridge(path: string, init?: RequestInit): Promise<Response
   const request = new Request(BRIDGE_ORIGIN + path, init);
   const res = await exports.default.fetch(request);
   observed.push({ method: request.method, path: new URL(request.url).pathname, status: res.status });
+  harvestResponse(res);
   return res;
 }
 

@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { answerOrAbort } from "../../src/sandbox/upstream";
+import { harvestResponse } from "./log-scan";
 
 /**
  * The tests' whole network. Outbound fetch from the worker (and test mode's in-process requests to
@@ -30,5 +31,7 @@ export async function interceptedFetch(input: RequestInfo | URL, init?: RequestI
     blocked.push(request.url);
     throw new Error(`Test network: outbound fetch to ${request.url} is not allowed`);
   }
-  return answerOrAbort(request, () => handler(request));
+  const res = await answerOrAbort(request, () => handler(request));
+  harvestResponse(res);
+  return res;
 }

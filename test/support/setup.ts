@@ -4,10 +4,12 @@ import { afterAll, afterEach, beforeEach, expect, vi } from "vitest";
 import { ownSandbox } from "../../src/sandbox/upstream";
 import { observed } from "./bridge";
 import { documentedStatuses } from "./documented-statuses";
+import { captureConsole, capturedLines, leakingLines } from "./log-scan";
 import { interceptedFetch, resetRoutes } from "./network";
 import { interceptQueues, settlePlacements, stopPump } from "./queues";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+captureConsole();
 
 beforeEach(() => {
   resetRoutes();
@@ -32,4 +34,9 @@ afterAll(async () => {
       undocumented.add(`${method} ${path} → ${status}`);
   }
   expect([...undocumented]).toEqual([]);
+});
+
+// No line the Worker logged during this file holds a token, a code or an API key (test/support/log-scan.ts).
+afterAll(() => {
+  expect(leakingLines(), `of ${capturedLines()} log lines`).toEqual([]);
 });

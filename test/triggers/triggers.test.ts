@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/shared/encoding";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf, json } from "../support/bridge";
 import { endSandboxCall, sandboxRequestCount } from "../support/sandbox";
@@ -102,7 +103,7 @@ describe("hitting a trigger URL", () => {
     expect(row!.user_id).toBe(user.userId);
   });
 
-  it("takes JSON and form bodies, {{any_field}}, and call fields overriding the defaults", async () => {
+  it("takes JSON and form bodies, {{any_field}}, and the open call fields overriding the template", async () => {
     const user = await linkedUser();
     const trigger = await createTrigger(user.apiKey, {
       name: "Table",
@@ -110,6 +111,7 @@ describe("hitting a trigger URL", () => {
       category: "restaurant",
       task: "Reserve a table for {{guests}} at {{value2}}",
       party_size: 2,
+      open_fields: ["party_size"],
     });
     const viaJson = await bridge(pathOf(trigger.url), {
       method: "POST",
@@ -240,5 +242,149 @@ describe("hitting a trigger URL", () => {
     expect((await bridge(`/v1/triggers/${trigger.id}`, withKey(bob.apiKey))).status).toBe(404);
     expect((await bridge(`/v1/triggers/${trigger.id}`, { method: "DELETE", ...withKey(bob.apiKey) })).status).toBe(404);
     expect((await bridge(`/v1/triggers/${trigger.id}`, withKey(alice.apiKey))).status).toBe(200);
+  });
+});
+
+const withPhone = { phone: "+14155559999", task: "Book a flight to Paris for tomorrow morning" };
+
+/** A trigger as made before open_fields existed (migration 0012 leaves its open_fields NULL). */
+async function legacyTrigger(user: { userId: string; keyId: string }) {
+  const token = `legacy-${crypto.randomUUID()}`;
+  const id = `trg_legacy_${crypto.randomUUID().slice(0, 8)}`;
+  const { name, ...fields } = template;
+  await env.DB.prepare(
+    "INSERT INTO triggers (id, user_id, key_id, name, token_hash, template, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  )
+    .bind(id, user.userId, user.keyId, name, await sha256Hex(token), JSON.stringify(fields), Date.now())
+    .run();
+  return { id, path: `/t/${token}` };
+}
+
+const patch = (path: string, body: unknown, apiKey: string) =>
+  json(path, body, { method: "PATCH", ...withKey(apiKey) });
+const phoneOf = async (callId: string) =>
+  JSON.parse(
+    (await env.DB.prepare(
+      "SELECT request FROM sandbox_calls WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+    )
+      .bind(callId)
+      .first<{ request: string }>())!.request,
+  ).submission.respondent_phone as string;
+
+describe("a trigger URL's locked fields", () => {
+  it("a leaked URL cannot call another number with another task: 422 field_locked, nothing placed", async () => {
+    const user = await linkedUser();
+    const trigger = await createTrigger(user.apiKey);
+    const before = await sandboxRequestCount("POST", "/v1/calls");
+    const asQuery = new URLSearchParams({ value1: "oat milk", ...withPhone });
+    for (const [how, res] of [
+      ["query", await bridge(`${pathOf(trigger.url)}?${asQuery}`)],
+      ["JSON", await json(pathOf(trigger.url), { value1: "oat milk", ...withPhone })],
+      ["form", await bridge(pathOf(trigger.url), { method: "POST", body: asQuery })],
+      ["phone alone", await json(pathOf(trigger.url), { value1: "oat milk", phone: withPhone.phone })],
+      ["task alone", await json(pathOf(trigger.url), { value1: "oat milk", task: withPhone.task })],
+    ] as const) {
+      expect(res.status, how).toBe(422);
+      const error = await errorOf(res);
+      expect(error, how).toMatchObject({ code: "field_locked", message: expect.stringContaining("value1") });
+      expect(["phone", "task"], how).toContain((error as { field?: string }).field);
+    }
+    expect(await sandboxRequestCount("POST", "/v1/calls")).toBe(before);
+  });
+
+  it("a call field the template leaves unset is locked too, unless open_fields names it", async () => {
+    const user = await linkedUser();
+    const locked = await createTrigger(user.apiKey);
+    expect(
+      await errorOf(await json(pathOf(locked.url), { value1: "oat milk", user_phone: "+14155550000" })),
+    ).toMatchObject({ code: "field_locked", field: "user_phone" });
+    const open = await createTrigger(user.apiKey, { ...template, open_fields: ["phone", "urgent"] });
+    const res = await json(pathOf(open.url), { value1: "oat milk", phone: "+14155550123", urgent: true });
+    expect(res.status).toBe(202);
+    expect(await phoneOf(((await res.json()) as { id: string }).id)).toBe("+14155550123");
+  });
+
+  it("open_fields: call fields only, each once; the answer and the list say what is open", async () => {
+    const user = await linkedUser();
+    for (const open_fields of [["colour"], ["idempotency_key"], "phone", [1]]) {
+      const res = await json("/v1/triggers", { ...template, open_fields }, withKey(user.apiKey));
+      expect(res.status, JSON.stringify(open_fields)).toBe(422);
+      expect(await errorOf(res), JSON.stringify(open_fields)).toMatchObject({ code: "validation_error" });
+    }
+    const made = await json("/v1/triggers", { ...template, open_fields: ["date", "date"] }, withKey(user.apiKey));
+    expect(await made.json()).toMatchObject({ open: false, open_fields: ["date"] });
+    const plain = await createTrigger(user.apiKey);
+    const { items } = (await (await bridge("/v1/triggers", withKey(user.apiKey))).json()) as {
+      items: Array<{ id: string; open: boolean; open_fields: string[] }>;
+    };
+    expect(items.find((t) => t.id === plain.id)).toMatchObject({ open: false, open_fields: [] });
+  });
+
+  it("a trigger made before open_fields keeps today's behaviour, flagged open, until it is edited", async () => {
+    const user = await linkedUser();
+    const legacy = await legacyTrigger(user);
+    const info = await (await bridge(`/v1/triggers/${legacy.id}`, withKey(user.apiKey))).json();
+    expect(info).toMatchObject({ open: true, open_fields: expect.arrayContaining(["phone", "task", "party_size"]) });
+    const hit = await json(legacy.path, { value1: "oat milk", phone: "+14155550124" });
+    expect(hit.status).toBe(202);
+    expect(await phoneOf(((await hit.json()) as { id: string }).id)).toBe("+14155550124");
+
+    const edited = await patch(`/v1/triggers/${legacy.id}`, { name: "Corner Shop, locked" }, user.apiKey);
+    expect(edited.status).toBe(200);
+    expect(await edited.json()).toMatchObject({
+      name: "Corner Shop, locked",
+      open: false,
+      open_fields: [],
+      fields: { phone: "+14155551234" },
+    });
+    expect(await errorOf(await json(legacy.path, { value1: "oat milk", ...withPhone }))).toMatchObject({
+      code: "field_locked",
+    });
+    expect((await bridge(`${legacy.path}?value1=oat%20milk`)).status).toBe(202);
+  });
+});
+
+describe("PATCH /v1/triggers/{id}", () => {
+  it("opens fields, replaces the template, renames; the URL stays the same", async () => {
+    const user = await linkedUser();
+    const trigger = await createTrigger(user.apiKey);
+    const opened = await patch(`/v1/triggers/${trigger.id}`, { open_fields: ["phone"] }, user.apiKey);
+    expect(await opened.json()).toMatchObject({ open: false, open_fields: ["phone"], name: template.name });
+    const hit = await json(pathOf(trigger.url), { value1: "soy milk", phone: "+14155550125" });
+    expect(hit.status).toBe(202);
+    expect(await phoneOf(((await hit.json()) as { id: string }).id)).toBe("+14155550125");
+
+    const replaced = await patch(
+      `/v1/triggers/${trigger.id}`,
+      { fields: { phone: "+14155551234", task: "Ask about store hours on {{day}}" } },
+      user.apiKey,
+    );
+    expect(await replaced.json()).toMatchObject({
+      fields: { phone: "+14155551234", task: "Ask about store hours on {{day}}" },
+      open_fields: ["phone"],
+    });
+    const byDay = await bridge(`${pathOf(trigger.url)}?day=Monday`);
+    expect(await taskOf(((await byDay.json()) as { id: string }).id)).toBe("Ask about store hours on Monday");
+  });
+
+  it("bad edits → 422 and change nothing; unknown or another user's trigger → 404; needs calls:write", async () => {
+    const [alice, bob] = [await linkedUser(), await linkedUser()];
+    const trigger = await createTrigger(alice.apiKey);
+    for (const body of [{}, { open_fields: ["colour"] }, { fields: { colour: "red" } }, { fields: { phone: "911" } }]) {
+      const res = await patch(`/v1/triggers/${trigger.id}`, body, alice.apiKey);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+    }
+    expect(await (await bridge(`/v1/triggers/${trigger.id}`, withKey(alice.apiKey))).json()).toMatchObject({
+      fields: { phone: "+14155551234" },
+      open_fields: [],
+    });
+    expect((await patch(`/v1/triggers/${trigger.id}`, { name: "Mine" }, bob.apiKey)).status).toBe(404);
+    expect((await patch("/v1/triggers/trg_nope", { name: "None" }, alice.apiKey)).status).toBe(404);
+    const reader = (await (
+      await json("/v1/keys", { name: "r", scopes: ["calls:read"] }, withKey(alice.apiKey))
+    ).json()) as { api_key: string };
+    expect(await errorOf(await patch(`/v1/triggers/${trigger.id}`, { name: "R" }, reader.api_key))).toMatchObject({
+      code: "insufficient_scope",
+    });
   });
 });

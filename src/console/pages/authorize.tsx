@@ -156,6 +156,7 @@ async function approve(
     clientName: details.clientName,
     scopes,
     callsPerHour,
+    approvedBy: session.auth,
   });
   approved.headers.set("location", redirectTo);
   return new Response(null, { status: 302, headers: approved.headers });
