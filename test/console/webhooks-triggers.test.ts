@@ -27,7 +27,9 @@ describe("webhooks page", () => {
     const hooks = receiver(
       undefined,
       (_, req) =>
-        new Response(null, { status: req.headers.get("webhook-id")!.startsWith("evt_test_") || !failing ? 200 : 503 }),
+        new Response(failing ? "busy" : null, {
+          status: req.headers.get("webhook-id")!.startsWith("evt_test_") || !failing ? 200 : 503,
+        }),
     );
     const added = await postForm(user, "/console/webhooks", {
       kind: "webhook",
@@ -44,7 +46,13 @@ describe("webhooks page", () => {
     expect(revealed((await get(user.cookie, path)).html)).toBeUndefined();
 
     await postForm(user, `${path}/test`, {}, { csrf: csrfOf(first.html) });
-    expect((await get(user.cookie, path)).html).toMatch(/Test event delivered: HTTP 200 in \d+ ms/);
+    const tested = (await get(user.cookie, path)).html;
+    expect(tested).toMatch(/Test event delivered: HTTP 200 in \d+ ms/);
+    // The test is in the log, marked as one, with the body it sent.
+    expect(tested).toContain('aria-label="Test deliveries, newest first"');
+    expect(tested).toContain('<span class="badge plain">test</span>');
+    expect(tested).toContain(`<summary>Request body</summary>`);
+    expect(tested).toContain(hooks.received[0]!.headers["webhook-id"]);
 
     const placed = await postForm(user, "/console/calls", {
       phone: "+14155550160",
@@ -61,9 +69,18 @@ describe("webhooks page", () => {
     failing = false;
     const retried = await postForm(user, `/console/deliveries/${deliveryId}/retry`, {}, { csrf: csrfOf(log.html) });
     expect(retried.headers.get("location")).toBe(path);
-    expect((await get(user.cookie, path)).html).toMatch(/Retried: HTTP 200 \(attempt 2\)/);
+    const succeeded = (await get(user.cookie, path)).html;
+    expect(succeeded).toMatch(/Retried: HTTP 200 \(attempt 2\)/);
+    // A succeeded delivery offers to send it again, not to retry it.
+    expect(succeeded).toContain("Send again");
+    expect(succeeded).not.toContain("Retry now");
+    expect(succeeded).toContain("Attempt 1: the answer (first 2 KB)");
+    const again = await postForm(user, `/console/deliveries/${deliveryId}/retry`, {}, { csrf: csrfOf(succeeded) });
+    expect(again.headers.get("location")).toBe(path);
+    expect((await get(user.cookie, path)).html).toMatch(/Sent again: HTTP 200 \(attempt 3\)/);
     const real = hooks.received.filter((r) => !r.headers["webhook-id"]!.startsWith("evt_test_"));
     expect(real.map((r) => r.headers["webhook-id"])).toEqual([
+      real[0]!.headers["webhook-id"],
       real[0]!.headers["webhook-id"],
       real[0]!.headers["webhook-id"],
     ]);

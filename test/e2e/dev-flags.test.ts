@@ -81,7 +81,8 @@ describe("npm run dev -- --ip 127.0.0.1 --port <free>", () => {
 
 describe("the migrations' one-line summary", () => {
   it("names the first and last migration applied, or says the schema is up to date", () => {
-    const table = "│ 0001_sandbox.sql │ ✅ │\n│ 0002_accounts.sql │ 🕒️ │\n│ 0001_sandbox.sql │ ✅ │\n│ 0002_accounts.sql │ ✅ │";
+    const table =
+      "│ 0001_sandbox.sql │ ✅ │\n│ 0002_accounts.sql │ 🕒️ │\n│ 0001_sandbox.sql │ ✅ │\n│ 0002_accounts.sql │ ✅ │";
     expect(migrationSummary(table)).toBe(
       "local D1 database: applied 2 migration(s) (0001_sandbox.sql … 0002_accounts.sql)",
     );
