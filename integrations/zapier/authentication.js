@@ -34,7 +34,7 @@ module.exports = {
       required: true,
       type: "password",
       helpText:
-        'A bridge API key for Zapier alone, with the scopes calls:write, calls:read and webhooks: `POST /v1/keys {"name": "Zapier"}` on your bridge, or the key shown after signing in at `/auth/login`. Revoke it to disconnect Zapier.',
+        'A bridge API key for Zapier alone: in your bridge\'s console (`/console`), **Keys → Create a key** named "Zapier" with the scopes calls:write, calls:read and webhooks; it is shown once. (Or `POST /v1/keys {"name": "Zapier"}` with the key from signing in.) Revoke it to disconnect Zapier.',
     },
   ],
   test,

@@ -32,6 +32,12 @@ describe("the Zapier integration's definition", () => {
     expect(Object.keys(zapierApp.searches)).toEqual(["find_call", "get_transcript"]);
   });
 
+  it("the API key's help leads to the console's Keys page first, the request second", () => {
+    const help = zapierApp.authentication.fields.find((f: { key: string }) => f.key === "api_key").helpText as string;
+    expect(help).toContain("**Keys → Create a key**");
+    expect(help.indexOf("**Keys → Create a key**")).toBeLessThan(help.indexOf("POST /v1/keys"));
+  });
+
   it("Place a Call offers every field of the bridge's call input, each with help text", () => {
     expect(keysOf(placeCall.inputFields).sort()).toEqual(Object.keys(CallInputSchema.shape).sort());
     for (const field of placeCall.inputFields) expect(field.helpText, field.key).toMatch(/\w{3,}/);
