@@ -154,7 +154,20 @@ describe("trigger URLs page", () => {
     const page = await get(user.cookie, "/console/triggers");
     const url = revealed(page.html)!;
     expect(url).toMatch(/^http:\/\/localhost:8787\/t\/[\w-]{32}$/);
-    expect(page.html).toContain(`Get Contents of URL: ${url}`);
+    // One complete Shortcut: the input asked first, one request that places the call and waits, then Siri.
+    const shortcut = page.html.slice(page.html.indexOf("1. Ask for Input"));
+    const order = [
+      "1. Ask for Input",
+      "2. Text",
+      `3. Get Contents of URL: ${url}?wait=25&amp;format=text`,
+      "4. Speak Text",
+    ];
+    expect(order.map((step) => shortcut.indexOf(step))).toEqual(
+      order.map((step) => shortcut.indexOf(step)).sort((a, b) => a - b),
+    );
+    expect(order.every((step) => shortcut.includes(step))).toBe(true);
+    expect(shortcut).toContain("Request Body JSON: value1 = Provided Input");
+    expect(shortcut.split("Get Contents of URL").length - 1).toBe(1);
     expect(page.html).toContain("Make a web request");
     expect(page.html).toContain("value1=oat+milk");
     const hit = await local(`${new URL(url).pathname}?value1=oat%20milk`, { method: "POST" });
@@ -167,6 +180,29 @@ describe("trigger URLs page", () => {
     expect(confirm.html).toContain("stop placing calls");
     await postForm(user, `/console/triggers/${id}/revoke`, {}, { csrf: csrfOf(confirm.html) });
     expect((await local(`${new URL(url).pathname}?value1=x`, { method: "POST" })).status).toBe(404);
+  });
+
+  it("offers category and language as the call form's drop-downs, and stores the choice", async () => {
+    const user = await consoleSignIn();
+    const form = await get(user.cookie, "/console/triggers");
+    expect(form.html).toMatch(
+      /<select[^>]*name="category"[^>]*>.*<option value="general" selected="">general<\/option>/s,
+    );
+    expect(form.html).toMatch(/<select[^>]*name="language"[^>]*>.*<option value="es">Spanish<\/option>/s);
+    await postForm(user, "/console/triggers", {
+      trigger_name: "Clinic in Spanish",
+      phone: "+14155550135",
+      task: "Ask for an appointment on {{value1}}",
+      category: "clinic",
+      language: "es",
+    });
+    const { items } = (await (await api(user.apiKey, "/v1/triggers")).json()) as {
+      items: Array<{ name: string; fields: Record<string, unknown> }>;
+    };
+    expect(items.find((t) => t.name === "Clinic in Spanish")?.fields).toMatchObject({
+      category: "clinic",
+      language: "es",
+    });
   });
 
   it("keeps the trigger's own name apart from the template's name (Your name)", async () => {

@@ -4,6 +4,7 @@ import { deps } from "../../domain/deps";
 import type { Scope } from "../../domain/key-signing";
 import { createTrigger, triggerJson } from "../../domain/triggers";
 import { ApiError, notFound } from "../../errors";
+import { CATEGORIES, LANGUAGE_NAMES, LANGUAGES } from "../../shared/call-input";
 import { Confirm, Empty, Field, FormAlert, inputAttrs, PostForm, Time } from "../components";
 import { placeholdersOf, triggerExamples } from "../examples";
 import { type Ctx, consolePage, FORM_ERRORS, formErrors, formOf, redirectWith, text } from "../respond";
@@ -15,8 +16,8 @@ export const triggerPages = new Hono<ConsoleEnv>();
 const TEMPLATE_FIELDS: Array<[string, string, string?]> = [
   ["phone", "Phone number to call", "Any format, or {{value1}} to send it with each hit."],
   ["task", "What should the AI do?", "e.g. “Ask whether they have {{value1}} in stock”."],
-  ["category", "Category", "restaurant, clinic, hotel or general."],
-  ["language", "Language", "en or es."],
+  ["category", "Category"],
+  ["language", "Language"],
   ["business", "Business"],
   ["name", "Your name"],
   ["party_size", "Party size"],
@@ -26,6 +27,12 @@ const TEMPLATE_FIELDS: Array<[string, string, string?]> = [
   ["timezone", "Timezone", "e.g. America/New_York"],
   ["instructions", "Extra instructions"],
 ];
+
+/** Fields with a fixed set of values: the same drop-downs as the call form, with its defaults. */
+const CHOICES: Record<string, { options: Array<[string, string]>; initial: string }> = {
+  category: { options: CATEGORIES.map((c) => [c, c]), initial: "general" },
+  language: { options: LANGUAGES.map((l) => [l, LANGUAGE_NAMES[l]]), initial: "en" },
+};
 
 /** Every field of the form: its own two, then the template's. */
 const FORM_FIELDS = ["trigger_name", "key_id", ...TEMPLATE_FIELDS.map(([name]) => name)];
@@ -116,12 +123,22 @@ function TriggerForm({
       <div class="grid two">
         {TEMPLATE_FIELDS.map(([name, label, hint]) => (
           <Field label={label} name={name} error={errors[name]} hint={hint}>
-            <input
-              {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })}
-              type="text"
-              autocomplete="off"
-              value={values[name] ?? ""}
-            />
+            {CHOICES[name] ? (
+              <select {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })}>
+                {CHOICES[name].options.map(([value, text]) => (
+                  <option value={value} selected={(values[name] || CHOICES[name]?.initial) === value}>
+                    {text}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })}
+                type="text"
+                autocomplete="off"
+                value={values[name] ?? ""}
+              />
+            )}
           </Field>
         ))}
       </div>
