@@ -34,6 +34,16 @@ function loopbackRedirect(value: string | undefined): URL {
   return url;
 }
 
+/**
+ * Who asks, in the sign-in page's words, told by where the answer goes: the bridge's console comes
+ * back on its /auth/callback (src/domain/sign-in.ts), the CLI on a one-shot server of its own.
+ */
+function cliSignInPurpose(redirect: URL): string {
+  if (redirect.pathname === "/auth/callback")
+    return `The KallyAI Bridge console at ${redirect.host} asks to use your KallyAI account, to place and follow calls for you.`;
+  return "A program on this computer (such as the kallyai command line) asks to use your KallyAI account.";
+}
+
 /** The registered test client may redirect to any https URL, or to this machine. */
 function clientRedirect(clientId: string | undefined, value: string | undefined): URL {
   if (clientId !== SANDBOX_OAUTH_CLIENT.id)
@@ -145,15 +155,9 @@ async function formOrJson(req: Request): Promise<Record<string, string>> {
 
 export const sandboxAuth = new Hono<SandboxEnv>()
   .get("/cli", (c) => {
-    const redirectUri = loopbackRedirect(c.req.query("redirect_uri")).toString();
+    const redirect = loopbackRedirect(c.req.query("redirect_uri"));
     const state = c.req.query("state") ?? "";
-    return c.html(
-      signInPage(
-        c.req.path,
-        { redirect_uri: redirectUri, state },
-        "A program on this computer asks to use your KallyAI account.",
-      ),
-    );
+    return c.html(signInPage(c.req.path, { redirect_uri: redirect.toString(), state }, cliSignInPurpose(redirect)));
   })
   .post("/cli", async (c) => {
     const form = await formOrJson(c.req.raw);

@@ -34,6 +34,15 @@ describe("GET /sandbox/v1/auth/cli", () => {
     expect(html).toMatch(/<input[^>]*type="email"[^>]*name="email"/);
   });
 
+  it("says who asks: the bridge's console (back on /auth/callback) or a program such as the CLI", async () => {
+    const page = async (redirectUri: string) =>
+      (await bridge(`/sandbox/v1/auth/cli?${new URLSearchParams({ redirect_uri: redirectUri, state: "x" })}`)).text();
+    const fromConsole = await page("http://127.0.0.1:8787/auth/callback");
+    expect(fromConsole).toContain("The KallyAI Bridge console at 127.0.0.1:8787 asks to use your KallyAI account");
+    expect(fromConsole).not.toContain("A program on this computer");
+    expect(await page(CALLBACK)).toContain("A program on this computer (such as the kallyai command line) asks");
+  });
+
   it("accepts localhost as well as 127.0.0.1", async () => {
     const res = await bridge(
       `/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent("http://localhost:8976/cb")}&state=x`,
