@@ -3,8 +3,9 @@ import { logError, logEvent } from "../shared/log";
 import { metered } from "../storage/metered";
 import { deadLettered, deliverScheduled } from "./deliveries";
 import { build } from "./deps";
+import { placeScheduled } from "./placement";
 import { pollScheduled } from "./poller";
-import { type DeliveryMessage, type PollMessage, QUEUE_NAMES, QueueMessage } from "./queues";
+import { type DeliveryMessage, type PlacementMessage, type PollMessage, QUEUE_NAMES, QueueMessage } from "./queues";
 
 interface Parsed<B> {
   message: Message<unknown>;
@@ -15,7 +16,7 @@ interface Parsed<B> {
 const RETRY_DELAY_SECONDS = 10;
 
 /**
- * The Worker's `queue` handler (wrangler.toml's consumers): polls, deliveries, and the
+ * The Worker's `queue` handler (wrangler.toml's consumers): placements, polls, deliveries, and the
  * dead-letter queue. Every message is acknowledged once handled, whether or not it still had
  * work to do; a batch whose work threw is retried, and after 5 tries goes to the dead-letter queue.
  * Logs one line per invocation with what it did and the D1 statements it took.
@@ -26,6 +27,7 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
   const d = build(env, db);
   const polls: Array<Parsed<PollMessage>> = [];
   const deliveries: Array<Parsed<DeliveryMessage>> = [];
+  const placements: Array<Parsed<PlacementMessage>> = [];
   let invalid = 0;
   for (const message of batch.messages) {
     const parsed = QueueMessage.safeParse(message.body);
@@ -33,9 +35,10 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       invalid++;
       message.ack();
     } else if (parsed.data.kind === "poll") polls.push({ message, body: parsed.data });
+    else if (parsed.data.kind === "placement") placements.push({ message, body: parsed.data });
     else deliveries.push({ message, body: parsed.data });
   }
-  const result = { polled: 0, upstream_requests: 0, delivered: 0, dead_lettered: 0 };
+  const result = { placed: 0, polled: 0, upstream_requests: 0, delivered: 0, dead_lettered: 0 };
   const handle = async <M extends Parsed<QueueMessage>>(messages: M[], work: (messages: M[]) => Promise<unknown>) => {
     if (messages.length === 0) return;
     try {
@@ -55,9 +58,22 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       );
       result.dead_lettered += ms.length;
     });
-    for (const m of polls) m.message.ack();
+    // A lost placement needs nothing here either: it stays queued in D1 and the cron sends it again.
+    for (const m of [...polls, ...placements]) m.message.ack();
   } else {
     await Promise.all([
+      handle(placements, async (ms) => {
+        // Each message is acknowledged as its call settles, so a later crash of this long
+        // invocation does not send the settled ones again.
+        const byCall = new Map(ms.map((m) => [m.body.call, m.message]));
+        result.placed += (
+          await placeScheduled(
+            d,
+            ms.map((m) => m.body.call),
+            (callId) => byCall.get(callId)?.ack(),
+          )
+        ).placed;
+      }),
       handle(polls, async (ms) => {
         const r = await pollScheduled(
           d,
@@ -75,7 +91,7 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
     ]);
   }
   // How late the batch came: the longest any of its messages waited past its due time (queue lag + batching).
-  const lateMs = Math.max(0, ...[...polls, ...deliveries].map((m) => started - m.body.due));
+  const lateMs = Math.max(0, ...[...polls, ...deliveries, ...placements].map((m) => started - m.body.due));
   return logEvent("queue_batch", {
     queue: batch.queue,
     messages: batch.messages.length,

@@ -16,6 +16,7 @@ export const QUEUE_NAMES = {
   polls: "kallyai-bridge-polls",
   deliveries: "kallyai-bridge-deliveries",
   deadLetters: "kallyai-bridge-dead-letters",
+  placements: "kallyai-bridge-placements",
 } as const;
 /** Queues' longest delay for one send (24 h); a message due later is sent on again when it arrives. */
 export const MAX_DELAY_SECONDS = 24 * 3600;
@@ -26,9 +27,12 @@ const id = z.string().min(1).max(100);
 const due = z.number().int().nonnegative();
 export const PollMessage = z.object({ kind: z.literal("poll"), call: id, due });
 export const DeliveryMessage = z.object({ kind: z.literal("delivery"), delivery: id, due });
-export const QueueMessage = z.discriminatedUnion("kind", [PollMessage, DeliveryMessage]);
+/** "Place call X (its attempt due at `due`)": the placement consumer makes KallyAI's POST and waits for it. */
+export const PlacementMessage = z.object({ kind: z.literal("placement"), call: id, due });
+export const QueueMessage = z.discriminatedUnion("kind", [PollMessage, DeliveryMessage, PlacementMessage]);
 export type PollMessage = z.infer<typeof PollMessage>;
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
+export type PlacementMessage = z.infer<typeof PlacementMessage>;
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /** Whole seconds (Queues' unit), rounded: a message may come up to 0.5 s early, which a consumer allows for. */
@@ -47,6 +51,13 @@ export const enqueueDeliveries = (d: Deps, items: Scheduled[]) =>
   send(
     d.queues.deliveries,
     items.map((s): DeliveryMessage => ({ kind: "delivery", delivery: s.id, due: s.due })),
+  );
+
+/** One message per placement attempt, delivered when it is due. */
+export const enqueuePlacements = (d: Deps, items: Scheduled[]) =>
+  send(
+    d.queues.placements,
+    items.map((s): PlacementMessage => ({ kind: "placement", call: s.id, due: s.due })),
   );
 
 /**

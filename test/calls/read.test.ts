@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
-import { getCall, placed, restaurant } from "../support/calls";
+import { getCall, placed, restaurant, upstreamIdOf } from "../support/calls";
 import { endSandboxCall } from "../support/sandbox";
 
 describe("GET /v1/calls/{id}", () => {
@@ -66,7 +66,9 @@ describe("GET /v1/calls/{id}", () => {
   it("?wait=N holds the request until the call ends", async () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey);
-    await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?")
+    await env.DB.prepare(
+      "UPDATE sandbox_calls SET ends_at = ? WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+    )
       .bind(Date.now() + 1500, id)
       .run();
     const res = await getCall(user.apiKey, id, "?wait=10");
@@ -213,7 +215,7 @@ describe("transcript, recording, cancel", () => {
     const body = (await (await bridge(`/v1/calls/${id}/recording`, withKey(user.apiKey))).json()) as {
       recording_url: string;
     };
-    expect(body.recording_url).toMatch(new RegExp(`/v1/calls/${id}/recording.wav$`));
+    expect(body.recording_url).toMatch(new RegExp(`/v1/calls/${await upstreamIdOf(id)}/recording.wav$`));
     const { id: unanswered } = await placed(user.apiKey, {
       phone: "+14155550001",
       task: "Ask about store hours today",

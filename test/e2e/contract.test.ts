@@ -178,7 +178,16 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/contract`;
   // Sandbox calls end after 2 s; one poller sweep per cron tick, fired by the test.
-  server = await startDevServer(["--var", "SANDBOX_CALL_SECONDS:2", "--var", "POLLER_SWEEP_SECONDS:0"]);
+  // KallyAI answering at once (SANDBOX_PLACEMENT=async), so that a running call can be cancelled at
+  // KallyAI: KallyAI's documented API has no cancel, and a call it is placing answers 409 cannot_cancel.
+  server = await startDevServer([
+    "--var",
+    "SANDBOX_CALL_SECONDS:2",
+    "--var",
+    "POLLER_SWEEP_SECONDS:0",
+    "--var",
+    "SANDBOX_PLACEMENT:async",
+  ]);
   contract = new Contract(await (await fetch(`${server.origin}/openapi.json`)).json());
   ctx.refreshToken = await sandboxRefreshToken(`contract-${Date.now()}@example.com`);
 });

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/sandbox/store";
 import { bridge, errorOf, json } from "../support/bridge";
+import { LOCAL, local } from "../support/console";
 import { auth, expireSandboxAccessTokens, sandboxSignIn } from "../support/sandbox";
 import {
   authorizationCode,
@@ -15,7 +16,8 @@ import {
 /** Access tokens are opaque to clients (the sandbox may issue random strings or JWTs). */
 const OPAQUE_TOKEN = /^[A-Za-z0-9._~-]{20,}$/;
 
-const CALLBACK = "http://127.0.0.1:8740/callback";
+/** The reference's CLI redirect: a bare loopback origin, no path (URLs normalise it with a trailing "/"). */
+const CALLBACK = "http://127.0.0.1:8740";
 
 const cliPost = (fields: Record<string, string>) =>
   bridge("/sandbox/v1/auth/cli", { method: "POST", body: new URLSearchParams(fields), redirect: "manual" });
@@ -29,26 +31,28 @@ describe("GET /sandbox/v1/auth/cli", () => {
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
     expect(html).toMatch(/<form[^>]*method="post"/);
-    expect(html).toContain(`<input type="hidden" name="redirect_uri" value="${CALLBACK}">`);
+    expect(html).toContain(`<input type="hidden" name="redirect_uri" value="${CALLBACK}/">`);
     expect(html).toContain('<input type="hidden" name="state" value="csrf-123">');
     expect(html).toMatch(/<input[^>]*type="email"[^>]*name="email"/);
   });
 
-  it("says who asks: the bridge's console (back on /auth/callback) or a program such as the CLI", async () => {
-    const page = async (redirectUri: string) =>
-      (await bridge(`/sandbox/v1/auth/cli?${new URLSearchParams({ redirect_uri: redirectUri, state: "x" })}`)).text();
-    const fromConsole = await page("http://127.0.0.1:8787/auth/callback");
-    expect(fromConsole).toContain("The KallyAI Bridge console at 127.0.0.1:8787 asks to use your KallyAI account");
+  it("says who asks: this bridge's console (the sandbox's own origin) or a program such as the CLI", async () => {
+    const page = (redirectUri: string) =>
+      local(`/sandbox/v1/auth/cli?${new URLSearchParams({ redirect_uri: redirectUri, state: "x" })}`);
+    const fromConsole = await (await page(LOCAL)).text();
+    expect(fromConsole).toContain("The KallyAI Bridge console at localhost:8787 asks to use your KallyAI account");
     expect(fromConsole).not.toContain("A program on this computer");
-    expect(await page(CALLBACK)).toContain("A program on this computer (such as the kallyai command line) asks");
+    expect(await (await page(CALLBACK)).text()).toContain(
+      "A program on this computer (such as the kallyai command line) asks",
+    );
   });
 
   it("accepts localhost as well as 127.0.0.1", async () => {
     const res = await bridge(
-      `/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent("http://localhost:8976/cb")}&state=x`,
+      `/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent("http://localhost:8976")}&state=x`,
     );
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('value="http://localhost:8976/cb"');
+    expect(await res.text()).toContain('value="http://localhost:8976/"');
   });
 
   it("escapes the state it echoes into the page", async () => {
@@ -65,6 +69,9 @@ describe("GET /sandbox/v1/auth/cli", () => {
     ["a look-alike host", "http://127.0.0.1.evil.example/callback"],
     ["credentials in front of another host", "http://localhost@evil.example/callback"],
     ["a non-http scheme", "javascript:alert(1)"],
+    ["https (the reference names http)", "https://127.0.0.1:8740"],
+    ["a path (the reference's redirect is a bare origin)", "http://127.0.0.1:8740/callback"],
+    ["a query", "http://127.0.0.1:8740/?next=/x"],
     ["not a URL", "callback"],
   ])("refuses a redirect_uri with %s with 400", async (_, uri) => {
     const res = await bridge(`/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent(uri)}&state=s`);
@@ -84,7 +91,7 @@ describe("POST /sandbox/v1/auth/cli", () => {
     const res = await cliPost({ redirect_uri: CALLBACK, state: "csrf-9", email: freshEmail() });
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get("location")!);
-    expect(`${location.origin}${location.pathname}`).toBe(CALLBACK);
+    expect(`${location.origin}${location.pathname}`).toBe(`${CALLBACK}/`);
     expect(location.searchParams.get("access_token")).toMatch(OPAQUE_TOKEN);
     expect(location.searchParams.get("refresh_token")).toMatch(/^sbx_rt_[0-9a-f]{48}$/);
     expect(location.searchParams.get("expires_in")).toBe("3600");
@@ -165,7 +172,7 @@ describe("OAuth2 code flow for the registered client", () => {
         response_type: "code",
         client_id: SANDBOX_OAUTH_CLIENT.id,
         redirect_uri: REDIRECT,
-        scope: "calls.write",
+        scope: "calls:read calls:write",
         state: "st",
       });
       const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
@@ -175,7 +182,21 @@ describe("OAuth2 code flow for the registered client", () => {
       expect(html).toContain(`name="client_id" value="${SANDBOX_OAUTH_CLIENT.id}"`);
       expect(html).toContain(`name="redirect_uri" value="${REDIRECT}"`);
       expect(html).toContain('name="state" value="st"');
+      expect(html).toContain('name="scope" value="calls:read calls:write"');
       expect(html).toMatch(/name="email"/);
+    });
+
+    it("refuses a scope the reference does not name (e.g. calls.write) with 400 invalid_scope", async () => {
+      const q = new URLSearchParams({
+        response_type: "code",
+        client_id: SANDBOX_OAUTH_CLIENT.id,
+        redirect_uri: REDIRECT,
+        scope: "calls.write",
+        state: "st",
+      });
+      const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toMatchObject({ code: "invalid_scope" });
     });
 
     it("refuses an unknown client with 400", async () => {

@@ -14,10 +14,10 @@ describe("fault injection by the number's last four digits (POST /sandbox/v1/cal
     const { accessToken } = await sandboxSignIn();
     const res = await placeSandboxCall(accessToken, "+14155550500");
     expect(res.status).toBe(500);
-    const body = (await res.json()) as { error: { code: string; message: string; correlation_id: string } };
+    const body = (await res.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({
       code: "internal_error",
-      message: expect.any(String),
+      details: { message: expect.any(String) },
       correlation_id: expect.any(String),
     });
     expect(await total(accessToken)).toBe(0);

@@ -35,9 +35,9 @@ describe("POST /sandbox/v1/calls refusals (KallyAI's error table)", () => {
     await expectRefused(await placeSandboxCall(accessToken, phone), 422, "toll_number", accessToken);
   });
 
-  it("a number ending 0666 is 422 blocked_number", async () => {
+  it("a number ending 0666 is 403 blocked_number (the reference's status)", async () => {
     const { accessToken } = await sandboxSignIn();
-    await expectRefused(await placeSandboxCall(accessToken, "+14155550666"), 422, "blocked_number", accessToken);
+    await expectRefused(await placeSandboxCall(accessToken, "+14155550666"), 403, "blocked_number", accessToken);
   });
 
   it.each([

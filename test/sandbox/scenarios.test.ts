@@ -115,8 +115,8 @@ describe("a call's progress", () => {
     const { accessToken } = await sandboxSignIn();
     const call = await createdCall(accessToken, "+14155550002");
     await endSandboxCall(call.call_id);
-    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { items: SandboxCall[] };
-    expect(list.items[0]).toMatchObject({ call_id: call.call_id, status: "busy" });
+    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { calls: SandboxCall[] };
+    expect(list.calls[0]).toMatchObject({ call_id: call.call_id, status: "busy" });
   });
 });
 
@@ -126,6 +126,7 @@ describe("outcome by the number's last four digits", () => {
     ["+14155550002", "busy"],
     ["+14155550003", "failed"],
     ["+14155550004", "voicemail"],
+    ["+14155550006", "terminated"],
   ])("%s ends as %s", async (phone, outcome) => {
     const { accessToken } = await sandboxSignIn();
     const call = await createdCall(accessToken, phone, { task_description: TASK });

@@ -101,7 +101,8 @@ describe("outcome → signed webhook delivery", () => {
     const ids = hook.received.map((r) => JSON.parse(r.body).data.id).sort();
     expect(ids).toEqual(calls.map((c) => c.id).sort());
     const polls = await env.DB.prepare(
-      "SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path IN (SELECT '/v1/calls/' || value FROM json_each(?))",
+      `SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET'
+       AND path IN (SELECT '/v1/calls/' || upstream_id FROM calls WHERE id IN (SELECT value FROM json_each(?)))`,
     )
       .bind(JSON.stringify(calls.map((c) => c.id)))
       .first<{ n: number }>();
