@@ -1,5 +1,5 @@
--- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0014_delivery_log.sql; 0008, 0009 and 0014
--- alter tables, so their columns are written into the tables below, marked with their migration).
+-- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0014_delivery_log.sql; 0008, 0009, 0010
+-- and 0014 alter tables: their columns are written into the tables below or after them, marked with their migration).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -310,6 +310,13 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_by_user ON console_sessions (user_id);
 CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+
+-- 0010_oauth_grants.sql
+-- OAuth grants (docs/oauth.md): each app a person connects by OAuth acts through a key of its own
+-- (its scopes, its hourly call guard, its last use), marked with the app's client id. These keys
+-- are never shown or counted as API keys; revoking the app's grant revokes its key, and the key
+-- being revoked (unlinking the account) ends the grant.
+ALTER TABLE api_keys ADD COLUMN oauth_client_id TEXT;
 
 -- 0014_delivery_log.sql (its column of delivery_attempts is in that table above)
 -- Test deliveries: not retried and without an event row (they must not reach the events feed),

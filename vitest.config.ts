@@ -36,6 +36,7 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: ["test/e2e/**"],
             setupFiles: ["./test/support/setup.ts"],
+            globalSetup: ["./test/support/build-openapi.ts"],
             // A ceiling, not a speed check: on a loaded 2-core CI machine the concurrency tests
             // (50 parallel refreshes, the fuzz) need more than vitest's default 5 s.
             testTimeout: 30_000,
@@ -46,6 +47,7 @@ export default defineConfig(async () => {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
             environment: "node",
+            globalSetup: ["./test/support/build-openapi.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
           },

@@ -190,9 +190,9 @@ export function validateCall(values: Values, defaultCountry: string | undefined)
   if (!phone.ok && (phone.reason !== "invalid" || country !== undefined)) {
     const e = PHONE_ERRORS[phone.reason];
     const hint =
-      phone.reason === "emergency"
-        ? "Nothing was called."
-        : "Use international format (+15551234567), or pass --country for a national format.";
+      phone.reason === "invalid" || phone.reason === "missing"
+        ? "Use international format (+15551234567), or pass --country for a national format."
+        : "Nothing was called.";
     throw new CliError(EXIT.usage, e.code, e.message.replace(/^phone /, "--phone "), hint);
   }
   return input;

@@ -1,14 +1,16 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { consoleApp } from "./console/app";
+import { authorizePages } from "./console/pages/authorize";
 import { docs } from "./console/pages/docs";
 import { landing } from "./console/pages/landing";
 import { configProblem } from "./domain/health";
 import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
+import { bearerChallenge } from "./http/challenge";
 import { d1TallyHeaders } from "./http/d1-tally-headers";
 import { routeNotFound, wrongMethods } from "./http/method-not-allowed";
-import { registerSharedComponents } from "./http/openapi";
-import { openApiDocument } from "./http/openapi-document";
+import { oauthErrorShape } from "./http/oauth-errors";
+import { serveOpenApiDocument } from "./http/openapi-served";
 import { requestIds } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
@@ -17,16 +19,16 @@ import { account } from "./routes/account";
 import { admin } from "./routes/admin";
 import { auth } from "./routes/auth";
 import { calls } from "./routes/calls";
-import { events, registerEventWebhooks } from "./routes/events";
+import { events } from "./routes/events";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { link } from "./routes/link";
 import { mcp } from "./routes/mcp";
 import { me } from "./routes/me";
+import { oauth } from "./routes/oauth";
 import { triggers, triggerUrls } from "./routes/triggers";
 import { webhooks } from "./routes/webhooks";
 import { sandbox, sandboxEnabled } from "./sandbox/app";
-import { CallInputSchema } from "./shared/call-input";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -35,6 +37,9 @@ export function createApp() {
   app.use(requestIds());
   app.use(securityHeaders());
   app.use(d1TallyHeaders);
+  // The OAuth endpoints answer every error in OAuth's shape, the body limit's and 405s included.
+  app.use("/oauth/*", oauthErrorShape);
+  app.use("/.well-known/*", oauthErrorShape);
   app.use(bodyLimits());
   // A deployment on missing or public dev secrets serves nothing: every request but GET /health
   // (which says why) answers 503 misconfigured.
@@ -46,6 +51,10 @@ export function createApp() {
     await next();
   });
   app.use(wrongMethods(app));
+
+  // Every 401 of the protected resources says where to get a token (RFC 6750, RFC 9728).
+  app.use("/v1/*", bearerChallenge);
+  app.use("/mcp", bearerChallenge);
 
   app.route("/", health);
   app.route("/", auth);
@@ -60,19 +69,19 @@ export function createApp() {
   app.route("/", webhooks);
   app.route("/", events);
   app.route("/", mcp);
+  app.route("/", oauth);
 
   // Pages for people: the landing page, the console and the API reference.
   app.route("/", landing);
   app.route("/", docs);
+  app.route("/", authorizePages);
   app.route("/console", consoleApp);
 
   app.use("/sandbox/*", sandboxEnabled);
   app.route("/sandbox", sandbox);
 
-  app.openAPIRegistry.register("CallInput", CallInputSchema);
-  registerSharedComponents(app.openAPIRegistry);
-  registerEventWebhooks(app.openAPIRegistry);
-  app.get("/openapi.json", (c) => c.json(openApiDocument(app, new URL(c.req.url).origin)));
+  // Built in Node from these routes' definitions (scripts/openapi.mjs), not in the worker.
+  app.get("/openapi.json", serveOpenApiDocument);
 
   app.notFound((c) => errorResponse(routeNotFound(c.req.path)));
   app.onError(errorHandler);

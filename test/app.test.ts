@@ -34,4 +34,13 @@ describe("GET /openapi.json", () => {
     expect(doc.paths["/health"]).toBeDefined();
     expect(Object.keys(doc.paths).some((p) => p.startsWith("/sandbox"))).toBe(false);
   });
+
+  it("is the document built in Node (scripts/openapi.mjs), with the origin it was fetched from as its server", async () => {
+    const res = await bridge("/openapi.json");
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    const doc = (await res.json()) as { servers: Array<{ url: string }> };
+    expect(doc.servers).toEqual([{ url: "http://bridge.test", description: "This bridge" }]);
+    expect(JSON.stringify(doc)).not.toContain("bridge-origin.invalid");
+  });
 });

@@ -76,10 +76,18 @@ describe("the OpenAPI document", () => {
       .filter(({ op }) => Array.isArray(op.security) && op.security.length === 0)
       .map((o) => o.name);
     expect(open.sort()).toEqual([
+      "GET /.well-known/oauth-authorization-server",
+      "GET /.well-known/oauth-protected-resource",
+      "GET /.well-known/oauth-protected-resource/mcp",
+      "GET /.well-known/oauth-protected-resource/v1",
       "GET /auth/callback",
       "GET /auth/login",
+      "GET /authorize",
       "GET /health",
       "GET /t/{token}",
+      "POST /authorize",
+      "POST /oauth/register",
+      "POST /oauth/token",
       "POST /t/{token}",
       "POST /v1/link",
     ]);

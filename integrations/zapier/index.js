@@ -1,7 +1,7 @@
 const { version } = require("./package.json");
 const { version: platformVersion } = require("zapier-platform-core");
 const authentication = require("./authentication");
-const { addApiKey, bridgeErrors, checkBridgeUrl } = require("./lib/bridge");
+const { addAccessToken, bridgeErrors, checkBridgeUrl } = require("./lib/bridge");
 const callFinished = require("./triggers/call-finished");
 const placeCall = require("./creates/place-call");
 const cancelCall = require("./creates/cancel-call");
@@ -13,7 +13,7 @@ module.exports = {
   version,
   platformVersion,
   authentication,
-  beforeRequest: [checkBridgeUrl, addApiKey],
+  beforeRequest: [checkBridgeUrl, addAccessToken],
   afterResponse: [bridgeErrors],
   triggers: { [callFinished.key]: callFinished },
   creates: { [placeCall.key]: placeCall, [cancelCall.key]: cancelCall },

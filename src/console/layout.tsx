@@ -2,12 +2,13 @@ import type { Child } from "hono/jsx";
 import type { Flash } from "../domain/console-sessions";
 import { FlashMessages } from "./components";
 
-type Section = "overview" | "calls" | "keys" | "webhooks" | "triggers" | "recipes" | "docs" | "none";
+type Section = "overview" | "calls" | "keys" | "apps" | "webhooks" | "triggers" | "recipes" | "docs" | "none";
 
 const NAV: Array<[Section, string, string]> = [
   ["overview", "/console", "Overview"],
   ["calls", "/console/calls", "Calls"],
   ["keys", "/console/keys", "Keys"],
+  ["apps", "/console/apps", "Connected apps"],
   ["webhooks", "/console/webhooks", "Webhooks"],
   ["triggers", "/console/triggers", "Trigger URLs"],
   ["recipes", "/console/recipes", "Recipes"],

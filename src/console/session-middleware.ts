@@ -29,10 +29,12 @@ export function clearSessionCookie(c: Context) {
 }
 
 /**
- * Where a person goes back to after signing in: a console page of this bridge, never another site
- * (no scheme, no `//host`, no backslashes).
+ * Where a person goes back to after signing in: a console page of this bridge, or an OAuth
+ * authorization it interrupted (`/authorize?` and its parameters, percent-encoded), never another
+ * site (no scheme, no `//host`, no backslashes).
  */
 export function safeReturnPath(value: string | undefined | null): string | null {
+  if (value && value.length <= 3000 && /^\/authorize\?[A-Za-z0-9_\-.=&%+*~]*$/.test(value)) return value;
   if (!value || value.length > 500) return null;
   if (
     !/^\/console(\/[A-Za-z0-9_\-./]*)?(\?[A-Za-z0-9_\-.=&%]*)?$/.test(value) ||

@@ -8,9 +8,10 @@ const HOUR_MS = 3600 * 1000;
 export const allowanceBucket = (keyId: string, now = Date.now()) => `calls:${keyId}:${Math.floor(now / HOUR_MS)}`;
 
 /**
- * Runaway-automation guard: each key may place `calls_per_hour` calls per clock hour. Counted in
- * D1 with one conditional statement, so it holds across concurrent requests and isolates. A call
- * that is never placed (KallyAI refused it, or it was cancelled first) gives its slot back.
+ * Runaway-automation guard: each key (and each app connected by OAuth, through its grant's key)
+ * may place `calls_per_hour` calls per clock hour. Counted in D1 with one conditional statement,
+ * so it holds across concurrent requests and isolates. A call that is never placed (KallyAI
+ * refused it, or it was cancelled first) gives its slot back.
  */
 export async function takeCallAllowance(d: Deps, key: ApiKeyRow, now = Date.now()): Promise<void> {
   const hour = Math.floor(now / HOUR_MS);
@@ -20,7 +21,9 @@ export async function takeCallAllowance(d: Deps, key: ApiKeyRow, now = Date.now(
     throw new ApiError(
       429,
       "rate_limited",
-      `This API key may place ${key.calls_per_hour} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`,
+      key.oauth_client_id
+        ? `This app may place ${key.calls_per_hour} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or connect it again and allow more calls per hour.`
+        : `This API key may place ${key.calls_per_hour} calls per hour, and has. Wait ${Math.ceil(wait / 60)} minutes, or raise its calls_per_hour with a new key.`,
       { retryAfter: wait },
     );
   }

@@ -5,6 +5,7 @@ import { randomBase64Url } from "../shared/encoding";
 import type { RefreshGrant, UserRow } from "../storage/accounts";
 import { type IssuedKey, issueSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
+import { type OAuthServer, revokeAllApps } from "./oauth";
 import { sealTokens } from "./upstream-session";
 
 /** Each address (an IPv6 /64) may try to link this many times per window: tokens are not guessable, but tries are cheap. */
@@ -96,8 +97,12 @@ export async function linkRefreshToken(
   return linkTokens(d, tokens, callerUserId, keyName, "cli", refreshToken);
 }
 
-/** `--logout`: the tokens are deleted, every key of the user stops working and console sessions end. */
-export async function unlink(d: Deps, userId: string): Promise<{ revokedKeys: number }> {
+/**
+ * `--logout`: the tokens are deleted, every key of the user stops working, console sessions end,
+ * and every app connected by OAuth loses its grant (its key is among the revoked ones).
+ */
+export async function unlink(d: Deps, userId: string, oauth: OAuthServer | null): Promise<{ revokedKeys: number }> {
+  if (oauth) await revokeAllApps(oauth, userId);
   await d.accounts.deleteTokens(userId);
   await d.consoleSessions.deleteForUser(userId);
   await d.accounts.setLinkState(userId, "unlinked");

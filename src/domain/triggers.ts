@@ -46,7 +46,14 @@ export function checkTemplate(template: Template, defaultCountry: string): void 
 function checkFixedPhone(raw: string, country: string): void {
   const phone = normalizePhone(raw, country);
   if (!phone.ok)
-    throw new ApiError(422, PHONE_ERRORS[phone.reason].code, PHONE_ERRORS[phone.reason].message, { field: "phone" });
+    throw new ApiError(
+      PHONE_ERRORS[phone.reason].status,
+      PHONE_ERRORS[phone.reason].code,
+      PHONE_ERRORS[phone.reason].message,
+      {
+        field: "phone",
+      },
+    );
   if (isPremiumRate(phone.e164))
     throw new ApiError(422, "toll_number", "Premium-rate numbers are not called. Use the business's regular number.", {
       field: "phone",

@@ -17,6 +17,9 @@ const LIMITS: ReadonlyArray<readonly [path: RegExp, bytes: number]> = [
   [/^\/v1\/(webhooks|deliveries)(\/|$)/, 8 * KB],
   [/^\/v1\/triggers(\/|$)/, 32 * KB],
   [/^\/auth\//, 8 * KB],
+  [/^\/oauth\/register$/, 16 * KB], // a client's metadata: names, a few redirect URIs
+  [/^\/(oauth\/token|authorize)$/, 8 * KB],
+  [/^\/admin\/oauth\//, 8 * KB], // a client's name and redirect URIs
   [/^\/admin\//, 1 * KB],
 ];
 

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   invalid_api_key: "The API key is not one of this bridge's.",
   api_key_expired: "The API key has expired.",
   api_key_revoked: "The API key was revoked.",
+  invalid_token:
+    "The OAuth access token is not valid here: expired, revoked, or issued for the other resource (/mcp or /v1).",
   unauthorized: "The credentials were refused.",
   invalid_refresh_token: "KallyAI refused the refresh token.",
   upstream_unauthorized: "KallyAI refused the stored access token; link the account again if it persists.",

@@ -1,9 +1,21 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { finishDocument, keyAuth, TAGS } from "./openapi";
-import type { AppEnv } from "./types";
+import { createApp } from "../app";
+import { registerEventWebhooks } from "../routes/events";
+import { registerOAuthDocs } from "../routes/oauth-docs";
+import { CallInputSchema } from "../shared/call-input";
+import { finishDocument, keyAuth, registerSharedComponents, TAGS } from "./openapi";
+import { ORIGIN_PLACEHOLDER } from "./openapi-served";
 
-/** The bridge's OpenAPI 3.1 document, as served at /openapi.json. */
-export function openApiDocument(app: OpenAPIHono<AppEnv>, origin: string) {
+/**
+ * The bridge's OpenAPI 3.1 document, built in Node by scripts/openapi.mjs (never in the worker,
+ * which serves the result: src/http/openapi-served.ts). Its server is a placeholder the worker
+ * replaces with the origin each request came to.
+ */
+export function buildOpenApiDocument(origin = ORIGIN_PLACEHOLDER) {
+  const app = createApp();
+  app.openAPIRegistry.register("CallInput", CallInputSchema);
+  registerSharedComponents(app.openAPIRegistry);
+  registerEventWebhooks(app.openAPIRegistry);
+  registerOAuthDocs(app.openAPIRegistry);
   return finishDocument(
     app.getOpenAPI31Document({
       openapi: "3.1.0",

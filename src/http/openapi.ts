@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ErrorCode } from "../errors";
 import { errorCodesMarkdown } from "./error-codes";
+import { ORIGIN_PLACEHOLDER } from "./openapi-served";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation";
 
@@ -12,28 +13,33 @@ type OpenAPIRegistry = OpenAPIHono["openAPIRegistry"];
  * lists what is its own.
  */
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({
-        description: `What went wrong, for programs. The bridge's codes:\n\n${errorCodesMarkdown()}\n\nKallyAI's own codes are passed through unchanged.`,
-        example: "validation_error",
+/**
+ * The one error shape, with every code's meaning. Made only when the document is built (in Node):
+ * the worker never needs the meanings, so its bundle leaves them out.
+ */
+const errorSchema = () =>
+  z
+    .object({
+      error: z.object({
+        code: z.string().openapi({
+          description: `What went wrong, for programs. The bridge's codes:\n\n${errorCodesMarkdown()}\n\nKallyAI's own codes are passed through unchanged.`,
+          example: "validation_error",
+        }),
+        message: z.string().openapi({
+          description: "What went wrong and what to do, for people.",
+          example: "phone: Enter the number to call, e.g. +14155551234.",
+        }),
+        field: z
+          .string()
+          .optional()
+          .openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
+        upgrade_url: z.string().optional().openapi({
+          description: "With `quota_exceeded`: where to upgrade the KallyAI plan, as KallyAI gave it.",
+          example: "https://kallyai.com/pricing",
+        }),
       }),
-      message: z.string().openapi({
-        description: "What went wrong and what to do, for people.",
-        example: "phone: Enter the number to call, e.g. +14155551234.",
-      }),
-      field: z
-        .string()
-        .optional()
-        .openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
-      upgrade_url: z.string().optional().openapi({
-        description: "With `quota_exceeded`: where to upgrade the KallyAI plan, as KallyAI gave it.",
-        example: "https://kallyai.com/pricing",
-      }),
-    }),
-  })
-  .openapi("Error", { description: "Every failure has this shape, whatever the Accept header says." });
+    })
+    .openapi("Error", { description: "Every failure has this shape, whatever the Accept header says." });
 
 const ref = (kind: "responses" | "headers" | "schemas" | "parameters", name: string) => ({
   $ref: `#/components/${kind}/${name}`,
@@ -139,7 +145,8 @@ export const TextAnswer = {
   },
 };
 
-export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }];
+/** An API key (either header), or an OAuth access token for the resource (/v1 or /mcp). */
+export const keyAuth: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyHeader: [] }, { OAuth2: [] }];
 /** Operations anyone may call (their credential, if any, is in the request itself). */
 export const noAuth: Record<string, string[]>[] = [];
 
@@ -151,6 +158,11 @@ export const TAGS = [
     description: "Link or unlink a KallyAI account with its refresh token, and see who a key belongs to.",
   },
   { name: "keys", description: "The bridge's own API keys: one per tool, scoped, revocable." },
+  {
+    name: "oauth",
+    description:
+      'The bridge as an OAuth 2.1 authorization server, for apps connected by click (MCP clients, Zapier): discovery (RFC 9728, RFC 8414), registration (RFC 7591, or a Client ID Metadata Document), the consent page, tokens, refresh and revocation (RFC 7009). Errors here are OAuth\'s: `{"error", "error_description"}`.',
+  },
   { name: "calls", description: "Place AI phone calls and read their outcomes, transcripts and recordings." },
   { name: "account", description: "The KallyAI plan: usage, subscription and billing." },
   {
@@ -179,12 +191,30 @@ export function registerSharedComponents(registry: OpenAPIRegistry) {
       },
     });
   }
-  registry.register("Error", ErrorSchema);
+  registry.register("Error", errorSchema());
   registry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
     scheme: "bearer",
     description:
       "A bridge API key (from /auth/login, POST /v1/link or POST /v1/keys) as `Authorization: Bearer <key>`.",
+  });
+  registry.registerComponent("securitySchemes", "OAuth2", {
+    type: "oauth2",
+    description:
+      "For apps a person connects by clicking Connect (Claude, ChatGPT, Zapier): the authorization code flow with PKCE S256; discovery at /.well-known/oauth-protected-resource/v1 (and /mcp). A token is for one resource: /v1 or /mcp. See docs/oauth.md.",
+    flows: {
+      authorizationCode: {
+        authorizationUrl: `${ORIGIN_PLACEHOLDER}/authorize`,
+        tokenUrl: `${ORIGIN_PLACEHOLDER}/oauth/token`,
+        refreshUrl: `${ORIGIN_PLACEHOLDER}/oauth/token`,
+        scopes: {
+          "calls:write": "Place calls and make trigger URLs.",
+          "calls:read": "Read calls, transcripts and recordings.",
+          "account:read": "Read usage, plan and billing.",
+          webhooks: "Manage webhooks and read the event feed.",
+        },
+      },
+    },
   });
   registry.registerComponent("securitySchemes", "ApiKeyHeader", {
     type: "apiKey",

@@ -59,13 +59,18 @@ const finishInBrowser = async (c: Context<AppEnv>) => {
   const returnTo = safeReturnPath(getCookie(c, RETURN_COOKIE)) ?? "/console";
   deleteCookie(c, RETURN_COOKIE, { path: COOKIE_PATH });
   await endSession(d, readSessionCookie(c));
+  // Signing in to connect an app (OAuth's /authorize) goes back to its consent page; the key this
+  // sign-in made stays the console's own, and is not shown.
+  const connecting = returnTo.startsWith("/authorize?");
   const session = await startSession(d, user.id, key.id, {
     notice: "Your KallyAI account is linked to this bridge.",
-    reveal: {
-      label: `Your API key “${key.name}”`,
-      value: key.api_key,
-      note: `Scopes: ${key.scopes.join(", ")}. Send it as Authorization: Bearer <key> or X-API-Key: <key>. This console signed in with it; give each tool its own key from the Keys page.`,
-    },
+    reveal: connecting
+      ? undefined
+      : {
+          label: `Your API key “${key.name}”`,
+          value: key.api_key,
+          note: `Scopes: ${key.scopes.join(", ")}. Send it as Authorization: Bearer <key> or X-API-Key: <key>. This console signed in with it; give each tool its own key from the Keys page.`,
+        },
   });
   setSessionCookie(c, session.token);
   // A clean URL: KallyAI's CLI flow put its tokens in this one's query string.

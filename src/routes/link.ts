@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { authenticate } from "../domain/api-keys";
 import { deps } from "../domain/deps";
 import { MANAGE_SCOPE } from "../domain/key-signing";
 import { linkRefreshToken, takeLinkAttempt, unlink } from "../domain/linking";
-import { presentedKey, requireKey } from "../http/auth";
+import { oauthServer } from "../domain/oauth";
+import { authenticateRequest, presentedKey, requireKey } from "../http/auth";
 import { clientBucket } from "../http/client-ip";
 import { errorResponses, json, keyAuth, noAuth, router } from "../http/openapi";
 
@@ -56,8 +56,7 @@ link.openapi(
   async (c) => {
     const d = deps(c.env);
     await takeLinkAttempt(d, clientBucket(c));
-    const presented = presentedKey(c);
-    const caller = presented ? (await authenticate(d, presented)).userId : null;
+    const caller = presentedKey(c) ? (await authenticateRequest(c)).userId : null;
     const body = c.req.valid("json");
     const { user, key } = await linkRefreshToken(d, body.refresh_token, caller, body.key_name ?? "linked");
     return c.json({ api_key: key.api_key, key_id: key.id, user_id: user.id }, 201);
@@ -83,7 +82,7 @@ link.openapi(
     },
   }),
   async (c) => {
-    const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId);
+    const { revokedKeys } = await unlink(deps(c.env), c.get("auth").userId, oauthServer(c.env, c.req.url));
     return c.json({ unlinked: true as const, revoked_keys: revokedKeys }, 200);
   },
 );

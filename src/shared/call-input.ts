@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { ErrorCode } from "../errors";
+import { SUPPORTED_COUNTRIES_TEXT } from "./calling-codes";
 import { normalizePhone } from "./phone";
 
 /**
@@ -108,15 +109,27 @@ export type CallInput = z.output<typeof CallInputSchema>;
 
 /** Why a phone number cannot be called, in the bridge's error vocabulary. */
 export const PHONE_ERRORS = {
-  missing: { code: "missing_phone_number", message: "phone is required: the number to call, e.g. +14155551234." },
+  missing: {
+    status: 422,
+    code: "missing_phone_number",
+    message: "phone is required: the number to call, e.g. +14155551234.",
+  },
   invalid: {
+    status: 422,
     code: "invalid_phone",
     message:
       "phone is not a valid phone number. Use international format (+14155551234), or set country for a national format.",
   },
   emergency: {
+    status: 422,
     code: "emergency_number",
     message: "Emergency and service numbers (911, 112, 999, …) are never called. Call them yourself.",
+  },
+  // A national number of a country KallyAI does not call: the answer KallyAI gives for its E.164 form.
+  unsupported_country: {
+    status: 403,
+    code: "country_restriction",
+    message: `KallyAI cannot call this country. Supported: ${SUPPORTED_COUNTRIES_TEXT}.`,
   },
 } as const;
 
@@ -127,7 +140,7 @@ export interface UpstreamCallRequest {
 
 export type Built =
   | { ok: true; request: UpstreamCallRequest }
-  | { ok: false; code: ErrorCode; message: string; field: string };
+  | { ok: false; status: 403 | 422; code: ErrorCode; message: string; field: string };
 
 /** Builds KallyAI's request from the flat fields; phone numbers come out in E.164. */
 export function toUpstreamRequest(input: CallInput, defaults: { timezone: string; country: string }): Built {
@@ -140,6 +153,7 @@ export function toUpstreamRequest(input: CallInput, defaults: { timezone: string
     if (!parsed.ok)
       return {
         ok: false,
+        status: 422,
         code: "invalid_phone",
         message: "user_phone is not a valid phone number.",
         field: "user_phone",

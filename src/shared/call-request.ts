@@ -39,7 +39,7 @@ export function parseCallRequest(
     throw fieldError(parsed.error);
   }
   const built = toUpstreamRequest(parsed.data, defaults);
-  if (!built.ok) throw new ApiError(422, built.code, built.message, { field: built.field });
+  if (!built.ok) throw new ApiError(built.status, built.code, built.message, { field: built.field });
   return built.request;
 }
 
@@ -50,9 +50,14 @@ function parseNested(
   const raw = (fields.submission as Record<string, unknown>).respondent_phone;
   const phone = normalizePhone(typeof raw === "string" ? raw : undefined, defaults.country);
   if (!phone.ok)
-    throw new ApiError(422, PHONE_ERRORS[phone.reason].code, PHONE_ERRORS[phone.reason].message, {
-      field: "submission.respondent_phone",
-    });
+    throw new ApiError(
+      PHONE_ERRORS[phone.reason].status,
+      PHONE_ERRORS[phone.reason].code,
+      PHONE_ERRORS[phone.reason].message,
+      {
+        field: "submission.respondent_phone",
+      },
+    );
   const parsed = NestedRequest.safeParse(fields);
   if (!parsed.success) throw fieldError(parsed.error);
   const tz = parsed.data.timezone ?? defaults.timezone;

@@ -1,4 +1,17 @@
-import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
+import { type CountryCode, type MetadataJson, parsePhoneNumberFromString } from "libphonenumber-js/core";
+import { SUPPORTED_CALLING_CODES, SUPPORTED_COUNTRIES_TEXT } from "./calling-codes";
+import phoneMetadata from "./phone-metadata.json";
+
+/**
+ * libphonenumber's metadata for the countries KallyAI calls only (scripts/phone-metadata.mjs):
+ * a number of any other country has no metadata here, so it is read as plain E.164 (below) and
+ * refused as an unsupported country, never as an invalid number.
+ */
+const metadata = phoneMetadata as unknown as MetadataJson & { countries: Record<string, unknown> };
+const otherCallingCodes = new Set(phoneMetadata.other_calling_codes);
+const parse = (text: string, country: CountryCode | { defaultCountry?: CountryCode } = {}) =>
+  parsePhoneNumberFromString(text, country, metadata);
+const supportedCodes = new Set(SUPPORTED_CALLING_CODES);
 
 /**
  * Emergency and short service numbers across the countries KallyAI serves and beyond.
@@ -63,57 +76,23 @@ export function isEmergencyNumber(raw: string): boolean {
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
 
-/** Calling codes of the countries KallyAI calls: US and Canada, the UK, Spain and most of Europe. */
-const SUPPORTED_CALLING_CODES = new Set([
-  "1",
-  "44",
-  "34",
-  "33",
-  "49",
-  "39",
-  "351",
-  "31",
-  "32",
-  "352",
-  "353",
-  "43",
-  "41",
-  "46",
-  "47",
-  "45",
-  "358",
-  "354",
-  "48",
-  "420",
-  "421",
-  "36",
-  "30",
-  "40",
-  "359",
-  "385",
-  "386",
-  "370",
-  "371",
-  "372",
-  "356",
-  "357",
-]);
-
-export const SUPPORTED_COUNTRIES_TEXT = "the US, Canada, the UK, Spain and most of Europe";
+export { SUPPORTED_COUNTRIES_TEXT };
 
 export function isSupportedCountry(e164: string): boolean {
-  const parsed = parsePhoneNumberFromString(e164);
-  return parsed !== undefined && SUPPORTED_CALLING_CODES.has(parsed.countryCallingCode);
+  const parsed = parse(e164);
+  return parsed !== undefined && supportedCodes.has(parsed.countryCallingCode);
 }
 
 export function isPremiumRate(e164: string): boolean {
   if (/^\+1(900|976)/.test(e164)) return true;
-  return parsePhoneNumberFromString(e164)?.getType() === "PREMIUM_RATE";
+  return parse(e164)?.getType() === "PREMIUM_RATE";
 }
 
 export type { CountryCode };
 
-export type PhoneResult = { ok: true; e164: string } | { ok: false; reason: "missing" | "invalid" | "emergency" };
+export type PhoneResult =
+  | { ok: true; e164: string }
+  | { ok: false; reason: "missing" | "invalid" | "emergency" | "unsupported_country" };
 
 /**
  * Turns a number as people type it ("(415) 555-1234", "0034 912 345 678", "+44 20 7946 0958")
@@ -126,8 +105,29 @@ export function normalizePhone(raw: string | undefined, country: string): PhoneR
   if (/[a-z]/i.test(text.replace(/\b(ext|x)\.?\s*\d+$/i, ""))) return { ok: false, reason: "invalid" };
   // International prefixes typed out: 00 (most of the world) and 011 (North America).
   const international = text.replace(/^\s*(00|011(?=[\s\d]{8,}))\s*/, "+");
-  const parsed = parsePhoneNumberFromString(international, country.toUpperCase() as CountryCode);
-  if (!parsed?.isPossible()) return { ok: false, reason: "invalid" };
+  const region = country.toUpperCase() as CountryCode;
+  const parsed = parse(international, region);
+  if (!parsed) return outsideMetadata(international, region);
+  if (!parsed.isPossible()) return { ok: false, reason: "invalid" };
   if (isEmergencyNumber(parsed.nationalNumber)) return { ok: false, reason: "emergency" };
   return { ok: true, e164: parsed.number };
+}
+
+/**
+ * A number the metadata here does not cover: in international format with another country's
+ * calling code, it is that country's number as E.164 (KallyAI does not call it, and says so); in
+ * national format for a country KallyAI does not call, that is the answer; anything else is invalid.
+ */
+function outsideMetadata(text: string, region: CountryCode): PhoneResult {
+  const number = text.replace(/\s*\b(ext|x)\.?\s*\d+$/i, "");
+  if (/[^\d\s().+-]/.test(number)) return { ok: false, reason: "invalid" };
+  if (number.startsWith("+")) {
+    const e164 = `+${number.replace(/\D/g, "")}`;
+    const otherCountry = [1, 2, 3].some((n) => otherCallingCodes.has(e164.slice(1, 1 + n)));
+    return otherCountry && E164.test(e164) ? { ok: true, e164 } : { ok: false, reason: "invalid" };
+  }
+  const digits = number.replace(/\D/g, "").length;
+  return digits >= 4 && !(region in metadata.countries)
+    ? { ok: false, reason: "unsupported_country" }
+    : { ok: false, reason: "invalid" };
 }

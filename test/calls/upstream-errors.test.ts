@@ -6,6 +6,7 @@ import { bridge, errorOf } from "../support/bridge";
 import { place, placed, upstreamIdOf } from "../support/calls";
 import { holdPlacements, settlePlacements, takeEnqueued } from "../support/queues";
 import { sandboxRequestCount } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 describe("KallyAI's refusals reach the caller with the same code and advice", () => {
   it("quota_exceeded → 402 with where to get more (in test mode, the sandbox's free top-up, not real pricing)", async () => {
@@ -25,7 +26,7 @@ describe("KallyAI's refusals reach the caller with the same code and advice", ()
   it.each([
     ["+8613800138000", 403, "country_restriction", "Spain"],
     ["+19005551234", 422, "toll_number", "regular number"],
-    ["+14155550666", 403, "blocked_number", "another number"],
+    [sandboxPhone("blocked"), 403, "blocked_number", "another number"],
   ])("%s → %i %s", async (phone, status, code, advice) => {
     const user = await linkedUser();
     const res = await place(user.apiKey, { phone, task: "Ask about store hours today" });
@@ -95,9 +96,9 @@ describe("KallyAI failing: the call is accepted and its placement retried in the
       .first<{ state: string; attempts: number; due_at: number }>();
 
   it.each([
-    ["+14155550500", "500"],
-    ["+14155550429", "429 with Retry-After"],
-    ["+14155550206", "a malformed answer"],
+    [sandboxPhone("fault:500"), "500"],
+    [sandboxPhone("fault:429"), "429 with Retry-After"],
+    [sandboxPhone("fault:malformed"), "a malformed answer"],
   ])("sandbox fault %s (%s) → 202, queued again for a later attempt with the same key", async (phone) => {
     const user = await linkedUser();
     const res = await place(user.apiKey, { phone, task: "Ask about store hours today" });
@@ -113,7 +114,7 @@ describe("KallyAI failing: the call is accepted and its placement retried in the
   it("a hang: no refusal within the answer window, so the call is accepted (202) while its POST waits", async () => {
     holdPlacements();
     const user = await linkedUser();
-    const res = await place(user.apiKey, { phone: "+14155550408", task: "Ask about store hours today" });
+    const res = await place(user.apiKey, { phone: sandboxPhone("fault:hang"), task: "Ask about store hours today" });
     expect(res.status).toBe(202);
     expect(((await res.json()) as { status: string }).status).toBe("queued");
   });
@@ -122,7 +123,7 @@ describe("KallyAI failing: the call is accepted and its placement retried in the
     holdPlacements();
     const user = await linkedUser();
     const { id } = (await (
-      await place(user.apiKey, { phone: "+14155550500", task: "Ask about store hours today" })
+      await place(user.apiKey, { phone: sandboxPhone("fault:500"), task: "Ask about store hours today" })
     ).json()) as {
       id: string;
     };

@@ -198,7 +198,7 @@ await fetch(res.headers.get("location"));
     ]);
     expect(run.code).toBe(0);
     // Like KallyAI's own CLI: the POST is held until the call has ended. Progress on stderr, the outcome on stdout.
-    expect(run.stderr).toContain("Calling +14155551234 (Italian Bistro); KallyAI answers once the call has ended");
+    expect(run.stderr).toContain("Calling (415) 555-1234 (Italian Bistro); KallyAI answers once the call has ended");
     expect(run.stdout).toContain("Call completed.");
     expect(run.stdout).toMatch(/Status:\s+success/);
     expect(run.stdout).toContain("+14155551234 (Italian Bistro)");

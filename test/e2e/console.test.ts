@@ -1,3 +1,6 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -60,8 +63,13 @@ afterAll(async () => {
 
 const go = (path: string) => page.goto(server.origin + path);
 /** Follows a link of the console's navigation, as a person moves between pages. */
-const nav = (name: string) =>
-  page.getByRole("navigation", { name: "Console" }).getByRole("link", { name, exact: true }).click();
+const nav = async (name: string) => {
+  const link = page.getByRole("navigation", { name: "Console" }).getByRole("link", { name, exact: true });
+  const href = await link.getAttribute("href");
+  await link.click();
+  // Until the new page has loaded, a check would run on the old one (and lose it midway).
+  await page.waitForURL(new URL(href ?? "", server.origin).toString());
+};
 const apiStatus = async (path: string, key: string) =>
   (await fetch(server.origin + path, { headers: { authorization: `Bearer ${key}` } })).status;
 
@@ -110,6 +118,92 @@ describe("the web console, in Chromium", () => {
     await page.getByText(/was revoked/).waitFor();
     expect(await apiStatus("/v1/calls", secondKey)).toBe(401);
     expect(await page.getByRole("list", { name: "Active keys" }).getByText("Zapier").count()).toBe(0);
+  });
+
+  it("an app asks to connect by OAuth: the consent page, Deny, then Allow; Connected apps lists it, and revoking it ends its token", async () => {
+    // The app: registered by DCR, its redirect URI a real server on loopback (Chromium follows the
+    // consent's 302 there; a route would not see a redirect's request).
+    const landed: URL[] = [];
+    const app = createServer((req, res) => {
+      landed.push(new URL(req.url ?? "/", "http://127.0.0.1"));
+      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>App</title><h1>App</h1>");
+    });
+    await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
+    const callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    const registered = await fetch(`${server.origin}/oauth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        client_name: "Journey <b>App</b>",
+        redirect_uris: [callback],
+        token_endpoint_auth_method: "none",
+      }),
+    });
+    const { client_id } = await registered.json();
+    const authorize = async () => {
+      const verifier = randomBytes(32).toString("base64url");
+      const url = new URL(`${server.origin}/authorize`);
+      for (const [k, v] of Object.entries({
+        response_type: "code",
+        client_id,
+        redirect_uri: callback,
+        state: "journey",
+        code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+        code_challenge_method: "S256",
+        resource: `${server.origin}/v1`,
+        scope: "calls:write calls:read account:read webhooks",
+      }))
+        url.searchParams.set(k, v);
+      await page.goto(url.toString());
+      return verifier;
+    };
+    try {
+      await authorize();
+      expect(await page.textContent("h1")).toBe("Allow Journey <b>App</b> to use your KallyAI account?");
+      await page.getByText("This sends access to a program on your computer").waitFor();
+      await pages.check("oauth-consent");
+      await page.getByRole("button", { name: "Deny" }).click();
+      await page.waitForURL(`${callback}**`);
+      expect(landed.at(-1)!.searchParams.get("error")).toBe("access_denied");
+
+      const verifier = await authorize();
+      await page.getByLabel(/manage webhooks/).uncheck();
+      await page.getByLabel("Calls per hour").fill("3");
+      await page.getByRole("button", { name: "Allow" }).click();
+      await page.waitForURL(`${callback}**`);
+      const code = landed.at(-1)!.searchParams.get("code")!;
+      const tokens = await (
+        await fetch(`${server.origin}/oauth/token`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({
+            grant_type: "authorization_code",
+            code,
+            redirect_uri: callback,
+            client_id,
+            code_verifier: verifier,
+          }),
+        })
+      ).json();
+      expect(await apiStatus("/v1/calls", tokens.access_token)).toBe(200);
+      expect(await apiStatus("/v1/webhooks", tokens.access_token)).toBe(403);
+
+      await go("/console");
+      await nav("Connected apps");
+      const apps = page.getByRole("list", { name: "Connected apps" });
+      await apps.getByRole("listitem").filter({ hasText: "Journey <b>App</b>" }).waitFor();
+      expect(await apps.textContent()).toContain("calls:write, calls:read, account:read");
+      await pages.check("apps");
+      await page.getByRole("link", { name: /^Revoke\s+Journey/ }).click();
+      await pages.check("apps-revoke-confirm");
+      await page.getByRole("button", { name: "Revoke the app" }).click();
+      await page.getByText(/was revoked/).waitFor();
+      expect(await apiStatus("/v1/calls", tokens.access_token)).toBe(401);
+      expect(await page.getByRole("list", { name: "Connected apps" }).count()).toBe(0);
+    } finally {
+      app.closeAllConnections();
+      await new Promise<void>((r) => app.close(() => r()));
+    }
   });
 
   it("places a call from the form with a national-format phone, after a field error shown next to the field", async () => {
@@ -264,6 +358,7 @@ describe("the web console, in Chromium", () => {
       ["landing", "/"],
       ["overview", "/console"],
       ["keys", "/console/keys"],
+      ["apps", "/console/apps"],
       ["calls", "/console/calls"],
       ["call-form", "/console/calls/new"],
       ["call-finished", `/console/calls/${encodeURIComponent(journey.callId!)}`],
@@ -294,7 +389,8 @@ describe("the web console, in Chromium", () => {
     }
     expect(pages.checked.filter((name) => name.startsWith("dark-"))).toHaveLength(visited.length + 1);
     expect(pages.offline).toEqual([]);
-  });
+    // Fourteen pages, each through axe and two screenshots: more than the default on a busy machine.
+  }, 180_000);
 
   it("signs out; the old cookie no longer opens the console", async () => {
     const cookie = (await context.cookies(server.origin)).find((c) => c.name === "kallyai_console")!;

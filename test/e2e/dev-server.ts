@@ -32,6 +32,8 @@ export interface DevServerOptions {
   stateDir?: string;
   /** Seconds between cron ticks (DEV_CRON_SECONDS); 60 by default, like production. */
   cronSeconds?: number;
+  /** More environment for the dev server (e.g. SSL_CERT_FILE for a test CA). */
+  env?: Record<string, string>;
 }
 
 /** Starts `npm run dev` exactly as a person would (scripts/dev.mjs), on its own port and database. */
@@ -48,6 +50,7 @@ export async function startDevServer(extraArgs: string[] = [], opts: DevServerOp
       env: {
         ...process.env,
         DEV_CRON_SECONDS: String(opts.cronSeconds ?? process.env.DEV_CRON_SECONDS ?? "60"),
+        ...opts.env,
       },
     },
   );

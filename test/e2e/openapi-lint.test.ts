@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { app } from "../../src/app";
+import { serveOpenApiDocument } from "../../src/http/openapi-served";
 
 const run = promisify(execFile);
 const bin = (name: string) => join("node_modules", ".bin", name);
@@ -21,12 +22,17 @@ async function lint(file: string, args: string[]): Promise<string> {
 let dir: string;
 let docPath: string;
 beforeAll(async () => {
-  // The document as a deployed bridge serves it (its server is the origin it was fetched from).
-  // Serving it touches no binding; DB is a stand-in that is never queried.
-  const res = await app.request(
+  // The document as a deployed bridge serves it (its server is the origin it was fetched from):
+  // the file scripts/openapi.mjs built (vitest's global setup), through the worker's own handler
+  // and a stand-in for the ASSETS binding.
+  const built = readFileSync("public/openapi.json");
+  const served = new Hono().get("/openapi.json", serveOpenApiDocument as never);
+  const res = await served.request(
     "https://bridge.kallyai.com/openapi.json",
     {},
-    { BRIDGE_ENV: "development", BRIDGE_LOCAL_RUNNER: "vitest", DB: {} },
+    {
+      ASSETS: { fetch: async () => new Response(built) },
+    },
   );
   expect(res.status).toBe(200);
   dir = mkdtempSync(join(tmpdir(), "kallyai-openapi-"));

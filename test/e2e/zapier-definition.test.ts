@@ -24,9 +24,16 @@ describe("the Zapier integration's definition", () => {
     expect(validateAppDefinition(broken).errors.length).toBeGreaterThan(0);
   });
 
-  it("has API-key auth, the Call Finished REST hook, two actions and two searches", () => {
-    expect(zapierApp.authentication.type).toBe("custom");
-    expect(keysOf(zapierApp.authentication.fields)).toEqual(["bridge_url", "api_key"]);
+  it("has OAuth2 auth (with refresh, auto-refresh and PKCE), the Call Finished REST hook, two actions and two searches", () => {
+    expect(zapierApp.authentication.type).toBe("oauth2");
+    expect(keysOf(zapierApp.authentication.fields)).toEqual(["bridge_url"]);
+    expect(zapierApp.authentication.oauth2Config).toMatchObject({
+      scope: "calls:write calls:read webhooks",
+      autoRefresh: true,
+      enablePkce: true,
+    });
+    expect(typeof zapierApp.authentication.oauth2Config.refreshAccessToken).toBe("function");
+    expect(typeof zapierApp.authentication.test).toBe("function");
     expect(Object.keys(zapierApp.triggers)).toEqual(["call_finished"]);
     expect(zapierApp.triggers.call_finished.operation.type).toBe("hook");
     expect(Object.keys(zapierApp.creates)).toEqual(["place_call", "cancel_call"]);
@@ -45,12 +52,6 @@ describe("the Zapier integration's definition", () => {
     expect(run.stdout).toMatch(/# pass [1-9]/);
     expect(run.stdout).toContain("# fail 0");
     expect(run.status).toBe(0);
-  });
-
-  it("the API key's help leads to the console's Keys page first, the request second", () => {
-    const help = zapierApp.authentication.fields.find((f: { key: string }) => f.key === "api_key").helpText as string;
-    expect(help).toContain("**Keys → Create a key**");
-    expect(help.indexOf("**Keys → Create a key**")).toBeLessThan(help.indexOf("POST /v1/keys"));
   });
 
   it("Place a Call offers every field of the bridge's call input, each with help text", () => {

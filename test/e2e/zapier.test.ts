@@ -1,11 +1,14 @@
+import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Browser, signInAndConsent } from "../support/mcp-oauth";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { type DevServer, startDevServer, until } from "./dev-server";
 import { createAppTester, zapierApp } from "./zapier-app";
 
 // The Zapier integration run by zapier-platform-core's app tester against `npm run dev`, over real
-// sockets: connect, subscribe the "Call Finished" hook (Zapier's target URL is a receiver on
+// sockets: connect by OAuth (the consent approved headlessly), refresh, subscribe the "Call Finished" hook (Zapier's target URL is a receiver on
 // loopback), place a sandbox call, receive its delivery and run `perform` on it, list samples,
 // search, read the transcript, cancel, unsubscribe.
 
@@ -19,7 +22,7 @@ let receiver: Server;
 let targetUrl: string;
 const received: Received[] = [];
 const appTester = createAppTester(zapierApp);
-let authData: { bridge_url: string; api_key: string };
+let authData: { bridge_url: string; access_token: string; refresh_token: string };
 const bundle = (extra: Record<string, unknown> = {}) => ({
   authData,
   inputData: {},
@@ -27,35 +30,53 @@ const bundle = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-let signInKey: string;
+const ADMIN_TOKEN = "zapier-e2e-admin-token";
+/** Zapier's own OAuth callback, registered with the bridge as the Zapier app's redirect URI. */
+const ZAPIER_REDIRECT = "https://zapier.com/dashboard/auth/oauth/return/App123456CLIAPI/";
 
-async function signUp(origin: string): Promise<string> {
-  const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
+/** The bridge operator pre-registers the Zapier app once; its id and secret become the app's environment. */
+async function registerZapier(origin: string) {
+  const res = await fetch(`${origin}/admin/oauth/clients`, {
     method: "POST",
-    body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740/callback",
-      state: "zapier",
-      email: `zapier-${Date.now()}@example.com`,
-    }),
-    redirect: "manual",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ client_name: "Zapier", redirect_uris: [ZAPIER_REDIRECT] }),
   });
-  const refreshToken = new URL(signIn.headers.get("location")!).searchParams.get("refresh_token");
-  const linked = await (
-    await fetch(`${origin}/v1/link`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ refresh_token: refreshToken }),
-    })
-  ).json();
-  signInKey = linked.api_key;
-  // A key for Zapier alone, with only the scopes it needs.
-  const key = await fetch(`${origin}/v1/keys`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${linked.api_key}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "Zapier", scopes: ["calls:write", "calls:read", "webhooks"] }),
+  expect(res.status).toBe(201);
+  const client = await res.json();
+  process.env.CLIENT_ID = client.client_id;
+  process.env.CLIENT_SECRET = client.client_secret;
+}
+
+const b64url = (bytes: Buffer) => bytes.toString("base64url");
+
+/**
+ * What Zapier does when a person clicks Connect: the app's authorizeUrl (Zapier adds redirect_uri,
+ * state and the PKCE challenge), the person signs in and allows on the bridge's consent page
+ * (driven headlessly), then the app's getAccessToken with the code.
+ */
+async function connectZapier(email: string, callsPerHour = "20") {
+  const bridge_url = `${server.origin}/`;
+  const url = new URL(
+    await appTester(zapierApp.authentication.oauth2Config.authorizeUrl, { inputData: { bridge_url } }),
+  );
+  const verifier = b64url(randomBytes(32));
+  url.searchParams.set("redirect_uri", ZAPIER_REDIRECT);
+  url.searchParams.set("state", "zapier-state");
+  url.searchParams.set("code_challenge", b64url(createHash("sha256").update(verifier).digest()));
+  url.searchParams.set("code_challenge_method", "S256");
+  const { redirect, consentHtml } = await signInAndConsent(new Browser(fetch), url, { email, callsPerHour });
+  expect(consentHtml).toContain("Allow Zapier to use your KallyAI account?");
+  expect(redirect.origin + redirect.pathname).toBe(ZAPIER_REDIRECT);
+  expect(redirect.searchParams.get("state")).toBe("zapier-state");
+  const tokens = await appTester(zapierApp.authentication.oauth2Config.getAccessToken, {
+    inputData: {
+      bridge_url,
+      code: redirect.searchParams.get("code"),
+      redirect_uri: ZAPIER_REDIRECT,
+      code_verifier: verifier,
+    },
   });
-  expect(key.status).toBe(201);
-  return (await key.json()).api_key;
+  return { bridge_url, ...tokens };
 }
 
 const fireCron = (origin: string) => fetch(`${origin}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
@@ -77,12 +98,12 @@ beforeAll(async () => {
   server = await startDevServer([
     "--var",
     "SANDBOX_CALL_SECONDS:1",
-    "--var",
     "POLLER_SWEEP_SECONDS:0",
-    "--var",
     "SANDBOX_PLACEMENT:async",
+    `ADMIN_TOKEN:${ADMIN_TOKEN}`,
   ]);
-  authData = { bridge_url: `${server.origin}/`, api_key: await signUp(server.origin) };
+  await registerZapier(server.origin);
+  authData = await connectZapier(`zapier-${Date.now()}@example.com`);
 });
 afterAll(async () => {
   await server?.stop();
@@ -93,20 +114,52 @@ describe("the Zapier integration against npm run dev", () => {
   let subscription: { id: string; url: string; events: string[]; secret: string };
   let callId: string;
 
-  it("tests the connection with GET /v1/me and labels it with the key's name and account", async () => {
+  it("connects by OAuth: the tokens are for the bridge's /v1, with the scopes Zapier asked for", async () => {
+    expect(authData.access_token).toMatch(/^[^:]+:[^:]+:[^:]+$/);
+    expect(authData.refresh_token).toBeTruthy();
+    const mcp = await fetch(`${server.origin}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${authData.access_token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: "{}",
+    });
+    expect(mcp.status).toBe(401); // a /v1 token is not an /mcp token
+  });
+
+  it("tests the connection with GET /v1/me and labels it with the connection's name and account", async () => {
     const me = await appTester(zapierApp.authentication.test, bundle());
-    expect(me).toMatchObject({ linked: true, key: { name: "Zapier" } });
+    expect(me).toMatchObject({
+      linked: true,
+      key: { name: "Zapier", scopes: ["calls:write", "calls:read", "webhooks"] },
+    });
     const label = await appTester(zapierApp.authentication.connectionLabel, bundle({ inputData: me }));
     expect(label).toBe(`Zapier (${me.user_id})`);
   });
 
-  it("a wrong key fails the connection test with the bridge's message", async () => {
-    const wrong = appTester(zapierApp.authentication.test, {
+  it("refreshes: the bridge rotates the refresh token, and the new access token works", async () => {
+    const refreshed = await appTester(zapierApp.authentication.oauth2Config.refreshAccessToken, bundle());
+    expect(refreshed.refresh_token).not.toBe(authData.refresh_token);
+    authData = { ...authData, ...refreshed };
+    expect(await appTester(zapierApp.authentication.test, bundle())).toMatchObject({ linked: true });
+  });
+
+  it("a refused access token (a 401) asks Zapier to refresh it and try again (auto-refresh), in a step and in the connection test", async () => {
+    const stale = { ...authData, access_token: "usr_x:grant_x:not-a-token" };
+    const step = await appTester(zapierApp.creates.place_call.operation.perform, {
       ...bundle(),
-      authData: { ...authData, api_key: "not-a-key" },
+      authData: stale,
+      inputData: { phone: "+14155557777", task: "Ask about store hours today" },
+    }).catch((e: Error) => e);
+    expect(step).toMatchObject({ name: "RefreshAuthError" });
+    const testing = await appTester(zapierApp.authentication.test, {
+      ...bundle(),
+      authData: stale,
       meta: { isTestingAuth: true },
-    });
-    await expect(wrong).rejects.toThrow(/API key/i);
+    }).catch((e: Error) => e);
+    expect(testing).toMatchObject({ name: "RefreshAuthError" });
   });
 
   it("subscribes Call Finished: a bridge webhook to Zapier's target URL", async () => {
@@ -166,16 +219,8 @@ describe("the Zapier integration against npm run dev", () => {
   });
 
   it("the runaway guard's 429 asks Zapier to retry later, with the bridge's message and Retry-After", async () => {
-    const limited = await fetch(`${server.origin}/v1/keys`, {
-      method: "POST",
-      headers: { "x-api-key": signInKey, "content-type": "application/json" },
-      body: JSON.stringify({
-        name: "Zapier (1 call an hour)",
-        scopes: ["calls:write", "calls:read"],
-        calls_per_hour: 1,
-      }),
-    });
-    const limitedAuth = { ...authData, api_key: (await limited.json()).api_key };
+    // Another person connects Zapier allowing 1 call an hour on the consent page.
+    const limitedAuth = await connectZapier(`zapier-limited-${Date.now()}@example.com`, "1");
     const place = () =>
       appTester(zapierApp.creates.place_call.operation.perform, {
         ...bundle(),
@@ -265,7 +310,7 @@ describe("the Zapier integration against npm run dev", () => {
   it("a test delivery runs no Zap", async () => {
     const test = await fetch(`${server.origin}/v1/webhooks/${subscription.id}/test`, {
       method: "POST",
-      headers: { "x-api-key": authData.api_key },
+      headers: { authorization: `Bearer ${authData.access_token}` },
     });
     expect(test.status).toBe(200);
     const { event_id } = await test.json();
@@ -290,7 +335,7 @@ describe("the Zapier integration against npm run dev", () => {
   it("cancels a running call; cancelling an ended one fails with the bridge's message", async () => {
     const placed = await appTester(
       zapierApp.creates.place_call.operation.perform,
-      bundle({ inputData: { phone: "+14155550005", task: "Ask about store hours today" } }),
+      bundle({ inputData: { phone: sandboxPhone("never"), task: "Ask about store hours today" } }),
     );
     const cancelled = await appTester(
       zapierApp.creates.cancel_call.operation.perform,
@@ -310,7 +355,7 @@ describe("the Zapier integration against npm run dev", () => {
       bundle({ subscribeData: subscription }),
     );
     const gone = await fetch(`${server.origin}/v1/webhooks/${subscription.id}`, {
-      headers: { "x-api-key": authData.api_key },
+      headers: { authorization: `Bearer ${authData.access_token}` },
     });
     expect(gone.status).toBe(404);
     await expect(

@@ -14,6 +14,7 @@ import {
   sandboxSignIn,
 } from "../support/sandbox";
 import { authorizationCode, SANDBOX_OAUTH_CLIENT } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 /** Access tokens are opaque to clients (the sandbox may issue random strings or JWTs). */
 const OPAQUE_TOKEN = /^[A-Za-z0-9._~-]{20,}$/;
@@ -122,7 +123,9 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
           } as Bindings),
         ),
     });
-    const call = await sync.placeCall(accessToken, request("+14155550002"), crypto.randomUUID(), { timeoutMs: 5000 });
+    const call = await sync.placeCall(accessToken, request(sandboxPhone("busy")), crypto.randomUUID(), {
+      timeoutMs: 5000,
+    });
     expect(call).toMatchObject({ status: "busy", highlights: expect.stringContaining("busy") });
   });
 
@@ -408,14 +411,14 @@ describe("KallyAIClient parses leniently", () => {
 describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
   it("500 → 502 upstream_unavailable", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550500"), crypto.randomUUID()));
+    const err = await failure(client().placeCall(accessToken, request(sandboxPhone("fault:500")), crypto.randomUUID()));
     expect(err).toMatchObject({ status: 502, code: "upstream_unavailable" });
     expect(err.message).toMatch(/KallyAI/);
   });
 
   it("429 → 503 upstream_unavailable, with retryAfter from Retry-After", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550429"), crypto.randomUUID()));
+    const err = await failure(client().placeCall(accessToken, request(sandboxPhone("fault:429")), crypto.randomUUID()));
     expect(err).toMatchObject({ status: 503, code: "upstream_unavailable", extra: { retryAfter: 7 } });
   });
 
@@ -428,7 +431,9 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
 
   it("a hang → 504 upstream_unavailable (timeout)", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550408"), crypto.randomUUID()));
+    const err = await failure(
+      client().placeCall(accessToken, request(sandboxPhone("fault:hang")), crypto.randomUUID()),
+    );
     expect(err).toMatchObject({ status: 504, code: "upstream_unavailable" });
     expect(err.message).toMatch(/in time/);
   });
@@ -446,7 +451,9 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
 
   it("malformed JSON → 502 upstream_invalid_response", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550206"), crypto.randomUUID()));
+    const err = await failure(
+      client().placeCall(accessToken, request(sandboxPhone("fault:malformed")), crypto.randomUUID()),
+    );
     expect(err).toMatchObject({ status: 502, code: "upstream_invalid_response" });
   });
 
@@ -512,7 +519,7 @@ describe("KallyAIClient passes upstream refusals through", () => {
 
   it.each([
     ["+19005551234", {}, 422, "toll_number"],
-    ["+14155550666", {}, 403, "blocked_number"],
+    [sandboxPhone("blocked"), {}, 403, "blocked_number"],
     ["+14155551234", { task_description: "Threaten them until they refund me" }, 422, "safety_violation"],
     ["+14155551234", { language: "fr" }, 422, "unsupported_language"],
     ["+1 415 555 1234", {}, 422, "missing_phone_number"],
@@ -694,7 +701,7 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
     const attempts = await attemptsOf("POST", "/v1/calls", async () => {
       const err = await failure(
         client().send(
-          { method: "POST", path: "/v1/calls", token: accessToken, json: callBody("+14155550500") },
+          { method: "POST", path: "/v1/calls", token: accessToken, json: callBody(sandboxPhone("fault:500")) },
           UpstreamCall,
         ),
       );
@@ -714,7 +721,9 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
   it("retries a POST with an idempotency key", async () => {
     const { accessToken } = await sandboxSignIn();
     const attempts = await attemptsOf("POST", "/v1/calls", async () => {
-      const err = await failure(client().placeCall(accessToken, request("+14155550500"), crypto.randomUUID()));
+      const err = await failure(
+        client().placeCall(accessToken, request(sandboxPhone("fault:500")), crypto.randomUUID()),
+      );
       expect(err).toMatchObject({ status: 502 });
     });
     expect(attempts).toBe(3);

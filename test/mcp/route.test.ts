@@ -18,10 +18,12 @@ async function keyWith(apiKey: string, body: Record<string, unknown>): Promise<{
 }
 
 describe("POST /mcp: authentication", () => {
-  it("without a key answers 401 with a Bearer challenge and the bridge's error", async () => {
+  it("without a key answers 401 with a Bearer challenge naming the OAuth metadata, and the bridge's error", async () => {
     const res = await mcpPost(initialize);
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="kallyai-bridge"');
+    expect(res.headers.get("www-authenticate")).toBe(
+      'Bearer realm="kallyai-bridge", resource_metadata="https://bridge.test/.well-known/oauth-protected-resource/mcp", scope="calls:write calls:read account:read"',
+    );
     expect((await errorOf(res)).code).toBe("missing_api_key");
   });
 
@@ -29,7 +31,7 @@ describe("POST /mcp: authentication", () => {
     const res = await mcpPost(initialize, "not-a-key");
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toMatch(
-      /^Bearer realm="kallyai-bridge", error="invalid_token", error_description="[^"]+"$/,
+      /^Bearer realm="kallyai-bridge", resource_metadata="[^"]+", scope="[^"]+", error="invalid_token", error_description="[^"]+"$/,
     );
     expect((await errorOf(res)).code).toBe("invalid_api_key");
   });

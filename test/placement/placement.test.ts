@@ -8,6 +8,7 @@ import { place, restaurant, sandboxCallOf } from "../support/calls";
 import { route } from "../support/network";
 import { consume, consumePlacementsWith, holdPlacements, settlePlacements, takeEnqueued } from "../support/queues";
 import { auth, callBody, endSandboxCall, sandboxRequestCount, sandboxSignIn } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { eventsOf, tick } from "../support/webhooks";
 
 /**
@@ -113,7 +114,7 @@ describe("placing a call in the background", () => {
 
 describe("fast refusals, in the placing request", () => {
   it.each([
-    ["a flagged number", { ...restaurant, phone: "+14155550666" }, 403, "blocked_number"],
+    ["a flagged number", { ...restaurant, phone: sandboxPhone("blocked") }, 403, "blocked_number"],
     ["a threatening task", { ...restaurant, task: "Tell them I will kill them" }, 422, "safety_violation"],
   ])("%s: KallyAI's refusal is the answer, and no call is kept", async (_what, body, status, code) => {
     const { placeWith } = syncBridge();
@@ -141,7 +142,7 @@ describe("fast refusals, in the placing request", () => {
     holdPlacements();
     const { placeWith, custom } = syncBridge({ PLACEMENT_ANSWER_WINDOW_MS: "0" });
     const user = await linkedUser();
-    const res = await placeWith(user.apiKey, { ...restaurant, phone: "+14155550666" });
+    const res = await placeWith(user.apiKey, { ...restaurant, phone: sandboxPhone("blocked") });
     expect(res.status).toBe(202);
     const placed = (await res.json()) as Placed;
     expect(placed.status).toBe("queued");
@@ -283,7 +284,9 @@ describe("recovery", () => {
     holdPlacements();
     const { placeWith, custom } = syncBridge({ PLACEMENT_ANSWER_WINDOW_MS: "0", PLACEMENT_TIMEOUT_SECONDS: "1" });
     const user = await linkedUser();
-    const placed = (await (await placeWith(user.apiKey, { ...restaurant, phone: "+14155550005" })).json()) as Placed;
+    const placed = (await (
+      await placeWith(user.apiKey, { ...restaurant, phone: sandboxPhone("never") })
+    ).json()) as Placed;
     const [first] = takeEnqueued("placements");
     await consume("placements", [first!.body], 1, custom);
     expect(await placementOf(placed.id)).toMatchObject({ state: "queued", attempts: 1 });
@@ -303,7 +306,9 @@ describe("recovery", () => {
     holdPlacements();
     const { placeWith, custom } = syncBridge({ PLACEMENT_ANSWER_WINDOW_MS: "0" });
     const user = await linkedUser();
-    const placed = (await (await placeWith(user.apiKey, { ...restaurant, phone: "+14155550500" })).json()) as Placed;
+    const placed = (await (
+      await placeWith(user.apiKey, { ...restaurant, phone: sandboxPhone("fault:500") })
+    ).json()) as Placed;
     const [message] = takeEnqueued("placements");
     await consume("placements", [message!.body], 1, custom);
     expect(await placementOf(placed.id)).toMatchObject({ state: "queued", attempts: 1 });

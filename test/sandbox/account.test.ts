@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { bridge, errorOf, json } from "../support/bridge";
 import { auth, endSandboxCall, sandboxSignIn } from "../support/sandbox";
 import { createdCall, placeSandboxCall, type SandboxCall, sandboxGet } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 interface Statistics {
   plan_type: string;
@@ -68,13 +69,13 @@ describe("GET /sandbox/v1/users/me/statistics", () => {
 
   it("counts voicemail minutes, but none for calls nobody answered", async () => {
     const { accessToken } = await sandboxSignIn();
-    const busy = await createdCall(accessToken, "+14155550002");
-    const noAnswer = await createdCall(accessToken, "+14155550001");
+    const busy = await createdCall(accessToken, sandboxPhone("busy"));
+    const noAnswer = await createdCall(accessToken, sandboxPhone("no_answer"));
     await endSandboxCall(busy.call_id);
     await endSandboxCall(noAnswer.call_id);
     expect(await statistics(accessToken)).toMatchObject({ calls_used: 2, minutes_used: 0 });
 
-    const voicemail = await createdCall(accessToken, "+14155550004");
+    const voicemail = await createdCall(accessToken, sandboxPhone("voicemail"));
     await endSandboxCall(voicemail.call_id);
     expect((await statistics(accessToken)).minutes_used).toBeGreaterThan(0);
   });

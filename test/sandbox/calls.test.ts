@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { bridge, errorOf, json } from "../support/bridge";
 import { auth, callBody, endSandboxCall, sandboxSignIn } from "../support/sandbox";
 import { createdCall, placeSandboxCall, type SandboxCall, sandboxCallRow, sandboxGet } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PHONE = "+14155551234";
@@ -261,7 +262,7 @@ describe("GET /sandbox/v1/calls/{id}/transcript", () => {
 
   it("is 404 transcript_not_found for a call nobody answered", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550001");
+    const call = await createdCall(accessToken, sandboxPhone("no_answer"));
     await endSandboxCall(call.call_id);
     const res = await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken);
     expect(res.status).toBe(404);
@@ -305,7 +306,7 @@ describe("GET /sandbox/v1/calls/{id}/recording", () => {
 
   it("has a recording for a voicemail too", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550004");
+    const call = await createdCall(accessToken, sandboxPhone("voicemail"));
     await endSandboxCall(call.call_id);
     expect((await sandboxGet(`/v1/calls/${call.call_id}/recording`, accessToken)).status).toBe(200);
   });
@@ -321,7 +322,7 @@ describe("GET /sandbox/v1/calls/{id}/recording", () => {
 
   it("is 404 for a busy call", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550002");
+    const call = await createdCall(accessToken, sandboxPhone("busy"));
     await endSandboxCall(call.call_id);
     expect((await sandboxGet(`/v1/calls/${call.call_id}/recording`, accessToken)).status).toBe(404);
   });
@@ -378,7 +379,7 @@ describe("POST /sandbox/v1/calls/{id}/cancel", () => {
 
   it("cancels a call that would never finish", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550005");
+    const call = await createdCall(accessToken, sandboxPhone("never"));
     await endSandboxCall(call.call_id, 3600);
     const res = await cancel(call.call_id, accessToken);
     expect(res.status).toBe(200);

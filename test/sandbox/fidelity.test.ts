@@ -11,6 +11,7 @@ import {
   settledWithin,
   tokenRequest,
 } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 /**
  * The sandbox as KallyAI documents its API (docs/sandbox.md): POST /v1/calls answers once the
@@ -60,10 +61,12 @@ describe("POST /v1/calls with synchronous placement (the documented behaviour)",
   it("after the call ended, the same key answers the same call at once", async () => {
     const { accessToken } = await sandboxSignIn();
     const key = crypto.randomUUID();
-    const a = (await (await placeSync(accessToken, "+14155550001", { "idempotency-key": key })).json()) as SandboxCall;
+    const a = (await (
+      await placeSync(accessToken, sandboxPhone("no_answer"), { "idempotency-key": key })
+    ).json()) as SandboxCall;
     const started = Date.now();
     const again = (await (
-      await placeSync(accessToken, "+14155550001", { "idempotency-key": key })
+      await placeSync(accessToken, sandboxPhone("no_answer"), { "idempotency-key": key })
     ).json()) as SandboxCall;
     expect(Date.now() - started).toBeLessThan(500);
     expect(again).toMatchObject({ call_id: a.call_id, status: "no_answer" });
@@ -96,7 +99,7 @@ describe("POST /v1/calls with synchronous placement (the documented behaviour)",
 
   it("a call that never ends holds the request until the client gives up", async () => {
     const { accessToken } = await sandboxSignIn();
-    const res = placeSync(accessToken, "+14155550005", { "idempotency-key": crypto.randomUUID() });
+    const res = placeSync(accessToken, sandboxPhone("never"), { "idempotency-key": crypto.randomUUID() });
     expect(await settledWithin(res, 1500)).toBe("pending");
     await env.DB.prepare("UPDATE sandbox_calls SET outcome = 'success', ends_at = ? WHERE outcome = 'never'")
       .bind(Date.now() - 1)
@@ -107,7 +110,7 @@ describe("POST /v1/calls with synchronous placement (the documented behaviour)",
   it("refusals come at once, as before (a refused call is never held)", async () => {
     const { accessToken } = await sandboxSignIn();
     const started = Date.now();
-    const res = await placeSync(accessToken, "+14155550666");
+    const res = await placeSync(accessToken, sandboxPhone("blocked"));
     expect(res.status).toBe(403);
     expect(await errorOf(res)).toMatchObject({ code: "blocked_number" });
     expect(Date.now() - started).toBeLessThan(500);
@@ -162,7 +165,7 @@ describe("the reference's other facts", () => {
 
   it("a number ending in 0006 ends `terminated`", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550006");
+    const call = await createdCall(accessToken, sandboxPhone("terminated"));
     await endSandboxCall(call.call_id);
     const ended = (await (await sandboxGet(`/v1/calls/${call.call_id}`, accessToken)).json()) as SandboxCall;
     expect(ended).toMatchObject({ status: "terminated", highlights: expect.stringContaining("cut off") });
@@ -170,10 +173,10 @@ describe("the reference's other facts", () => {
 
   it.each([
     ["+14155551234", (b: any) => b.entries[0].speaker, "HUMAN"],
-    ["+14155550701", (b: any) => b.transcript[0].speaker, "HUMAN"],
-    ["+14155550702", (b: any) => b[0].content, expect.stringContaining("Italian Bistro")],
+    [sandboxPhone("transcript_key"), (b: any) => b.transcript[0].speaker, "HUMAN"],
+    [sandboxPhone("bare_list"), (b: any) => b[0].content, expect.stringContaining("Italian Bistro")],
     [
-      "+14155550703",
+      sandboxPhone("role_text"),
       (b: any) => [b.entries[0].role, b.entries[0].timestamp],
       ["user", expect.stringMatching(/^00:00:\d\d$/)],
     ],

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { linkedUser } from "../support/accounts";
 import { placed } from "../support/calls";
 import { endSandboxCall } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { eventsOf, getJson, makeCallsDue, receiver, subscribe, tick } from "../support/webhooks";
 
 describe("outcome → signed webhook delivery", () => {
@@ -62,7 +63,7 @@ describe("outcome → signed webhook delivery", () => {
     const succeeded = receiver("https://succeeded.test");
     const subFailed = await subscribe(user.apiKey, { url: failed.url, events: ["call.failed"] });
     await subscribe(user.apiKey, { url: succeeded.url, events: ["call.succeeded"] });
-    const call = await placed(user.apiKey, { phone: "+14155550002", task: "Ask about store hours today" });
+    const call = await placed(user.apiKey, { phone: sandboxPhone("busy"), task: "Ask about store hours today" });
     await endSandboxCall(call.id);
     await makeCallsDue([call.id]);
     await tick();

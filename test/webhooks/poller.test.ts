@@ -6,6 +6,7 @@ import { place, placed } from "../support/calls";
 import { route } from "../support/network";
 import { consume, holdPlacements, takeEnqueued } from "../support/queues";
 import { endSandboxCall, expireSandboxAccessTokens } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { callRow, eventsOf, makeCallsDue, receiver, subscribe, tick, upstreamPolls } from "../support/webhooks";
 
 const ageCall = (id: string, ms: number) =>
@@ -55,8 +56,8 @@ describe("the outcome poller", () => {
   it("looks every minute at a 10-minute-old call and every 5 minutes at a 1-hour-old one", async () => {
     const user = await linkedUser();
     const [a, b] = [
-      await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
-      await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
+      await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" }),
+      await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" }),
     ];
     await ageCall(a!.id, 10 * 60_000);
     await ageCall(b!.id, 60 * 60_000);
@@ -73,7 +74,7 @@ describe("the outcome poller", () => {
     const hook = receiver();
     await subscribe(user.apiKey, { url: hook.url, events: ["call.expired"] });
     // 0005: the sandbox call never ends.
-    const call = await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" });
+    const call = await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" });
     await ageCall(call.id, EXPIRE_AFTER_MS + 1000);
     await tick();
     expect(await callRow(call.id)).toMatchObject({ status: "expired", next_poll_at: null });
@@ -114,7 +115,7 @@ describe("the outcome poller", () => {
     const user = await linkedUser();
     const calls = await Promise.all(
       Array.from({ length: 12 }, () =>
-        placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
+        placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" }),
       ),
     );
     await makeCallsDue(calls.map((c) => c.id));

@@ -1,8 +1,9 @@
 "use strict";
 
 // How every request reaches the bridge: its URL comes from the connection (each person runs or
-// picks their own bridge), the API key goes in X-API-Key, and the bridge's
-// {"error": {"code", "message"}} answers become Zapier errors carrying that message.
+// picks their own bridge), the OAuth access token goes in Authorization, and the bridge's
+// {"error": {"code", "message"}} answers (and OAuth's {"error", "error_description"}) become
+// Zapier errors carrying that message.
 
 /** The bridge's origin as the person typed it, without trailing slashes. */
 const baseUrl = (bundle) =>
@@ -12,9 +13,11 @@ const baseUrl = (bundle) =>
 
 const bridgeUrl = (bundle, path) => `${baseUrl(bundle)}${path}`;
 
-const addApiKey = (request, _z, bundle) => {
+const addAccessToken = (request, _z, bundle) => {
   request.headers = request.headers || {};
-  if (bundle.authData.api_key) request.headers["X-API-Key"] = bundle.authData.api_key;
+  const tokenEndpoint = /\/oauth\/token$/.test(String(request.url || "").split("?")[0]);
+  if (bundle.authData.access_token && !tokenEndpoint)
+    request.headers.Authorization = `Bearer ${bundle.authData.access_token}`;
   request.headers.Accept = request.headers.Accept || "application/json";
   // 429s go through bridgeErrors below, so the Zap history shows the bridge's message (which
   // guard, when to retry) instead of Zapier's generic one.
@@ -23,7 +26,7 @@ const addApiKey = (request, _z, bundle) => {
 };
 
 const checkBridgeUrl = (request, z, bundle) => {
-  if (!/^https?:\/\/[^/]+/i.test(baseUrl(bundle))) {
+  if (!/^https?:\/\/[^/]+/i.test(baseUrl({ authData: { ...bundle.inputData, ...bundle.authData } }))) {
     throw new z.errors.Error(
       "The bridge URL must start with https:// (e.g. https://kallyai-bridge.example.workers.dev). Reconnect the account with the full address.",
       "invalid_bridge_url",
@@ -35,24 +38,27 @@ const checkBridgeUrl = (request, z, bundle) => {
 
 /**
  * Throws the bridge's error as a Zapier error carrying its message, so the Zap history says what to
- * do: 429 asks Zapier to retry after Retry-After, a refused key marks the connection expired.
+ * do: 429 asks Zapier to retry after Retry-After; a refused access token asks Zapier to refresh it
+ * (autoRefresh), and a refused refresh marks the connection expired.
  */
 const raiseForStatus = (response, z, bundle) => {
   if (response.status < 400) return response;
-  let error = {};
+  let body = {};
   try {
-    error = JSON.parse(response.content)?.error || {};
+    body = JSON.parse(response.content) || {};
   } catch {
     // Not the bridge's JSON (a proxy's page, say): the status tells enough.
   }
+  const oauth = typeof body.error === "string";
+  const error = oauth ? { code: body.error, message: body.error_description } : body.error || {};
   const message = error.message || `The bridge answered HTTP ${response.status}.`;
   if (response.status === 429) {
     const delay = parseInt(response.headers.get("retry-after"), 10);
     throw new z.errors.ThrottledError(message, Number.isNaN(delay) ? 60 : delay);
   }
-  const keyRefused =
-    response.status === 401 && ["invalid_api_key", "api_key_expired", "api_key_revoked"].includes(error.code);
-  if (keyRefused && !bundle.meta?.isTestingAuth) throw new z.errors.ExpiredAuthError(message);
+  if (response.status === 401 && error.code === "invalid_token" && !bundle.meta?.isTestingAuth)
+    throw new z.errors.RefreshAuthError(message);
+  if (oauth && error.code === "invalid_grant") throw new z.errors.ExpiredAuthError(message);
   throw new z.errors.Error(message, error.code || `http_${response.status}`, response.status);
 };
 
@@ -68,4 +74,4 @@ const withoutEmpty = (fields) =>
     ),
   );
 
-module.exports = { addApiKey, bridgeErrors, bridgeUrl, checkBridgeUrl, raiseForStatus, withoutEmpty };
+module.exports = { addAccessToken, baseUrl, bridgeErrors, bridgeUrl, checkBridgeUrl, raiseForStatus, withoutEmpty };

@@ -12,7 +12,7 @@ const { compileApp, serializeApp } = require("zapier-platform-core/src/tools/sch
 const App = require("../index");
 
 const appTester = createAppTester(App);
-const KEY = "test-key";
+const TOKEN = "test-access-token";
 const EVENT = { id: "evt_latest", type: "call.completed", timestamp: "2026-01-28T18:03:52.410Z", data: { id: "c1" } };
 
 /** The bridge's answers the operations below need: who the key is, and the events feed. */
@@ -20,8 +20,8 @@ let events = [];
 const bridge = createServer((req, res) => {
   const json = (status, body) =>
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-  if (req.headers["x-api-key"] !== KEY)
-    return json(401, { error: { code: "invalid_api_key", message: "Send a valid key." } });
+  if (req.headers.authorization !== `Bearer ${TOKEN}`)
+    return json(401, { error: { code: "unauthorized", message: "Send a valid access token." } });
   const url = new URL(req.url, "http://bridge");
   if (url.pathname === "/v1/me") return json(200, { linked: true, user_id: "usr_1", key: { name: "Zapier" } });
   if (url.pathname === "/v1/events") return json(200, { items: events, next_cursor: null });
@@ -30,7 +30,7 @@ const bridge = createServer((req, res) => {
 let authData;
 before(async () => {
   await new Promise((resolve) => bridge.listen(0, "127.0.0.1", resolve));
-  authData = { bridge_url: `http://127.0.0.1:${bridge.address().port}`, api_key: KEY };
+  authData = { bridge_url: `http://127.0.0.1:${bridge.address().port}`, access_token: TOKEN };
 });
 after(() => new Promise((resolve) => bridge.close(resolve)));
 
@@ -43,13 +43,12 @@ describe("the KallyAI Bridge integration", () => {
     );
   });
 
-  it("tests the connection with GET /v1/me, and refuses a wrong key with the bridge's message", async () => {
+  it("tests the connection with GET /v1/me; a refused token asks Zapier to refresh it", async () => {
     const me = await appTester(App.authentication.test, { authData });
     assert.equal(me.linked, true);
-    await assert.rejects(
-      appTester(App.authentication.test, { authData: { ...authData, api_key: "wrong" } }),
-      /Send a valid key/,
-    );
+    await assert.rejects(appTester(App.authentication.test, { authData: { ...authData, access_token: "wrong" } }), {
+      name: "RefreshAuthError",
+    });
   });
 
   describe("Call Finished (a REST hook)", () => {

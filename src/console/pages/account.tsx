@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { endSession } from "../../domain/console-sessions";
 import { deps } from "../../domain/deps";
 import { unlink } from "../../domain/linking";
+import { oauthServer } from "../../domain/oauth";
 import { Confirm } from "../components";
 import { consolePage } from "../respond";
 import { type ConsoleEnv, clearSessionCookie, readSessionCookie } from "../session-middleware";
@@ -43,7 +44,7 @@ accountPages.get("/unlink", (c) =>
 );
 
 accountPages.post("/unlink", async (c) => {
-  await unlink(deps(c.env), c.get("session").auth.userId);
+  await unlink(deps(c.env), c.get("session").auth.userId, oauthServer(c.env, c.req.url));
   clearSessionCookie(c);
   return c.redirect("/?unlinked=1", 303);
 });

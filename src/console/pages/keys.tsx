@@ -11,7 +11,8 @@ import type { ConsoleEnv } from "../session-middleware";
 
 export const keyPages = new Hono<ConsoleEnv>();
 
-const SCOPE_HELP: Record<string, string> = {
+/** What each scope lets a key, or a connected app (the consent page), do. */
+export const SCOPE_HELP: Record<string, string> = {
   "calls:write": "place calls and make trigger URLs",
   "calls:read": "read calls, transcripts and recordings",
   "account:read": "read usage, plan and billing",
