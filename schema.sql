@@ -1,6 +1,6 @@
--- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0012_trigger_open_fields.sql; 0008 and 0009
+-- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0014_delivery_log.sql; 0008 and 0009
 -- alter tables, so their columns are written into the tables below, marked with their migration; 0010, 0011 and
--- 0012 follow at the end as their ALTER TABLE statements).
+-- 0012 follow at the end as their ALTER TABLE statements, and 0014's column of delivery_attempts is in that table).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -257,7 +257,9 @@ CREATE TABLE delivery_attempts (
   -- the receiver's status code, NULL when no answer came (timeout, refused connection)
   status_code INTEGER,
   error TEXT,
-  duration_ms INTEGER NOT NULL
+  duration_ms INTEGER NOT NULL,
+  -- (0014) the first 2 KB of the receiver's answer (as text, any secret of the subscription blanked out)
+  response_body TEXT
 );
 CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt);
 
@@ -333,3 +335,20 @@ ALTER TABLE api_keys ADD COLUMN limit_chain TEXT NOT NULL DEFAULT '[]';
 -- any call field — marked by open_fields NULL ("open": true in the API, "open" in the console)
 -- until they are edited (PATCH /v1/triggers/{id}, or the console's Lock).
 ALTER TABLE triggers ADD COLUMN open_fields TEXT;
+
+-- 0014_delivery_log.sql (its column of delivery_attempts is in that table above)
+-- Test deliveries: not retried and without an event row (they must not reach the events feed),
+-- so kept apart; only the newest few of each subscription are kept.
+CREATE TABLE webhook_tests (
+  id TEXT PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event_type TEXT NOT NULL,
+  -- the body that was sent (the sample event); never headers, which carry the signature
+  request_body TEXT NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  response_body TEXT,
+  duration_ms INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX webhook_tests_by_webhook ON webhook_tests (webhook_id, at DESC);

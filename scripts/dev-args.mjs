@@ -77,3 +77,16 @@ export function devPlan(userArgs, env = {}) {
   args.push("--var", ...vars);
   return { wranglerArgs: args, ip, port, origin, persistTo: last("persist-to") };
 }
+
+/**
+ * One line for what `wrangler d1 migrations apply` printed: the migrations it applied, or that
+ * the local database was up to date (wrangler's own output is a table per migration).
+ * @param {string} output
+ */
+export function migrationSummary(output) {
+  if (/No migrations to apply/.test(output)) return "local D1 database: schema up to date";
+  const applied = [...new Set(output.match(/\b\d{4}_[\w-]+\.sql\b/g) ?? [])];
+  if (applied.length === 0) return "local D1 database: migrations applied";
+  const names = applied.length > 1 ? `${applied[0]} … ${applied.at(-1)}` : applied[0];
+  return `local D1 database: applied ${applied.length} migration(s) (${names})`;
+}

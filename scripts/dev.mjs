@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
-import { devPlan } from "./dev-args.mjs";
+import { devPlan, migrationSummary } from "./dev-args.mjs";
 
 const require = createRequire(import.meta.url);
 const wranglerBin = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
@@ -37,8 +37,25 @@ const observability = process.env.X_LOCAL_OBSERVABILITY ?? "false";
 function run(argv, { inherit = true } = {}) {
   return spawn(process.execPath, [wranglerBin, ...argv], {
     stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: observability },
+    // CLOUDFLARE_CF_FETCH_ENABLED=false: miniflare would otherwise download the `Request.cf` sample
+    // from workers.cloudflare.com on every start and print a stack trace when offline.
+    env: {
+      ...process.env,
+      CI: "true",
+      WRANGLER_SEND_METRICS: "false",
+      X_LOCAL_OBSERVABILITY: observability,
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    },
   });
+}
+
+/** Runs wrangler with its output kept, for a one-line summary; the whole output only if it fails. */
+async function runQuietly(argv) {
+  const child = run(argv, { inherit: false });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  return { code: await exitCode(child), output };
 }
 
 function exitCode(child) {
@@ -49,11 +66,21 @@ function exitCode(child) {
 await import("./docs-assets.mjs");
 
 // 1. The schema: D1 migrations, applied to the local database. Idempotent: applied ones are skipped.
-const migrate = run(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])]);
-if ((await exitCode(migrate)) !== 0) {
+// Wrangler prints a table per migration (~170 lines for a fresh database): one line says the same.
+const migrate = await runQuietly([
+  "d1",
+  "migrations",
+  "apply",
+  "DB",
+  "--local",
+  ...(persistTo ? ["--persist-to", persistTo] : []),
+]);
+if (migrate.code !== 0) {
+  console.error(migrate.output);
   console.error("[dev] Applying the D1 migrations failed; see above.");
   process.exit(1);
 }
+log(migrationSummary(migrate.output));
 
 // 2. The bridge: dev defaults, then the user's flags, each flag once (scripts/dev-args.mjs).
 const worker = run(wranglerArgs);

@@ -37,6 +37,8 @@ const DEAD_LETTER_ERROR =
   "failed: the delivery queue gave up on this attempt after 5 tries (dead-letter queue); retry it with POST /v1/deliveries/{id}/retry";
 const CHUNK = 50;
 const MAX_ERROR = 300;
+/** How much of each answer the delivery log keeps. */
+export const RESPONSE_LOG_BYTES = 2048;
 const IFTTT_BASE = "https://maker.ifttt.com/trigger";
 
 /** When to try again after `attempt` (1-based) failed; null when the schedule is exhausted. */
@@ -54,15 +56,26 @@ export function nextAttemptAt(attempt: number, now: number, retryAfterSeconds?: 
 export const iftttUrl = (event: string, key: string) =>
   `${IFTTT_BASE}/${encodeURIComponent(event)}/with/key/${encodeURIComponent(key)}`;
 
-/** The request one delivery makes: signed Standard Webhooks JSON, or IFTTT's value1..3. */
+/**
+ * The body a delivery of the event sends: the event itself (signed), or for IFTTT its
+ * value1..3. Shown in the delivery log; the headers, which carry the signature, never are.
+ */
+export function requestBodyOf(w: Pick<WebhookRow, "kind">, eventId: string, payload: string): string {
+  const body = eventBody(eventId, payload);
+  if (w.kind !== "ifttt") return body;
+  const { data } = JSON.parse(body) as CallEvent;
+  return JSON.stringify({ value1: data.status, value2: data.highlights ?? "", value3: data.next_steps ?? "" });
+}
+
+/** The request one delivery makes, and the subscription's secret (kept out of what is recorded). */
 export async function buildRequest(
   d: Deps,
   w: WebhookRow,
   eventId: string,
   payload: string,
   now: number,
-): Promise<{ url: string; init: RequestInit }> {
-  const body = eventBody(eventId, payload);
+): Promise<{ url: string; init: RequestInit; secret: string }> {
+  const body = requestBodyOf(w, eventId, payload);
   const secret = await (await d.vault()).open(w.user_id, { keyId: w.key_id, ciphertext: w.secret });
   const headers: Record<string, string> = {
     "content-type": "application/json",
@@ -71,15 +84,10 @@ export async function buildRequest(
   if (w.kind === "ifttt") {
     // Every IFTTT subscription is created with its event name (storage/webhooks.ts, insert).
     if (w.ifttt_event === null) throw new TypeError(`the IFTTT subscription ${w.id} has no event name`);
-    const { data } = JSON.parse(body) as CallEvent;
-    const values = JSON.stringify({
-      value1: data.status,
-      value2: data.highlights ?? "",
-      value3: data.next_steps ?? "",
-    });
     return {
       url: iftttUrl(w.ifttt_event, secret),
-      init: { method: "POST", headers: { ...headers, "webhook-id": eventId }, body: values },
+      init: { method: "POST", headers: { ...headers, "webhook-id": eventId }, body },
+      secret,
     };
   }
   checkTarget(w.url, d.cfg.webhooks.allowLoopback);
@@ -90,26 +98,60 @@ export async function buildRequest(
       headers: { ...headers, ...(await signedHeaders(secret, eventId, Math.floor(now / 1000), body)) },
       body,
     },
+    secret,
   };
+}
+
+/**
+ * About the first RESPONSE_LOG_BYTES of an answer as text, for the delivery log: the rest is not read,
+ * and the subscription's secret is blanked out should the receiver echo it (an IFTTT key is in the URL).
+ */
+export async function responseStart(res: Response, secret: string): Promise<string | null> {
+  if (!res.body) return null;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < RESPONSE_LOG_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  // Blanked out before the cut, so that no whole secret survives in what is kept.
+  const text = new TextDecoder().decode(bytes);
+  return (secret ? text.replaceAll(secret, "[secret]") : text).slice(0, RESPONSE_LOG_BYTES);
 }
 
 export interface Sent {
   status: number | null;
   error: string | null;
+  /** The start of the answer's body (responseStart), null when none came. */
+  responseBody: string | null;
   retryAfter?: number;
   durationMs: number;
 }
 
-/** One HTTP attempt: 15 s timeout, redirects not followed, the answer's body ignored. */
+/** One HTTP attempt: 15 s timeout, redirects not followed, the answer's first 2 KB kept for the log. */
 export async function send(d: Deps, w: WebhookRow, eventId: string, payload: string): Promise<Sent> {
   const started = Date.now();
-  let request: { url: string; init: RequestInit };
+  let request: Awaited<ReturnType<typeof buildRequest>>;
   try {
     request = await buildRequest(d, w, eventId, payload, started);
   } catch (err) {
     return {
       status: null,
       error: err instanceof ApiError ? `refused: ${err.message}` : "could not build the request",
+      responseBody: null,
       durationMs: 0,
     };
   }
@@ -119,7 +161,7 @@ export async function send(d: Deps, w: WebhookRow, eventId: string, payload: str
       redirect: "manual",
       signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
     });
-    await res.body?.cancel().catch(() => undefined);
+    const responseBody = await responseStart(res, request.secret).catch(() => null);
     const ok = res.status >= 200 && res.status < 300;
     return {
       status: res.status,
@@ -130,6 +172,7 @@ export async function send(d: Deps, w: WebhookRow, eventId: string, payload: str
         res.status === 429 || res.status === 503
           ? parseRetryAfter(res.headers.get("retry-after"), Date.now())
           : undefined,
+      responseBody,
       durationMs: Date.now() - started,
     };
   } catch (err) {
@@ -139,6 +182,7 @@ export async function send(d: Deps, w: WebhookRow, eventId: string, payload: str
       error: timeout
         ? `no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s`
         : `connection failed: ${String(err instanceof Error ? err.message : err).slice(0, MAX_ERROR)}`,
+      responseBody: null,
       durationMs: Date.now() - started,
     };
   }
@@ -161,6 +205,7 @@ export function resultOf(dl: DueDelivery, sent: Sent, at: number, keepSchedule =
     at,
     status_code: sent.status,
     error: sent.error?.slice(0, MAX_ERROR) ?? null,
+    response_body: sent.responseBody,
     duration_ms: sent.durationMs,
   };
   if (sent.status !== null && sent.status >= 200 && sent.status < 300)

@@ -3,7 +3,7 @@ import { SAMPLE_FINISHED_CALL } from "../shared/call-view";
 import { decodeCursor, pageOf } from "../shared/cursor";
 import { iso } from "../shared/time";
 import type { WebhookRow } from "../storage/webhooks";
-import { iftttUrl, send } from "./deliveries";
+import { iftttUrl, requestBodyOf, send } from "./deliveries";
 import type { Deps } from "./deps";
 import type { CallEvent, EventType } from "./events";
 import { newSigningSecret } from "./webhook-signatures";
@@ -142,16 +142,32 @@ export function sampleEvent(type: EventType, id: string, now = Date.now()): Call
   return { id, type, timestamp: new Date(now).toISOString(), data };
 }
 
-/** POST /v1/webhooks/{id}/test: one signed delivery of a sample event, now; nothing is retried or recorded. */
+/** How many test deliveries of a subscription the log keeps. */
+export const TESTS_KEPT = 5;
+
+/**
+ * POST /v1/webhooks/{id}/test: one signed delivery of a sample event, now. Not retried, and kept
+ * apart from real deliveries (the console's log lists the newest TESTS_KEPT, marked as tests).
+ */
 export async function testWebhook(d: Deps, userId: string, id: string) {
   const w = await ownWebhook(d, userId, id);
   const type = (JSON.parse(w.events) as EventType[])[0] ?? "call.completed";
   const eventId = `evt_test_${crypto.randomUUID().replace(/-/g, "")}`;
-  const sent = await send(
-    d,
-    w,
-    eventId,
-    JSON.stringify({ ...sampleEvent(type, eventId), test: true } satisfies CallEvent),
+  const payload = JSON.stringify({ ...sampleEvent(type, eventId), test: true } satisfies CallEvent);
+  const sent = await send(d, w, eventId, payload);
+  await d.webhooks.recordTest(
+    {
+      id: eventId,
+      webhook_id: w.id,
+      event_type: type,
+      request_body: requestBodyOf(w, eventId, payload),
+      status_code: sent.status,
+      error: sent.error,
+      response_body: sent.responseBody,
+      duration_ms: sent.durationMs,
+      at: Date.now(),
+    },
+    TESTS_KEPT,
   );
   return {
     delivered: sent.status !== null && sent.status >= 200 && sent.status < 300,
@@ -163,8 +179,25 @@ export async function testWebhook(d: Deps, userId: string, id: string) {
   };
 }
 
-export async function listDeliveries(d: Deps, userId: string, id: string, page: { limit: number; cursor?: string }) {
+/** The test deliveries of a subscription, newest first. */
+export async function listTests(d: Deps, userId: string, id: string) {
   await ownWebhook(d, userId, id);
+  const { results } = await d.webhooks.tests(id);
+  return results.map((t) => ({
+    event_id: t.id,
+    event_type: t.event_type,
+    delivered: t.status_code !== null && t.status_code >= 200 && t.status_code < 300,
+    at: new Date(t.at).toISOString(),
+    request_body: t.request_body,
+    status_code: t.status_code,
+    error: t.error,
+    response_body: t.response_body,
+    duration_ms: t.duration_ms,
+  }));
+}
+
+export async function listDeliveries(d: Deps, userId: string, id: string, page: { limit: number; cursor?: string }) {
+  const w = await ownWebhook(d, userId, id);
   const before = page.cursor ? decodeCursor(page.cursor) : undefined;
   const { rows, next_cursor } = pageOf(await d.webhooks.deliveries(id, page.limit + 1, before), page.limit);
   const items = rows.map((dl) => ({
@@ -178,12 +211,14 @@ export async function listDeliveries(d: Deps, userId: string, id: string, page: 
     last_error: dl.last_error,
     created_at: iso(dl.created_at),
     updated_at: iso(dl.updated_at),
+    request_body: requestBodyOf(w, dl.event_id, dl.payload),
     attempt_log: dl.attempt_log.map((a) => ({
       attempt: a.attempt,
       at: iso(a.at),
       status_code: a.status_code,
       error: a.error,
       duration_ms: a.duration_ms,
+      response_body: a.response_body,
     })),
   }));
   return { items, next_cursor };

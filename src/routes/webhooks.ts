@@ -71,9 +71,25 @@ const DELIVERY_EXAMPLE = {
   last_error: null,
   created_at: "2026-01-28T18:03:52.000Z",
   updated_at: "2026-01-28T18:04:00.000Z",
+  request_body:
+    '{"id":"evt_9b2f41c0d3e84a7f9c1e2d3b4a5f6e7d","type":"call.completed","timestamp":"2026-01-28T18:03:52.000Z","data":{"id":"call_…","status":"success"}}',
   attempt_log: [
-    { attempt: 1, at: "2026-01-28T18:03:52.000Z", status_code: 503, error: "HTTP 503", duration_ms: 212 },
-    { attempt: 2, at: "2026-01-28T18:04:00.000Z", status_code: 200, error: null, duration_ms: 180 },
+    {
+      attempt: 1,
+      at: "2026-01-28T18:03:52.000Z",
+      status_code: 503,
+      error: "HTTP 503",
+      duration_ms: 212,
+      response_body: "Service Unavailable",
+    },
+    {
+      attempt: 2,
+      at: "2026-01-28T18:04:00.000Z",
+      status_code: 200,
+      error: null,
+      duration_ms: 180,
+      response_body: '{"status":"success"}',
+    },
   ],
 };
 
@@ -89,6 +105,9 @@ const DeliverySchema = z
     last_error: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
+    request_body: z.string().openapi({
+      description: "The body each attempt sends (the event; for IFTTT its value1..3). Headers are not shown.",
+    }),
     attempt_log: z.array(
       z.object({
         attempt: z.number(),
@@ -96,6 +115,10 @@ const DeliverySchema = z
         status_code: z.number().nullable(),
         error: z.string().nullable(),
         duration_ms: z.number(),
+        response_body: z.string().nullable().openapi({
+          description:
+            "The first 2 KB of the receiver's answer, as text; null when none came or for attempts before this was recorded.",
+        }),
       }),
     ),
   })
@@ -238,7 +261,7 @@ webhooks.openapi(
     tags: ["webhooks"],
     summary: "Send a sample event now",
     description:
-      'One delivery of a sample event of the subscription\'s first event type, signed like real ones: the same event shape with `"test": true` and an id starting evt_test_. Not retried, not listed in deliveries.',
+      "One delivery of a sample event of the subscription's first event type, signed like real ones: the same event shape with `\"test\": true` and an id starting evt_test_. Not retried and not listed in deliveries; the console's delivery log shows the newest five, marked as tests.",
     security: keyAuth,
     request: { params: WebhookId },
     responses: {

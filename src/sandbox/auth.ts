@@ -42,6 +42,17 @@ function loopbackRedirect(value: string | undefined): URL {
   return url;
 }
 
+/**
+ * Who asks, in the sign-in page's words. Both the bridge's console and the CLI come back to a bare
+ * loopback origin; the console's is the origin this sandbox is served on (it runs inside the bridge),
+ * the CLI's a one-shot server of its own.
+ */
+function cliSignInPurpose(redirect: URL, servedOn: string): string {
+  if (redirect.origin === servedOn)
+    return `The KallyAI Bridge console at ${redirect.host} asks to use your KallyAI account, to place and follow calls for you.`;
+  return "A program on this computer (such as the kallyai command line) asks to use your KallyAI account.";
+}
+
 /** The reference's OAuth scopes. */
 export const SANDBOX_SCOPES = [
   "calls:read",
@@ -194,15 +205,10 @@ async function formOrJson(req: Request): Promise<Record<string, string>> {
 
 export const sandboxAuth = new Hono<SandboxEnv>()
   .get("/cli", (c) => {
-    const redirectUri = loopbackRedirect(c.req.query("redirect_uri")).toString();
+    const redirect = loopbackRedirect(c.req.query("redirect_uri"));
     const state = c.req.query("state") ?? "";
-    return c.html(
-      signInPage(
-        c.req.path,
-        { redirect_uri: redirectUri, state },
-        "A program on this computer asks to use your KallyAI account.",
-      ),
-    );
+    const purpose = cliSignInPurpose(redirect, new URL(c.req.url).origin);
+    return c.html(signInPage(c.req.path, { redirect_uri: redirect.toString(), state }, purpose));
   })
   .post("/cli", async (c) => {
     const form = await formOrJson(c.req.raw);

@@ -9,6 +9,7 @@ import { normalizePhone } from "./phone";
  */
 export const CATEGORIES = ["restaurant", "clinic", "hotel", "general"] as const;
 export const LANGUAGES = ["en", "es"] as const;
+export const LANGUAGE_NAMES: Record<(typeof LANGUAGES)[number], string> = { en: "English", es: "Spanish" };
 
 const optionalText = (max: number, example?: string) =>
   z.string().trim().min(1).max(max).optional().openapi({ example });

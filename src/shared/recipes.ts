@@ -51,6 +51,20 @@ export type RecipeBody =
   /** A multipart form, one part per field, empty fields included (iOS Shortcuts' "Form"). */
   | { type: "multipart"; fields: [string, string][] };
 
+/** The console's pages that do a recipe's step without a terminal, as its menu names them. */
+export const CONSOLE_PAGES = {
+  keys: { path: "/console/keys", name: "Keys" },
+  webhooks: { path: "/console/webhooks", name: "Webhooks" },
+  triggers: { path: "/console/triggers", name: "Trigger URLs" },
+} as const;
+
+/** A step done in the bridge's web console: the page, then what to do there (markdown). */
+export interface ConsoleStep {
+  page: keyof typeof CONSOLE_PAGES;
+  /** What to do on that page, e.g. "**Add a webhook**: paste …" (markdown). */
+  action: string;
+}
+
 export interface Recipe {
   id: string;
   /** The section of docs/platforms.md it belongs to. */
@@ -60,6 +74,8 @@ export interface Recipe {
   title: string;
   /** What to set up, in the platform's own words (markdown). */
   steps: string;
+  /** The same step in the console, shown first; the request (curl) is then the second way. */
+  console?: ConsoleStep;
   method: "GET" | "POST";
   /** Path and query after the bridge's URL. */
   path: string;
@@ -101,7 +117,11 @@ export const RECIPES: Recipe[] = [
     section: "zapier",
     client: "curl",
     title: "Trigger — when a call ends",
-    steps: "**Webhooks by Zapier → Catch Hook**, then subscribe the hook's URL once:",
+    steps: "**Webhooks by Zapier → Catch Hook**; copy the hook's URL and subscribe it once.",
+    console: {
+      page: "webhooks",
+      action: "**Add a webhook**: paste the hook's URL as the Address, tick `call.completed`, **Add the webhook**.",
+    },
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
@@ -144,7 +164,11 @@ export const RECIPES: Recipe[] = [
     section: "n8n",
     client: "curl",
     title: "When a call finishes",
-    steps: "Node **Webhook** (HTTP Method POST); subscribe its *Production URL* once:",
+    steps: "Node **Webhook** (HTTP Method POST); copy its *Production URL* and subscribe it once.",
+    console: {
+      page: "webhooks",
+      action: "**Add a webhook**: paste the Production URL as the Address, tick `call.completed`, **Add the webhook**.",
+    },
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
@@ -179,7 +203,11 @@ export const RECIPES: Recipe[] = [
     section: "make",
     client: "curl",
     title: "When a call finishes",
-    steps: "Module **Webhooks → Custom webhook**; copy its address and subscribe it once:",
+    steps: "Module **Webhooks → Custom webhook**; copy its address and subscribe it once.",
+    console: {
+      page: "webhooks",
+      action: "**Add a webhook**: paste the address as the Address, tick `call.completed`, **Add the webhook**.",
+    },
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
@@ -224,7 +252,12 @@ export const RECIPES: Recipe[] = [
     client: "curl",
     title: "If — when a call ends",
     steps:
-      "Make an applet whose If is **Webhooks → Receive a web request** with an event name, and subscribe it with your Webhooks key (from ifttt.com/maker_webhooks/settings). The bridge then calls IFTTT with `value1` = status, `value2` = highlights, `value3` = next steps:",
+      "Make an applet whose If is **Webhooks → Receive a web request** with an event name, and subscribe it with your Webhooks key (from ifttt.com/maker_webhooks/settings). The bridge then calls IFTTT with `value1` = status, `value2` = highlights, `value3` = next steps.",
+    console: {
+      page: "webhooks",
+      action:
+        "**Add a webhook**: choose **IFTTT's Webhooks trigger**, fill in the event name and your Webhooks key, tick `call.completed`, **Add the webhook**.",
+    },
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
@@ -301,7 +334,12 @@ export const RECIPES: Recipe[] = [
     section: "curl",
     client: "curl",
     title: "A key for one tool",
-    steps: "With the key from signing in (only it may manage keys):",
+    steps: "With the key from signing in (only it may manage keys).",
+    console: {
+      page: "keys",
+      action:
+        "**Create a key**: a name, the scopes the tool needs and, if you like, a limit of calls per hour; the key is shown once.",
+    },
     method: "POST",
     path: "/v1/keys",
     headers: { Authorization: "Bearer <key>" },
@@ -356,7 +394,12 @@ export const RECIPES: Recipe[] = [
     client: "curl",
     title: "Create one",
     steps:
-      "A template of call fields; the answer's `url` is shown once (the URL is the credential: keep it to yourself):",
+      "A template of call fields; the answer's `url` is shown once (the URL is the credential: keep it to yourself).",
+    console: {
+      page: "triggers",
+      action:
+        "**Make a trigger URL**: a name and the call's fields, `{{value1}}` where the tool's value goes; the URL is shown once.",
+    },
     method: "POST",
     path: "/v1/triggers",
     headers: { "X-API-Key": "<key>" },
@@ -390,7 +433,12 @@ export const RECIPES: Recipe[] = [
     section: "webhooks",
     client: "curl",
     title: "Subscribe",
-    steps: "The answer (201) carries the `whsec_…` secret, shown once:",
+    steps: "The answer (201) carries the `whsec_…` secret, shown once.",
+    console: {
+      page: "webhooks",
+      action:
+        "**Add a webhook**: paste the receiver's address as the Address, tick `call.completed`, **Add the webhook**.",
+    },
     method: "POST",
     path: "/v1/webhooks",
     headers: { "X-API-Key": "<key>" },
@@ -500,7 +548,15 @@ export function httpMessage(recipe: Recipe, base: string): string {
   return `${head.join("\n")}\n\n${body}`;
 }
 
-/** One recipe in markdown: its steps, then the request (a curl command, or the platform's HTTP message). */
+/** A console step in words, its page named as the console's menu names it. */
+export function consoleStepText(step: ConsoleStep): string {
+  return `**${CONSOLE_PAGES[step.page].name}** → ${step.action}`;
+}
+
+/**
+ * One recipe in markdown: its steps, the console's way when there is one, then the request (a
+ * curl command, or the platform's HTTP message).
+ */
 export function renderRecipe(recipe: Recipe, base: string): string {
   const steps = recipe.steps.replaceAll("<bridge>", base);
   const fence = "```";
@@ -508,7 +564,9 @@ export function renderRecipe(recipe: Recipe, base: string): string {
     recipe.client === "curl"
       ? `${fence}sh\n${curlCommand(recipe, base)}\n${fence}`
       : `${fence}http\n${httpMessage(recipe, base)}\n${fence}`;
-  return `**${recipe.title}.** ${steps}\n\n${block}`;
+  if (!recipe.console) return `**${recipe.title}.** ${steps}\n\n${block}`;
+  const page = CONSOLE_PAGES[recipe.console.page];
+  return `**${recipe.title}.** ${steps} In the console (\`${base}${page.path}\`): ${consoleStepText(recipe.console)}\n\nOr with curl:\n\n${block}`;
 }
 
 /** Every recipe of a section, in order: what docs/platforms.md shows between its recipe markers. */

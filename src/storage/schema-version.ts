@@ -1,2 +1,2 @@
 // Written by `npm run schema` (scripts/schema.mjs): the newest file in migrations/.
-export const SCHEMA_VERSION = "0012_trigger_open_fields.sql";
+export const SCHEMA_VERSION = "0014_delivery_log.sql";

@@ -41,7 +41,22 @@ export interface AttemptRow {
   at: number;
   status_code: number | null;
   error: string | null;
+  /** The start of the receiver's answer (domain/deliveries.ts, responseStart). */
+  response_body: string | null;
   duration_ms: number;
+}
+
+/** A test delivery ("Send a test event"): one attempt, recorded apart from real deliveries. */
+export interface WebhookTestRow {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  request_body: string;
+  status_code: number | null;
+  error: string | null;
+  response_body: string | null;
+  duration_ms: number;
+  at: number;
 }
 
 /** A delivery with what sending it needs: its subscription and its event. */
@@ -122,6 +137,7 @@ export class Webhooks {
         )
         .bind(json),
       this.db.prepare("DELETE FROM deliveries WHERE webhook_id IN (SELECT value FROM json_each(?))").bind(json),
+      this.db.prepare("DELETE FROM webhook_tests WHERE webhook_id IN (SELECT value FROM json_each(?))").bind(json),
       this.db.prepare("DELETE FROM webhooks WHERE id IN (SELECT value FROM json_each(?))").bind(json),
     ]);
   }
@@ -276,9 +292,10 @@ export class Webhooks {
       statements.push(
         this.db
           .prepare(
-            `INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
+            `INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms, response_body)
              SELECT json_extract(value, '$.delivery_id'), json_extract(value, '$.attempt'), json_extract(value, '$.at'),
-                    json_extract(value, '$.status_code'), json_extract(value, '$.error'), json_extract(value, '$.duration_ms')
+                    json_extract(value, '$.status_code'), json_extract(value, '$.error'), json_extract(value, '$.duration_ms'),
+                    json_extract(value, '$.response_body')
              FROM json_each(?1) WHERE EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = json_extract(value, '$.delivery_id'))`,
           )
           .bind(json),
@@ -326,20 +343,56 @@ export class Webhooks {
     webhookId: string,
     limit: number,
     before?: { createdAt: number; id: string },
-  ): Promise<Array<DeliveryRow & { event_type: string; attempt_log: AttemptRow[] }>> {
+  ): Promise<Array<DeliveryRow & { event_type: string; payload: string; attempt_log: AttemptRow[] }>> {
     const { results } = await this.db
       .prepare(
-        `SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id
+        `SELECT d.*, e.type AS event_type, e.payload AS payload FROM deliveries d JOIN events e ON e.id = d.event_id
          WHERE d.webhook_id = ?1 AND (?2 IS NULL OR d.created_at < ?2 OR (d.created_at = ?2 AND d.id < ?3))
          ORDER BY d.created_at DESC, d.id DESC LIMIT ?4`,
       )
       .bind(webhookId, before?.createdAt ?? null, before?.id ?? null, limit)
-      .all<DeliveryRow & { event_type: string }>();
+      .all<DeliveryRow & { event_type: string; payload: string }>();
     if (results.length === 0) return [];
     const { results: attempts } = await this.db
       .prepare("SELECT * FROM delivery_attempts WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY attempt")
       .bind(JSON.stringify(results.map((r) => r.id)))
       .all<AttemptRow>();
     return results.map((d) => ({ ...d, attempt_log: attempts.filter((a) => a.delivery_id === d.id) }));
+  }
+
+  /** Records a test delivery and keeps only the newest `keep` of its subscription. */
+  recordTest(row: WebhookTestRow, keep: number) {
+    return this.db.batch([
+      this.db
+        .prepare(
+          `INSERT INTO webhook_tests (id, webhook_id, event_type, request_body, status_code, error, response_body, duration_ms, at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .bind(
+          row.id,
+          row.webhook_id,
+          row.event_type,
+          row.request_body,
+          row.status_code,
+          row.error,
+          row.response_body,
+          row.duration_ms,
+          row.at,
+        ),
+      this.db
+        .prepare(
+          `DELETE FROM webhook_tests WHERE webhook_id = ?1 AND id NOT IN
+             (SELECT id FROM webhook_tests WHERE webhook_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2)`,
+        )
+        .bind(row.webhook_id, keep),
+    ]);
+  }
+
+  /** A subscription's test deliveries, newest first. */
+  tests(webhookId: string) {
+    return this.db
+      .prepare("SELECT * FROM webhook_tests WHERE webhook_id = ? ORDER BY at DESC, id DESC")
+      .bind(webhookId)
+      .all<WebhookTestRow>();
   }
 }

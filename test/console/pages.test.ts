@@ -73,6 +73,10 @@ describe("pages for people: /, /docs and the console's headers", () => {
       expect(text).toContain(`${LOCAL}${recipe.path}`);
     }
     expect(text).not.toContain("<bridge>");
+    // The console's way first, linked; the request second.
+    for (const page of ['<a href="/console/webhooks">Webhooks</a> →', '<a href="/console/triggers">Trigger URLs</a> →'])
+      expect(text.indexOf(`In the console: ${page}`)).toBeGreaterThan(-1);
+    expect(text.indexOf("In the console: ")).toBeLessThan(text.indexOf("Or with curl:"));
   });
 
   it("escapes what people type: markup in a name shows as text", async () => {

@@ -27,7 +27,9 @@ describe("webhooks page", () => {
     const hooks = receiver(
       undefined,
       (_, req) =>
-        new Response(null, { status: req.headers.get("webhook-id")!.startsWith("evt_test_") || !failing ? 200 : 503 }),
+        new Response(failing ? "busy" : null, {
+          status: req.headers.get("webhook-id")!.startsWith("evt_test_") || !failing ? 200 : 503,
+        }),
     );
     const added = await postForm(user, "/console/webhooks", {
       kind: "webhook",
@@ -44,7 +46,13 @@ describe("webhooks page", () => {
     expect(revealed((await get(user.cookie, path)).html)).toBeUndefined();
 
     await postForm(user, `${path}/test`, {}, { csrf: csrfOf(first.html) });
-    expect((await get(user.cookie, path)).html).toMatch(/Test event delivered: HTTP 200 in \d+ ms/);
+    const tested = (await get(user.cookie, path)).html;
+    expect(tested).toMatch(/Test event delivered: HTTP 200 in \d+ ms/);
+    // The test is in the log, marked as one, with the body it sent.
+    expect(tested).toContain('aria-label="Test deliveries, newest first"');
+    expect(tested).toContain('<span class="badge plain">test</span>');
+    expect(tested).toContain(`<summary>Request body</summary>`);
+    expect(tested).toContain(hooks.received[0]!.headers["webhook-id"]);
 
     const placed = await postForm(user, "/console/calls", {
       phone: "+14155550160",
@@ -61,9 +69,18 @@ describe("webhooks page", () => {
     failing = false;
     const retried = await postForm(user, `/console/deliveries/${deliveryId}/retry`, {}, { csrf: csrfOf(log.html) });
     expect(retried.headers.get("location")).toBe(path);
-    expect((await get(user.cookie, path)).html).toMatch(/Retried: HTTP 200 \(attempt 2\)/);
+    const succeeded = (await get(user.cookie, path)).html;
+    expect(succeeded).toMatch(/Retried: HTTP 200 \(attempt 2\)/);
+    // A succeeded delivery offers to send it again, not to retry it.
+    expect(succeeded).toContain("Send again");
+    expect(succeeded).not.toContain("Retry now");
+    expect(succeeded).toContain("Attempt 1: the answer (first 2 KB)");
+    const again = await postForm(user, `/console/deliveries/${deliveryId}/retry`, {}, { csrf: csrfOf(succeeded) });
+    expect(again.headers.get("location")).toBe(path);
+    expect((await get(user.cookie, path)).html).toMatch(/Sent again: HTTP 200 \(attempt 3\)/);
     const real = hooks.received.filter((r) => !r.headers["webhook-id"]!.startsWith("evt_test_"));
     expect(real.map((r) => r.headers["webhook-id"])).toEqual([
+      real[0]!.headers["webhook-id"],
       real[0]!.headers["webhook-id"],
       real[0]!.headers["webhook-id"],
     ]);
@@ -137,7 +154,20 @@ describe("trigger URLs page", () => {
     const page = await get(user.cookie, "/console/triggers");
     const url = revealed(page.html)!;
     expect(url).toMatch(/^http:\/\/localhost:8787\/t\/[\w-]{32}$/);
-    expect(page.html).toContain(`Get Contents of URL: ${url}`);
+    // One complete Shortcut: the input asked first, one request that places the call and waits, then Siri.
+    const shortcut = page.html.slice(page.html.indexOf("1. Ask for Input"));
+    const order = [
+      "1. Ask for Input",
+      "2. Text",
+      `3. Get Contents of URL: ${url}?wait=25&amp;format=text`,
+      "4. Speak Text",
+    ];
+    expect(order.map((step) => shortcut.indexOf(step))).toEqual(
+      order.map((step) => shortcut.indexOf(step)).sort((a, b) => a - b),
+    );
+    expect(order.every((step) => shortcut.includes(step))).toBe(true);
+    expect(shortcut).toContain("Request Body JSON: value1 = Provided Input");
+    expect(shortcut.split("Get Contents of URL").length - 1).toBe(1);
     expect(page.html).toContain("Make a web request");
     expect(page.html).toContain("value1=oat+milk");
     const hit = await local(`${new URL(url).pathname}?value1=oat%20milk`, { method: "POST" });
@@ -150,6 +180,29 @@ describe("trigger URLs page", () => {
     expect(confirm.html).toContain("stop placing calls");
     await postForm(user, `/console/triggers/${id}/revoke`, {}, { csrf: csrfOf(confirm.html) });
     expect((await local(`${new URL(url).pathname}?value1=x`, { method: "POST" })).status).toBe(404);
+  });
+
+  it("offers category and language as the call form's drop-downs, and stores the choice", async () => {
+    const user = await consoleSignIn();
+    const form = await get(user.cookie, "/console/triggers");
+    expect(form.html).toMatch(
+      /<select[^>]*name="category"[^>]*>.*<option value="general" selected="">general<\/option>/s,
+    );
+    expect(form.html).toMatch(/<select[^>]*name="language"[^>]*>.*<option value="es">Spanish<\/option>/s);
+    await postForm(user, "/console/triggers", {
+      trigger_name: "Clinic in Spanish",
+      phone: "+14155550135",
+      task: "Ask for an appointment on {{value1}}",
+      category: "clinic",
+      language: "es",
+    });
+    const { items } = (await (await api(user.apiKey, "/v1/triggers")).json()) as {
+      items: Array<{ name: string; fields: Record<string, unknown> }>;
+    };
+    expect(items.find((t) => t.name === "Clinic in Spanish")?.fields).toMatchObject({
+      category: "clinic",
+      language: "es",
+    });
   });
 
   it("keeps the trigger's own name apart from the template's name (Your name)", async () => {

@@ -254,7 +254,15 @@ describe("the web console, in Chromium", () => {
     await pages.check("webhook-added");
     await page.getByRole("button", { name: "Send a test event" }).click();
     await page.getByText(/Test event delivered: HTTP 200/).waitFor();
-    expect(receiver.received.at(-1)!.headers["webhook-id"]).toMatch(/^evt_test_/);
+    const testId = String(receiver.received.at(-1)!.headers["webhook-id"]);
+    expect(testId).toMatch(/^evt_test_/);
+    // The test delivery is in the log, marked as a test, with what was sent and what came back.
+    const tests = page.getByRole("list", { name: "Test deliveries, newest first" });
+    await expect.poll(() => tests.getByText("test", { exact: true }).count()).toBe(1);
+    await tests.getByText("Request body").click();
+    expect(await tests.locator("pre").first().textContent()).toContain(`"id": "${testId}"`);
+    await tests.getByText("Test: the answer (first 2 KB)").click();
+    expect(await tests.locator("pre").nth(1).textContent()).toBe("ok");
   });
 
   it("creates a trigger URL from a template, with examples filled with it, and hits it", async () => {
@@ -304,6 +312,12 @@ describe("the web console, in Chromium", () => {
       .first()
       .click();
     await page.getByText(/Retried: HTTP 200/).waitFor();
+    // Succeeded now: the delivery offers "Send again", and its first attempt shows the 503's answer.
+    const log = page.getByRole("list", { name: "Deliveries, newest first" });
+    expect(await log.getByRole("button", { name: /^Retry now/ }).count()).toBe(0);
+    expect(await log.getByRole("button", { name: /^Send again/ }).count()).toBeGreaterThan(0);
+    await log.getByText("Attempt 1: the answer (first 2 KB)").first().click();
+    await log.getByText("not now", { exact: true }).first().waitFor();
     const real = receiver.received.filter((r) => !String(r.headers["webhook-id"]).startsWith("evt_test_"));
     expect(real[0]!.status).toBe(503);
     expect(real.at(-1)!.status).toBe(200);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { devPlan } from "../../scripts/dev-args.mjs";
+import { devPlan, migrationSummary } from "../../scripts/dev-args.mjs";
 import { type DevServer, startDevServer } from "./dev-server";
 
 /** Every flag name in wrangler's argv, `--var` included: each must appear once. */
@@ -69,5 +69,23 @@ describe("npm run dev -- --ip 127.0.0.1 --port <free>", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "ok", upstream: "sandbox" });
     expect(server.output()).not.toMatch(/expects a single value/);
+  });
+
+  it("starts quietly: one line for the migrations, no table, no stack trace", () => {
+    const output = server?.output() ?? "";
+    expect(output).toMatch(/\[dev\] local D1 database: applied \d+ migration\(s\) \(0001_sandbox\.sql … \d{4}_/);
+    expect(output).not.toMatch(/[┌│└]/);
+    expect(output).not.toMatch(/ENOTFOUND|^\s+at /m);
+  });
+});
+
+describe("the migrations' one-line summary", () => {
+  it("names the first and last migration applied, or says the schema is up to date", () => {
+    const table =
+      "│ 0001_sandbox.sql │ ✅ │\n│ 0002_accounts.sql │ 🕒️ │\n│ 0001_sandbox.sql │ ✅ │\n│ 0002_accounts.sql │ ✅ │";
+    expect(migrationSummary(table)).toBe(
+      "local D1 database: applied 2 migration(s) (0001_sandbox.sql … 0002_accounts.sql)",
+    );
+    expect(migrationSummary("✅ No migrations to apply!")).toBe("local D1 database: schema up to date");
   });
 });

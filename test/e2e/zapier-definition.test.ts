@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../../src/domain/events";
 import { CATEGORIES, CallInputSchema, LANGUAGES } from "../../src/shared/call-input";
@@ -37,6 +38,20 @@ describe("the Zapier integration's definition", () => {
     expect(zapierApp.triggers.call_finished.operation.type).toBe("hook");
     expect(Object.keys(zapierApp.creates)).toEqual(["place_call", "cancel_call"]);
     expect(Object.keys(zapierApp.searches)).toEqual(["find_call", "get_transcript"]);
+  });
+
+  it("passes its own offline tests (what `zapier-platform test --skip-validate` runs in integrations/zapier)", () => {
+    const run = spawnSync(
+      process.execPath,
+      ["--test", "--test-reporter=tap", "integrations/zapier/test/offline.test.js"],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect(run.stdout).toMatch(/# pass [1-9]/);
+    expect(run.stdout).toContain("# fail 0");
+    expect(run.status).toBe(0);
   });
 
   it("Place a Call offers every field of the bridge's call input, each with help text", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import callFinishedBlueprint from "../../integrations/make/call-finished.blueprint.json";
 import placeCallBlueprint from "../../integrations/make/place-call.blueprint.json";
+import makeReadme from "../../integrations/make/README.md?raw";
 import n8nWorkflow from "../../integrations/n8n/kallyai-bridge.workflow.json";
 import { CallInputSchema } from "../../src/shared/call-input";
 import { RECIPES } from "../../src/shared/recipes";
@@ -43,9 +44,28 @@ const at = (value: unknown, path: string) =>
 /** The paths an n8n expression or a Make mapping reads from the event: `$json.body.data.status`, `{{1.data.status}}`. */
 const eventPaths = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((m) => m[1]!);
 
-type N8nNode = { name: string; type: string; parameters: Record<string, any>; credentials?: Record<string, unknown> };
+type N8nNode = {
+  name: string;
+  type: string;
+  notes?: string;
+  parameters: Record<string, any>;
+  credentials?: Record<string, unknown>;
+};
 const nodes = n8nWorkflow.nodes as N8nNode[];
 const node = (type: string) => nodes.find((n) => n.type === type)!;
+
+/** Text that names the console's way first and gives the request only in parentheses after it. */
+const consoleFirst = (text: string, consoleStep: string, request: string) => {
+  expect(text).toContain(consoleStep);
+  expect(text.indexOf(consoleStep)).toBeLessThan(text.indexOf(request));
+};
+
+describe("the help texts of the integrations lead to the console", () => {
+  it("the n8n webhook note and the Make README name the console page before the request", () => {
+    consoleFirst(node("n8n-nodes-base.webhook").notes ?? "", "Webhooks → Add a webhook", "POST /v1/webhooks");
+    consoleFirst(makeReadme, "**Webhooks → Add a webhook**", "POST /v1/webhooks");
+  });
+});
 
 describe("the n8n workflow (integrations/n8n)", () => {
   it("is an n8n workflow whose connections join nodes that exist", () => {

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import platforms from "../../docs/platforms.md?raw";
 import {
+  CONSOLE_PAGES,
   DOCS_BASE,
   placeholdersOf,
   RECIPES,
@@ -154,6 +155,33 @@ describe("every documented recipe, as its platform sends it", () => {
     await prepare();
     const used = new Set(RECIPES.flatMap(placeholdersOf));
     expect([...used].sort()).toEqual(Object.keys(values).sort());
+  });
+});
+
+describe("recipes lead to the console for what it does; curl is the second way", () => {
+  /** The requests the console's pages make for a person: subscribing a URL, a new key, a trigger URL. */
+  const consolePageFor: Record<string, keyof typeof CONSOLE_PAGES> = {
+    "POST /v1/webhooks": "webhooks",
+    "POST /v1/keys": "keys",
+    "POST /v1/triggers": "triggers",
+  };
+
+  it.each(RECIPES.filter((r) => consolePageFor[`${r.method} ${r.path}`]).map((r) => [r.id, r]))(
+    "%s names the console page first, then the request",
+    (_, recipe) => {
+      expect(recipe.console?.page).toBe(consolePageFor[`${recipe.method} ${recipe.path}`]);
+      const markdown = renderSection(recipe.section, DOCS_BASE);
+      const own = markdown.slice(markdown.indexOf(`**${recipe.title}.**`));
+      const page = CONSOLE_PAGES[recipe.console!.page];
+      expect(own.indexOf(`**${page.name}** →`)).toBeGreaterThan(-1);
+      expect(own.indexOf(`**${page.name}** →`)).toBeLessThan(own.indexOf("Or with curl:"));
+      expect(own.indexOf("Or with curl:")).toBeLessThan(own.indexOf("curl -s"));
+    },
+  );
+
+  it("no recipe step outside the curl section asks for curl or an API request by itself", () => {
+    for (const recipe of RECIPES.filter((r) => r.section !== "curl"))
+      expect(recipe.steps, recipe.id).not.toMatch(/\bcurl\b|POST \/v1\/(keys|webhooks)/);
   });
 });
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/sandbox/store";
 import { bridge, errorOf, json } from "../support/bridge";
+import { LOCAL, local } from "../support/console";
 import { auth, expireSandboxAccessTokens, sandboxSignIn } from "../support/sandbox";
 import {
   authorizationCode,
@@ -33,6 +34,17 @@ describe("GET /sandbox/v1/auth/cli", () => {
     expect(html).toContain(`<input type="hidden" name="redirect_uri" value="${CALLBACK}/">`);
     expect(html).toContain('<input type="hidden" name="state" value="csrf-123">');
     expect(html).toMatch(/<input[^>]*type="email"[^>]*name="email"/);
+  });
+
+  it("says who asks: this bridge's console (the sandbox's own origin) or a program such as the CLI", async () => {
+    const page = (redirectUri: string) =>
+      local(`/sandbox/v1/auth/cli?${new URLSearchParams({ redirect_uri: redirectUri, state: "x" })}`);
+    const fromConsole = await (await page(LOCAL)).text();
+    expect(fromConsole).toContain("The KallyAI Bridge console at localhost:8787 asks to use your KallyAI account");
+    expect(fromConsole).not.toContain("A program on this computer");
+    expect(await (await page(CALLBACK)).text()).toContain(
+      "A program on this computer (such as the kallyai command line) asks",
+    );
   });
 
   it("accepts localhost as well as 127.0.0.1", async () => {

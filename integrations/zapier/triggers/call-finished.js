@@ -29,10 +29,11 @@ const performUnsubscribe = async (z, bundle) => {
   return response.data;
 };
 
-/** One delivery: the event itself, whose `id` is its webhook-id. Test deliveries (POST /v1/webhooks/{id}/test) run no Zap. */
-const perform = async (_z, bundle) => {
-  const event = bundle.cleanedRequest || {};
-  return event.test === true ? [] : [event];
+const SAMPLE_EVENT = {
+  id: "evt_9b2f41c0d3e84a7f9c1e2d3b4a5f6e7d",
+  type: "call.completed",
+  timestamp: "2026-01-28T18:03:52.410Z",
+  data: SAMPLE_CALL,
 };
 
 /** Recent events of the chosen kind, newest first, for samples and for Zapier's dedupe list. */
@@ -44,11 +45,17 @@ const performList = async (z, bundle) => {
   return response.data.items;
 };
 
-const SAMPLE_EVENT = {
-  id: "evt_9b2f41c0d3e84a7f9c1e2d3b4a5f6e7d",
-  type: "call.completed",
-  timestamp: "2026-01-28T18:03:52.410Z",
-  data: SAMPLE_CALL,
+/**
+ * One delivery: the event itself, whose `id` is its webhook-id. Test deliveries (POST
+ * /v1/webhooks/{id}/test) run no Zap. Called without a delivery (`zapier-platform invoke`, loading
+ * samples), it answers the latest event of the feed, or the sample when the feed is empty.
+ */
+const perform = async (z, bundle) => {
+  const event = bundle.cleanedRequest || {};
+  if (event.test === true) return [];
+  if (event.id) return [event];
+  const [latest] = await performList(z, bundle);
+  return [latest || SAMPLE_EVENT];
 };
 
 module.exports = {

@@ -1,7 +1,15 @@
 import { Hono } from "hono";
 import { resolveSession } from "../../domain/console-sessions";
 import { deps } from "../../domain/deps";
-import { curlCommand, httpMessage, RECIPES, SECTION_NAMES, type SectionId } from "../../shared/recipes";
+import {
+  CONSOLE_PAGES,
+  curlCommand,
+  httpMessage,
+  RECIPES,
+  type Recipe,
+  SECTION_NAMES,
+  type SectionId,
+} from "../../shared/recipes";
 import { Snippet } from "../components";
 import { Layout, render } from "../layout";
 import { type ConsoleEnv, readSessionCookie } from "../session-middleware";
@@ -19,32 +27,26 @@ function markup(part: string) {
 }
 
 /** The recipes' steps are a little markdown: **bold** and `code`, nothing else. */
-function Steps({ text }: { text: string }) {
-  return (
-    <p>
-      {text
-        .split(/(\*\*[^*]+\*\*|`[^`]+`)/g)
-        .filter(Boolean)
-        .map(markup)}
-    </p>
-  );
-}
+const inline = (text: string) =>
+  text
+    .split(/(\*\*[^*]+\*\*|`[^`]+`)/g)
+    .filter(Boolean)
+    .map(markup);
 
-/** Where the console itself does what a section's recipes do. */
-function InTheConsole({ section }: { section: SectionId }) {
-  if (section === "trigger-urls")
-    return (
+/** A recipe's step, and first the console's way of doing it where there is one (curl is then the second way). */
+function Steps({ recipe, origin }: { recipe: Recipe; origin: string }) {
+  const steps = <p>{inline(recipe.steps.replaceAll("<bridge>", origin))}</p>;
+  if (!recipe.console) return steps;
+  const page = CONSOLE_PAGES[recipe.console.page];
+  return (
+    <>
+      {steps}
       <p>
-        Or make one in the console: <a href="/console/triggers">Trigger URLs</a>.
+        In the console: <a href={page.path}>{page.name}</a> → {inline(recipe.console.action)}
       </p>
-    );
-  if (section === "webhooks")
-    return (
-      <p>
-        Or add one in the console: <a href="/console/webhooks">Webhooks</a>.
-      </p>
-    );
-  return null;
+      <p>Or with curl:</p>
+    </>
+  );
 }
 
 function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
@@ -74,11 +76,10 @@ function Recipes({ origin, signedIn }: { origin: string; signedIn: boolean }) {
       {SECTIONS.map((section) => (
         <section aria-labelledby={section}>
           <h2 id={section}>{SECTION_NAMES[section]}</h2>
-          <InTheConsole section={section} />
           {RECIPES.filter((r) => r.section === section).map((recipe) => (
             <div>
               <h3>{recipe.title}</h3>
-              <Steps text={recipe.steps.replaceAll("<bridge>", origin)} />
+              <Steps recipe={recipe} origin={origin} />
               <Snippet
                 id={`recipe-${recipe.id}`}
                 value={recipe.client === "curl" ? curlCommand(recipe, origin) : httpMessage(recipe, origin)}

@@ -4,6 +4,7 @@ import { actingAs } from "../../domain/api-keys";
 import { deps } from "../../domain/deps";
 import { createTrigger, editTrigger, OPENABLE_FIELDS, triggerJson } from "../../domain/triggers";
 import { ApiError, notFound } from "../../errors";
+import { CATEGORIES, LANGUAGE_NAMES, LANGUAGES } from "../../shared/call-input";
 import { Checkboxes, Confirm, Empty, Field, FormAlert, inputAttrs, PostForm, Time } from "../components";
 import { placeholdersOf, triggerExamples } from "../examples";
 import { type Ctx, consolePage, FORM_ERRORS, formErrors, formOf, list, redirectWith, text } from "../respond";
@@ -15,8 +16,8 @@ export const triggerPages = new Hono<ConsoleEnv>();
 const TEMPLATE_FIELDS: Array<[string, string, string?]> = [
   ["phone", "Phone number to call", "Any format, or {{value1}} to send it with each hit."],
   ["task", "What should the AI do?", "e.g. “Ask whether they have {{value1}} in stock”."],
-  ["category", "Category", "restaurant, clinic, hotel or general."],
-  ["language", "Language", "en or es."],
+  ["category", "Category"],
+  ["language", "Language"],
   ["business", "Business"],
   ["name", "Your name"],
   ["party_size", "Party size"],
@@ -62,6 +63,12 @@ function templateOf(values: Values): Record<string, string | string[]> {
   }
   return template;
 }
+
+/** Fields with a fixed set of values: the same drop-downs as the call form, with its defaults. */
+const CHOICES: Record<string, { options: Array<[string, string]>; initial: string }> = {
+  category: { options: CATEGORIES.map((c) => [c, c]), initial: "general" },
+  language: { options: LANGUAGES.map((l) => [l, LANGUAGE_NAMES[l]]), initial: "en" },
+};
 
 type Values = Record<string, string>;
 type Errors = Partial<Record<string, string>>;
@@ -130,18 +137,29 @@ function OpenFields({ trigger }: { trigger: TriggerView }) {
 }
 
 /** The template's fields (any may hold a {{placeholder}}) and the fields a hit may set. */
+/** A template field: a drop-down where the call form has one, else free text (it may hold {{value1}}). */
+function TemplateInput({ name, value, error, hint }: { name: string; value?: string; error?: string; hint: boolean }) {
+  const choice = CHOICES[name];
+  if (!choice)
+    return <input {...inputAttrs(name, { error, hint })} type="text" autocomplete="off" value={value ?? ""} />;
+  return (
+    <select {...inputAttrs(name, { error, hint })}>
+      {choice.options.map(([option, label]) => (
+        <option value={option} selected={(value || choice.initial) === option}>
+          {label}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function TemplateFields({ values, errors }: { values: FormValues; errors: Errors }) {
   return (
     <>
       <div class="grid two">
         {TEMPLATE_FIELDS.map(([name, label, hint]) => (
           <Field label={label} name={name} error={errors[name]} hint={hint}>
-            <input
-              {...inputAttrs(name, { error: errors[name], hint: Boolean(hint) })}
-              type="text"
-              autocomplete="off"
-              value={values.text[name] ?? ""}
-            />
+            <TemplateInput name={name} value={values.text[name]} error={errors[name]} hint={Boolean(hint)} />
           </Field>
         ))}
       </div>

@@ -8,6 +8,7 @@ import {
   deleteWebhook,
   enableWebhook,
   listDeliveries,
+  listTests,
   listWebhooks,
   ownWebhook,
   testWebhook,
@@ -48,6 +49,7 @@ type WebhookFormValues = {
 type Errors = Partial<Record<keyof WebhookFormValues | "form", string>>;
 type WebhookView = ReturnType<typeof viewOf>;
 type DeliveryView = Awaited<ReturnType<typeof listDeliveries>>["items"][number];
+type TestView = Awaited<ReturnType<typeof listTests>>[number];
 const DELIVERIES_PER_PAGE = 50;
 
 /** What the receiver answered to one attempt, without saying the status twice. */
@@ -313,13 +315,48 @@ function NoDeliveries({ cursor }: { cursor: string | undefined }) {
   return (
     <p>
       No deliveries yet. One appears here for each event after this webhook was added: place a call and wait for it to
-      end. Test events are not listed.
+      end, or use “Send a test event” above.
     </p>
   );
 }
 
-/** One delivery: its state, every attempt, and (while the webhook is active) a retry button. */
+/** JSON laid out for reading; anything else as it came. */
+function readable(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+/** A body behind a disclosure, so that a long log stays scannable. */
+function Body({ summary, body }: { summary: string; body: string | null }) {
+  if (body === null) return null;
+  return (
+    <details>
+      <summary>{summary}</summary>
+      <pre>
+        <code>{body === "" ? "(empty)" : readable(body)}</code>
+      </pre>
+    </details>
+  );
+}
+
+type AttemptView = { at: string; status_code: number | null; error: string | null; duration_ms: number };
+
+function AttemptLine({ a, label }: { a: AttemptView & { response_body: string | null }; label: string }) {
+  return (
+    <li>
+      <Time at={a.at} />
+      {` — ${attemptAnswer(a)}, ${a.duration_ms} ms`}
+      <Body summary={`${label}: the answer (first 2 KB)`} body={a.response_body} />
+    </li>
+  );
+}
+
+/** One delivery: its state, the body it sends, every attempt with its answer, and retry or send-again. */
 function DeliveryRow({ dl, csrf, retry }: { dl: DeliveryView; csrf: string; retry: boolean }) {
+  const succeeded = dl.state === "succeeded";
   return (
     <li>
       <div class="row-head">
@@ -339,24 +376,62 @@ function DeliveryRow({ dl, csrf, retry }: { dl: DeliveryView; csrf: string; retr
         <dt>Next try</dt>
         <dd>{dl.next_attempt_at ? <Time at={dl.next_attempt_at} /> : "none"}</dd>
       </dl>
+      <Body summary="Request body" body={dl.request_body} />
       {dl.attempt_log.length ? (
         <ol class="small" aria-label={`Attempts of ${dl.id}`}>
           {dl.attempt_log.map((a) => (
-            <li>
-              <Time at={a.at} />
-              {` — ${attemptAnswer(a)}, ${a.duration_ms} ms`}
-            </li>
+            <AttemptLine a={a} label={`Attempt ${a.attempt}`} />
           ))}
         </ol>
       ) : null}
       {retry ? (
         <PostForm action={`/console/deliveries/${encodeURIComponent(dl.id)}/retry`} csrf={csrf} class="inline">
           <button type="submit" class="secondary">
-            Retry now<span class="vh">{` (delivery ${dl.id})`}</span>
+            {succeeded ? "Send again" : "Retry now"}
+            <span class="vh">{` (delivery ${dl.id})`}</span>
           </button>
         </PostForm>
       ) : null}
     </li>
+  );
+}
+
+/** A test delivery: marked as a test, with what was sent and what came back. */
+function TestRow({ t }: { t: TestView }) {
+  return (
+    <li>
+      <div class="row-head">
+        <span class="title">{t.event_type}</span>
+        <span class="badge plain">test</span>
+        <Badge status={t.delivered ? "succeeded" : "failed"} />
+        <Time at={t.at} />
+      </div>
+      <dl class="facts small">
+        <dt>webhook-id</dt>
+        <dd>
+          <code>{t.event_id}</code>
+        </dd>
+      </dl>
+      <Body summary="Request body" body={t.request_body} />
+      <ol class="small" aria-label={`Attempts of ${t.event_id}`}>
+        <AttemptLine a={t} label="Test" />
+      </ol>
+    </li>
+  );
+}
+
+function TestDeliveries({ tests }: { tests: TestView[] }) {
+  if (tests.length === 0) return null;
+  return (
+    <>
+      <h2>Test deliveries</h2>
+      <p class="small muted">The newest test events sent with “Send a test event”; they are not retried.</p>
+      <ul class="rows" aria-label="Test deliveries, newest first">
+        {tests.map((t) => (
+          <TestRow t={t} />
+        ))}
+      </ul>
+    </>
   );
 }
 
@@ -368,6 +443,7 @@ webhookPages.get("/webhooks/:id", async (c) => {
   const { items, next_cursor } = await cursorPage(() =>
     listDeliveries(d, auth.userId, w.id, { limit: DELIVERIES_PER_PAGE, cursor }),
   );
+  const tests = cursor ? [] : await listTests(d, auth.userId, w.id);
   const path = `/console/webhooks/${encodeURIComponent(w.id)}`;
   return consolePage(c, {
     title: `Webhook ${w.description ?? w.id}`,
@@ -380,6 +456,7 @@ webhookPages.get("/webhooks/:id", async (c) => {
         <h1>{w.description ?? "Webhook"}</h1>
         <WebhookFacts w={w} />
         <WebhookActions w={w} path={path} csrf={csrf} />
+        <TestDeliveries tests={tests} />
         <h2>Deliveries</h2>
         {items.length === 0 ? (
           <Empty>
@@ -478,8 +555,9 @@ webhookPages.post("/deliveries/:id/retry", async (c) => {
     return redirectWith(c, back, { error: e.message });
   }
   const answer = result.last_status !== null ? `HTTP ${result.last_status}` : (result.last_error ?? "no answer");
+  const verb = delivery?.state === "succeeded" ? "Sent again" : "Retried";
   return redirectWith(c, result.subscription_removed ? "/console/webhooks" : back, {
     [result.state === "succeeded" ? "notice" : "error"]:
-      `Retried: ${answer} (attempt ${result.attempts}).${result.subscription_removed ? " The receiver answered 410 Gone, so the webhook was removed." : ""}`,
+      `${verb}: ${answer} (attempt ${result.attempts}).${result.subscription_removed ? " The receiver answered 410 Gone, so the webhook was removed." : ""}`,
   });
 });
