@@ -1,4 +1,4 @@
--- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0010_oauth_grants.sql).
+-- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0013_ifttt.sql).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -281,3 +281,34 @@ CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
 -- are never shown or counted as API keys; revoking the app's grant revokes its key, and the key
 -- being revoked (unlinking the account) ends the grant.
 ALTER TABLE api_keys ADD COLUMN oauth_client_id TEXT;
+
+-- 0013_ifttt.sql
+-- IFTTT as a published service (docs/ifttt.md).
+
+-- The trigger identities IFTTT polls (one per applet's trigger and fields), so that an event they
+-- would list can make the bridge tell IFTTT to poll at once (realtime). IFTTT deletes them when an
+-- applet is turned off or its fields change.
+CREATE TABLE ifttt_trigger_identities (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  trigger_slug TEXT NOT NULL,
+  -- the event type the trigger lists (call.completed, call.succeeded, call.failed)
+  event_type TEXT NOT NULL,
+  -- call_finished_from_number's number (E.164); NULL: any number
+  phone TEXT,
+  created_at INTEGER NOT NULL,
+  last_polled_at INTEGER NOT NULL
+);
+CREATE INDEX ifttt_trigger_identities_by_user ON ifttt_trigger_identities (user_id, event_type);
+
+-- Realtime notifications owed to IFTTT: one row per user with a new event a trigger identity
+-- would list, written in the batch that records the event. Sent (up to 1,000 users per request)
+-- by the delivery queue's consumer or the cron, and retried on the webhook schedule.
+CREATE TABLE ifttt_notifications (
+  user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  due_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX ifttt_notifications_due ON ifttt_notifications (due_at);

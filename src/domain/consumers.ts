@@ -3,8 +3,9 @@ import { logError, logEvent } from "../shared/log";
 import { metered } from "../storage/metered";
 import { deadLettered, deliverScheduled } from "./deliveries";
 import { build } from "./deps";
+import { sendRealtime } from "./ifttt-realtime";
 import { pollScheduled } from "./poller";
-import { type DeliveryMessage, type PollMessage, QUEUE_NAMES, QueueMessage } from "./queues";
+import { type DeliveryMessage, type PollMessage, QUEUE_NAMES, QueueMessage, type RealtimeMessage } from "./queues";
 
 interface Parsed<B> {
   message: Message<unknown>;
@@ -26,6 +27,7 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
   const d = build(env, db);
   const polls: Array<Parsed<PollMessage>> = [];
   const deliveries: Array<Parsed<DeliveryMessage>> = [];
+  const realtime: Array<Parsed<RealtimeMessage>> = [];
   let invalid = 0;
   for (const message of batch.messages) {
     const parsed = QueueMessage.safeParse(message.body);
@@ -33,9 +35,10 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       invalid++;
       message.ack();
     } else if (parsed.data.kind === "poll") polls.push({ message, body: parsed.data });
-    else deliveries.push({ message, body: parsed.data });
+    else if (parsed.data.kind === "delivery") deliveries.push({ message, body: parsed.data });
+    else realtime.push({ message, body: parsed.data });
   }
-  const result = { polled: 0, upstream_requests: 0, delivered: 0, dead_lettered: 0 };
+  const result = { polled: 0, upstream_requests: 0, delivered: 0, notified: 0, dead_lettered: 0 };
   const handle = async <M extends Parsed<QueueMessage>>(messages: M[], work: (messages: M[]) => Promise<unknown>) => {
     if (messages.length === 0) return;
     try {
@@ -55,7 +58,8 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       );
       result.dead_lettered += ms.length;
     });
-    for (const m of polls) m.message.ack();
+    // Nor a lost realtime wake-up: the notifications stay owed in D1 and the cron sends them.
+    for (const m of [...polls, ...realtime]) m.message.ack();
   } else {
     await Promise.all([
       handle(polls, async (ms) => {
@@ -72,10 +76,13 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
           ms.map((m) => ({ id: m.body.delivery, due: m.body.due })),
         );
       }),
+      handle(realtime, async () => {
+        result.notified += await sendRealtime(d, undefined, Date.now() + 1_000);
+      }),
     ]);
   }
   // How late the batch came: the longest any of its messages waited past its due time (queue lag + batching).
-  const lateMs = Math.max(0, ...[...polls, ...deliveries].map((m) => started - m.body.due));
+  const lateMs = Math.max(0, ...[...polls, ...deliveries, ...realtime].map((m) => started - m.body.due));
   return logEvent("queue_batch", {
     queue: batch.queue,
     messages: batch.messages.length,

@@ -26,9 +26,12 @@ const id = z.string().min(1).max(100);
 const due = z.number().int().nonnegative();
 export const PollMessage = z.object({ kind: z.literal("poll"), call: id, due });
 export const DeliveryMessage = z.object({ kind: z.literal("delivery"), delivery: id, due });
-export const QueueMessage = z.discriminatedUnion("kind", [PollMessage, DeliveryMessage]);
+/** IFTTT's realtime notifications are due (all of them: one request carries up to 1,000 users). */
+export const RealtimeMessage = z.object({ kind: z.literal("ifttt_realtime"), due });
+export const QueueMessage = z.discriminatedUnion("kind", [PollMessage, DeliveryMessage, RealtimeMessage]);
 export type PollMessage = z.infer<typeof PollMessage>;
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
+export type RealtimeMessage = z.infer<typeof RealtimeMessage>;
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /** Whole seconds (Queues' unit), rounded: a message may come up to 0.5 s early, which a consumer allows for. */
@@ -47,6 +50,13 @@ export const enqueueDeliveries = (d: Deps, items: Scheduled[]) =>
   send(
     d.queues.deliveries,
     items.map((s): DeliveryMessage => ({ kind: "delivery", delivery: s.id, due: s.due })),
+  );
+
+/** One wake-up for the realtime notifications that fall due soonest (they are sent together, on the delivery queue). */
+export const enqueueRealtime = (d: Deps, items: Scheduled[]) =>
+  send(
+    d.queues.deliveries,
+    items.length === 0 ? [] : [{ kind: "ifttt_realtime", due: Math.min(...items.map((s) => s.due)) }],
   );
 
 /**

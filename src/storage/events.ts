@@ -4,6 +4,7 @@
  * Work on many calls is one statement each (rows passed as one JSON parameter), never one per call.
  */
 import type { CallRow } from "./calls";
+import { owedNotifications } from "./ifttt";
 
 /** A call or delivery and when its next poll or attempt is due (epoch ms). */
 export interface Scheduled {
@@ -79,10 +80,15 @@ export class Events {
   /**
    * One transaction: the events (only for calls not finalised yet, so a late tick cannot emit a
    * second, different outcome), one delivery per matching active subscription, then the calls'
-   * new state and the release of their leases. Returns the deliveries it created.
+   * new state and the release of their leases; and the realtime notifications owed to IFTTT for
+   * users whose trigger identities would list a new event. Returns the deliveries and notifications it created.
    */
-  async record(writes: CallWrite[], events: EventRow[], now: number): Promise<Scheduled[]> {
-    if (writes.length === 0) return [];
+  async record(
+    writes: CallWrite[],
+    events: EventRow[],
+    now: number,
+  ): Promise<{ deliveries: Scheduled[]; notifications: Scheduled[] }> {
+    if (writes.length === 0) return { deliveries: [], notifications: [] };
     const statements: D1PreparedStatement[] = [];
     if (events.length > 0) {
       statements.push(
@@ -105,6 +111,11 @@ export class Events {
              RETURNING id, next_attempt_at AS due`,
           )
           .bind(JSON.stringify(events.map((e) => e.id)), now),
+        owedNotifications(
+          this.db,
+          events.map((e) => e.id),
+          now,
+        ),
       );
     }
     statements.push(
@@ -118,8 +129,9 @@ export class Events {
         .bind(JSON.stringify(writes), now),
     );
     const results = await this.db.batch<Scheduled>(statements);
-    // With events, the second statement's RETURNING rows are the deliveries it scheduled.
-    return events.length > 0 ? (results[1]?.results ?? []) : [];
+    // With events, the second and third statements' RETURNING rows are the deliveries and notifications they scheduled.
+    if (events.length === 0) return { deliveries: [], notifications: [] };
+    return { deliveries: results[1]?.results ?? [], notifications: results[2]?.results ?? [] };
   }
 
   /** When the next call or delivery falls due (not leased by another tick), or null. */

@@ -1,2 +1,2 @@
 // Written by `npm run schema` (scripts/schema.mjs): the newest file in migrations/.
-export const SCHEMA_VERSION = "0010_oauth_grants.sql";
+export const SCHEMA_VERSION = "0013_ifttt.sql";
