@@ -4,7 +4,7 @@ import type { CallRow } from "../storage/calls";
 import type { Deps } from "./deps";
 import { ACTION_SLUG } from "./ifttt";
 import { linkRefreshToken } from "./linking";
-import { APP_CALLS_PER_HOUR, grantAccess, IFTTT_SCOPES, type OAuthServer } from "./oauth";
+import { APP_CALLS_PER_HOUR, ensureConfiguredClients, grantAccess, IFTTT_SCOPES, type OAuthServer } from "./oauth";
 import { recordObservations } from "./outcomes";
 
 /**
@@ -30,6 +30,7 @@ export async function testSetup(d: Deps, oauth: OAuthServer | null) {
     throw unavailable(
       "IFTTT's OAuth client is not configured (IFTTT_CLIENT_ID, IFTTT_CLIENT_SECRET) or OAUTH_KV is not bound.",
     );
+  await ensureConfiguredClients(oauth);
   const userId = await testUser(d);
   await seedSampleCalls(d, userId);
   const accessToken = await mintToken(oauth, d, userId, client);
