@@ -5,7 +5,7 @@ const { baseUrl } = require("./lib/bridge");
 // OAuth2: the person types their bridge's URL, clicks Connect, signs in with KallyAI and allows
 // Zapier on the bridge's consent page; no key is copied. Zapier is a confidential client of that
 // bridge, registered once by its operator (docs/oauth.md, "Zapier"), whose id and secret are this
-// app's environment: `zapier env:set <version> CLIENT_ID=… CLIENT_SECRET=…`. Tokens are for the
+// app's environment: `zapier-platform env:set <version> CLIENT_ID=… CLIENT_SECRET=…`. Tokens are for the
 // bridge's REST API (`resource` = <bridge>/v1); Zapier refreshes them when one is refused (401).
 
 /** What Zapier asks for: placing and reading calls, and the Call Finished hook. */

@@ -1,5 +1,6 @@
 import { createApp } from "../app";
 import { registerEventWebhooks } from "../routes/events";
+import { registerOAuthDocs } from "../routes/oauth-docs";
 import { CallInputSchema } from "../shared/call-input";
 import { finishDocument, keyAuth, registerSharedComponents, TAGS } from "./openapi";
 import { ORIGIN_PLACEHOLDER } from "./openapi-served";
@@ -14,6 +15,7 @@ export function buildOpenApiDocument(origin = ORIGIN_PLACEHOLDER) {
   app.openAPIRegistry.register("CallInput", CallInputSchema);
   registerSharedComponents(app.openAPIRegistry);
   registerEventWebhooks(app.openAPIRegistry);
+  registerOAuthDocs(app.openAPIRegistry);
   return finishDocument(
     app.getOpenAPI31Document({
       openapi: "3.1.0",

@@ -13,24 +13,29 @@ type OpenAPIRegistry = OpenAPIHono["openAPIRegistry"];
  * lists what is its own.
  */
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({
-        description: `What went wrong, for programs. The bridge's codes:\n\n${errorCodesMarkdown()}\n\nKallyAI's own codes are passed through unchanged.`,
-        example: "validation_error",
+/**
+ * The one error shape, with every code's meaning. Made only when the document is built (in Node):
+ * the worker never needs the meanings, so its bundle leaves them out.
+ */
+const errorSchema = () =>
+  z
+    .object({
+      error: z.object({
+        code: z.string().openapi({
+          description: `What went wrong, for programs. The bridge's codes:\n\n${errorCodesMarkdown()}\n\nKallyAI's own codes are passed through unchanged.`,
+          example: "validation_error",
+        }),
+        message: z.string().openapi({
+          description: "What went wrong and what to do, for people.",
+          example: "phone: Enter the number to call, e.g. +14155551234.",
+        }),
+        field: z
+          .string()
+          .optional()
+          .openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
       }),
-      message: z.string().openapi({
-        description: "What went wrong and what to do, for people.",
-        example: "phone: Enter the number to call, e.g. +14155551234.",
-      }),
-      field: z
-        .string()
-        .optional()
-        .openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
-    }),
-  })
-  .openapi("Error", { description: "Every failure has this shape, whatever the Accept header says." });
+    })
+    .openapi("Error", { description: "Every failure has this shape, whatever the Accept header says." });
 
 const ref = (kind: "responses" | "headers" | "schemas" | "parameters", name: string) => ({
   $ref: `#/components/${kind}/${name}`,
@@ -182,7 +187,7 @@ export function registerSharedComponents(registry: OpenAPIRegistry) {
       },
     });
   }
-  registry.register("Error", ErrorSchema);
+  registry.register("Error", errorSchema());
   registry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
     scheme: "bearer",

@@ -53,10 +53,24 @@ export class PageChecker {
     });
   }
 
+  /**
+   * axe on the page as it is now. A page that navigates while axe runs (a call's page reloads
+   * itself when the call moves on, a link clicked just before) is checked again where it landed.
+   */
+  private async analyze() {
+    for (let attempt = 1; ; attempt++) {
+      await this.page.waitForLoadState("load");
+      try {
+        return await new AxeBuilder({ page: this.page }).analyze();
+      } catch (err) {
+        if (attempt >= 3 || !/Execution context was destroyed/.test(String(err))) throw err;
+      }
+    }
+  }
+
   async check(name: string) {
     const page = this.page;
-    await page.waitForLoadState("load");
-    const axe = await new AxeBuilder({ page }).analyze();
+    const axe = await this.analyze();
     const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
     expect(
       serious.map(
