@@ -1,4 +1,5 @@
--- KallyAI Bridge: the complete D1 schema (the sum of migrations/0001_sandbox.sql … 0013_ifttt.sql).
+-- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0013_ifttt.sql; 0008, 0009 and
+-- 0010 alter tables, so their columns are written into the tables below, marked with their migration).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -20,7 +21,9 @@ CREATE TABLE sandbox_tokens (
   used_at INTEGER,
   client_id TEXT,
   redirect_uri TEXT,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  -- (0009) the scope an OAuth client's code or tokens were granted
+  scope TEXT
 );
 
 CREATE TABLE sandbox_calls (
@@ -69,7 +72,9 @@ CREATE TABLE vault (
   version INTEGER NOT NULL DEFAULT 0,
   -- lease held by the one request refreshing the tokens of this user
   refresh_lease_until INTEGER,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  -- (0009) where the tokens refresh: 'cli' at /v1/auth/refresh, 'oauth' at /v1/auth/gpt/token; NULL = not known yet
+  refresh_grant TEXT CHECK (refresh_grant IN ('cli', 'oauth'))
 );
 CREATE INDEX vault_by_key ON vault (key_id);
 
@@ -126,7 +131,7 @@ CREATE TABLE placements (
 CREATE INDEX placements_stale ON placements (state, lease_until);
 
 CREATE TABLE calls (
-  -- KallyAI's call_id
+  -- the bridge's own id (KallyAI's call_id for calls recorded before 0008)
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   key_id TEXT,
@@ -144,10 +149,39 @@ CREATE TABLE calls (
   -- and the lease of the tick working on it
   next_poll_at INTEGER,
   polls INTEGER NOT NULL DEFAULT 0,
-  lease_until INTEGER
+  lease_until INTEGER,
+  -- (0008) KallyAI's call_id, once KallyAI answered the placement
+  upstream_id TEXT
 );
 CREATE INDEX calls_by_user ON calls (user_id, created_at DESC, id DESC);
 CREATE INDEX calls_due ON calls (next_poll_at) WHERE next_poll_at IS NOT NULL;
+CREATE UNIQUE INDEX calls_by_upstream_id ON calls (upstream_id) WHERE upstream_id IS NOT NULL;
+
+-- 0008_background_placements.sql
+-- One row per call not yet handed over to KallyAI for good (docs/upstream.md); deleted once
+-- KallyAI answered with the call, or the call ended without it (refused, cancelled, expired).
+CREATE TABLE call_placements (
+  call_id TEXT PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  -- the Idempotency-Key sent to KallyAI on every attempt, so a retry returns the same call
+  upstream_key TEXT NOT NULL,
+  -- queued: waiting for the placement consumer; sending: a consumer holds the POST;
+  -- refused: KallyAI said no while the placing request still waited (that request answers it)
+  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'refused')),
+  -- POSTs made so far
+  attempts INTEGER NOT NULL DEFAULT 0,
+  -- queued: next attempt due; sending: the consumer's lease runs out; refused: the placing request
+  -- must have answered by then. Past it, the cron takes the placement over.
+  due_at INTEGER NOT NULL,
+  -- 1 once the placing request answered 202: a refusal from then on ends the call `failed`
+  answered INTEGER NOT NULL DEFAULT 0,
+  -- the hourly allowance the call took (rate_counters.bucket), given back if it is never placed
+  allowance_bucket TEXT,
+  -- KallyAI's refusal, JSON {status, code, message, upgrade_url}, while state is refused
+  refusal TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX call_placements_due ON call_placements (state, due_at);
 
 -- 0004_events.sql
 -- Call outcome events, webhook subscriptions and their deliveries (docs/webhooks.md).

@@ -24,6 +24,9 @@ export default defineConfig(async () => {
                   SANDBOX_ENABLED: "true",
                   UPSTREAM_TIMEOUT_MS: "1500",
                   SANDBOX_HANG_SECONDS: "5",
+                  // The sandbox answers POST /v1/calls at once (queued), so the placement consumer
+                  // finishes within the test; test/placement/ runs it synchronous, as documented.
+                  SANDBOX_PLACEMENT: "async",
                 },
               },
             }),

@@ -139,7 +139,7 @@ export async function sandboxSignIn(origin, calls) {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
     body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740/callback",
+      redirect_uri: "http://127.0.0.1:8740",
       state: "bench",
       email: `bench-${Date.now()}+calls${calls}@example.com`,
     }),

@@ -62,8 +62,11 @@ const HINTS: Record<string, string> = {
   transcript_not_found: "Transcripts exist once a call has been answered and has ended.",
 };
 
-/** Maps an HTTP failure (from KallyAI or the bridge) to the CLI's error and exit code. */
-export function fromHttp(status: number, code: string, message: string): CliError {
+/**
+ * Maps an HTTP failure (from KallyAI or the bridge) to the CLI's error and exit code; a quota
+ * refusal points to the upgrade link KallyAI gave, when it gave one.
+ */
+export function fromHttp(status: number, code: string, message: string, upgradeUrl?: string): CliError {
   let exit: ExitCode;
   if (code === "quota_exceeded" || status === 402) exit = EXIT.quota;
   else if (status === 401 || AUTH_CODES.has(code)) exit = EXIT.auth;
@@ -71,14 +74,17 @@ export function fromHttp(status: number, code: string, message: string): CliErro
   else if (status === 429 || status >= 500 || status === 0 || code.startsWith("upstream_")) exit = EXIT.unavailable;
   else if (status >= 400) exit = EXIT.refused;
   else exit = EXIT.unexpected;
-  const hint = HINTS[code] ?? (exit === EXIT.auth ? "Sign in again with kallyai --login." : undefined);
+  const hint =
+    exit === EXIT.quota && upgradeUrl
+      ? `Upgrade at ${upgradeUrl} (or manage your plan with kallyai --billing).`
+      : (HINTS[code] ?? (exit === EXIT.auth ? "Sign in again with kallyai --login." : undefined));
   return new CliError(exit, code, message, hint);
 }
 
 /** Anything thrown, as a CliError; foreign errors keep only their kind (their text may carry secrets). */
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof ApiError) return fromHttp(err.status, err.code, err.message);
+  if (err instanceof ApiError) return fromHttp(err.status, err.code, err.message, err.extra.upgradeUrl);
   return new CliError(
     EXIT.unexpected,
     "internal_error",

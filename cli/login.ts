@@ -52,8 +52,9 @@ const sameText = (a: string, b: string) => {
 };
 
 /**
- * KallyAI's CLI sign-in: a one-shot server on 127.0.0.1 receives the tokens on /callback, after
- * the browser signed in at `${apiBase}/v1/auth/cli`. The random `state` must come back unchanged
+ * KallyAI's CLI sign-in: a one-shot server on 127.0.0.1 receives the tokens at its root (the
+ * reference and KallyAI's own clients use a bare `http://127.0.0.1:PORT`, with no path), after the
+ * browser signed in at `${apiBase}/v1/auth/cli`. The random `state` must come back unchanged
  * (CSRF); anything else is refused and the wait goes on, for up to 180 s.
  */
 export async function signIn(apiBase: string, opts: LoginOptions): Promise<SignedIn> {
@@ -71,7 +72,7 @@ export async function signIn(apiBase: string, opts: LoginOptions): Promise<Signe
       });
       res.end(PAGE(title, text));
     };
-    if (req.method !== "GET" || url.pathname !== "/callback")
+    if (req.method !== "GET" || url.pathname !== "/")
       return reply(404, "Not found", "This is the KallyAI CLI's sign-in callback.");
     const q = url.searchParams;
     if (!sameText(q.get("state") ?? "", state)) {
@@ -115,7 +116,7 @@ export async function signIn(apiBase: string, opts: LoginOptions): Promise<Signe
 
   const port = await listenOnFreePort(server);
   const signInUrl = new URL(`${apiBase.replace(/\/+$/, "")}/v1/auth/cli`);
-  signInUrl.searchParams.set("redirect_uri", `http://127.0.0.1:${port}/callback`);
+  signInUrl.searchParams.set("redirect_uri", `http://127.0.0.1:${port}`);
   signInUrl.searchParams.set("state", state);
 
   const opened = opts.openBrowser && (await openBrowser(signInUrl.toString()));

@@ -9,7 +9,7 @@ import { BridgeTarget } from "./targets/bridge";
 import { DirectTarget } from "./targets/direct";
 import type { CallView, LoginOptions, Target } from "./targets/types";
 import { credentialPaths } from "./token-file";
-import { waitForOutcome } from "./wait";
+import { waitForOutcome, whilePlacing } from "./wait";
 
 const DEFAULT_API_BASE = "https://api.kallyai.com";
 const DEFAULT_COUNTRY = "US";
@@ -61,11 +61,13 @@ function makeTarget(values: Values, env: NodeJS.ProcessEnv, autoLogin: LoginOpti
   }
   if (values["api-key"])
     throw usageError("--api-key is a bridge API key: use it with --bridge URL (or KALLYAI_BRIDGE_URL).");
+  const waitSeconds = Number(env.KALLYAI_WAIT_SECONDS);
   return new DirectTarget({
     baseUrl: httpUrl(env.KALLYAI_API_BASE || DEFAULT_API_BASE, "KALLYAI_API_BASE"),
     tokenFile: paths.tokenFile,
     defaultCountry: DEFAULT_COUNTRY,
     autoLogin,
+    ...(waitSeconds > 0 ? { placeTimeoutSeconds: waitSeconds } : {}),
   });
 }
 
@@ -87,7 +89,17 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
     case "call": {
       // Bridge mode: national formats are read with the bridge's own default country.
       const input = validateCall(values, target.kind === "direct" ? DEFAULT_COUNTRY : undefined);
-      const call = await target.placeCall(input, values.timezone ?? localTimeZone(), randomUUID());
+      const placing = target.placeCall(input, values.timezone ?? localTimeZone(), randomUUID());
+      // Direct: KallyAI answers when the call has ended, so this is the wait (like KallyAI's CLI).
+      const call =
+        target.kind === "direct"
+          ? await whilePlacing(
+              placing,
+              [input.phone, input.business ? `(${input.business})` : ""].join(" ").trim(),
+              o.json,
+            )
+          : await placing;
+      if (call.finished) return finish({ call, gaveUp: false }, o, "Call completed.");
       if (!values.wait) return o.done(out.placedText(call), call);
       if (!o.json) process.stderr.write(`Call ${call.id} placed; waiting for the outcome…\n`);
       return finish(await waitForOutcome(target, call, o.json), o);
@@ -135,7 +147,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
 }
 
 /** The outcome of a followed call: exit 0 for success, 8 for any other end, 9 when the wait gave up. */
-function finish(result: { call: CallView; gaveUp: boolean }, o: Io): number {
+function finish(result: { call: CallView; gaveUp: boolean }, o: Io, heading?: string): number {
   const { call, gaveUp } = result;
   if (gaveUp) {
     o.result(
@@ -144,7 +156,7 @@ function finish(result: { call: CallView; gaveUp: boolean }, o: Io): number {
     );
     return EXIT.stillRunning;
   }
-  o.result(out.callText(call), call);
+  o.result(heading ? `${heading}\n${out.callText(call)}` : out.callText(call), call);
   return call.status === "success" ? EXIT.ok : EXIT.callUnsuccessful;
 }
 

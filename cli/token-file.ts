@@ -86,7 +86,7 @@ export function readTokenFile(path: string): TokenFile | null {
 
 export function writeTokenFile(
   path: string,
-  tokens: { access_token: string; refresh_token: string; expires_in: number },
+  tokens: { access_token: string; refresh_token: string | null; expires_in: number },
 ): TokenFile {
   const file: TokenFile = {
     access_token: tokens.access_token,

@@ -50,3 +50,38 @@ export async function waitForOutcome(
     process.off("SIGINT", onInterrupt);
   }
 }
+
+/** A non-terminal stderr (a log, a pipe) gets one progress line this often instead of a line rewritten in place. */
+const PLAIN_PROGRESS_S = 5;
+
+/**
+ * While KallyAI holds the request that places a call (it answers once the call has ended, as its
+ * own CLI waits for), a progress line on stderr: rewritten in place each second on a terminal,
+ * one line every 5 s otherwise; none with --json.
+ */
+export async function whilePlacing<T>(work: Promise<T>, what: string, quiet: boolean): Promise<T> {
+  if (quiet) return work;
+  const started = Date.now();
+  const tty = Boolean(process.stderr.isTTY);
+  const seconds = () => Math.round((Date.now() - started) / 1000);
+  process.stderr.write(`Calling ${what}; KallyAI answers once the call has ended…\n`);
+  const timer = setInterval(() => {
+    const s = seconds();
+    if (tty) process.stderr.write(`\r  on the call: ${s} s`);
+    else if (s % PLAIN_PROGRESS_S === 0) process.stderr.write(`  on the call: ${s} s\n`);
+  }, 1000);
+  const onInterrupt = () => {
+    process.stderr.write(
+      "\nStopped waiting. The call goes on at KallyAI; find it with kallyai --history once it has ended.\n",
+    );
+    process.exit(130);
+  };
+  process.once("SIGINT", onInterrupt);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+    process.off("SIGINT", onInterrupt);
+    if (tty) process.stderr.write(`\r  on the call: ${seconds()} s\n`);
+  }
+}

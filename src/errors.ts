@@ -17,7 +17,15 @@ export const kallyaiCode = (code: string) => code as KallyAICode;
 
 /** The one error shape every failure of the bridge answers with. */
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
+  error: { code: string; message: string; field?: string; upgrade_url?: string };
+}
+
+/** What KallyAI said when it refused a request: for the logs, never copied raw into an answer. */
+export interface UpstreamDetail {
+  status: number;
+  code: string | null;
+  message: string | null;
+  correlation_id: string | null;
 }
 
 /**
@@ -29,7 +37,15 @@ export class ApiError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: ErrorCode | KallyAICode,
     message: string,
-    readonly extra: { retryAfter?: number; field?: string; headers?: Record<string, string> } = {},
+    readonly extra: {
+      retryAfter?: number;
+      field?: string;
+      headers?: Record<string, string>;
+      /** Where to buy more minutes (a 402 quota_exceeded), answered as `error.upgrade_url`. */
+      upgradeUrl?: string;
+      /** KallyAI's own refusal, logged with the request id. */
+      upstream?: UpstreamDetail;
+    } = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -39,15 +55,17 @@ export class ApiError extends Error {
 export const notFound = (what: string, hint = "Check the id, or list the collection to find it.") =>
   new ApiError(404, "not_found", `${what} was not found. ${hint}`);
 
-export function errorBody(code: string, message: string, field?: string): ErrorBody {
-  return { error: field ? { code, message, field } : { code, message } };
+export function errorBody(code: string, message: string, field?: string, upgradeUrl?: string): ErrorBody {
+  return {
+    error: { code, message, ...(field ? { field } : {}), ...(upgradeUrl ? { upgrade_url: upgradeUrl } : {}) },
+  };
 }
 
 export function errorResponse(err: ApiError): Response {
   const headers = new Headers({ "content-type": "application/json; charset=utf-8", ...err.extra.headers });
   if (err.extra.retryAfter !== undefined)
     headers.set("retry-after", String(Math.max(1, Math.ceil(err.extra.retryAfter))));
-  return new Response(JSON.stringify(errorBody(err.code, err.message, err.extra.field)), {
+  return new Response(JSON.stringify(errorBody(err.code, err.message, err.extra.field, err.extra.upgradeUrl)), {
     status: err.status,
     headers,
   });
@@ -95,8 +113,31 @@ export function toApiError(err: unknown): ApiError {
 
 export function errorHandler(err: unknown, c: Context): Response {
   const apiError = toApiError(err);
+  logUpstreamRefusal(apiError, c.get("requestId"));
   if (apiError.status >= 500) {
     logError({ request_id: c.get("requestId"), code: apiError.code }, err);
   }
   return errorResponse(apiError);
+}
+
+/**
+ * Logs what KallyAI said when it refused (its code, its message cut short, its correlation id), with
+ * the bridge's request id, so an operator can quote both to KallyAI. The caller sees only the
+ * bridge's own message.
+ */
+export function logUpstreamRefusal(err: ApiError, requestId?: string): void {
+  const u = err.extra.upstream;
+  if (!u) return;
+  console.warn(
+    JSON.stringify({
+      level: "warn",
+      event: "upstream_refused",
+      ...(requestId ? { request_id: requestId } : {}),
+      status: u.status,
+      upstream_code: u.code,
+      upstream_message: u.message,
+      correlation_id: u.correlation_id,
+      code: err.code,
+    }),
+  );
 }

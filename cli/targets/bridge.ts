@@ -244,12 +244,14 @@ export class BridgeTarget implements Target {
         await sleep(300 * attempt);
         continue;
       }
-      const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const error = (body as { error?: { code?: unknown; message?: unknown; upgrade_url?: unknown } } | undefined)
+        ?.error;
       if (typeof error?.code === "string") {
         const failure = fromHttp(
           res.status,
           error.code,
           typeof error.message === "string" ? error.message : `The bridge answered ${res.status}.`,
+          typeof error.upgrade_url === "string" ? error.upgrade_url : undefined,
         );
         if (failure.exitCode !== EXIT.auth) throw failure;
         throw new CliError(

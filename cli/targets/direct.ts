@@ -1,3 +1,4 @@
+import { version } from "../../package.json";
 import { ApiError } from "../../src/errors";
 import { KallyAIClient } from "../../src/kallyai/client";
 import type { UpstreamCall } from "../../src/kallyai/schemas";
@@ -12,10 +13,15 @@ import type { AuthStatus, CallView, LoginOptions, Target } from "./types";
 const REFRESH_MARGIN_S = 60;
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
+/** How long placing a call may take: KallyAI answers when the call has ended, and its own CLI waits 300 s. */
+export const DEFAULT_PLACE_TIMEOUT_S = 300;
+
 export interface DirectOptions {
   baseUrl: string;
   tokenFile: string;
   defaultCountry: string;
+  /** How long the POST that places a call may wait for KallyAI's answer (the call's end). */
+  placeTimeoutSeconds?: number;
   /** Sign in on first use when there is no token (interactive terminals only). */
   autoLogin: LoginOptions | null;
 }
@@ -28,17 +34,37 @@ export class DirectTarget implements Target {
 
   constructor(private readonly opts: DirectOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
-    this.client = new KallyAIClient({ baseUrl: this.baseUrl, timeoutMs: 30_000 });
+    this.client = new KallyAIClient({
+      baseUrl: this.baseUrl,
+      timeoutMs: 30_000,
+      userAgent: `KallyAI-Bridge-CLI/${version}`,
+    });
   }
 
+  /**
+   * Places the call and, like KallyAI's own CLI, waits for KallyAI's answer, which comes when the
+   * call has ended. A call still going when the wait runs out cannot be named (KallyAI sent no id
+   * yet): exit 9 points to --history.
+   */
   async placeCall(input: CallInput, timezone: string, idempotencyKey: string): Promise<CallView> {
     const built = toUpstreamRequest(input, { timezone, country: this.opts.defaultCountry });
     if (!built.ok) throw new CliError(EXIT.usage, built.code, built.message);
-    return viewOf(
-      await this.authed((t) =>
-        this.client.placeCall(t, built.request as Parameters<KallyAIClient["placeCall"]>[1], idempotencyKey),
-      ),
-    );
+    const seconds = this.opts.placeTimeoutSeconds ?? DEFAULT_PLACE_TIMEOUT_S;
+    const request = built.request as Parameters<KallyAIClient["placeCall"]>[1];
+    try {
+      return viewOf(
+        await this.authed((t) => this.client.placeCall(t, request, idempotencyKey, { timeoutMs: seconds * 1000 })),
+      );
+    } catch (err) {
+      if (err instanceof CliError && err.code === "upstream_timeout")
+        throw new CliError(
+          EXIT.stillRunning,
+          "still_running",
+          `KallyAI did not answer within ${seconds} s: the call may still be going.`,
+          "Find it with kallyai --history once it has ended (KALLYAI_WAIT_SECONDS waits longer).",
+        );
+      throw err;
+    }
   }
   async getCall(id: string) {
     return viewOf(await this.authed((t) => this.client.getCall(t, id)));
@@ -119,7 +145,12 @@ export class DirectTarget implements Target {
       );
     if (!file.refresh_token) throw expired();
     try {
-      return writeTokenFile(this.opts.tokenFile, await this.client.refresh(file.refresh_token));
+      const tokens = await this.client.refresh(file.refresh_token);
+      // KallyAI may answer without a new refresh token: the one in the file stays valid, as its CLI keeps it.
+      return writeTokenFile(this.opts.tokenFile, {
+        ...tokens,
+        refresh_token: tokens.refresh_token ?? file.refresh_token,
+      });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) throw expired();
       throw this.failure(err);
@@ -155,12 +186,16 @@ export class DirectTarget implements Target {
         "Run kallyai --login to sign in again.",
       );
     if (err.code === "upstream_unavailable") {
+      if (err.status === 504)
+        return new CliError(
+          EXIT.unavailable,
+          "upstream_timeout",
+          "KallyAI did not answer in time. Try again in a minute.",
+        );
       const what =
         err.status === 503
           ? "KallyAI is rate limiting requests"
-          : err.status === 504
-            ? "KallyAI did not answer in time"
-            : `KallyAI (${this.baseUrl}) could not be reached or is having trouble`;
+          : `KallyAI (${this.baseUrl}) could not be reached or is having trouble`;
       return new CliError(EXIT.unavailable, err.code, `${what}. Try again in a minute.`);
     }
     if (err.code === "upstream_invalid_response")
@@ -169,7 +204,7 @@ export class DirectTarget implements Target {
         err.code,
         `KallyAI (${this.baseUrl}) sent an answer the CLI could not read. Is KALLYAI_API_BASE right?`,
       );
-    return fromHttp(err.status, err.code, err.message);
+    return fromHttp(err.status, err.code, err.message, err.extra.upgradeUrl);
   }
 }
 

@@ -252,6 +252,7 @@ const STATUS_CLASS: Record<CallStatus | WebhookRow["state"] | DeliveryRow["state
   disabled: "bad",
   busy: "bad",
   no_answer: "bad",
+  terminated: "bad",
   cancelled: "plain",
   expired: "plain",
   voicemail: "wait",

@@ -1,154 +1,22 @@
 import { ApiError } from "../errors";
-import type { UpstreamCallRequest } from "../shared/call-input";
 import { isFinished } from "../shared/call-status";
 import { decodeCursor, pageOf } from "../shared/cursor";
-import { sha256Hex } from "../shared/encoding";
 import type { CallRow, Outcome } from "../storage/calls";
-import type { Authenticated } from "./api-keys";
-import { type CallView, createdAtOf, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
+import { type CallView, outcomeOf, viewOfRow, viewOfUpstream } from "./call-view";
 import { type Caller, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
-import { takeCallAllowance } from "./guard";
 import { finalizeCall } from "./outcomes";
-import { enqueuePolls } from "./queues";
+import { callAlreadyEnded, cancelPlacement } from "./placement";
 import { UpstreamSession, withUpstream } from "./upstream-session";
 
-/** How long a placer may take before another request (or the cron) takes the placement over. */
-const PLACEMENT_LEASE_MS = 60_000;
-/** How long a retry waits for the first request with the same key to finish placing. */
-const WAIT_FOR_PLACER_MS = 12_000;
-/** First outcome check: calls do not end in their first seconds. */
-export const FIRST_POLL_DELAY_MS = 15_000;
+export { type Placed, placeCall } from "./placement";
 
-export interface Placed {
-  id: string;
-  status: string;
-  created_at: string;
-  links: { self: string; transcript: string; recording: string; cancel: string };
-}
-
-const links = (id: string) => ({
-  self: `/v1/calls/${id}`,
-  transcript: `/v1/calls/${id}/transcript`,
-  recording: `/v1/calls/${id}/recording`,
-  cancel: `/v1/calls/${id}/cancel`,
-});
-
-const conflict = () =>
-  new ApiError(
-    422,
-    "idempotency_conflict",
-    "This Idempotency-Key was already used for a different call. Use a new key for a new call, or resend exactly the same fields.",
-  );
-
-/**
- * Places a call once per idempotency key: retries with the same key and body get the first
- * answer; concurrent copies wait for the first to finish instead of placing again.
- */
-export async function placeCall(
-  d: Deps,
-  auth: Authenticated,
-  request: UpstreamCallRequest,
-  idempotencyKey: string | undefined,
-): Promise<Placed> {
-  const key = idempotencyKey ?? `auto-${crypto.randomUUID()}`;
-  const hash = await sha256Hex(JSON.stringify(request));
-  const now = Date.now();
-  const claim = {
-    user_id: auth.userId,
-    idempotency_key: key,
-    request_hash: hash,
-    request: JSON.stringify(request),
-    key_id: auth.key.id,
-    lease_until: now + PLACEMENT_LEASE_MS,
-    created_at: now,
-  };
-  if (!(await d.calls.claimPlacement(claim))) {
-    const settled = await awaitPlacement(d, claim);
-    if (settled) return settled;
-  }
-  return placeClaimed(d, auth, key, request);
-}
+/** How often a request waiting on a call still being placed looks at its row (the consumer records the outcome there). */
+const PLACING_WAIT_INTERVAL_MS = 1_000;
 
 /** Whether a call was already placed under this idempotency key (a retry will get that call back). */
 export async function alreadyPlaced(d: Deps, userId: string, idempotencyKey: string): Promise<boolean> {
   return (await d.calls.placement(userId, idempotencyKey))?.state === "placed";
-}
-
-/** Another request holds the key: wait for its answer, or take over if it died. */
-async function awaitPlacement(d: Deps, claim: Parameters<Deps["calls"]["claimPlacement"]>[0]): Promise<Placed | null> {
-  const { user_id: userId, idempotency_key: key, request_hash: hash } = claim;
-  const deadline = Date.now() + WAIT_FOR_PLACER_MS;
-  for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
-    const p = await d.calls.placement(userId, key);
-    if (!p) {
-      // The first request failed and let go of the key: this one tries afresh.
-      if (
-        await d.calls.claimPlacement({ ...claim, lease_until: Date.now() + PLACEMENT_LEASE_MS, created_at: Date.now() })
-      )
-        return null;
-      continue;
-    }
-    if (p.request_hash !== hash) throw conflict();
-    if (p.state === "placed" && p.response) return JSON.parse(p.response) as Placed;
-    if (await d.calls.retakePlacement(userId, key, Date.now(), PLACEMENT_LEASE_MS)) return null;
-    if (Date.now() > deadline) {
-      throw new ApiError(
-        409,
-        "idempotency_in_progress",
-        "A request with this Idempotency-Key is still placing the call. Retry in a few seconds to get its answer.",
-        { retryAfter: 3 },
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
-}
-
-async function placeClaimed(d: Deps, auth: Authenticated, key: string, request: UpstreamCallRequest): Promise<Placed> {
-  const allowance = await takeCallAllowance(d, auth.key);
-  try {
-    const call = await withUpstream(d, auth, (token) => d.upstream.placeCall(token, request, key));
-    return await recordPlacement(d, { userId: auth.userId, keyId: auth.key.id, key }, request, call);
-  } catch (err) {
-    await d.calls.releasePlacement(auth.userId, key);
-    await allowance.giveBack();
-    throw err;
-  }
-}
-
-export async function recordPlacement(
-  d: Deps,
-  p: { userId: string; keyId: string | null; key: string },
-  request: UpstreamCallRequest,
-  call: Parameters<typeof outcomeOf>[0],
-): Promise<Placed> {
-  const outcome = outcomeOf(call);
-  const createdAt = createdAtOf(call) ?? Date.now();
-  const placed: Placed = {
-    id: call.call_id,
-    status: outcome.status,
-    created_at: new Date(createdAt).toISOString(),
-    links: links(call.call_id),
-  };
-  const firstPoll = Date.now() + FIRST_POLL_DELAY_MS;
-  await d.calls.recordPlaced(
-    { userId: p.userId, key: p.key, response: JSON.stringify(placed) },
-    {
-      id: call.call_id,
-      user_id: p.userId,
-      key_id: p.keyId,
-      status: outcome.status,
-      request: JSON.stringify(request),
-      highlights: outcome.highlights,
-      next_steps: outcome.next_steps,
-      duration_seconds: outcome.duration_seconds,
-      created_at: createdAt,
-      ended_at: outcome.ended_at,
-      next_poll_at: firstPoll,
-    },
-  );
-  await enqueuePolls(d, [{ id: call.call_id, due: firstPoll }]);
-  return placed;
 }
 
 const callNotFound = (id: string) =>
@@ -185,8 +53,9 @@ async function recordSeen(d: Deps, row: CallRow, outcome: Outcome): Promise<void
 export const getCall = (d: Deps, caller: Caller, id: string): Promise<CallView> => waitForCall(d, caller, id, 0);
 
 /**
- * Holds the request until the call finishes or `seconds` pass, asking KallyAI every `intervalMs`
- * with one access token and reading the bridge's row once.
+ * Holds the request until the call finishes or `seconds` pass. While the call is being placed its
+ * state is in D1 (the placement consumer records KallyAI's answer there), read once a second; once
+ * KallyAI has it, KallyAI is asked every `intervalMs` with one access token.
  */
 export async function waitForCall(
   d: Deps,
@@ -195,12 +64,20 @@ export async function waitForCall(
   seconds: number,
   intervalMs = 750,
 ): Promise<CallView> {
-  const row = await ownRow(d, caller, id);
+  const deadline = Date.now() + seconds * 1000;
+  let row = await ownRow(d, caller, id);
+  while (row && !row.upstream_id && !isFinished(row.status)) {
+    const left = deadline - Date.now();
+    if (left <= 0) return viewOfRow(row);
+    await sleep(Math.min(PLACING_WAIT_INTERVAL_MS, left));
+    row = await d.calls.get(row.id);
+    // Gone: KallyAI refused it while its placing request waited, which answered the refusal.
+    if (!row) throw callNotFound(id);
+  }
   if (row && isFinished(row.status)) return viewOfRow(row);
   const session = new UpstreamSession(d, caller);
-  const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const call = await upstreamCall(d, session, id);
+    const call = await upstreamCall(d, session, row?.upstream_id ?? id);
     const outcome = outcomeOf(call);
     const left = deadline - Date.now();
     if (isFinished(outcome.status) || left <= 0) {
@@ -208,9 +85,11 @@ export async function waitForCall(
       await recordSeen(d, row, outcome);
       return viewOfRow({ ...row, ...outcome });
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
+    await sleep(Math.min(intervalMs, left));
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function listCalls(
   d: Deps,
@@ -228,24 +107,93 @@ export async function listCalls(
   return { items: rows.map(viewOfRow), next_cursor };
 }
 
-export async function transcript(d: Deps, caller: Caller, id: string) {
-  await ownRow(d, caller, id);
-  const t = await withUpstream(d, caller, (token) => d.upstream.transcript(token, id)).catch(mapForeign(id));
-  return {
-    call_id: id,
-    entries: t.entries.map((e) => ({ speaker: e.speaker, content: e.content, timestamp: e.timestamp ?? null })),
-  };
+/**
+ * KallyAI's id for the call the caller named: the row's, or the id itself for a call the bridge did
+ * not place; `notYet` is thrown for a call KallyAI has not answered for yet (still being placed).
+ */
+async function upstreamIdOf(d: Deps, caller: Caller, id: string, notYet: () => ApiError): Promise<string> {
+  const row = await ownRow(d, caller, id);
+  if (!row) return id;
+  if (!row.upstream_id) throw notYet();
+  return row.upstream_id;
 }
 
+export async function transcript(d: Deps, caller: Caller, id: string) {
+  const upstreamId = await upstreamIdOf(
+    d,
+    caller,
+    id,
+    () =>
+      new ApiError(404, "transcript_not_found", "The call has no transcript yet. Try again once the call has ended."),
+  );
+  const t = await withUpstream(d, caller, (token) => d.upstream.transcript(token, upstreamId)).catch(mapForeign(id));
+  return { call_id: id, entries: t.entries };
+}
+
+const recordingNotFound = () =>
+  new ApiError(
+    404,
+    "recording_not_found",
+    "The call has no recording yet. Only answered calls are recorded, once they end.",
+  );
+
+/**
+ * The call's recording. KallyAI's reference documents no recording endpoint: a 404 (other than
+ * KallyAI's own recording_not_found) or a 405 means KallyAI does not offer it.
+ */
 export async function recording(d: Deps, caller: Caller, id: string) {
-  await ownRow(d, caller, id);
-  const r = await withUpstream(d, caller, (token) => d.upstream.recording(token, id)).catch(mapForeign(id));
+  const upstreamId = await upstreamIdOf(d, caller, id, recordingNotFound);
+  const r = await withUpstream(d, caller, (token) => d.upstream.recording(token, upstreamId)).catch((err) => {
+    const status = err instanceof ApiError ? (err.extra.upstream?.status ?? err.status) : 0;
+    if ((status === 404 && err.code !== "recording_not_found") || status === 405)
+      throw new ApiError(
+        404,
+        "recording_not_available",
+        "KallyAI does not offer this call's recording through its API. Listen to it in KallyAI's app.",
+      );
+    return mapForeign(id)(err);
+  });
   return { call_id: id, recording_url: String(r.recording_url) };
 }
 
+/** The iCalendar file of the appointment the call booked, from KallyAI. */
+export async function calendar(d: Deps, caller: Caller, id: string): Promise<string> {
+  const noEvent = () =>
+    new ApiError(
+      404,
+      "calendar_not_found",
+      "The call booked nothing KallyAI can put in a calendar (yet). Only calls that made a booking have one, once they end.",
+    );
+  const upstreamId = await upstreamIdOf(d, caller, id, noEvent);
+  const ics = await withUpstream(d, caller, (token) => d.upstream.calendar(token, upstreamId)).catch((err) => {
+    const status = err instanceof ApiError ? (err.extra.upstream?.status ?? err.status) : 0;
+    if (status === 404 || status === 405) throw noEvent();
+    return mapForeign(id)(err);
+  });
+  if (!/^\s*BEGIN:VCALENDAR/.test(ics.text)) throw noEvent();
+  return ics.text;
+}
+
+/**
+ * Cancels a call. One KallyAI has not taken yet is cancelled here and never placed; one whose
+ * placement is under way answers 409 cannot_cancel (KallyAI documents no cancel); one KallyAI has
+ * is cancelled at KallyAI if KallyAI answers the cancel (a 404 or 405 means it does not offer it).
+ */
 export async function cancelCall(d: Deps, caller: Caller, id: string): Promise<CallView> {
   const row = await ownRow(d, caller, id);
-  const call = await withUpstream(d, caller, (token) => d.upstream.cancelCall(token, id)).catch(mapForeign(id));
+  if (row && !row.upstream_id) return viewOfRow({ ...row, ...(await cancelPlacement(d, row)) });
+  if (row && isFinished(row.status)) throw callAlreadyEnded();
+  const upstreamId = row?.upstream_id ?? id;
+  const call = await withUpstream(d, caller, (token) => d.upstream.cancelCall(token, upstreamId)).catch((err) => {
+    const status = err instanceof ApiError ? (err.extra.upstream?.status ?? err.status) : 0;
+    if (row && ((status === 404 && err.code !== "call_not_found") || status === 405))
+      throw new ApiError(
+        409,
+        "cannot_cancel",
+        "KallyAI does not offer cancelling a call through its API, so this call goes on. It ends on its own: follow it with GET /v1/calls/{id}?wait=25.",
+      );
+    return mapForeign(id)(err);
+  });
   if (!row) return viewOfUpstream(call);
   const outcome = outcomeOf(call);
   await recordSeen(d, row, outcome);

@@ -3,6 +3,7 @@ import { KallyAIClient } from "../kallyai/client";
 import { ownSandboxFetch } from "../sandbox/upstream";
 import { Accounts } from "../storage/accounts";
 import { ApiKeys } from "../storage/api-keys";
+import { CallPlacements } from "../storage/call-placements";
 import { CallerReads } from "../storage/caller";
 import { Calls } from "../storage/calls";
 import { ConsoleSessions } from "../storage/console-sessions";
@@ -24,6 +25,7 @@ export interface Deps {
   upstreamFetch: typeof fetch | undefined;
   accounts: Accounts;
   calls: Calls;
+  placements: CallPlacements;
   consoleSessions: ConsoleSessions;
   callers: CallerReads;
   keys: ApiKeys;
@@ -34,8 +36,8 @@ export interface Deps {
   triggers: Triggers;
   ifttt: Ifttt;
   db: D1Database;
-  /** Cloudflare Queues for polls and deliveries; absent, the cron does all the work. */
-  queues: { polls?: Queue<unknown>; deliveries?: Queue<unknown> };
+  /** Cloudflare Queues for polls, deliveries and placements; absent, the cron does that work. */
+  queues: { polls?: Queue<unknown>; deliveries?: Queue<unknown>; placements?: Queue<unknown> };
   vault(): Promise<Vault>;
   signer(): Promise<KeySigner>;
 }
@@ -62,6 +64,7 @@ export function build(env: Bindings, db: D1Database): Deps {
     upstreamFetch,
     accounts: new Accounts(db),
     calls: new Calls(db),
+    placements: new CallPlacements(db),
     consoleSessions: new ConsoleSessions(db),
     callers: new CallerReads(db),
     keys: new ApiKeys(db),
@@ -72,7 +75,10 @@ export function build(env: Bindings, db: D1Database): Deps {
     triggers: new Triggers(db),
     ifttt: new Ifttt(db),
     db,
-    queues: cfg.poller.queues ? { polls: env.POLL_QUEUE, deliveries: env.DELIVERY_QUEUE } : {},
+    queues: {
+      ...(cfg.poller.queues ? { polls: env.POLL_QUEUE, deliveries: env.DELIVERY_QUEUE } : {}),
+      placements: env.PLACEMENT_QUEUE,
+    },
     vault: () => vaultFor(cfg.vaultKeys),
     signer: () => signerFor(cfg.signingKeys, cfg.bridgeId),
   };

@@ -4,17 +4,20 @@ import type { Deps } from "./deps";
 
 const HOUR_MS = 3600 * 1000;
 
+/** The counter a call placed at `now` with this key counts against (one per key per clock hour). */
+export const allowanceBucket = (keyId: string, now = Date.now()) => `calls:${keyId}:${Math.floor(now / HOUR_MS)}`;
+
 /**
  * Runaway-automation guard: each key (and each app connected by OAuth, through its grant's key)
  * may place `calls_per_hour` calls per clock hour. Counted in D1 with one conditional statement,
- * so it holds across concurrent requests and isolates.
+ * so it holds across concurrent requests and isolates. A call that is never placed (KallyAI
+ * refused it, or it was cancelled first) gives its slot back.
  */
-export async function takeCallAllowance(d: Deps, key: ApiKeyRow): Promise<{ giveBack: () => Promise<void> }> {
-  const hour = Math.floor(Date.now() / HOUR_MS);
-  const bucket = `calls:${key.id}:${hour}`;
+export async function takeCallAllowance(d: Deps, key: ApiKeyRow, now = Date.now()): Promise<void> {
+  const hour = Math.floor(now / HOUR_MS);
   const resetAt = (hour + 1) * HOUR_MS;
-  if (!(await d.counters.take(bucket, key.calls_per_hour, resetAt + HOUR_MS))) {
-    const wait = Math.ceil((resetAt - Date.now()) / 1000);
+  if (!(await d.counters.take(allowanceBucket(key.id, now), key.calls_per_hour, resetAt + HOUR_MS))) {
+    const wait = Math.ceil((resetAt - now) / 1000);
     throw new ApiError(
       429,
       "rate_limited",
@@ -24,5 +27,4 @@ export async function takeCallAllowance(d: Deps, key: ApiKeyRow): Promise<{ give
       { retryAfter: wait },
     );
   }
-  return { giveBack: async () => void (await d.counters.give(bucket)) };
 }

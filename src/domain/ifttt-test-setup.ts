@@ -77,7 +77,7 @@ async function testUser(d: Deps): Promise<string> {
     throw unavailable("POST /test/setup needs test mode (the sandbox as upstream) or IFTTT_TEST_USER_ID.");
   const res = await d.upstreamFetch(`${d.cfg.upstream.baseUrl}/v1/auth/cli`, {
     method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1/callback", state: "ifttt", email: TEST_EMAIL }),
+    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740", state: "ifttt", email: TEST_EMAIL }),
     redirect: "manual",
   });
   const refreshToken = URL.parse(res.headers.get("location") ?? "")?.searchParams.get("refresh_token");
@@ -87,6 +87,7 @@ async function testUser(d: Deps): Promise<string> {
 
 /** Three finished calls, recorded as any outcome is (their events, deliveries and notifications); once per user. */
 async function seedSampleCalls(d: Deps, userId: string): Promise<void> {
+  if (await d.calls.get(`ifttt-sample-${userId}-1`)) return;
   const now = Date.now();
   const rows: CallRow[] = SAMPLE_CALLS.map((s, i) => ({
     id: `ifttt-sample-${userId}-${i + 1}`,
@@ -106,8 +107,24 @@ async function seedSampleCalls(d: Deps, userId: string): Promise<void> {
     next_poll_at: now,
     polls: 0,
     lease_until: null,
+    upstream_id: null,
   }));
-  for (const row of rows) await d.calls.recordPlaced({ userId, key: `ifttt-sample-${row.id}`, response: "{}" }, row);
+  // Accepted like a placed call but with no placement: nothing is sent to KallyAI for them.
+  for (const row of rows)
+    await d.calls.accept(
+      {
+        userId,
+        keyId: null,
+        idempotencyKey: `ifttt-sample-${row.id}`,
+        requestHash: "",
+        request: row.request,
+        callId: row.id,
+        response: "{}",
+        expiresAt: now,
+        now: row.created_at,
+      },
+      [],
+    );
   // A call already finished keeps its events: recording only finalises calls still open.
   await recordObservations(
     d,

@@ -4,9 +4,9 @@ import { parseCallRequest } from "../shared/call-request";
 import { sha256Hex } from "../shared/encoding";
 import { normalizePhone } from "../shared/phone";
 import type { Authenticated } from "./api-keys";
-import { placeCall } from "./calls";
 import type { Deps } from "./deps";
 import { type CallEvent, type EventType, eventOf } from "./events";
+import { placeCall } from "./placement";
 
 /**
  * IFTTT's Service API (docs/ifttt.md): the triggers list items of the events feed (one event

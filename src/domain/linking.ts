@@ -2,7 +2,7 @@ import { decodeJwt } from "jose";
 import { ApiError } from "../errors";
 import type { TokenSet } from "../kallyai/schemas";
 import { randomBase64Url } from "../shared/encoding";
-import type { UserRow } from "../storage/accounts";
+import type { RefreshGrant, UserRow } from "../storage/accounts";
 import { type IssuedKey, issueSignInKey } from "./api-keys";
 import type { Deps } from "./deps";
 import { type OAuthServer, revokeAllApps } from "./oauth";
@@ -57,6 +57,8 @@ export async function linkTokens(
   tokens: TokenSet,
   callerUserId: string | null,
   keyName: string,
+  grant: RefreshGrant,
+  presented?: string,
 ): Promise<Linked> {
   const account = accountOf(tokens);
   let userId = callerUserId;
@@ -67,7 +69,7 @@ export async function linkTokens(
   }
   userId ??= `usr_${randomBase64Url(12)}`;
   const user = await d.accounts.upsertUser(userId, account);
-  await d.accounts.putTokens(user.id, await sealTokens(d, user.id, tokens));
+  await d.accounts.putTokens(user.id, await sealTokens(d, user.id, tokens, grant, presented));
   const key = await issueSignInKey(d, user.id, keyName);
   return { user, key };
 }
@@ -92,7 +94,7 @@ export async function linkRefreshToken(
     }
     throw err;
   }
-  return linkTokens(d, tokens, callerUserId, keyName);
+  return linkTokens(d, tokens, callerUserId, keyName, "cli", refreshToken);
 }
 
 /**

@@ -7,21 +7,23 @@ import { logError, logEvent } from "../shared/log";
 import type { CallRow, Outcome } from "../storage/calls";
 import type { Scheduled } from "../storage/events";
 import { outcomeOf } from "./call-view";
-import { recordPlacement } from "./calls";
 import { deliverDue } from "./deliveries";
 import type { Deps } from "./deps";
 import { sendRealtime } from "./ifttt-realtime";
-import { type Observation, recordObservations } from "./outcomes";
+import { EXPIRE_AFTER_MS, type Observation, recordObservations } from "./outcomes";
+import { recoverPlacements } from "./placement";
 import { Budget, mapPool } from "./pool";
 import { currentAccess, withUpstream } from "./upstream-session";
 
+export { EXPIRE_AFTER_MS };
+
 /**
- * The outcome poller (docs/webhooks.md, "Poll schedule"). Calls are looked at 15 s after they
- * are placed (FIRST_POLL_DELAY_MS in calls.ts), then every 10 s for their first 5 minutes, every
- * minute up to 30 minutes, every 5 minutes after that, and given up at 6 hours with status
- * "expired" and a call.expired event.
+ * The outcome poller (docs/webhooks.md, "Poll schedule"), for calls KallyAI answered while they
+ * were still running (docs/architecture.md). Calls are looked at 15 s after that answer
+ * (FIRST_POLL_DELAY_MS in outcomes.ts), then every 10 s for their first 5 minutes, every minute
+ * up to 30 minutes, every 5 minutes after that, and given up at 6 hours (EXPIRE_AFTER_MS) with
+ * status "expired" and a call.expired event.
  */
-export const EXPIRE_AFTER_MS = 6 * 3600_000;
 export function pollDelayMs(ageMs: number): number {
   if (ageMs < 5 * 60_000) return 10_000;
   if (ageMs < 30 * 60_000) return 60_000;
@@ -36,7 +38,6 @@ const CHUNK = 50;
 /** While sweeping inside one tick, look again at least this often (new calls fall due at 15 s). */
 const MAX_SLEEP_MS = 10_000;
 const MIN_SLEEP_MS = 1_000;
-const STALE_PLACEMENTS_PER_TICK = 20;
 const PLACED_RETENTION_MS = 24 * 3600_000;
 const EVENT_RETENTION_MS = 30 * 24 * 3600_000;
 
@@ -107,7 +108,8 @@ async function observe(ctx: PollContext, row: CallRow): Promise<Observation> {
   const aligned = (row.next_poll_at ?? now) + pollDelayMs(age);
   const nextPollAt = aligned > now ? aligned : now + pollDelayMs(age);
   try {
-    const outcome = outcomeOf(await ctx.getCall(row.user_id, row.id));
+    // Only calls KallyAI has answered for are polled (storage/events.ts), by KallyAI's id.
+    const outcome = outcomeOf(await ctx.getCall(row.user_id, row.upstream_id ?? row.id));
     if (isFinished(outcome.status)) return { row, outcome, nextPollAt: null };
     if (expired) return giveUp();
     return { row, outcome, nextPollAt };
@@ -167,31 +169,6 @@ export async function pollScheduled(
   return { polled, upstream_requests: Number.MAX_SAFE_INTEGER - budget.left };
 }
 
-/**
- * Completes placements whose placer died between "claimed the idempotency key" and "recorded
- * the call": places again with the same key, which KallyAI answers with the same call.
- */
-export async function recoverPlacements(d: Deps, budget: Budget): Promise<number> {
-  const now = Date.now();
-  const { results } = await d.calls.stalePlacements(now, Math.min(STALE_PLACEMENTS_PER_TICK, Math.max(0, budget.left)));
-  let recovered = 0;
-  for (const p of results) {
-    if (!(await d.calls.retakePlacement(p.user_id, p.idempotency_key, Date.now(), CALL_LEASE_MS))) continue;
-    budget.take();
-    try {
-      const request = JSON.parse(p.request) as Parameters<typeof recordPlacement>[2];
-      const call = await withUpstream(d, p.user_id, (token) => d.upstream.placeCall(token, request, p.idempotency_key));
-      await recordPlacement(d, { userId: p.user_id, keyId: p.key_id, key: p.idempotency_key }, request, call);
-      recovered++;
-    } catch (err) {
-      // KallyAI refused the call itself: let the key go, so a retry by the caller places afresh.
-      if (err instanceof ApiError && err.status < 500 && !isRelinkRequired(err))
-        await d.calls.releasePlacement(p.user_id, p.idempotency_key);
-    }
-  }
-  return recovered;
-}
-
 /** Expired rows: rate counters, sign-in states, console sessions, idempotency records (24 h), events and deliveries (30 days). */
 export async function cleanUp(d: Deps, now = Date.now()) {
   await Promise.all([
@@ -222,7 +199,7 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
     polled: 0,
     delivered: 0,
     notified: 0,
-    recovered: await recoverPlacements(d, ctx.budget).catch(loggedAs("recovery_failed", 0)),
+    recovered: await recoverPlacements(d, waitUntil).catch(loggedAs("recovery_failed", 0)),
   };
   for (;;) {
     totals.polled += (await sweepCalls(ctx, overdueMs).catch(loggedAs("sweep_failed", { polled: 0 }))).polled;

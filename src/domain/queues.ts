@@ -16,6 +16,7 @@ export const QUEUE_NAMES = {
   polls: "kallyai-bridge-polls",
   deliveries: "kallyai-bridge-deliveries",
   deadLetters: "kallyai-bridge-dead-letters",
+  placements: "kallyai-bridge-placements",
 } as const;
 /** Queues' longest delay for one send (24 h); a message due later is sent on again when it arrives. */
 export const MAX_DELAY_SECONDS = 24 * 3600;
@@ -26,11 +27,19 @@ const id = z.string().min(1).max(100);
 const due = z.number().int().nonnegative();
 export const PollMessage = z.object({ kind: z.literal("poll"), call: id, due });
 export const DeliveryMessage = z.object({ kind: z.literal("delivery"), delivery: id, due });
+/** "Place call X (its attempt due at `due`)": the placement consumer makes KallyAI's POST and waits for it. */
+export const PlacementMessage = z.object({ kind: z.literal("placement"), call: id, due });
 /** IFTTT's realtime notifications are due (all of them: one request carries up to 1,000 users). */
 export const RealtimeMessage = z.object({ kind: z.literal("ifttt_realtime"), due });
-export const QueueMessage = z.discriminatedUnion("kind", [PollMessage, DeliveryMessage, RealtimeMessage]);
+export const QueueMessage = z.discriminatedUnion("kind", [
+  PollMessage,
+  DeliveryMessage,
+  PlacementMessage,
+  RealtimeMessage,
+]);
 export type PollMessage = z.infer<typeof PollMessage>;
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
+export type PlacementMessage = z.infer<typeof PlacementMessage>;
 export type RealtimeMessage = z.infer<typeof RealtimeMessage>;
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
@@ -57,6 +66,13 @@ export const enqueueRealtime = (d: Deps, items: Scheduled[]) =>
   send(
     d.queues.deliveries,
     items.length === 0 ? [] : [{ kind: "ifttt_realtime", due: Math.min(...items.map((s) => s.due)) }],
+  );
+
+/** One message per placement attempt, delivered when it is due. */
+export const enqueuePlacements = (d: Deps, items: Scheduled[]) =>
+  send(
+    d.queues.placements,
+    items.map((s): PlacementMessage => ({ kind: "placement", call: s.id, due: s.due })),
   );
 
 /**

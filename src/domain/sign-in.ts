@@ -4,6 +4,19 @@ import type { Deps } from "./deps";
 import { type Linked, linkRefreshToken, linkTokens } from "./linking";
 
 export type Flow = "cli" | "oauth";
+
+/**
+ * What the bridge asks KallyAI's OAuth consent for, in the reference's scope names: the calls it
+ * places and reads, their transcripts and recordings, the plan and the billing portal.
+ */
+export const KALLYAI_SCOPES = [
+  "calls:read",
+  "calls:write",
+  "transcripts:read",
+  "recordings:read",
+  "subscription:read",
+  "billing:manage",
+].join(" ");
 const STATE_TTL_MS = 10 * 60 * 1000;
 const isLoopback = (host: string) => host === "localhost" || host === "127.0.0.1" || host === "[::1]";
 
@@ -13,20 +26,22 @@ const isLoopback = (host: string) => host === "localhost" || host === "127.0.0.1
  * a bridge served there can use it.
  */
 function signInPage(d: Deps, origin: URL, state: string): { flow: Flow; redirectUri: string; location: string } {
-  const redirectUri = `${origin.origin}/auth/callback`;
   const { oauth } = d.cfg;
   if (oauth) {
+    const redirectUri = `${origin.origin}/auth/callback`;
     const query = {
       response_type: "code",
       client_id: oauth.clientId,
       redirect_uri: redirectUri,
-      scope: "calls.write",
+      scope: KALLYAI_SCOPES,
       state,
     };
     return { flow: "oauth", redirectUri, location: d.upstream.url("/v1/auth/authorize", query) };
   }
-  if (isLoopback(origin.hostname))
+  if (isLoopback(origin.hostname)) {
+    const redirectUri = origin.origin;
     return { flow: "cli", redirectUri, location: d.upstream.url("/v1/auth/cli", { redirect_uri: redirectUri, state }) };
+  }
   throw new ApiError(
     400,
     "sign_in_unavailable",
@@ -36,7 +51,11 @@ function signInPage(d: Deps, origin: URL, state: string): { flow: Flow; redirect
   );
 }
 
-/** Starts a sign-in: a random single-use state, stored hashed, and the URL to send the browser to. */
+/**
+ * Starts a sign-in: a random single-use state, stored hashed, and the URL to send the browser to.
+ * The OAuth flow returns to /auth/callback; KallyAI's CLI flow to the bare origin, as the reference
+ * and KallyAI's own clients use it (`http://127.0.0.1:PORT`, no path), where `/` takes the answer.
+ */
 export async function startSignIn(d: Deps, origin: URL): Promise<{ state: string; location: string }> {
   const state = randomBase64Url(32);
   const { flow, redirectUri, location } = signInPage(d, origin, state);
@@ -82,7 +101,7 @@ export async function finishSignIn(
       client_id: oauth.clientId,
       client_secret: oauth.clientSecret,
     });
-    return linkTokens(d, tokens, null, "signed in");
+    return linkTokens(d, tokens, null, "signed in", "oauth");
   }
   if (!params.refresh_token) throw new ApiError(400, "sign_in_failed", "KallyAI returned no refresh token.");
   // Tokens that came through the browser are proven (and rotated) at KallyAI before they are kept.

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors";
 import { UpstreamUnauthorized } from "../kallyai/errors";
 import type { TokenSet } from "../kallyai/schemas";
-import type { SealedTokens, UserRow, VaultRow } from "../storage/accounts";
+import type { RefreshGrant, SealedTokens, UserRow, VaultRow } from "../storage/accounts";
 import { type Caller, type Prefetched, prefetchedOf, userIdOf } from "./caller";
 import type { Deps } from "./deps";
 
@@ -24,16 +24,41 @@ const notLinked = () =>
     "No KallyAI account is linked. Link one: open /auth/login on the bridge, or POST /v1/link with a refresh token.",
   );
 
-export async function sealTokens(d: Deps, userId: string, tokens: TokenSet): Promise<SealedTokens> {
+/**
+ * Seals a token answer for the vault. A refresh answer may carry no refresh token (KallyAI's CLI
+ * then keeps the one it has): `presented`, the refresh token that was used, is kept instead.
+ */
+export async function sealTokens(
+  d: Deps,
+  userId: string,
+  tokens: TokenSet,
+  grant: RefreshGrant | null,
+  presented?: string,
+): Promise<SealedTokens> {
+  const refreshToken = tokens.refresh_token ?? presented;
+  if (!refreshToken)
+    throw new ApiError(
+      502,
+      "upstream_invalid_response",
+      "KallyAI's sign-in answer carried no refresh token. Sign in again; if it persists, report it.",
+    );
   const vault = await d.vault();
-  const refresh = await vault.seal(userId, tokens.refresh_token);
+  const refresh = await vault.seal(userId, refreshToken);
   const access = await vault.seal(userId, tokens.access_token);
   return {
     keyId: vault.currentKeyId,
     refreshToken: refresh.ciphertext,
     accessToken: access.ciphertext,
     accessExpiresAt: Date.now() + tokens.expires_in * 1000,
+    grant,
   };
+}
+
+/** Refuses at once when the account cannot reach KallyAI (unlinked, or it must link again): no call is accepted. */
+export async function assertLinked(d: Deps, caller: Caller): Promise<void> {
+  const known = prefetchedOf(caller);
+  if (known) linked(known.user, known.vault);
+  else await linkedVault(d, userIdOf(caller));
 }
 
 /**
@@ -143,9 +168,9 @@ async function refreshed(d: Deps, userId: string, staleVersion: number): Promise
 async function refreshNow(d: Deps, row: VaultRow): Promise<{ token: string; version: number }> {
   const vault = await d.vault();
   const refreshToken = await vault.open(row.user_id, { keyId: row.key_id, ciphertext: row.refresh_token });
-  let tokens: TokenSet;
+  let refreshed: { tokens: TokenSet; grant: RefreshGrant };
   try {
-    tokens = await d.upstream.refresh(refreshToken);
+    refreshed = await refreshAt(d, refreshToken, row.refresh_grant);
   } catch (err) {
     await d.accounts.releaseRefresh(row.user_id, row.version);
     if (err instanceof ApiError && err.status < 500) {
@@ -155,6 +180,37 @@ async function refreshNow(d: Deps, row: VaultRow): Promise<{ token: string; vers
     }
     throw err;
   }
-  await d.accounts.commitRefresh(row.user_id, row.version, await sealTokens(d, row.user_id, tokens));
+  const { tokens, grant } = refreshed;
+  await d.accounts.commitRefresh(
+    row.user_id,
+    row.version,
+    await sealTokens(d, row.user_id, tokens, grant, refreshToken),
+  );
   return { token: tokens.access_token, version: row.version + 1 };
+}
+
+/**
+ * Refreshes where KallyAI's reference says: tokens from the CLI sign-in (or a linked refresh token)
+ * at /v1/auth/refresh; tokens the bridge's OAuth client obtained at /v1/auth/gpt/token with the
+ * client's credentials. Tokens stored before the bridge recorded which (`grant` null) try the CLI
+ * endpoint, then the client's, and the one that worked is recorded.
+ */
+async function refreshAt(
+  d: Deps,
+  refreshToken: string,
+  grant: RefreshGrant | null,
+): Promise<{ tokens: TokenSet; grant: RefreshGrant }> {
+  const oauth = d.cfg.oauth;
+  const viaClient = async () => {
+    if (!oauth) throw relinkRequired();
+    const client = { client_id: oauth.clientId, client_secret: oauth.clientSecret };
+    return { tokens: await d.upstream.refreshClient(refreshToken, client), grant: "oauth" as const };
+  };
+  if (grant === "oauth") return viaClient();
+  try {
+    return { tokens: await d.upstream.refresh(refreshToken), grant: "cli" };
+  } catch (err) {
+    if (grant === null && oauth && err instanceof ApiError && err.status < 500) return viaClient();
+    throw err;
+  }
 }

@@ -33,6 +33,10 @@ const errorSchema = () =>
           .string()
           .optional()
           .openapi({ description: "The request field at fault, when there is one.", example: "phone" }),
+        upgrade_url: z.string().optional().openapi({
+          description: "With `quota_exceeded`: where to upgrade the KallyAI plan, as KallyAI gave it.",
+          example: "https://kallyai.com/pricing",
+        }),
       }),
     })
     .openapi("Error", { description: "Every failure has this shape, whatever the Accept header says." });

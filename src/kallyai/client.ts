@@ -1,8 +1,10 @@
 import type { z } from "zod";
+import { version } from "../../package.json";
 import type { Config } from "../env";
 import { upstreamFailure, upstreamInvalid, upstreamTimeout, upstreamUnreachable } from "./errors";
 import { assertCallId, upstreamIdempotencyKey } from "./safe-values";
 import {
+  MAX_LIST_LIMIT,
   TokenSet,
   UpstreamBillingPortal,
   UpstreamCall,
@@ -21,7 +23,12 @@ export interface ClientOptions {
   /** Longest Retry-After the client waits for itself; longer ones go back to the caller. */
   maxRetryWaitMs?: number;
   fetch?: typeof fetch;
+  /** Who is asking, in KallyAI's logs (default `KallyAI-Bridge/<version>`). */
+  userAgent?: string;
 }
+
+/** How this bridge introduces itself to KallyAI, as KallyAI's CLI sends `KallyAI-CLI/<version>`. */
+export const BRIDGE_USER_AGENT = `KallyAI-Bridge/${version}`;
 
 interface RequestSpec {
   method: "GET" | "POST";
@@ -31,6 +38,9 @@ interface RequestSpec {
   form?: Record<string, string>;
   idempotencyKey?: string;
   query?: Record<string, string | number | undefined>;
+  /** This request's own timeout, when it may take longer than the client's (placing a call). */
+  timeoutMs?: number;
+  accept?: string;
 }
 
 class Retryable extends Error {
@@ -58,6 +68,7 @@ export class KallyAIClient {
       maxAttempts: Math.max(1, opts.maxAttempts ?? 3),
       maxRetryWaitMs: opts.maxRetryWaitMs ?? 2_000,
       fetch: opts.fetch ?? ((...a) => fetch(...a)),
+      userAgent: opts.userAgent ?? BRIDGE_USER_AGENT,
     };
   }
 
@@ -70,8 +81,20 @@ export class KallyAIClient {
     return `${this.opts.baseUrl}${path}${qs}`;
   }
 
+  /** Refreshes tokens from KallyAI's CLI sign-in. The answer may carry no new refresh token: keep the old one. */
   refresh(refreshToken: string) {
     return this.send({ method: "POST", path: "/v1/auth/refresh", json: { refresh_token: refreshToken } }, TokenSet);
+  }
+  /** Refreshes tokens an OAuth client obtained, at the token endpoint with the client's credentials. */
+  refreshClient(refreshToken: string, client: { client_id: string; client_secret: string }) {
+    return this.send(
+      {
+        method: "POST",
+        path: "/v1/auth/gpt/token",
+        form: { grant_type: "refresh_token", refresh_token: refreshToken, ...client },
+      },
+      TokenSet,
+    );
   }
   exchangeCode(form: { code: string; redirect_uri: string; client_id: string; client_secret: string }) {
     return this.send(
@@ -79,11 +102,36 @@ export class KallyAIClient {
       TokenSet,
     );
   }
-  placeCall(token: string, body: { submission: Record<string, unknown>; timezone: string }, idempotencyKey: string) {
-    return this.send({ method: "POST", path: "/v1/calls", token, json: body, idempotencyKey }, UpstreamCall);
+  /**
+   * Places a call. KallyAI answers when the call has ended, so `timeoutMs` should outlast the
+   * longest call; without it the client's own (short) timeout applies.
+   */
+  placeCall(
+    token: string,
+    body: { submission: Record<string, unknown>; timezone: string },
+    idempotencyKey: string,
+    opts: { timeoutMs?: number } = {},
+  ) {
+    return this.send(
+      { method: "POST", path: "/v1/calls", token, json: body, idempotencyKey, timeoutMs: opts.timeoutMs },
+      UpstreamCall,
+    );
   }
   listCalls(token: string, page: { limit: number; offset: number }) {
-    return this.send({ method: "GET", path: "/v1/calls", token, query: page }, UpstreamCallList);
+    const limit = Math.min(MAX_LIST_LIMIT, Math.max(1, Math.trunc(page.limit)));
+    return this.send(
+      { method: "GET", path: "/v1/calls", token, query: { limit, offset: page.offset } },
+      UpstreamCallList,
+    );
+  }
+  /** The iCalendar file of what the call booked, as text. */
+  calendar(token: string, id: string) {
+    return this.sendText({
+      method: "GET",
+      path: `/v1/calls/${encodeURIComponent(assertCallId(id))}/calendar.ics`,
+      token,
+      accept: "text/calendar",
+    });
   }
   getCall(token: string, id: string) {
     return this.send({ method: "GET", path: `/v1/calls/${encodeURIComponent(assertCallId(id))}`, token }, UpstreamCall);
@@ -123,14 +171,27 @@ export class KallyAIClient {
   }
 
   async send<S extends z.ZodType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
+    return this.withRetries(spec, async (response) => {
+      const parsed = schema.safeParse(parseJson(await readBody(response)));
+      if (!parsed.success) throw upstreamInvalid();
+      return parsed.data;
+    });
+  }
+
+  /** A request whose answer is not JSON (an .ics file): its text. */
+  sendText(spec: RequestSpec): Promise<{ text: string; contentType: string | null }> {
+    return this.withRetries(spec, async (response) => ({
+      text: await readBody(response),
+      contentType: response.headers.get("content-type"),
+    }));
+  }
+
+  private async withRetries<T>(spec: RequestSpec, read: (ok: Response) => Promise<T>): Promise<T> {
     const repeatable = spec.method === "GET" || spec.idempotencyKey !== undefined;
     const attempts = repeatable ? this.opts.maxAttempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const body = await this.attempt(spec);
-        const parsed = schema.safeParse(body);
-        if (!parsed.success) throw upstreamInvalid();
-        return parsed.data;
+        return await read(await this.attempt(spec));
       } catch (err) {
         if (!(err instanceof Retryable)) throw err;
         const wait = err.waitMs ?? backoff(attempt);
@@ -140,8 +201,9 @@ export class KallyAIClient {
     }
   }
 
-  private async attempt(spec: RequestSpec): Promise<unknown> {
-    const headers = new Headers({ accept: "application/json" });
+  /** One request: the successful response (its body unread), or a thrown failure. */
+  private async attempt(spec: RequestSpec): Promise<Response> {
+    const headers = new Headers({ accept: spec.accept ?? "application/json", "user-agent": this.opts.userAgent });
     if (spec.token) headers.set("authorization", `Bearer ${spec.token}`);
     if (spec.idempotencyKey) headers.set("idempotency-key", await upstreamIdempotencyKey(spec.idempotencyKey));
     let body: string | undefined;
@@ -167,31 +229,30 @@ export class KallyAIClient {
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        signal: AbortSignal.timeout(spec.timeoutMs ?? this.opts.timeoutMs),
       });
     } catch (err) {
       if (isTimeout(err)) throw upstreamTimeout(); // not retried: the budget of the caller is spent
       throw new Retryable(upstreamUnreachable(), undefined);
     }
-
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (err) {
-      if (isTimeout(err)) throw upstreamTimeout();
-      throw new Retryable(upstreamUnreachable(), undefined);
-    }
-    const json = parseJson(text);
-    if (response.ok) {
-      if (json === undefined) throw upstreamInvalid();
-      return json;
-    }
+    if (response.ok) return response;
+    const json = parseJson(await readBody(response));
     const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
     const failure = upstreamFailure(response.status, json, retryAfter);
     if (response.status === 429 || response.status >= 500) {
       throw new Retryable(failure, retryAfter === undefined ? undefined : retryAfter * 1000);
     }
     throw failure;
+  }
+}
+
+/** The body as text; a body cut off by the timeout or the network is a failure like the request's. */
+async function readBody(response: Response): Promise<string> {
+  try {
+    return await response.text();
+  } catch (err) {
+    if (isTimeout(err)) throw upstreamTimeout();
+    throw new Retryable(upstreamUnreachable(), undefined);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError, type ErrorCode, kallyaiCode } from "../errors";
+import { ApiError, type ErrorCode, kallyaiCode, type UpstreamDetail } from "../errors";
 import { SUPPORTED_COUNTRIES_TEXT } from "../shared/phone";
+import { QuotaExceededBody } from "./schemas";
 
 const PRICING_URL = "https://kallyai.com/pricing";
 
@@ -24,8 +25,22 @@ const ADVICE = {
     message: () => "Premium-rate numbers are not called. Use the business's regular number.",
   },
   blocked_number: {
-    status: 422,
+    status: 403,
     message: () => "KallyAI does not call this number (it is flagged). Use another number for the business.",
+  },
+  suppression_violation: {
+    status: 403,
+    message: () => "This number is on a do-not-call list, so KallyAI will not call it.",
+  },
+  scheduling_violation: {
+    status: 422,
+    message: () =>
+      "KallyAI refused the date or time. Send date as YYYY-MM-DD and time as HH:MM (24 h), not in the past.",
+  },
+  consent_denied: {
+    status: 422,
+    message: () =>
+      "The KallyAI account holder has declined consent for calls. Accept KallyAI's terms in its app, then try again.",
   },
   safety_violation: {
     status: 422,
@@ -55,7 +70,7 @@ const ADVICE = {
     status: 422,
     message: () => "This Idempotency-Key was used with a different request. Use a new key for a new call.",
   },
-  validation_error: { status: 422, message: (u) => `KallyAI refused a field: ${u.message}` },
+  validation_error: { status: 422, message: (u) => `KallyAI refused a field: ${u.message ?? "no reason given"}` },
 } satisfies Partial<Record<ErrorCode, Advice>>;
 
 interface Advice {
@@ -70,19 +85,42 @@ export interface UpstreamErrorBody {
   code?: string;
   message?: string;
   upgrade_url?: string;
+  correlation_id?: string;
 }
 
-/** Reads `{"error": {"code", "message" | "details": {"message"}}}` in any of the shapes KallyAI uses. */
-export function readUpstreamError(body: unknown): UpstreamErrorBody {
+/**
+ * KallyAI's message, made safe to quote: one line, no control characters, at most 300 characters.
+ * It is the text of a foreign service, so it is never passed on as it came.
+ */
+export function quotable(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  // Control characters (C0, DEL, C1) and line separators become spaces, then runs of space one.
+  const printable = [...text].map((ch) => (isControl(ch.charCodeAt(0)) ? " " : ch)).join("");
+  const line = printable.replace(/\s+/g, " ").trim();
+  if (!line) return undefined;
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+const isControl = (code: number) => code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+
+/**
+ * Reads `{"error": {"code", "message" | "details": {"message"}, "correlation_id"}}` in any of the
+ * shapes KallyAI uses, and the reference's bare 402 body (`{plan_type, …, upgrade_url}`).
+ */
+export function readUpstreamError(body: unknown, status?: number): UpstreamErrorBody {
+  const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
   const error = (body as { error?: unknown } | null)?.error;
-  if (!error || typeof error !== "object") return {};
+  if (!error || typeof error !== "object") {
+    const quota = status === 402 ? QuotaExceededBody.safeParse(body) : undefined;
+    return quota?.success ? { code: "quota_exceeded", upgrade_url: str(quota.data.upgrade_url) } : {};
+  }
   const e = error as Record<string, unknown>;
   const details = (e.details ?? {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   return {
     code: str(e.code),
-    message: str(e.message) ?? str(details.message),
+    message: quotable(str(e.message) ?? str(details.message)),
     upgrade_url: str(e.upgrade_url) ?? str(details.upgrade_url) ?? str((body as Record<string, unknown>).upgrade_url),
+    correlation_id: str(e.correlation_id) ?? str((body as Record<string, unknown>).correlation_id),
   };
 }
 
@@ -98,7 +136,13 @@ export class UpstreamUnauthorized extends ApiError {
 
 /** Maps a refused upstream request to the bridge's error with the same code where KallyAI gave one. */
 export function upstreamFailure(status: number, body: unknown, retryAfter?: number): ApiError {
-  const upstream = readUpstreamError(body);
+  const upstream = readUpstreamError(body, status);
+  const detail: UpstreamDetail = {
+    status,
+    code: upstream.code ?? null,
+    message: upstream.message ?? null,
+    correlation_id: upstream.correlation_id ?? null,
+  };
   if (status === 401) return new UpstreamUnauthorized();
   if (status === 429) {
     return new ApiError(
@@ -113,17 +157,21 @@ export function upstreamFailure(status: number, body: unknown, retryAfter?: numb
       502,
       "upstream_unavailable",
       "KallyAI is having trouble right now. Try again in a minute.",
-      retryAfter ? { retryAfter } : {},
+      retryAfter ? { retryAfter, upstream: detail } : { upstream: detail },
     );
   }
-  if (isAdvised(upstream.code)) {
-    const advice: Advice = ADVICE[upstream.code];
-    return new ApiError(advice.status, upstream.code, advice.message(upstream));
+  // A 402 is a quota refusal whatever its body says (the reference's is bare).
+  const code = upstream.code ?? (status === 402 ? "quota_exceeded" : undefined);
+  const extra = { upstream: detail, ...(upstream.upgrade_url ? { upgradeUrl: upstream.upgrade_url } : {}) };
+  if (isAdvised(code)) {
+    const advice: Advice = ADVICE[code];
+    return new ApiError(advice.status, code, advice.message(upstream), extra);
   }
   return new ApiError(
     status === 404 ? 404 : 422,
-    upstream.code ? kallyaiCode(upstream.code) : "upstream_rejected",
+    code ? kallyaiCode(code) : "upstream_rejected",
     `KallyAI refused the request${upstream.message ? `: ${upstream.message}` : "."}`,
+    extra,
   );
 }
 

@@ -4,10 +4,15 @@ import { z } from "zod";
 const text = z.string().nullish();
 const num = z.number().nullish();
 
+/**
+ * A token answer. A refresh may leave `refresh_token` out (KallyAI's CLI then keeps the one it
+ * has), so it is optional here and the caller keeps the old one.
+ */
 export const TokenSet = z.looseObject({
   access_token: z.string().min(1),
-  refresh_token: z.string().min(1),
+  refresh_token: z.string().min(1).nullish(),
   expires_in: z.coerce.number().positive().default(3600),
+  scope: text,
 });
 export type TokenSet = z.infer<typeof TokenSet>;
 
@@ -27,22 +32,57 @@ export const UpstreamCall = z.looseObject({
 });
 export type UpstreamCall = z.infer<typeof UpstreamCall>;
 
-/** `{"items": [...], "total"}`, or the older `{"calls": [...]}`: both become `{items, total}`. */
+/** The most calls one `GET /v1/calls` may ask for (the reference: `limit` 1–200). */
+export const MAX_LIST_LIMIT = 200;
+
+/** `{"calls": [...], "total"}` as the reference documents, or `{"items": [...]}`: both become `{items, total}`. */
 export const UpstreamCallList = z
   .union([
-    z.looseObject({ items: z.array(UpstreamCall), total: z.number().optional() }),
-    z.looseObject({ calls: z.array(UpstreamCall), total: z.number().optional() }),
+    z.looseObject({ calls: z.array(UpstreamCall), total: z.number().nullish() }),
+    z.looseObject({ items: z.array(UpstreamCall), total: z.number().nullish() }),
   ])
   .transform((list) => {
-    const items: UpstreamCall[] = "items" in list ? (list.items as UpstreamCall[]) : (list.calls as UpstreamCall[]);
+    const items: UpstreamCall[] = "calls" in list ? (list.calls as UpstreamCall[]) : (list.items as UpstreamCall[]);
     return { items, total: list.total ?? items.length };
   });
 
-export const UpstreamTranscript = z.looseObject({
-  entries: z.array(
-    z.looseObject({ speaker: z.string(), content: z.string(), timestamp: z.union([z.string(), z.number()]).nullish() }),
-  ),
-});
+/** Who spoke, as the reference names it: an assistant (`AI`, `assistant`, …) or the person called (`HUMAN`). */
+const speakerOf = (who: string) => (/^(ai|assistant|agent|bot)$/i.test(who.trim()) ? "AI" : "HUMAN");
+
+/** One line, as `{speaker, content}` (the reference) or `{role, text}` (also read by KallyAI's CLI). */
+const TranscriptEntry = z
+  .looseObject({
+    speaker: z.string().nullish(),
+    role: z.string().nullish(),
+    content: z.string().nullish(),
+    text: z.string().nullish(),
+    timestamp: z.union([z.string(), z.number()]).nullish(),
+  })
+  .refine(
+    (e) => (e.speaker ?? e.role) != null && (e.content ?? e.text) != null,
+    "a transcript line needs a speaker and words",
+  )
+  .transform((e) => ({
+    speaker: speakerOf(e.speaker ?? e.role ?? ""),
+    content: e.content ?? e.text ?? "",
+    timestamp: e.timestamp ?? null,
+  }));
+const Entries = z.array(TranscriptEntry);
+export type TranscriptLine = z.output<typeof TranscriptEntry>;
+
+/**
+ * A transcript in every shape KallyAI's CLI reads: `{"entries": [...]}` (the reference),
+ * `{"transcript": [...]}`, or a bare list. All become `{entries}`.
+ */
+export const UpstreamTranscript = z
+  .union([
+    z.looseObject({ entries: Entries }),
+    z.looseObject({ transcript: Entries }),
+    Entries.transform((entries) => ({ entries })),
+  ])
+  .transform((t): { entries: TranscriptLine[] } => ({
+    entries: ("entries" in t ? t.entries : t.transcript) as TranscriptLine[],
+  }));
 
 /** "A recording URL": accepted as a bare string or under any of the usual keys. */
 export const UpstreamRecording = z
@@ -77,7 +117,21 @@ export const UpstreamSubscription = z.looseObject({
   management_url: text,
 });
 
-export const UpstreamBillingPortal = z.looseObject({ portal_url: z.string().url() });
+/** The billing portal's link: `url` in the reference and KallyAI's CLI; `portal_url` is accepted too. */
+export const UpstreamBillingPortal = z
+  .union([z.looseObject({ url: z.string().url() }), z.looseObject({ portal_url: z.string().url() })])
+  .transform((p): { portal_url: string } => ({ portal_url: ("url" in p ? p.url : p.portal_url) as string }));
+
+/**
+ * The 402 body the reference shows: bare, with no `error` wrapper. Read by the client to turn a
+ * 402 into `quota_exceeded` with its upgrade link.
+ */
+export const QuotaExceededBody = z.looseObject({
+  plan_type: text,
+  minutes_allocated: num,
+  minutes_used: num,
+  upgrade_url: text,
+});
 
 /** What `POST /v1/calls` takes. The bridge's flat input is turned into this. */
 export const CallSubmission = z.object({

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { readSessionCookie, safeReturnPath, setSessionCookie } from "../console/session-middleware";
 import { endSession, startSession } from "../domain/console-sessions";
@@ -8,6 +9,7 @@ import { finishSignIn, startSignIn } from "../domain/sign-in";
 import { clientBucket } from "../http/client-ip";
 import { htmlErrors } from "../http/html-errors";
 import { errorResponses, noAuth, router } from "../http/openapi";
+import type { AppEnv } from "../http/types";
 
 const STATE_COOKIE = "kallyai_bridge_state";
 const RETURN_COOKIE = "kallyai_bridge_return";
@@ -17,10 +19,14 @@ export const auth = router();
 
 // Browsers see errors of these pages as a page; programs get the JSON error. Only /auth/*: every
 // API path answers JSON whatever Accept says.
-auth.use(
-  "/auth/*",
-  htmlErrors({ heading: "Sign-in did not complete", next: { href: "/auth/login", label: "Start again" } }),
-);
+const signInErrors = htmlErrors({
+  heading: "Sign-in did not complete",
+  next: { href: "/auth/login", label: "Start again" },
+});
+auth.use("/auth/*", signInErrors);
+
+// The sign-in cookies go to "/" too: KallyAI's CLI flow returns to the bare origin (sign-in.ts).
+const COOKIE_PATH = "/";
 
 auth.get("/auth/login", async (c) => {
   const url = new URL(c.req.url);
@@ -28,7 +34,7 @@ auth.get("/auth/login", async (c) => {
   const cookie = {
     httpOnly: true,
     sameSite: "Lax",
-    path: "/auth",
+    path: COOKIE_PATH,
     maxAge: 600,
     secure: url.protocol === "https:",
   } as const;
@@ -36,7 +42,7 @@ auth.get("/auth/login", async (c) => {
   // Where the console sends the person back to once signed in.
   const returnTo = safeReturnPath(c.req.query("return_to"));
   if (returnTo) setCookie(c, RETURN_COOKIE, returnTo, cookie);
-  else deleteCookie(c, RETURN_COOKIE, { path: "/auth" });
+  else deleteCookie(c, RETURN_COOKIE, { path: COOKIE_PATH });
   return c.redirect(location, 302);
 });
 
@@ -44,14 +50,14 @@ auth.get("/auth/login", async (c) => {
  * Signing in ends in the console: a new console session (any earlier one in this browser ends, so
  * relinking as another account never mixes the two), with the first key shown once on its first page.
  */
-auth.get("/auth/callback", async (c) => {
+const finishInBrowser = async (c: Context<AppEnv>) => {
   const d = deps(c.env);
   // Every callback may import tokens: it counts against the same per-address limit as POST /v1/link.
   await takeLinkAttempt(d, clientBucket(c));
   const { user, key } = await finishSignIn(d, c.req.query(), getCookie(c, STATE_COOKIE));
-  deleteCookie(c, STATE_COOKIE, { path: "/auth" });
+  deleteCookie(c, STATE_COOKIE, { path: COOKIE_PATH });
   const returnTo = safeReturnPath(getCookie(c, RETURN_COOKIE)) ?? "/console";
-  deleteCookie(c, RETURN_COOKIE, { path: "/auth" });
+  deleteCookie(c, RETURN_COOKIE, { path: COOKIE_PATH });
   await endSession(d, readSessionCookie(c));
   // Signing in to connect an app (OAuth's /authorize) goes back to its consent page; the key this
   // sign-in made stays the console's own, and is not shown.
@@ -71,7 +77,15 @@ auth.get("/auth/callback", async (c) => {
   c.header("cache-control", "no-store");
   c.header("referrer-policy", "no-referrer");
   return c.redirect(returnTo, 303);
-});
+};
+auth.get("/auth/callback", finishInBrowser);
+
+// KallyAI's CLI flow returns to the bare origin: `/` with the sign-in's state and tokens (or error)
+// is its callback; any other `/` is the landing page.
+const isSignInAnswer = (q: Record<string, string>) =>
+  Boolean(q.state && (q.access_token || q.refresh_token || q.error));
+auth.use("/", (c, next) => (isSignInAnswer(c.req.query()) ? signInErrors(c, next) : next()));
+auth.get("/", (c, next) => (isSignInAnswer(c.req.query()) ? finishInBrowser(c) : next()));
 
 // Pages for people, documented so importers and API references show the sign-in.
 const HtmlPage = { "text/html": { schema: z.string().openapi({ example: "<!doctype html>…" }) } };

@@ -1,5 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { cancelCall, getCall, listCalls, placeCall, recording, transcript, waitForCall } from "../domain/calls";
+import {
+  calendar,
+  cancelCall,
+  getCall,
+  listCalls,
+  placeCall,
+  recording,
+  transcript,
+  waitForCall,
+} from "../domain/calls";
 import { deps } from "../domain/deps";
 import { callSentence, transcriptText } from "../domain/speech";
 import { requireKey } from "../http/auth";
@@ -59,7 +68,7 @@ calls.openapi(
     tags: ["calls"],
     summary: "Place a call (kallyai -p … -t …)",
     description:
-      "Send flat fields as JSON, a form (urlencoded or multipart) or the query string; or KallyAI's own `{submission, timezone}` body. Phone numbers may be in any common format. Retrying with the same `Idempotency-Key` (header or field) within 24 h answers the first response and places no second call.",
+      "Send flat fields as JSON, a form (urlencoded or multipart) or the query string; or KallyAI's own `{submission, timezone}` body. Phone numbers may be in any common format. The call is placed in the background (KallyAI answers only once a call has ended): the answer comes within a few seconds with the bridge's own call id, or with KallyAI's refusal (402, 403, 422) when KallyAI refuses at once. Retrying with the same `Idempotency-Key` (header or field) within 24 h answers the first response and places no second call.",
     security: keyAuth,
     request: {
       headers: z.object({
@@ -88,7 +97,8 @@ calls.openapi(
     },
     responses: {
       202: {
-        description: "Placed; the outcome comes later (GET /v1/calls/{id}, webhooks or /v1/events)",
+        description:
+          "Accepted: `queued`, or `in_progress` once KallyAI has it; the outcome comes later (GET /v1/calls/{id}?wait=25, webhooks or /v1/events)",
         content: { "application/json": { schema: PlacedSchema }, ...TextAnswer },
       },
       ...errorResponses(402, 403, 409, 422, 429, 502, 504),
@@ -220,7 +230,8 @@ calls.openapi(
     operationId: "getRecording",
     tags: ["calls"],
     summary: "Where to download the call's recording, when KallyAI has one",
-    description: "A URL to the call's audio; 404 `recording_not_found` for calls nobody answered.",
+    description:
+      "A URL to the call's audio; 404 `recording_not_found` for calls nobody answered (or not ended yet), 404 `recording_not_available` when KallyAI does not offer recordings through its API (its reference documents none).",
     security: keyAuth,
     request: { params: CallId },
     responses: {
@@ -243,10 +254,40 @@ calls.openapi(
     operationId: "cancelCall",
     tags: ["calls"],
     summary: "Cancel a queued or running call",
-    description: "Stops the call if it has not ended; 409 `call_already_ended` if it has.",
+    description:
+      "A call KallyAI has not taken yet is cancelled here and never placed. Once KallyAI has it, only KallyAI can stop it, and its reference documents no cancel: 409 `cannot_cancel` unless KallyAI answers the cancel. 409 `call_already_ended` once it has ended.",
     security: keyAuth,
     request: { params: CallId },
     responses: { 200: json(CallSchema, "The cancelled call"), ...errorResponses(...upstreamErrors) },
   }),
   async (c) => c.json(await cancelCall(deps(c.env), c.get("auth"), c.req.valid("param").id), 200),
+);
+
+calls.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/calls/{id}/calendar.ics",
+    operationId: "getCallCalendar",
+    tags: ["calls"],
+    summary: "The appointment the call booked, as an iCalendar file (Add to Calendar)",
+    description:
+      "KallyAI's calendar.ics for a call that booked something (a table, an appointment, a room), to open in a calendar app; 404 `calendar_not_found` for a call that booked nothing or has not ended.",
+    security: keyAuth,
+    request: { params: CallId },
+    responses: {
+      200: {
+        description: "The event",
+        content: { "text/calendar": { schema: z.string().openapi({ example: "BEGIN:VCALENDAR\r\n…" }) } },
+      },
+      ...errorResponses(...upstreamErrors),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const ics = await calendar(deps(c.env), c.get("auth"), id);
+    return c.body(ics, 200, {
+      "content-type": "text/calendar; charset=utf-8",
+      "content-disposition": `attachment; filename="call-${id}.ics"`,
+    });
+  },
 );

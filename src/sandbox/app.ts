@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { config } from "../env";
-import { ApiError, errorResponse, kallyaiCode, toApiError } from "../errors";
+import { ApiError, kallyaiCode, toApiError } from "../errors";
 import { SANDBOX_PLAN, sandboxAuth } from "./auth";
 import { sandboxCalls, sandboxRecordings } from "./calls";
 import { FAULT_HEADER, injectFault, isFault } from "./faults";
@@ -9,8 +9,10 @@ import { SandboxStore } from "./store";
 import type { SandboxEnv } from "./types";
 
 /**
- * A faithful stand-in for KallyAI's API (test mode): sign-in, rotating tokens, calls that end
- * after SANDBOX_CALL_SECONDS with an outcome picked by the number, account usage, and faults.
+ * A faithful stand-in for KallyAI's API (test mode, docs/sandbox.md): sign-in, refresh tokens
+ * (rotated, or kept), calls that end after SANDBOX_CALL_SECONDS with an outcome picked by the
+ * number, answered to POST /v1/calls once they have ended (SANDBOX_PLACEMENT=async: at once),
+ * account usage, and faults. Where KallyAI's reference is silent it takes the pessimistic reading.
  */
 export const sandbox = new Hono<SandboxEnv>();
 
@@ -101,7 +103,8 @@ sandbox.get("/v1/users/me/subscription", (c) => {
   });
 });
 
-sandbox.get("/v1/stripe/billing-portal", (c) => c.json({ portal_url: `${sandboxBase(c.req.url)}/billing-portal` }));
+// The reference (and KallyAI's CLI) read `url`.
+sandbox.get("/v1/stripe/billing-portal", (c) => c.json({ url: `${sandboxBase(c.req.url)}/billing-portal` }));
 
 sandbox.get("/billing-portal", (c) =>
   c.html(
@@ -109,8 +112,19 @@ sandbox.get("/billing-portal", (c) =>
   ),
 );
 
-sandbox.notFound(() => errorResponse(new ApiError(404, "not_found", "No such endpoint in the KallyAI API.")));
-sandbox.onError((err) => errorResponse(toApiError(err)));
+/**
+ * Errors in the reference's "Standard Error Format": the text under `details.message` (no
+ * top-level `message`) and a `correlation_id`, so a client that reads only one shape fails here.
+ */
+export function referenceError(err: ApiError): Response {
+  const headers = new Headers({ "content-type": "application/json; charset=utf-8", ...err.extra.headers });
+  if (err.extra.retryAfter !== undefined) headers.set("retry-after", String(Math.ceil(err.extra.retryAfter)));
+  const body = { error: { code: err.code, details: { message: err.message }, correlation_id: crypto.randomUUID() } };
+  return new Response(JSON.stringify(body), { status: err.status, headers });
+}
+
+sandbox.notFound(() => referenceError(new ApiError(404, "not_found", "No such endpoint in the KallyAI API.")));
+sandbox.onError((err) => referenceError(toApiError(err)));
 
 /** Guards the mount: the sandbox answers only when test mode is on, so production never routes to it. */
 export const sandboxEnabled: MiddlewareHandler<SandboxEnv> = async (c, next) => {

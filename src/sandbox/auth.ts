@@ -20,18 +20,51 @@ const randomToken = (prefix: string) => {
 /** A refusal in KallyAI's own codes (invalid_client, invalid_redirect_uri, …), as the real API answers. */
 const refuse = (code: string, message: string) => new ApiError(400, kallyaiCode(code), message);
 
-/** The CLI flow only ever redirects to this machine, as KallyAI's does. */
+/**
+ * The CLI flow only ever redirects to this machine, as KallyAI's does, and (the reference's
+ * `http://localhost:PORT` or `http://127.0.0.1:PORT`, read pessimistically) to a bare origin: no path.
+ */
 function loopbackRedirect(value: string | undefined): URL {
   const url = value ? URL.parse(value) : null;
-  if (!url || !["http:", "https:"].includes(url.protocol))
-    throw refuse("invalid_redirect_uri", "redirect_uri must be an http://localhost or http://127.0.0.1 URL.");
+  if (url?.protocol !== "http:")
+    throw refuse("invalid_redirect_uri", "redirect_uri must be http://localhost:PORT or http://127.0.0.1:PORT.");
   if (url.hostname !== "localhost" && url.hostname !== "127.0.0.1") {
     throw refuse(
       "invalid_redirect_uri",
       "redirect_uri must point to localhost or 127.0.0.1: KallyAI's CLI sign-in only redirects to this machine.",
     );
   }
+  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password)
+    throw refuse(
+      "invalid_redirect_uri",
+      "redirect_uri must be a bare http://127.0.0.1:PORT (or http://localhost:PORT), with no path or query.",
+    );
   return url;
+}
+
+/** The reference's OAuth scopes. */
+export const SANDBOX_SCOPES = [
+  "calls:read",
+  "calls:write",
+  "sessions:read",
+  "sessions:write",
+  "subscription:read",
+  "billing:manage",
+  "transcripts:read",
+  "recordings:read",
+] as const;
+const DEFAULT_SCOPE = "calls:read calls:write";
+
+/** A space-separated list of the reference's scopes; anything else (e.g. `calls.write`) is refused. */
+function scopeOf(value: string | undefined): string {
+  const scopes = (value ?? DEFAULT_SCOPE).split(" ").filter(Boolean);
+  const unknown = scopes.find((s) => !(SANDBOX_SCOPES as readonly string[]).includes(s));
+  if (unknown !== undefined || scopes.length === 0)
+    throw refuse(
+      "invalid_scope",
+      `Unknown scope ${JSON.stringify(unknown ?? "")}. Scopes are space-separated, from: ${SANDBOX_SCOPES.join(" ")}.`,
+    );
+  return scopes.join(" ");
 }
 
 /** The registered test client may redirect to any https URL, or to this machine. */
@@ -60,6 +93,13 @@ function redirectWith(target: URL, params: Record<string, string | undefined>): 
  */
 export const SANDBOX_PLAN = { calls: 300, minutes: 300 };
 
+/**
+ * Refresh tokens rotate, except for accounts whose email has `+norotate` (e.g.
+ * `you+norotate@example.com`): their refresh answers carry no refresh token and the one presented
+ * stays valid, which KallyAI's reference allows (its CLI then keeps the old one).
+ */
+const keepsRefreshToken = (email: string) => /\+norotate[^@]*@/i.test(email);
+
 function allocationFor(email: string) {
   const calls = /\+calls(\d+)@/i.exec(email)?.[1];
   return calls !== undefined ? { calls: Number(calls), minutes: Number(calls) * 5 } : SANDBOX_PLAN;
@@ -67,8 +107,8 @@ function allocationFor(email: string) {
 
 /** Like KallyAI's, access tokens are JWTs whose `sub` is the account id (the sandbox signs with its own key). */
 const SANDBOX_JWT_KEY = new TextEncoder().encode("kallyai-sandbox-access-token-signing-key");
-function accessJwt(userId: string, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ scope: "calls.write" })
+function accessJwt(userId: string, ttlSeconds: number, scope: string): Promise<string> {
+  return new SignJWT({ scope })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(userId)
     .setIssuer("kallyai-sandbox")
@@ -78,14 +118,19 @@ function accessJwt(userId: string, ttlSeconds: number): Promise<string> {
     .sign(SANDBOX_JWT_KEY);
 }
 
+/**
+ * A token answer; `keepRefresh` (a refresh that does not rotate) issues only an access token.
+ * Tokens an OAuth client obtained carry its `client_id` and `scope`, and refresh only through it.
+ */
 export async function issueTokenSet(
   store: SandboxStore,
   userId: string,
   ttlSeconds: number,
-  clientId: string | null = null,
+  grant: { clientId?: string | null; scope?: string; keepRefresh?: boolean } = {},
 ) {
-  const access = await accessJwt(userId, ttlSeconds);
-  const refresh = randomToken("sbx_rt_");
+  const clientId = grant.clientId ?? null;
+  const scope = grant.scope ?? DEFAULT_SCOPE;
+  const access = await accessJwt(userId, ttlSeconds, scope);
   const now = Date.now();
   await store.issueToken(access, {
     kind: "access",
@@ -94,14 +139,18 @@ export async function issueTokenSet(
     client_id: clientId,
     redirect_uri: null,
   });
+  const answer = { access_token: access, expires_in: ttlSeconds, token_type: "Bearer", ...(clientId ? { scope } : {}) };
+  if (grant.keepRefresh) return answer;
+  const refresh = randomToken("sbx_rt_");
   await store.issueToken(refresh, {
     kind: "refresh",
     user_id: userId,
     expires_at: now + REFRESH_TTL_MS,
     client_id: clientId,
     redirect_uri: null,
+    scope: clientId ? scope : null,
   });
-  return { access_token: access, refresh_token: refresh, expires_in: ttlSeconds, token_type: "Bearer" };
+  return { ...answer, refresh_token: refresh };
 }
 
 const Email = z.email();
@@ -160,6 +209,8 @@ export const sandboxAuth = new Hono<SandboxEnv>()
     const target = loopbackRedirect(form.redirect_uri);
     const user = await signIn(new SandboxStore(c.env.DB), form.email);
     const tokens = await issueTokenSet(new SandboxStore(c.env.DB), user.id, config(c.env).sandbox.tokenTtlSeconds);
+    // Sign-in always hands out both tokens.
+    if (!("refresh_token" in tokens)) throw new ApiError(500, "internal_error", "No refresh token was issued.");
     return redirectWith(target, {
       access_token: tokens.access_token,
       refresh_token: tokens.refresh_token,
@@ -175,13 +226,14 @@ export const sandboxAuth = new Hono<SandboxEnv>()
       client_id: SANDBOX_OAUTH_CLIENT.id, // what clientRedirect checked q.client_id is
       redirect_uri: target.toString(),
       state: q.state ?? "",
-      scope: q.scope ?? "calls.write",
+      scope: scopeOf(q.scope),
     };
     return c.html(signInPage(c.req.path, hidden, "An app asks to place calls with your KallyAI account."));
   })
   .post("/authorize", async (c) => {
     const form = await formOrJson(c.req.raw);
     const target = clientRedirect(form.client_id, form.redirect_uri);
+    const scope = scopeOf(form.scope);
     const store = new SandboxStore(c.env.DB);
     const user = await signIn(store, form.email);
     const code = randomToken("sbx_code_");
@@ -191,6 +243,7 @@ export const sandboxAuth = new Hono<SandboxEnv>()
       expires_at: Date.now() + CODE_TTL_MS,
       client_id: SANDBOX_OAUTH_CLIENT.id, // what clientRedirect checked form.client_id is
       redirect_uri: target.toString(),
+      scope,
     });
     return redirectWith(target, { code, state: form.state });
   })
@@ -210,7 +263,7 @@ export const sandboxAuth = new Hono<SandboxEnv>()
       throw new ApiError(401, kallyaiCode("invalid_client"), "Wrong client_secret.");
     const store = new SandboxStore(c.env.DB);
     const ttl = config(c.env).sandbox.tokenTtlSeconds;
-    if (form.grant_type === "refresh_token") return c.json(await rotate(store, form.refresh_token, ttl));
+    if (form.grant_type === "refresh_token") return c.json(await refreshed(store, form.refresh_token, ttl, clientId));
     if (form.grant_type !== "authorization_code")
       throw refuse("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
     const presented = form.code;
@@ -229,23 +282,45 @@ export const sandboxAuth = new Hono<SandboxEnv>()
         "The code is unknown, expired, already used, or was issued for another redirect_uri.",
       );
     }
-    return c.json(await issueTokenSet(store, code.user_id, ttl, clientId));
+    return c.json(await issueTokenSet(store, code.user_id, ttl, { clientId, scope: code.scope ?? DEFAULT_SCOPE }));
   })
   .post("/refresh", async (c) => {
     const body = await c.req.json<{ refresh_token?: unknown }>().catch(() => null);
     const token = typeof body?.refresh_token === "string" ? body.refresh_token : undefined;
-    return c.json(await rotate(new SandboxStore(c.env.DB), token, config(c.env).sandbox.tokenTtlSeconds));
+    return c.json(await refreshed(new SandboxStore(c.env.DB), token, config(c.env).sandbox.tokenTtlSeconds, null));
   });
 
-/** Refresh tokens rotate: the one presented stops working, a new one comes back. */
-async function rotate(store: SandboxStore, refreshToken: string | undefined, ttlSeconds: number) {
-  const stored = refreshToken ? await store.findToken(refreshToken, "refresh") : null;
-  if (!refreshToken || !stored || !(await store.consumeToken(refreshToken, "refresh"))) {
+const invalidRefreshToken = () =>
+  new ApiError(401, "invalid_refresh_token", "The refresh token is unknown, expired or already used. Sign in again.");
+
+/**
+ * A refresh. Tokens an OAuth client obtained refresh only at /v1/auth/gpt/token with that client's
+ * credentials (`clientId`); CLI tokens only at /v1/auth/refresh (`clientId` null). The token
+ * rotates (the one presented stops working, a new one comes back), unless the account keeps it.
+ */
+async function refreshed(
+  store: SandboxStore,
+  refreshToken: string | undefined,
+  ttlSeconds: number,
+  clientId: string | null,
+) {
+  if (!refreshToken) throw invalidRefreshToken();
+  const stored = await store.findToken(refreshToken, "refresh");
+  if (!stored || stored.used_at !== null || stored.expires_at <= Date.now()) throw invalidRefreshToken();
+  if (stored.client_id !== clientId)
     throw new ApiError(
       401,
-      "invalid_refresh_token",
-      "The refresh token is unknown, expired or already used. Sign in again.",
+      kallyaiCode("invalid_grant"),
+      stored.client_id
+        ? "This refresh token belongs to an OAuth client: refresh it at POST /v1/auth/gpt/token with grant_type=refresh_token and the client's credentials."
+        : "This refresh token comes from the CLI sign-in: refresh it at POST /v1/auth/refresh.",
     );
-  }
-  return issueTokenSet(store, stored.user_id, ttlSeconds, stored.client_id);
+  const user = await store.user(stored.user_id);
+  const keep = user !== null && keepsRefreshToken(user.email);
+  if (!keep && !(await store.consumeToken(refreshToken, "refresh"))) throw invalidRefreshToken();
+  return issueTokenSet(store, stored.user_id, ttlSeconds, {
+    clientId: stored.client_id,
+    scope: stored.scope ?? DEFAULT_SCOPE,
+    keepRefresh: keep,
+  });
 }

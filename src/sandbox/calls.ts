@@ -8,6 +8,8 @@ import { iso } from "../shared/time";
 import { injectFault } from "./faults";
 import {
   BLOCKED_SUFFIX,
+  bookedSomething,
+  calendarFor,
   callLengthMs,
   callState,
   durationFor,
@@ -16,7 +18,9 @@ import {
   resultFor,
   SAFETY_WORDS,
   type SandboxCallState,
+  shapedTranscript,
   transcriptFor,
+  transcriptShapeFor,
 } from "./scenarios";
 import { type SandboxCallRow, SandboxStore, sha256 } from "./store";
 import type { SandboxEnv } from "./types";
@@ -48,7 +52,7 @@ function validate(body: unknown): CallRequest {
     throw refuse(422, "validation_error", "timezone: not an IANA time zone");
   }
   if (isPremiumRate(phone)) throw refuse(422, "toll_number", "Premium-rate numbers cannot be called.");
-  if (phone.endsWith(BLOCKED_SUFFIX)) throw refuse(422, "blocked_number", "This number is blocked.");
+  if (phone.endsWith(BLOCKED_SUFFIX)) throw refuse(403, "blocked_number", "This number is blocked.");
   if (!isSupportedCountry(phone))
     throw refuse(
       403,
@@ -92,11 +96,58 @@ export function callJson(row: SandboxCallRow, now: number, detailed: boolean) {
   };
 }
 
+/** Whether POST /v1/calls answers once the call has ended (KallyAI's documented behaviour), not at once. */
+const placesSynchronously = (env: SandboxEnv["Bindings"]) => config(env).sandbox.placement === "sync";
+
+/**
+ * The signed-in user's call. With synchronous placement a call is not visible until it has ended
+ * (the pessimistic reading of what KallyAI leaves undocumented): until then it is "not found".
+ */
 async function ownCall(c: { env: SandboxEnv["Bindings"]; get: (k: "user") => { id: string } }, id: string) {
   const row = await new SandboxStore(c.env.DB).call(id);
-  if (!row) throw new ApiError(404, "call_not_found", "Call not found.");
+  const notFound = () => new ApiError(404, "call_not_found", "Call not found.");
+  if (!row) throw notFound();
   if (row.user_id !== c.get("user").id) throw new ApiError(403, "forbidden", "This call belongs to another user.");
+  if (placesSynchronously(c.env) && callState(row, Date.now()).ended_at === null) throw notFound();
   return row;
+}
+
+const HOLD_CHECK_MS = 1_000;
+
+/**
+ * Holds POST /v1/calls until the call has ended, as KallyAI does, looking at the call's row at
+ * least once a second (a cancel, or a test moving its end, is seen). Gives up when the client does.
+ */
+async function holdUntilEnded(store: SandboxStore, row: SandboxCallRow, signal: AbortSignal): Promise<SandboxCallRow> {
+  for (let current = row; ; ) {
+    const now = Date.now();
+    if (callState(current, now).ended_at !== null) return current;
+    // The client gave up (its own timeout): what is answered now reaches nobody.
+    if (signal.aborted) return current;
+    const wait = current.outcome === "never" ? HOLD_CHECK_MS : Math.min(HOLD_CHECK_MS, current.ends_at - now);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(10, wait));
+      signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    current = (await store.call(current.id)) ?? current;
+  }
+}
+
+/** The reference's 402: a bare body, no `error` wrapper. */
+function quotaExceeded(user: { minutes_allocated: number }, minutesUsed: number, upgradeUrl: string) {
+  return {
+    plan_type: "sandbox",
+    minutes_allocated: user.minutes_allocated,
+    minutes_used: minutesUsed,
+    upgrade_url: upgradeUrl,
+  };
 }
 
 /** One second of silence: what the sandbox "recorded". */
@@ -142,23 +193,12 @@ export const sandboxCalls = new Hono<SandboxEnv>()
 
     const usage = await store.usage(user.id);
     if (usage.calls_used >= user.calls_allocated || usage.minutes_used >= user.minutes_allocated) {
-      if (!key || !(await store.callByKey(user.id, key))) {
-        const topUp = `${c.req.url.replace(/\/v1\/calls.*$/, "")}/top-up`;
-        const message = `No minutes left on your sandbox plan. This is test mode: top up for free at ${topUp} (POST {"email": "${user.email}"}), or sign in with another email.`;
+      // Test mode's upgrade is the free top-up (POST {"email"} there, or sign in with another email).
+      if (!key || !(await store.callByKey(user.id, key)))
         return c.json(
-          {
-            error: {
-              code: "quota_exceeded",
-              message,
-              plan_type: "sandbox",
-              minutes_allocated: user.minutes_allocated,
-              minutes_used: usage.minutes_used,
-              upgrade_url: topUp,
-            },
-          },
+          quotaExceeded(user, usage.minutes_used, `${c.req.url.replace(/\/v1\/calls.*$/, "")}/top-up`),
           402,
         );
-      }
     }
     const lengthMs = callLengthMs(id, config(c.env).sandbox.callSeconds);
     const { row, replayed } = await store.insertCall({
@@ -176,15 +216,19 @@ export const sandboxCalls = new Hono<SandboxEnv>()
       throw refuse(422, "idempotency_conflict", "This Idempotency-Key was used with a different request.");
     if (fault === "malformed") return injectFault(fault, c);
     if (replayed) c.header("idempotent-replayed", "true");
-    return c.json(callJson(row, Date.now(), true), 201);
+    // KallyAI answers once the call has ended (a retry with the same key waits for the same call).
+    const answered = placesSynchronously(c.env) ? await holdUntilEnded(store, row, c.req.raw.signal) : row;
+    return c.json(callJson(answered, Date.now(), true), 201);
   })
   .get("/", async (c) => {
-    // Whole numbers only: D1 refuses a fractional LIMIT/OFFSET ("datatype mismatch").
-    const limit = Math.min(100, Math.max(1, Math.trunc(Number(c.req.query("limit") ?? 20)) || 20));
+    // The reference: limit 1–200, default 50. Whole numbers only: D1 refuses a fractional LIMIT/OFFSET.
+    const limit = Math.min(200, Math.max(1, Math.trunc(Number(c.req.query("limit") ?? 50)) || 50));
     const offset = Math.max(0, Math.trunc(Number(c.req.query("offset") ?? 0)) || 0);
-    const { rows, total } = await new SandboxStore(c.env.DB).listCalls(c.get("user").id, limit, offset);
     const now = Date.now();
-    return c.json({ items: rows.map((r) => callJson(r, now, false)), total });
+    const { rows, total } = await new SandboxStore(c.env.DB).listCalls(c.get("user").id, limit, offset, {
+      endedBy: placesSynchronously(c.env) ? now : undefined,
+    });
+    return c.json({ calls: rows.map((r) => callJson(r, now, false)), total });
   })
   .get("/:id", async (c) => c.json(callJson(await ownCall(c, c.req.param("id")), Date.now(), true)))
   .get("/:id/transcript", async (c) => {
@@ -192,13 +236,19 @@ export const sandboxCalls = new Hono<SandboxEnv>()
     const state = callState(row, Date.now());
     if (state.status !== "success" && state.status !== "voicemail")
       throw new ApiError(404, "transcript_not_found", "No transcript for this call (yet).");
-    return c.json({
-      entries: transcriptFor(
-        state.status,
-        (JSON.parse(row.request) as CallRequest).submission,
-        row.created_at,
-        state.ended_at ?? row.ends_at,
-      ),
+    const { submission } = JSON.parse(row.request) as CallRequest;
+    const lines = transcriptFor(state.status, submission, row.created_at, state.ended_at ?? row.ends_at);
+    return c.json(shapedTranscript(transcriptShapeFor(submission.respondent_phone), lines, row.created_at));
+  })
+  .get("/:id/calendar.ics", async (c) => {
+    const row = await ownCall(c, c.req.param("id"));
+    const state = callState(row, Date.now());
+    const request = JSON.parse(row.request) as CallRequest;
+    if (state.ended_at === null || !bookedSomething(state.status, request.submission))
+      throw new ApiError(404, "not_found", "This call booked nothing, so it has no calendar event.");
+    return c.body(calendarFor(row.id, request.submission, request.timezone, state.ended_at), 200, {
+      "content-type": "text/calendar; charset=utf-8",
+      "content-disposition": `attachment; filename="kallyai-${row.id}.ics"`,
     });
   })
   .get("/:id/recording", async (c) => {

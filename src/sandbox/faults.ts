@@ -12,16 +12,20 @@ export async function injectFault(fault: Fault, c: Context): Promise<Response> {
         {
           error: {
             code: "internal_error",
-            message: "Sandbox fault: internal server error.",
+            details: { message: "Sandbox fault: internal server error." },
             correlation_id: crypto.randomUUID(),
           },
         },
         500,
       );
     case "429":
-      return c.json({ error: { code: "rate_limited", message: "Sandbox fault: too many requests." } }, 429, {
-        "retry-after": "7",
-      });
+      return c.json(
+        { error: { code: "rate_limited", details: { message: "Sandbox fault: too many requests." } } },
+        429,
+        {
+          "retry-after": "7",
+        },
+      );
     case "malformed":
       return c.body('{"call_id": "truncated', 200, { "content-type": "application/json" });
     case "hang": {
@@ -33,7 +37,10 @@ export async function injectFault(fault: Fault, c: Context): Promise<Response> {
           resolve();
         });
       });
-      return c.json({ error: { code: "internal_error", message: "Sandbox fault: answered after hanging." } }, 500);
+      return c.json(
+        { error: { code: "internal_error", details: { message: "Sandbox fault: answered after hanging." } } },
+        500,
+      );
     }
   }
 }

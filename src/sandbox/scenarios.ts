@@ -8,7 +8,21 @@ export const OUTCOME_BY_SUFFIX: Record<string, string> = {
   "0003": "failed",
   "0004": "voicemail",
   "0005": "never",
+  "0006": "terminated",
 };
+
+/**
+ * The transcript's shape, by the number's last four digits: KallyAI's CLI reads all of these, so
+ * a client must too. Anything else answers the reference's `{"entries": [{speaker, content, timestamp}]}`.
+ */
+export type TranscriptShape = "entries" | "transcript_key" | "bare_list" | "role_text";
+export const TRANSCRIPT_SHAPE_BY_SUFFIX: Record<string, TranscriptShape> = {
+  "0701": "transcript_key",
+  "0702": "bare_list",
+  "0703": "role_text",
+};
+export const transcriptShapeFor = (phone: string): TranscriptShape =>
+  TRANSCRIPT_SHAPE_BY_SUFFIX[phone.slice(-4)] ?? "entries";
 
 export type Fault = "500" | "429" | "hang" | "malformed";
 export const FAULT_BY_SUFFIX: Record<string, Fault> = {
@@ -116,6 +130,11 @@ export function resultFor(status: string, s: CallSubmission): { highlights: stri
       };
     case "cancelled":
       return { highlights: "The call was cancelled before it finished.", next_steps: null };
+    case "terminated":
+      return {
+        highlights: `The call to ${place(s)} was cut off before the task was done.`,
+        next_steps: "Place the call again.",
+      };
     default:
       return { highlights: null, next_steps: null };
   }
@@ -157,4 +176,59 @@ export function transcriptFor(status: string, s: CallSubmission, startedAt: numb
     },
     { speaker: "AI", content: "Wonderful, thank you very much. Goodbye!", timestamp: at(0.9) },
   ];
+}
+
+/** Lines in the shape the number asked for (TRANSCRIPT_SHAPE_BY_SUFFIX). */
+export function shapedTranscript(shape: TranscriptShape, lines: ReturnType<typeof transcriptFor>, startedAt: number) {
+  switch (shape) {
+    case "transcript_key":
+      return { transcript: lines };
+    case "bare_list":
+      return lines;
+    case "role_text":
+      // As KallyAI's CLI also reads them: role/text, and the time as an offset into the call ("00:00:05").
+      return {
+        entries: lines.map((l) => ({
+          role: l.speaker === "AI" ? "assistant" : "user",
+          text: l.content,
+          timestamp: new Date(Date.parse(l.timestamp) - startedAt).toISOString().slice(11, 19),
+        })),
+      };
+    default:
+      return { entries: lines };
+  }
+}
+
+/** Whether the call booked something a calendar can hold: a successful booking with a date. */
+export const bookedSomething = (status: string, s: CallSubmission) =>
+  status === "success" && s.task_category !== "general" && Boolean(s.appointment_date);
+
+/** The iCalendar file of what the call booked (RFC 5545), as KallyAI's calendar.ics serves it. */
+export function calendarFor(callId: string, s: CallSubmission, timezone: string, endedAt: number): string {
+  const date = (s.appointment_date ?? "").replace(/-/g, "");
+  const time = s.appointment_time ? `T${s.appointment_time.replace(":", "")}00` : "";
+  const stamp = new Date(endedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+  const what =
+    s.task_category === "restaurant"
+      ? `Table for ${s.party_size ?? 2}`
+      : s.task_category === "clinic"
+        ? "Appointment"
+        : "Hotel stay";
+  const icsText = (text: string) => text.replace(/[\\;,]/g, (ch) => `\\${ch}`).replace(/\n/g, "\\n");
+  const start = time ? `DTSTART;TZID=${timezone}:${date}${time}` : `DTSTART;VALUE=DATE:${date}`;
+  return [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//KallyAI sandbox//EN",
+    "BEGIN:VEVENT",
+    `UID:${callId}@sandbox.kallyai`,
+    `DTSTAMP:${stamp}`,
+    start,
+    ...(time ? ["DURATION:PT1H"] : []),
+    `SUMMARY:${icsText(`${what} at ${place(s)}`)}`,
+    `DESCRIPTION:${icsText(`Booked by KallyAI: ${s.task_description}`)}`,
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
 }

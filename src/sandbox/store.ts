@@ -17,6 +17,8 @@ export interface SandboxToken {
   used_at: number | null;
   client_id: string | null;
   redirect_uri: string | null;
+  /** What an OAuth client's code or tokens were granted (null for the CLI sign-in). */
+  scope: string | null;
 }
 
 export interface SandboxCallRow {
@@ -73,12 +75,21 @@ export class SandboxStore {
     return this.db.prepare("SELECT * FROM sandbox_users WHERE id = ?").bind(id).first<SandboxUser>();
   }
 
-  async issueToken(token: string, t: Omit<SandboxToken, "used_at">) {
+  async issueToken(token: string, t: Omit<SandboxToken, "used_at" | "scope"> & { scope?: string | null }) {
     await this.db
       .prepare(
-        "INSERT INTO sandbox_tokens (token_hash, kind, user_id, expires_at, client_id, redirect_uri, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sandbox_tokens (token_hash, kind, user_id, expires_at, client_id, redirect_uri, created_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       )
-      .bind(await sha256(token), t.kind, t.user_id, t.expires_at, t.client_id, t.redirect_uri, Date.now())
+      .bind(
+        await sha256(token),
+        t.kind,
+        t.user_id,
+        t.expires_at,
+        t.client_id,
+        t.redirect_uri,
+        Date.now(),
+        t.scope ?? null,
+      )
       .run();
   }
 
@@ -136,13 +147,24 @@ export class SandboxStore {
     return this.db.prepare("SELECT * FROM sandbox_calls WHERE id = ?").bind(id).first<SandboxCallRow>();
   }
 
-  /** Newest first; calls placed in the same millisecond keep their insertion order (rowid), not their random ids'. */
-  async listCalls(userId: string, limit: number, offset: number) {
+  /**
+   * Newest first; calls placed in the same millisecond keep their insertion order (rowid), not their
+   * random ids'. With `endedBy`, only the calls that had ended by then (synchronous placement).
+   */
+  async listCalls(userId: string, limit: number, offset: number, opts: { endedBy?: number } = {}) {
+    const ended =
+      opts.endedBy === undefined ? "" : " AND (cancelled_at IS NOT NULL OR (outcome != 'never' AND ends_at <= ?2))";
     const [page, count] = await this.db.batch([
       this.db
-        .prepare("SELECT * FROM sandbox_calls WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?")
-        .bind(userId, limit, offset),
-      this.db.prepare("SELECT count(*) AS total FROM sandbox_calls WHERE user_id = ?").bind(userId),
+        .prepare(
+          `SELECT * FROM sandbox_calls WHERE user_id = ?1${ended} ORDER BY created_at DESC, rowid DESC LIMIT ?3 OFFSET ?4`,
+        )
+        .bind(userId, opts.endedBy ?? 0, limit, offset),
+      opts.endedBy === undefined
+        ? this.db.prepare("SELECT count(*) AS total FROM sandbox_calls WHERE user_id = ?1").bind(userId)
+        : this.db
+            .prepare(`SELECT count(*) AS total FROM sandbox_calls WHERE user_id = ?1${ended}`)
+            .bind(userId, opts.endedBy),
     ]);
     if (!page || !count) throw new Error("D1 answered a batch of two statements with fewer results");
     return { rows: page.results as SandboxCallRow[], total: (count.results[0] as { total: number }).total };

@@ -1,9 +1,18 @@
 /**
  * The statuses of a call, in one place for the REST API, MCP, the console, the CLI and the domain.
- * KallyAI reports `queued` and `in_progress` while a call runs and one of its final statuses after;
+ * KallyAI reports `queued` and `in_progress` while a call runs and one of its final statuses after
+ * (the reference's end statuses, and `terminated`, which KallyAI's own CLI also knows);
  * `expired` is the bridge's own, for a call whose outcome never came in time.
  */
-export const TERMINAL_STATUSES = ["success", "no_answer", "busy", "failed", "voicemail", "cancelled"] as const;
+export const TERMINAL_STATUSES = [
+  "success",
+  "no_answer",
+  "busy",
+  "failed",
+  "voicemail",
+  "cancelled",
+  "terminated",
+] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
 /** Every status a call can have, in the order a call goes through them (what GET /v1/calls filters on). */

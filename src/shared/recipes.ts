@@ -266,7 +266,7 @@ export const RECIPES: Recipe[] = [
     client: "shortcuts",
     title: "Hear how it went",
     steps:
-      '**Get Dictionary Value** `id`, then **Repeat** 10 times: **Get Contents of URL** (GET, same `X-API-Key` header) → **If** the text does not contain "still in progress", **Stop Repeat**; then **Speak Text**. Each request returns as soon as the call ends (or after 25 s):',
+      '**Get Dictionary Value** `id`, then **Repeat** 10 times: **Get Contents of URL** (GET, same `X-API-Key` header) → **If** the text does not contain "still in progress", **Stop Repeat**; then **Speak Text**. Each request returns as soon as the call ends (or after 25 s). A call that booked something has a calendar event: **Get Contents of URL** `<bridge>/v1/calls/<call id>/calendar.ics` (same header) → **Open File**, and Calendar offers **Add All**:',
     method: "GET",
     path: "/v1/calls/<call id>?wait=25&format=text",
     headers: { "X-API-Key": "<key>" },

@@ -17,13 +17,19 @@ export interface VaultRow {
   access_expires_at: number | null;
   version: number;
   refresh_lease_until: number | null;
+  /** Where the tokens refresh (KallyAI's reference): null for tokens stored before this was recorded. */
+  refresh_grant: RefreshGrant | null;
 }
+
+/** 'cli': POST /v1/auth/refresh; 'oauth': POST /v1/auth/gpt/token with the bridge's OAuth client. */
+export type RefreshGrant = "cli" | "oauth";
 
 export interface SealedTokens {
   keyId: string;
   refreshToken: string;
   accessToken: string;
   accessExpiresAt: number;
+  grant: RefreshGrant | null;
 }
 
 /** A user and their vault row by id; also read in the caller batch (storage/caller.ts). */
@@ -87,11 +93,12 @@ export class Accounts {
   putTokens(userId: string, t: SealedTokens) {
     return this.db
       .prepare(
-        `INSERT INTO vault (user_id, key_id, refresh_token, access_token, access_expires_at, version, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)
+        `INSERT INTO vault (user_id, key_id, refresh_token, access_token, access_expires_at, version, updated_at, refresh_grant)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)
          ON CONFLICT (user_id) DO UPDATE SET key_id = ?2, refresh_token = ?3, access_token = ?4, access_expires_at = ?5,
-           version = version + 1, refresh_lease_until = NULL, updated_at = ?6`,
+           version = version + 1, refresh_lease_until = NULL, updated_at = ?6, refresh_grant = ?7`,
       )
-      .bind(userId, t.keyId, t.refreshToken, t.accessToken, t.accessExpiresAt, Date.now())
+      .bind(userId, t.keyId, t.refreshToken, t.accessToken, t.accessExpiresAt, Date.now(), t.grant)
       .run();
   }
 
@@ -112,9 +119,9 @@ export class Accounts {
     const result = await this.db
       .prepare(
         `UPDATE vault SET key_id = ?, refresh_token = ?, access_token = ?, access_expires_at = ?, version = version + 1,
-           refresh_lease_until = NULL, updated_at = ? WHERE user_id = ? AND version = ?`,
+           refresh_lease_until = NULL, updated_at = ?, refresh_grant = coalesce(?, refresh_grant) WHERE user_id = ? AND version = ?`,
       )
-      .bind(t.keyId, t.refreshToken, t.accessToken, t.accessExpiresAt, Date.now(), userId, version)
+      .bind(t.keyId, t.refreshToken, t.accessToken, t.accessExpiresAt, Date.now(), t.grant, userId, version)
       .run();
     return result.meta.changes === 1;
   }

@@ -19,6 +19,8 @@ export interface CallRow {
   next_poll_at: number | null;
   polls: number;
   lease_until: number | null;
+  /** KallyAI's call_id, once KallyAI answered the placement (docs/architecture.md). */
+  upstream_id: string | null;
 }
 
 export interface PlacementRow {
@@ -34,30 +36,72 @@ export interface PlacementRow {
   created_at: number;
 }
 
-/** A call by id; also read in the caller batch (storage/caller.ts). */
-export const selectCall = (db: D1Database, id: string) => db.prepare("SELECT * FROM calls WHERE id = ?").bind(id);
+/**
+ * A call by the bridge's id, or by KallyAI's (someone who saw the call in KallyAI's app); also
+ * read in the caller batch (storage/caller.ts).
+ */
+export const selectCall = (db: D1Database, id: string) =>
+  db.prepare("SELECT * FROM calls WHERE id = ?1 OR upstream_id = ?1 ORDER BY id = ?1 DESC LIMIT 1").bind(id);
+
+/** A call accepted for background placement: its idempotency record, its row and its placement, written together. */
+export interface Acceptance {
+  userId: string;
+  keyId: string | null;
+  idempotencyKey: string;
+  requestHash: string;
+  request: string;
+  callId: string;
+  /** The 202 answer, replayed to a retry with the same Idempotency-Key. */
+  response: string;
+  /** The placeholder poll time that marks the call as not finalised (its expiry). */
+  expiresAt: number;
+  now: number;
+}
 
 export class Calls {
   constructor(private readonly db: D1Database) {}
 
-  /** Claims the idempotency key; false when it exists already (then read it with `placement`). */
-  async claimPlacement(row: Omit<PlacementRow, "state" | "call_id" | "response">): Promise<boolean> {
-    const r = await this.db
-      .prepare(
-        `INSERT INTO placements (user_id, idempotency_key, request_hash, request, key_id, state, lease_until, created_at)
-         VALUES (?, ?, ?, ?, ?, 'placing', ?, ?) ON CONFLICT (user_id, idempotency_key) DO NOTHING`,
-      )
-      .bind(
-        row.user_id,
-        row.idempotency_key,
-        row.request_hash,
-        row.request,
-        row.key_id,
-        row.lease_until,
-        row.created_at,
-      )
-      .run();
-    return r.meta.changes === 1;
+  /**
+   * Accepts a call for placement in one transaction: claims the idempotency key and, only if this
+   * request claimed it, writes the call (status queued) and the statements in \`alsoIfClaimed\`
+   * (its placement row). Answers the key's record: this call's, or the earlier request's.
+   */
+  async accept(a: Acceptance, alsoIfClaimed: D1PreparedStatement[]): Promise<PlacementRow> {
+    const results = await this.db.batch([
+      this.db
+        .prepare(
+          `INSERT INTO placements (user_id, idempotency_key, request_hash, request, key_id, state, call_id, response, lease_until, created_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, 'placed', ?6, ?7, ?8, ?8) ON CONFLICT (user_id, idempotency_key) DO NOTHING`,
+        )
+        .bind(a.userId, a.idempotencyKey, a.requestHash, a.request, a.keyId, a.callId, a.response, a.now),
+      this.db
+        .prepare(
+          `INSERT INTO calls (id, user_id, key_id, status, request, created_at, updated_at, next_poll_at)
+           SELECT ?1, ?2, ?3, 'queued', ?4, ?5, ?5, ?6
+           WHERE EXISTS (SELECT 1 FROM placements WHERE user_id = ?2 AND idempotency_key = ?7 AND call_id = ?1)`,
+        )
+        .bind(a.callId, a.userId, a.keyId, a.request, a.now, a.expiresAt, a.idempotencyKey),
+      ...alsoIfClaimed,
+      this.db
+        .prepare("SELECT * FROM placements WHERE user_id = ? AND idempotency_key = ?")
+        .bind(a.userId, a.idempotencyKey),
+    ]);
+    return results[results.length - 1]?.results[0] as PlacementRow;
+  }
+
+  /**
+   * Undoes an acceptance (the hourly allowance refused it, or KallyAI refused it while the request
+   * waited): the call, its placement and its idempotency record go, so a retry starts afresh.
+   */
+  forget(userId: string, idempotencyKey: string, callId: string, also: D1PreparedStatement[] = []) {
+    return this.db.batch([
+      this.db.prepare("DELETE FROM call_placements WHERE call_id = ?").bind(callId),
+      this.db.prepare("DELETE FROM calls WHERE id = ? AND user_id = ?").bind(callId, userId),
+      this.db
+        .prepare("DELETE FROM placements WHERE user_id = ? AND idempotency_key = ? AND call_id = ?")
+        .bind(userId, idempotencyKey, callId),
+      ...also,
+    ]);
   }
 
   placement(userId: string, key: string) {
@@ -65,65 +109,6 @@ export class Calls {
       .prepare("SELECT * FROM placements WHERE user_id = ? AND idempotency_key = ?")
       .bind(userId, key)
       .first<PlacementRow>();
-  }
-
-  /** Takes over a placement whose placer stopped (crashed or timed out) before recording it. */
-  async retakePlacement(userId: string, key: string, now: number, leaseMs: number): Promise<boolean> {
-    const r = await this.db
-      .prepare(
-        "UPDATE placements SET lease_until = ? WHERE user_id = ? AND idempotency_key = ? AND state = 'placing' AND lease_until < ?",
-      )
-      .bind(now + leaseMs, userId, key, now)
-      .run();
-    return r.meta.changes === 1;
-  }
-
-  releasePlacement(userId: string, key: string) {
-    return this.db
-      .prepare("DELETE FROM placements WHERE user_id = ? AND idempotency_key = ? AND state = 'placing'")
-      .bind(userId, key)
-      .run();
-  }
-
-  stalePlacements(now: number, limit: number) {
-    return this.db
-      .prepare("SELECT * FROM placements WHERE state = 'placing' AND lease_until < ? ORDER BY lease_until LIMIT ?")
-      .bind(now, limit)
-      .all<PlacementRow>();
-  }
-
-  /** Records the placed call and closes its placement in one transaction. */
-  async recordPlaced(
-    p: { userId: string; key: string; response: string },
-    call: Omit<CallRow, "polls" | "lease_until" | "updated_at">,
-  ): Promise<void> {
-    const now = Date.now();
-    await this.db.batch([
-      this.db
-        .prepare(
-          `INSERT INTO calls (id, user_id, key_id, status, request, highlights, next_steps, duration_seconds, created_at, ended_at, updated_at, next_poll_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-        )
-        .bind(
-          call.id,
-          call.user_id,
-          call.key_id,
-          call.status,
-          call.request,
-          call.highlights,
-          call.next_steps,
-          call.duration_seconds,
-          call.created_at,
-          call.ended_at,
-          now,
-          call.next_poll_at,
-        ),
-      this.db
-        .prepare(
-          "UPDATE placements SET state = 'placed', call_id = ?, response = ? WHERE user_id = ? AND idempotency_key = ?",
-        )
-        .bind(call.id, p.response, p.userId, p.key),
-    ]);
   }
 
   get(id: string) {

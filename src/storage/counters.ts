@@ -19,10 +19,24 @@ export class Counters {
 
   /** Gives back a slot taken for work that did not happen (e.g. the upstream refused the call). */
   give(bucket: string) {
+    return this.giveStatement(bucket).run();
+  }
+
+  /**
+   * The same, as a statement for a batch; with `whileRecordable`, only if that call is still to be
+   * recorded in the batch (not finalised, no placement left), so two racing settlements of one
+   * call give back one slot.
+   */
+  giveStatement(bucket: string, whileRecordable?: string) {
+    if (!whileRecordable)
+      return this.db.prepare("UPDATE rate_counters SET count = count - 1 WHERE bucket = ? AND count > 0").bind(bucket);
     return this.db
-      .prepare("UPDATE rate_counters SET count = count - 1 WHERE bucket = ? AND count > 0")
-      .bind(bucket)
-      .run();
+      .prepare(
+        `UPDATE rate_counters SET count = count - 1 WHERE bucket = ?1 AND count > 0
+         AND EXISTS (SELECT 1 FROM calls c WHERE c.id = ?2 AND c.next_poll_at IS NOT NULL
+                     AND NOT EXISTS (SELECT 1 FROM call_placements p WHERE p.call_id = c.id))`,
+      )
+      .bind(bucket, whileRecordable);
   }
 
   deleteExpired(now: number) {

@@ -30,12 +30,22 @@ export interface CallWrite {
   duration_seconds: number | null;
   ended_at: number | null;
   next_poll_at: number | null;
+  /** KallyAI's call_id, when this write is the placement's answer (kept as it is otherwise). */
+  upstream_id?: string | null;
 }
 
 const callsOf = (json: string) => `SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.status') AS status,
   json_extract(value, '$.highlights') AS highlights, json_extract(value, '$.next_steps') AS next_steps,
   json_extract(value, '$.duration_seconds') AS duration_seconds, json_extract(value, '$.ended_at') AS ended_at,
-  json_extract(value, '$.next_poll_at') AS next_poll_at FROM json_each(${json})`;
+  json_extract(value, '$.next_poll_at') AS next_poll_at, json_extract(value, '$.upstream_id') AS upstream_id
+  FROM json_each(${json})`;
+
+/**
+ * Whether call `c` may be recorded: not finalised yet, and no placement holds it (the placement's
+ * own answer deletes the placement first, in the same batch: docs/architecture.md).
+ */
+const RECORDABLE = (c: string) =>
+  `${c}.next_poll_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM call_placements p WHERE p.call_id = ${c}.id)`;
 
 export class Events {
   constructor(private readonly db: D1Database) {}
@@ -50,6 +60,7 @@ export class Events {
       .prepare(
         `UPDATE calls SET lease_until = ?1 + ?2, polls = polls + 1
          WHERE id IN (SELECT id FROM calls WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?4 AND (lease_until IS NULL OR lease_until < ?1)
+                        AND upstream_id IS NOT NULL
                       ORDER BY next_poll_at LIMIT ?3)
          RETURNING *`,
       )
@@ -69,7 +80,7 @@ export class Events {
       .prepare(
         `UPDATE calls SET lease_until = ?2 + ?3, polls = polls + 1
          WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)) AND (lease_until IS NULL OR lease_until < ?2)
-           AND next_poll_at IN (SELECT json_extract(value, '$.due') FROM json_each(?1) WHERE json_extract(value, '$.id') = calls.id)
+           AND upstream_id IS NOT NULL AND next_poll_at IN (SELECT json_extract(value, '$.due') FROM json_each(?1) WHERE json_extract(value, '$.id') = calls.id)
          RETURNING *`,
       )
       .bind(JSON.stringify(items), now, leaseMs)
@@ -78,18 +89,20 @@ export class Events {
   }
 
   /**
-   * One transaction: the events (only for calls not finalised yet, so a late tick cannot emit a
-   * second, different outcome), one delivery per matching active subscription, then the calls'
-   * new state and the release of their leases; and the realtime notifications owed to IFTTT for
-   * users whose trigger identities would list a new event. Returns the deliveries and notifications it created.
+   * One transaction: `before` (e.g. settling the placement whose answer this is), the events
+   * (only for calls not finalised yet, so a late tick cannot emit a second, different outcome), one
+   * delivery per matching active subscription, the realtime notifications owed to IFTTT for users
+   * whose trigger identities would list a new event, then the calls' new state and the release of
+   * their leases. Returns the deliveries and notifications it created, and what `before` did.
    */
   async record(
     writes: CallWrite[],
     events: EventRow[],
     now: number,
-  ): Promise<{ deliveries: Scheduled[]; notifications: Scheduled[] }> {
-    if (writes.length === 0) return { deliveries: [], notifications: [] };
-    const statements: D1PreparedStatement[] = [];
+    before: D1PreparedStatement[] = [],
+  ): Promise<{ deliveries: Scheduled[]; notifications: Scheduled[]; before: D1Result[] }> {
+    if (writes.length === 0) return { deliveries: [], notifications: [], before: [] };
+    const statements: D1PreparedStatement[] = [...before];
     if (events.length > 0) {
       statements.push(
         this.db
@@ -98,7 +111,7 @@ export class Events {
              SELECT json_extract(value, '$.id'), json_extract(value, '$.user_id'), json_extract(value, '$.call_id'), json_extract(value, '$.type'),
                     json_extract(value, '$.payload'), json_extract(value, '$.created_at')
              FROM json_each(?1)
-             WHERE EXISTS (SELECT 1 FROM calls WHERE calls.id = json_extract(value, '$.call_id') AND calls.next_poll_at IS NOT NULL)`,
+             WHERE EXISTS (SELECT 1 FROM calls WHERE calls.id = json_extract(value, '$.call_id') AND ${RECORDABLE("calls")})`,
           )
           .bind(JSON.stringify(events)),
         this.db
@@ -122,23 +135,26 @@ export class Events {
       this.db
         .prepare(
           `UPDATE calls SET status = u.status, highlights = u.highlights, next_steps = u.next_steps, duration_seconds = u.duration_seconds,
-             ended_at = u.ended_at, next_poll_at = u.next_poll_at, lease_until = NULL, updated_at = ?2
+             ended_at = u.ended_at, next_poll_at = u.next_poll_at, lease_until = NULL, updated_at = ?2,
+             upstream_id = coalesce(u.upstream_id, calls.upstream_id)
            FROM (${callsOf("?1")}) AS u
-           WHERE calls.id = u.id AND calls.next_poll_at IS NOT NULL`,
+           WHERE calls.id = u.id AND ${RECORDABLE("calls")}`,
         )
         .bind(JSON.stringify(writes), now),
     );
     const results = await this.db.batch<Scheduled>(statements);
-    // With events, the second and third statements' RETURNING rows are the deliveries and notifications they scheduled.
-    if (events.length === 0) return { deliveries: [], notifications: [] };
-    return { deliveries: results[1]?.results ?? [], notifications: results[2]?.results ?? [] };
+    // With events, the second and third statements after `before` return (RETURNING) the deliveries and notifications they scheduled.
+    const deliveries = events.length > 0 ? (results[before.length + 1]?.results ?? []) : [];
+    const notifications = events.length > 0 ? (results[before.length + 2]?.results ?? []) : [];
+    return { deliveries, notifications, before: results.slice(0, before.length) };
   }
 
   /** When the next call or delivery falls due (not leased by another tick), or null. */
   async nextDue(now: number): Promise<number | null> {
     const row = await this.db
       .prepare(
-        `SELECT (SELECT min(next_poll_at) FROM calls WHERE next_poll_at IS NOT NULL AND (lease_until IS NULL OR lease_until < ?1)) AS calls,
+        `SELECT (SELECT min(next_poll_at) FROM calls WHERE next_poll_at IS NOT NULL AND (lease_until IS NULL OR lease_until < ?1)
+                   AND upstream_id IS NOT NULL) AS calls,
          (SELECT min(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL AND (lease_until IS NULL OR lease_until < ?1)) AS deliveries`,
       )
       .bind(now)

@@ -29,6 +29,25 @@ describe("POST /v1/link", () => {
     expect(reuse.status).toBe(401);
   });
 
+  it("an account whose refresh token KallyAI does not rotate keeps the one it sent, refresh after refresh", async () => {
+    const { apiKey, userId } = await linkedUser(`keep-${crypto.randomUUID()}+norotate@example.com`);
+    const vault = () =>
+      env.DB.prepare("SELECT refresh_token, refresh_grant, version FROM vault WHERE user_id = ?")
+        .bind(userId)
+        .first<{ refresh_token: string; refresh_grant: string; version: number }>();
+    const linked = await vault();
+    expect(linked!.refresh_grant).toBe("cli");
+    for (let i = 0; i < 2; i++) {
+      await env.DB.prepare("UPDATE vault SET access_expires_at = 0 WHERE user_id = ?").bind(userId).run();
+      expect((await bridge("/v1/usage", withKey(apiKey))).status).toBe(200);
+    }
+    const after = await vault();
+    expect(after!.version).toBe(linked!.version + 2);
+    expect((await bridge("/v1/me", withKey(apiKey)).then((r) => r.json())) as object).toMatchObject({
+      upstream: { state: "linked" },
+    });
+  });
+
   it("refuses a bogus token with a 4xx and stores nothing", async () => {
     const [users, vault, keys] = [await count("users"), await count("vault"), await count("api_keys")];
     const res = await json(

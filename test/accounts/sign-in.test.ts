@@ -5,6 +5,7 @@ import { bridgeWith } from "../support/accounts";
 import { errorOf, json } from "../support/bridge";
 import { revealed } from "../support/console";
 import { route } from "../support/network";
+import { sandboxRequestCount } from "../support/sandbox";
 
 const LOCAL = "http://localhost:8787";
 const local = (path: string, init?: RequestInit) =>
@@ -65,11 +66,12 @@ describe("GET /auth/login on localhost (KallyAI's CLI sign-in)", () => {
     const { location, cookie } = await startLocalLogin();
     const upstream = new URL(location);
     expect(upstream.pathname).toBe("/sandbox/v1/auth/cli");
-    expect(upstream.searchParams.get("redirect_uri")).toBe(`${LOCAL}/auth/callback`);
+    // The reference's CLI redirect: a bare loopback origin, as KallyAI's own clients send it.
+    expect(upstream.searchParams.get("redirect_uri")).toBe(LOCAL);
     expect(upstream.searchParams.get("state")).toMatch(/^[\w-]{40,}$/);
 
     const callback = await signInAtSandbox(location, `cli-${crypto.randomUUID()}@example.com`);
-    expect(callback.origin + callback.pathname).toBe(`${LOCAL}/auth/callback`);
+    expect(callback.origin + callback.pathname).toBe(`${LOCAL}/`);
     const redirected = await local(callback.pathname + callback.search, { headers: { cookie, accept: "text/html" } });
     expect(redirected.headers.get("cache-control")).toBe("no-store");
     const { page, cookie: sessionCookie } = await followToConsole(redirected);
@@ -210,6 +212,10 @@ describe("GET /auth/login on a deployed bridge", () => {
     const authorize = new URL(login.headers.get("location")!);
     expect(authorize.pathname).toBe("/sandbox/v1/auth/authorize");
     expect(authorize.searchParams.get("client_id")).toBe(SANDBOX_OAUTH_CLIENT.id);
+    // The reference's scope names, with colons.
+    expect(authorize.searchParams.get("scope")).toBe(
+      "calls:read calls:write transcripts:read recordings:read subscription:read billing:manage",
+    );
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
 
     const callback = await signInAtSandbox(authorize.toString(), `oauth-${crypto.randomUUID()}@example.com`);
@@ -229,6 +235,27 @@ describe("GET /auth/login on a deployed bridge", () => {
     expect(setCookie).toMatch(/; Secure/i);
     const apiKey = apiKeyIn(await page.text())!;
     const me = await deployed("/v1/me", { headers: { "x-api-key": apiKey } }, origin);
-    expect(await me.json()).toMatchObject({ linked: true });
+    expect(await me.json()).toMatchObject({ linked: true, user_id: expect.any(String) });
+
+    // Its tokens refresh at the token endpoint with the client's credentials, as the reference says.
+    const { user_id } = (await (await deployed("/v1/me", { headers: { "x-api-key": apiKey } }, origin)).json()) as {
+      user_id: string;
+    };
+    expect(await env.DB.prepare("SELECT refresh_grant FROM vault WHERE user_id = ?").bind(user_id).first()).toEqual({
+      refresh_grant: "oauth",
+    });
+    await env.DB.prepare("UPDATE vault SET access_expires_at = 0 WHERE user_id = ?").bind(user_id).run();
+    const before = await sandboxRequestCount("POST", "/v1/auth/gpt/token");
+    expect((await deployed("/v1/usage", { headers: { "x-api-key": apiKey } }, origin)).status).toBe(200);
+    expect(await sandboxRequestCount("POST", "/v1/auth/gpt/token")).toBe(before + 1);
+
+    // Tokens stored before the bridge recorded their grant find it on their next refresh.
+    await env.DB.prepare("UPDATE vault SET access_expires_at = 0, refresh_grant = NULL WHERE user_id = ?")
+      .bind(user_id)
+      .run();
+    expect((await deployed("/v1/usage", { headers: { "x-api-key": apiKey } }, origin)).status).toBe(200);
+    expect(await env.DB.prepare("SELECT refresh_grant FROM vault WHERE user_id = ?").bind(user_id).first()).toEqual({
+      refresh_grant: "oauth",
+    });
   });
 });

@@ -2,14 +2,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
-import { place, placed, restaurant, upstreamCallCount } from "../support/calls";
+import { place, placed, restaurant, sandboxCallOf, upstreamCallCount } from "../support/calls";
 import { sandboxRequestCount } from "../support/sandbox";
 
-const submissionOf = async (id: string) =>
-  JSON.parse(
-    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(id).first<{ request: string }>())!
-      .request,
-  );
+/** What KallyAI (the sandbox) was sent for the bridge's call `id`. */
+const submissionOf = async (id: string) => JSON.parse((await sandboxCallOf(id))!.request);
 
 describe("POST /v1/calls", () => {
   it("places a call from flat JSON fields and answers 202 with links, recording it as pending", async () => {
@@ -278,13 +275,10 @@ describe("POST /v1/calls with an Idempotency-Key", () => {
     expect(await errorOf(res)).toMatchObject({ code: "idempotency_conflict" });
   });
 
-  it("forwards the key to KallyAI", async () => {
+  it("sends KallyAI an Idempotency-Key of the call's own, so a retried placement returns the same call", async () => {
     const user = await linkedUser();
-    const { id } = await placed(user.apiKey, { ...restaurant, idempotency_key: "forwarded-key" });
-    const row = await env.DB.prepare("SELECT idempotency_key FROM sandbox_calls WHERE id = ?")
-      .bind(id)
-      .first<{ idempotency_key: string }>();
-    expect(row!.idempotency_key).toBe("forwarded-key");
+    const { id } = await placed(user.apiKey, { ...restaurant, idempotency_key: "caller-key" });
+    expect((await sandboxCallOf(id))!.idempotency_key).toBe(`bridge-${id}`);
   });
 
   it("keys are per user: the same key from two users places two calls", async () => {

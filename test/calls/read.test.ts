@@ -2,8 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
-import { getCall, placed, restaurant } from "../support/calls";
+import { getCall, placed, restaurant, upstreamIdOf } from "../support/calls";
 import { endSandboxCall } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 describe("GET /v1/calls/{id}", () => {
   it("answers the normalized call, in progress and then with its outcome", async () => {
@@ -51,10 +52,10 @@ describe("GET /v1/calls/{id}", () => {
   it("says what happened for each outcome", async () => {
     const user = await linkedUser();
     const cases: [string, RegExp][] = [
-      ["+14155550001", /nobody answered/],
-      ["+14155550002", /busy/],
-      ["+14155550003", /failed/],
-      ["+14155550004", /voicemail/],
+      [sandboxPhone("no_answer"), /nobody answered/],
+      [sandboxPhone("busy"), /busy/],
+      [sandboxPhone("failed"), /failed/],
+      [sandboxPhone("voicemail"), /voicemail/],
     ];
     for (const [phone, sentence] of cases) {
       const { id } = await placed(user.apiKey, { phone, task: "Ask about store hours today" });
@@ -66,7 +67,9 @@ describe("GET /v1/calls/{id}", () => {
   it("?wait=N holds the request until the call ends", async () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey);
-    await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?")
+    await env.DB.prepare(
+      "UPDATE sandbox_calls SET ends_at = ? WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+    )
       .bind(Date.now() + 1500, id)
       .run();
     const res = await getCall(user.apiKey, id, "?wait=10");
@@ -75,7 +78,7 @@ describe("GET /v1/calls/{id}", () => {
 
   it("?wait=N answers the running call when N passes first", async () => {
     const user = await linkedUser();
-    const { id } = await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" });
+    const { id } = await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" });
     expect(await (await getCall(user.apiKey, id, "?wait=1")).json()).toMatchObject({ finished: false });
   });
 
@@ -213,9 +216,9 @@ describe("transcript, recording, cancel", () => {
     const body = (await (await bridge(`/v1/calls/${id}/recording`, withKey(user.apiKey))).json()) as {
       recording_url: string;
     };
-    expect(body.recording_url).toMatch(new RegExp(`/v1/calls/${id}/recording.wav$`));
+    expect(body.recording_url).toMatch(new RegExp(`/v1/calls/${await upstreamIdOf(id)}/recording.wav$`));
     const { id: unanswered } = await placed(user.apiKey, {
-      phone: "+14155550001",
+      phone: sandboxPhone("no_answer"),
       task: "Ask about store hours today",
     });
     await endSandboxCall(unanswered);

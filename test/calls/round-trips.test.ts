@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { signerFor } from "../../src/domain/key-signing";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
-import { getCall, placed } from "../support/calls";
+import { getCall, placed, upstreamIdOf } from "../support/calls";
 import { endSandboxCall, sandboxRequestCount } from "../support/sandbox";
 
 /** The D1 work a request cost, from the headers the development build adds. */
@@ -23,12 +23,13 @@ async function runningCall() {
 describe("D1 round trips per request (counted in development)", () => {
   it("GET /v1/calls/{id} of a running call: one round trip (key, user, vault and call in one batch), then KallyAI", async () => {
     const { user, id } = await runningCall();
-    const upstreamBefore = await sandboxRequestCount("GET", `/v1/calls/${id}`);
+    const upstreamPath = `/v1/calls/${await upstreamIdOf(id)}`;
+    const upstreamBefore = await sandboxRequestCount("GET", upstreamPath);
     const res = await getCall(user.apiKey, id);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id, finished: false });
     expect(d1Of(res)).toEqual({ roundTrips: 1, statements: 4 });
-    expect(await sandboxRequestCount("GET", `/v1/calls/${id}`)).toBe(upstreamBefore + 1);
+    expect(await sandboxRequestCount("GET", upstreamPath)).toBe(upstreamBefore + 1);
   });
 
   it("stays at one round trip request after request: nothing is written while the status is unchanged", async () => {
@@ -40,10 +41,11 @@ describe("D1 round trips per request (counted in development)", () => {
     const { user, id } = await runningCall();
     await endSandboxCall(id);
     expect((await (await getCall(user.apiKey, id)).json()) as object).toMatchObject({ finished: true });
-    const upstreamBefore = await sandboxRequestCount("GET", `/v1/calls/${id}`);
+    const upstreamPath = `/v1/calls/${await upstreamIdOf(id)}`;
+    const upstreamBefore = await sandboxRequestCount("GET", upstreamPath);
     const res = await getCall(user.apiKey, id);
     expect(d1Of(res)).toEqual({ roundTrips: 1, statements: 4 });
-    expect(await sandboxRequestCount("GET", `/v1/calls/${id}`)).toBe(upstreamBefore);
+    expect(await sandboxRequestCount("GET", upstreamPath)).toBe(upstreamBefore);
   });
 
   it("transcript, usage and /v1/me: one round trip each", async () => {

@@ -1,9 +1,12 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { upstreamFailure } from "../../src/kallyai/errors";
 import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
-import { place, placed, restaurant } from "../support/calls";
+import { place, placed, upstreamIdOf } from "../support/calls";
+import { holdPlacements, settlePlacements, takeEnqueued } from "../support/queues";
 import { sandboxRequestCount } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 describe("KallyAI's refusals reach the caller with the same code and advice", () => {
   it("quota_exceeded → 402 with where to get more (in test mode, the sandbox's free top-up, not real pricing)", async () => {
@@ -23,7 +26,7 @@ describe("KallyAI's refusals reach the caller with the same code and advice", ()
   it.each([
     ["+8613800138000", 403, "country_restriction", "Spain"],
     ["+19005551234", 422, "toll_number", "regular number"],
-    ["+14155550666", 422, "blocked_number", "another number"],
+    [sandboxPhone("blocked"), 403, "blocked_number", "another number"],
   ])("%s → %i %s", async (phone, status, code, advice) => {
     const user = await linkedUser();
     const res = await place(user.apiKey, { phone, task: "Ask about store hours today" });
@@ -47,7 +50,10 @@ describe("KallyAI's refusals reach the caller with the same code and advice", ()
     [422, "missing_phone_number", 422],
     [422, "emergency_number", 422],
     [422, "toll_number", 422],
-    [422, "blocked_number", 422],
+    [403, "blocked_number", 403],
+    [403, "suppression_violation", 403],
+    [422, "scheduling_violation", 422],
+    [422, "consent_denied", 422],
     [422, "safety_violation", 422],
     [403, "country_restriction", 403],
     [403, "unsupported_country", 403],
@@ -83,54 +89,66 @@ describe("KallyAI's refusals reach the caller with the same code and advice", ()
   });
 });
 
-describe("KallyAI failing → upstream_unavailable, and nothing leaks", () => {
+describe("KallyAI failing: the call is accepted and its placement retried in the background, and nothing leaks", () => {
+  const placementOf = (id: string) =>
+    env.DB.prepare("SELECT state, attempts, due_at FROM call_placements WHERE call_id = ?")
+      .bind(id)
+      .first<{ state: string; attempts: number; due_at: number }>();
+
   it.each([
-    ["+14155550500", 502, "upstream_unavailable"],
-    ["+14155550429", 503, "upstream_unavailable"],
-    ["+14155550408", 504, "upstream_unavailable"],
-    ["+14155550206", 502, "upstream_invalid_response"],
-  ])("sandbox fault %s → %i %s", async (phone, status, code) => {
+    [sandboxPhone("fault:500"), "500"],
+    [sandboxPhone("fault:429"), "429 with Retry-After"],
+    [sandboxPhone("fault:malformed"), "a malformed answer"],
+  ])("sandbox fault %s (%s) → 202, queued again for a later attempt with the same key", async (phone) => {
     const user = await linkedUser();
     const res = await place(user.apiKey, { phone, task: "Ask about store hours today" });
-    expect(res.status).toBe(status);
+    expect(res.status).toBe(202);
     const text = await res.text();
-    expect(JSON.parse(text).error.code).toBe(code);
     expect(text).not.toMatch(/sbx_|eyJ|at \w+ \(|stack/);
-    if (status === 503) expect(res.headers.get("retry-after")).toBe("7");
+    const { id } = JSON.parse(text) as { id: string };
+    await settlePlacements();
+    expect(await placementOf(id)).toMatchObject({ state: "queued", attempts: 1 });
+    expect(takeEnqueued("placements").map((m) => m.body.call)).toEqual([id]);
   });
 
-  it("a call that failed upstream can be retried with the same key (nothing was held)", async () => {
+  it("a hang: no refusal within the answer window, so the call is accepted (202) while its POST waits", async () => {
+    holdPlacements();
     const user = await linkedUser();
-    expect(
-      (
-        await place(
-          user.apiKey,
-          { phone: "+14155550500", task: "Ask about store hours today" },
-          { "idempotency-key": "after-500" },
-        )
-      ).status,
-    ).toBe(502);
-    expect((await place(user.apiKey, { ...restaurant }, { "idempotency-key": "after-500-b" })).status).toBe(202);
-    const before = await sandboxRequestCount("POST", "/v1/calls");
-    expect(
-      (
-        await place(
-          user.apiKey,
-          { phone: "+14155550500", task: "Ask about store hours today" },
-          { "idempotency-key": "after-500" },
-        )
-      ).status,
-    ).toBe(502);
-    expect(await sandboxRequestCount("POST", "/v1/calls")).toBeGreaterThan(before);
+    const res = await place(user.apiKey, { phone: sandboxPhone("fault:hang"), task: "Ask about store hours today" });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { status: string }).status).toBe("queued");
+  });
+
+  it("a call KallyAI keeps failing for 15 minutes ends failed, with a call.failed event", async () => {
+    holdPlacements();
+    const user = await linkedUser();
+    const { id } = (await (
+      await place(user.apiKey, { phone: sandboxPhone("fault:500"), task: "Ask about store hours today" })
+    ).json()) as {
+      id: string;
+    };
+    await env.DB.prepare("UPDATE calls SET created_at = created_at - ? WHERE id = ?")
+      .bind(15 * 60_000 + 1, id)
+      .run();
+    const { consume } = await import("../support/queues");
+    const [message] = takeEnqueued("placements");
+    await consume("placements", [message!.body]);
+    const row = await env.DB.prepare("SELECT status, highlights FROM calls WHERE id = ?")
+      .bind(id)
+      .first<{ status: string; highlights: string }>();
+    expect(row).toMatchObject({ status: "failed", highlights: expect.stringContaining("upstream_unavailable") });
+    const types = await env.DB.prepare("SELECT type FROM events WHERE call_id = ? ORDER BY type").bind(id).all();
+    expect(types.results.map((r) => r.type)).toEqual(["call.completed", "call.failed"]);
   });
 
   it("GETs are retried on a 5xx; the answer is 502 after the retries", async () => {
     const user = await linkedUser();
     const { id } = await placed(user.apiKey);
-    const before = await sandboxRequestCount("GET", `/v1/calls/${id}`);
+    const path = `/v1/calls/${await upstreamIdOf(id)}`;
+    const before = await sandboxRequestCount("GET", path);
     const res = await bridge(`/v1/calls/${id}`, withKey(user.apiKey, { "x-sandbox-fault": "500" }));
     // The fault header is not forwarded: the bridge's own requests to KallyAI carry only what the client sends.
     expect(res.status).toBe(200);
-    expect(await sandboxRequestCount("GET", `/v1/calls/${id}`)).toBe(before + 1);
+    expect(await sandboxRequestCount("GET", path)).toBe(before + 1);
   });
 });

@@ -258,6 +258,42 @@ describe("calls pages", () => {
     expect((await get(user.cookie, path)).html).toContain("Finished: cancelled");
   });
 
+  it("offers “Add to calendar” on a call that booked something, serving KallyAI's calendar.ics; not on one that did not", async () => {
+    const user = await consoleSignIn();
+    const booked = await postForm(user, "/console/calls", {
+      phone: "+14155550145",
+      task: "Reserve a table for 2 at 8pm",
+      category: "restaurant",
+      business: "Italian Bistro",
+      party_size: "2",
+      date: "2026-01-28",
+      time: "20:00",
+    });
+    const asked = await postForm(user, "/console/calls", {
+      phone: "+14155550146",
+      task: "Ask whether they have oat milk in stock",
+      category: "general",
+    });
+    const [bookedPath, askedPath] = [booked.headers.get("location") ?? "", asked.headers.get("location") ?? ""];
+    expect((await get(user.cookie, bookedPath)).html).not.toContain("Add to calendar");
+    await endSandboxCall(decodeURIComponent(bookedPath.split("/").pop() ?? ""));
+    await endSandboxCall(decodeURIComponent(askedPath.split("/").pop() ?? ""));
+
+    const page = await get(user.cookie, bookedPath);
+    expect(page.html).toContain("Finished: success");
+    expect(page.html).toContain(`href="${bookedPath}/calendar.ics"`);
+    expect(page.html).toContain("Add to calendar");
+    const ics = await local(`${bookedPath}/calendar.ics`, { headers: { cookie: user.cookie } });
+    expect(ics.status).toBe(200);
+    expect(ics.headers.get("content-type")).toContain("text/calendar");
+    expect(ics.headers.get("content-disposition")).toMatch(/^attachment; filename="call-[\w.-]+\.ics"$/);
+    expect(await ics.text()).toContain("DTSTART;TZID=");
+
+    const other = await get(user.cookie, askedPath);
+    expect(other.html).toContain("Finished: success");
+    expect(other.html).not.toContain("Add to calendar");
+  });
+
   it.each([
     [{ phone: "12", task: "Ask whether they have oat milk" }, "phone", "not a valid phone number"],
     [{ phone: "911", task: "Ask whether they have oat milk" }, "phone", "Emergency"],

@@ -197,9 +197,9 @@ await fetch(res.headers.get("location"));
       "--wait",
     ]);
     expect(run.code).toBe(0);
-    // Progress on stderr, the outcome on stdout.
-    expect(run.stderr).toContain("waiting for the outcome");
-    expect(run.stderr).toMatch(/queued|in progress/);
+    // Like KallyAI's own CLI: the POST is held until the call has ended. Progress on stderr, the outcome on stdout.
+    expect(run.stderr).toContain("Calling (415) 555-1234 (Italian Bistro); KallyAI answers once the call has ended");
+    expect(run.stdout).toContain("Call completed.");
     expect(run.stdout).toMatch(/Status:\s+success/);
     expect(run.stdout).toContain("+14155551234 (Italian Bistro)");
     expect(run.stdout).toMatch(/Name:\s+John Smith/);
@@ -210,7 +210,7 @@ await fetch(res.headers.get("location"));
     reservationId = /Call:\s+(\S+)/.exec(run.stdout)![1]!;
   });
 
-  it("places a call with --json and answers every field in the bridge's flat shape", async () => {
+  it("places a call with --json and answers every field of the finished call in the bridge's flat shape", async () => {
     const run = await cli([
       "--phone",
       "+15551234567",
@@ -225,9 +225,10 @@ await fetch(res.headers.get("location"));
       "--json",
     ]);
     expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
     expect(run.json()).toMatchObject({
-      status: expect.stringMatching(/queued|in_progress/),
-      finished: false,
+      status: "success",
+      finished: true,
       phone: "+15551234567",
       task: "Ask about store hours",
       category: "general",
@@ -243,18 +244,24 @@ await fetch(res.headers.get("location"));
     expect(run.json()).toMatchObject({ status: "no_answer", finished: true, phone: "+15551230001" });
   });
 
-  it("--wait gives up on a call that never ends (exit 9), and --call-info ID --wait picks it up again", async () => {
-    const run = await cli(["-p", "+15551230005", "-t", "Ask about store hours", "--wait", "--json"], {
+  it("gives up on a call that never ends after KALLYAI_WAIT_SECONDS (exit 9), pointing to --history (KallyAI sent no id yet)", async () => {
+    const run = await cli(["-p", "+15551230005", "-t", "Ask about store hours", "--json"], {
       KALLYAI_WAIT_SECONDS: "3",
     });
     expect(run.code).toBe(9);
-    const call = run.json();
-    expect(call).toMatchObject({ phone: "+15551230005", finished: false });
-    const human = await cli(["--call-info", call.id, "--wait"], { KALLYAI_WAIT_SECONDS: "3" });
-    expect(human.code).toBe(9);
-    expect(human.stdout).toContain(
-      `Still in progress; stopped waiting. Follow it with: kallyai --call-info ${call.id} --wait`,
-    );
+    expect(run.json()).toMatchObject({
+      error: { code: "still_running", hint: expect.stringContaining("kallyai --history") },
+      exit_code: 9,
+    });
+  });
+
+  it("in a terminal, a progress line counts the seconds while KallyAI holds the call", async () => {
+    const run = await runCliInTerminal(["-p", "+15551234567", "-t", "Ask about store hours"], env);
+    outputs.push(run.stdout);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("KallyAI answers once the call has ended");
+    expect(run.stdout).toMatch(/on the call: [1-9]\d* s/);
+    expect(run.stdout).toContain("Call completed.");
   });
 
   it("--call-info ID, in human and --json form", async () => {
@@ -290,8 +297,9 @@ await fetch(res.headers.get("location"));
     expect(human.stdout).toContain("Italian Bistro: Reserve a table for 4 at 8pm");
     expect(human.stdout).toContain("no answer");
     const { items } = (await cli(["--history", "--json"])).json();
+    // The call that never ends is not listed: KallyAI shows a call once it has ended.
     expect(items.map((c: { phone: string }) => c.phone)).toEqual([
-      "+15551230005",
+      "+15551234567",
       "+15551230001",
       "+15551234567",
       "+14155551234",
@@ -320,14 +328,14 @@ await fetch(res.headers.get("location"));
     expect(json).toMatchObject({
       plan_type: "sandbox",
       calls_allocated: 300,
-      calls_used: 4,
-      calls_remaining: 296,
+      calls_used: 5,
+      calls_remaining: 295,
       minutes_allocated: 300,
     });
     const human = await cli(["--usage"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Plan:\s+sandbox/);
-    expect(human.stdout).toContain("4 of 300 calls used, 296 remaining");
+    expect(human.stdout).toContain("5 of 300 calls used, 295 remaining");
     expect(human.stdout).toMatch(/Minutes:\s+\d+ of 300 minutes used/);
   });
 
@@ -399,13 +407,15 @@ await fetch(res.headers.get("location"));
     const second = await runCli(["-p", "+15551234567", "-t", "Ask about store hours", "--json"], quotaEnv);
     outputs.push(first.stdout, second.stdout, second.stderr);
     expect(second.code).toBe(4);
+    // KallyAI's bare 402 carries its upgrade_url (the sandbox's: its free top-up).
+    const upgradeUrl = `${server.origin}/sandbox/top-up`;
     expect(second.json()).toMatchObject({
-      error: { code: "quota_exceeded", hint: expect.stringContaining("kallyai.com/pricing") },
+      error: { code: "quota_exceeded", hint: expect.stringContaining(upgradeUrl) },
       exit_code: 4,
     });
     const human = await runCli(["-p", "+15551234567", "-t", "Ask about store hours"], quotaEnv);
     expect(human.code).toBe(4);
-    expect(human.stderr).toContain("Upgrade at https://kallyai.com/pricing");
+    expect(human.stderr).toContain(`Upgrade at ${upgradeUrl}`);
   });
 
   it("a revoked session (refresh token no longer valid) exits 3 and asks to sign in again", async () => {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { type DevServer, startDevServer, until } from "./dev-server";
 import { Contract, type Operation } from "./openapi-contract";
 
@@ -23,7 +24,7 @@ const fireCron = () => fetch(`${server.origin}/__scheduled?cron=${encodeURICompo
 async function sandboxRefreshToken(email: string): Promise<string> {
   const signIn = await fetch(`${server.origin}/sandbox/v1/auth/cli`, {
     method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state: "contract", email }),
+    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740", state: "contract", email }),
     redirect: "manual",
   });
   return new URL(signIn.headers.get("location")!).searchParams.get("refresh_token")!;
@@ -89,9 +90,23 @@ const PLANS: Record<string, Plan> = {
   getCall: { query: () => ({ wait: "10" }) },
   getTranscript: {},
   getRecording: {},
+  getCallCalendar: {
+    // A call that booked something, once it has ended: only such a call has a calendar event.
+    before: async () => {
+      const booked = { phone: "+14155551234", task: "Reserve a table for 2 at 8pm", category: "restaurant" };
+      ctx.callId = (await postJson("/v1/calls", { ...booked, party_size: 2, date: "2026-01-28", time: "20:00" })).id;
+      await until(
+        "the booked call to end",
+        async () => ((await (await api(`/v1/calls/${ctx.callId}?wait=10`)).json()).finished ? true : undefined),
+        120,
+      );
+    },
+  },
   cancelCall: {
     before: async () => {
-      ctx.callId = (await postJson("/v1/calls", { phone: "+14155550005", task: "Ask about store hours today" })).id;
+      ctx.callId = (
+        await postJson("/v1/calls", { phone: sandboxPhone("never"), task: "Ask about store hours today" })
+      ).id;
     },
   },
   getUsage: {},
@@ -178,7 +193,16 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/contract`;
   // Sandbox calls end after 2 s; one poller sweep per cron tick, fired by the test.
-  server = await startDevServer(["--var", "SANDBOX_CALL_SECONDS:2", "--var", "POLLER_SWEEP_SECONDS:0"]);
+  // KallyAI answering at once (SANDBOX_PLACEMENT=async), so that a running call can be cancelled at
+  // KallyAI: KallyAI's documented API has no cancel, and a call it is placing answers 409 cannot_cancel.
+  server = await startDevServer([
+    "--var",
+    "SANDBOX_CALL_SECONDS:2",
+    "--var",
+    "POLLER_SWEEP_SECONDS:0",
+    "--var",
+    "SANDBOX_PLACEMENT:async",
+  ]);
   contract = new Contract(await (await fetch(`${server.origin}/openapi.json`)).json());
   ctx.refreshToken = await sandboxRefreshToken(`contract-${Date.now()}@example.com`);
 });

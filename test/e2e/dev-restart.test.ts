@@ -13,7 +13,7 @@ describe("npm run dev keeps its state across restarts", () => {
     const signIn = await fetch(`${first.origin}/sandbox/v1/auth/cli`, {
       method: "POST",
       body: new URLSearchParams({
-        redirect_uri: "http://127.0.0.1:8740/callback",
+        redirect_uri: "http://127.0.0.1:8740",
         state: "s",
         email: "restart@example.com",
       }),

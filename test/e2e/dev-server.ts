@@ -1,8 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 
 /** A free loopback port, asked of the OS. */
 export function freePort(): Promise<number> {
@@ -18,15 +20,24 @@ export function freePort(): Promise<number> {
 
 export interface DevServer {
   origin: string;
+  /** Its local D1 and other state (`--persist-to`). */
+  stateDir: string;
   output: () => string;
   stop: () => Promise<number | null>;
+  /** SIGKILLs the dev runner, wrangler and workerd at once, as a crash would (no clean-up runs). */
+  crash: () => Promise<void>;
+}
+
+export interface DevServerOptions {
+  stateDir?: string;
+  /** Seconds between cron ticks (DEV_CRON_SECONDS); 60 by default, like production. */
+  cronSeconds?: number;
+  /** More environment for the dev server (e.g. SSL_CERT_FILE for a test CA). */
+  env?: Record<string, string>;
 }
 
 /** Starts `npm run dev` exactly as a person would (scripts/dev.mjs), on its own port and database. */
-export async function startDevServer(
-  extraArgs: string[] = [],
-  opts: { stateDir?: string; env?: Record<string, string> } = {},
-): Promise<DevServer> {
+export async function startDevServer(extraArgs: string[] = [], opts: DevServerOptions = {}): Promise<DevServer> {
   const port = await freePort();
   const state = opts.stateDir ?? mkdtempSync(join(tmpdir(), "kallyai-dev-"));
   const child: ChildProcess = spawn(
@@ -34,7 +45,13 @@ export async function startDevServer(
     ["scripts/dev.mjs", "--port", String(port), "--persist-to", state, ...extraArgs],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, DEV_CRON_SECONDS: process.env.DEV_CRON_SECONDS ?? "60", ...opts.env },
+      // Its own process group, so that `crash` reaches wrangler and workerd too.
+      detached: true,
+      env: {
+        ...process.env,
+        DEV_CRON_SECONDS: String(opts.cronSeconds ?? process.env.DEV_CRON_SECONDS ?? "60"),
+        ...opts.env,
+      },
     },
   );
   let log = "";
@@ -59,12 +76,17 @@ export async function startDevServer(
   }
   return {
     origin,
+    stateDir: state,
     output: () => log,
     stop: async () => {
       child.kill("SIGINT");
       const code = await exited;
       if (!opts.stateDir) rmSync(state, { recursive: true, force: true });
       return code;
+    },
+    crash: async () => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      await exited;
     },
   };
 }
@@ -78,4 +100,20 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+const wranglerBin = join(
+  dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+  "bin",
+  "wrangler.js",
+);
+
+/** Rows of a read on a dev server's local D1 (`wrangler d1 execute --local`), while it runs or after. */
+export async function d1Rows<T>(stateDir: string, sql: string): Promise<T[]> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [wranglerBin, "d1", "execute", "DB", "--local", "--persist-to", stateDir, "--json", "--command", sql],
+    { env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
+  );
+  return (JSON.parse(stdout) as Array<{ results: T[] }>)[0]?.results ?? [];
 }

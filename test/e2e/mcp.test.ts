@@ -15,7 +15,7 @@ async function linkedKey(origin: string): Promise<string> {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
     body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740/callback",
+      redirect_uri: "http://127.0.0.1:8740",
       state: "s",
       email: "mcp-e2e@example.com",
     }),

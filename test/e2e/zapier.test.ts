@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Browser, signInAndConsent } from "../support/mcp-oauth";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { type DevServer, startDevServer, until } from "./dev-server";
 import { createAppTester, zapierApp } from "./zapier-app";
 
@@ -92,10 +93,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   targetUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/standard/123/abc/`;
   // Sandbox calls end after 1 s; one poller sweep per cron tick, fired by the test.
+  // KallyAI answering at once (SANDBOX_PLACEMENT=async), so that a running call can be cancelled at
+  // KallyAI: KallyAI's documented API has no cancel, and a call it is placing answers 409 cannot_cancel.
   server = await startDevServer([
     "--var",
     "SANDBOX_CALL_SECONDS:1",
     "POLLER_SWEEP_SECONDS:0",
+    "SANDBOX_PLACEMENT:async",
     `ADMIN_TOKEN:${ADMIN_TOKEN}`,
   ]);
   await registerZapier(server.origin);
@@ -331,7 +335,7 @@ describe("the Zapier integration against npm run dev", () => {
   it("cancels a running call; cancelling an ended one fails with the bridge's message", async () => {
     const placed = await appTester(
       zapierApp.creates.place_call.operation.perform,
-      bundle({ inputData: { phone: "+14155550005", task: "Ask about store hours today" } }),
+      bundle({ inputData: { phone: sandboxPhone("never"), task: "Ask about store hours today" } }),
     );
     const cancelled = await appTester(
       zapierApp.creates.cancel_call.operation.perform,

@@ -34,7 +34,7 @@ describe("security headers on every HTML page", () => {
 
   it("the sandbox's sign-in and billing pages", async () => {
     await expectSecurePage(
-      await bridge("/sandbox/v1/auth/cli?redirect_uri=http://127.0.0.1:8740/callback&state=s", { headers: BROWSER }),
+      await bridge("/sandbox/v1/auth/cli?redirect_uri=http://127.0.0.1:8740&state=s", { headers: BROWSER }),
       "sandbox sign-in",
     );
     await expectSecurePage(await bridge("/sandbox/billing-portal", { headers: BROWSER }), "sandbox billing");

@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import type { Bindings } from "../../src/env";
 import { ApiError } from "../../src/errors";
 import { type ClientOptions, KallyAIClient } from "../../src/kallyai/client";
 import { UpstreamCall } from "../../src/kallyai/schemas";
@@ -11,6 +14,7 @@ import {
   sandboxSignIn,
 } from "../support/sandbox";
 import { authorizationCode, SANDBOX_OAUTH_CLIENT } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 /** Access tokens are opaque to clients (the sandbox may issue random strings or JWTs). */
 const OPAQUE_TOKEN = /^[A-Za-z0-9._~-]{20,}$/;
@@ -73,6 +77,14 @@ const attemptsOf = async (method: string, path: string, run: () => Promise<unkno
 };
 
 describe("KallyAIClient against the sandbox: happy paths", () => {
+  it("refresh() of an account that keeps its refresh token answers without one", async () => {
+    const { refreshToken } = await sandboxSignIn(`keep-${crypto.randomUUID()}+norotate@example.com`);
+    const tokens = await client().refresh(refreshToken);
+    expect(tokens.access_token).toMatch(OPAQUE_TOKEN);
+    expect(tokens.refresh_token ?? null).toBeNull();
+    expect((await client().refresh(refreshToken)).access_token).toMatch(OPAQUE_TOKEN);
+  });
+
   it("refresh() returns a new token set, and the old refresh token is then refused", async () => {
     const { refreshToken, accessToken } = await sandboxSignIn();
     const tokens = await client().refresh(refreshToken);
@@ -97,6 +109,24 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
     });
     expect(tokens.access_token).toMatch(OPAQUE_TOKEN);
     expect((await client().statistics(tokens.access_token)).calls_used).toBe(0);
+  });
+
+  it("placeCall() against the documented, synchronous KallyAI answers the finished call", async () => {
+    const { accessToken } = await sandboxSignIn();
+    const sync = client({
+      fetch: (input, init) =>
+        Promise.resolve(
+          app.request(new Request(input, init), undefined, {
+            ...env,
+            SANDBOX_PLACEMENT: "sync",
+            SANDBOX_CALL_SECONDS: "0.3",
+          } as Bindings),
+        ),
+    });
+    const call = await sync.placeCall(accessToken, request(sandboxPhone("busy")), crypto.randomUUID(), {
+      timeoutMs: 5000,
+    });
+    expect(call).toMatchObject({ status: "busy", highlights: expect.stringContaining("busy") });
   });
 
   it("placeCall() returns the call; the same idempotency key returns the same call", async () => {
@@ -167,6 +197,7 @@ describe("KallyAIClient against the sandbox: happy paths", () => {
       plan: { type: "sandbox" },
       status: "active",
     });
+    // KallyAI (and the sandbox) name the link `url`; the client answers it as portal_url.
     expect(await client().billingPortal(accessToken)).toEqual({ portal_url: `${SANDBOX}/billing-portal` });
   });
 
@@ -190,11 +221,60 @@ describe("KallyAIClient requests", () => {
   });
 
   it("pages GET /v1/calls with limit and offset", async () => {
-    const f = fake(() => jsonResponse({ items: [], total: 0 }));
+    const f = fake(() => jsonResponse({ calls: [], total: 0 }));
     await f.client().listCalls("tok", { limit: 5, offset: 10 });
     const url = new URL(f.requests[0]!.url);
     expect(url.pathname).toBe("/v1/calls");
     expect(Object.fromEntries(url.searchParams)).toEqual({ limit: "5", offset: "10" });
+  });
+
+  it("asks for at most 200 calls, the reference's limit", async () => {
+    const f = fake(() => jsonResponse({ calls: [], total: 0 }));
+    await f.client().listCalls("tok", { limit: 500, offset: 0 });
+    expect(new URL(f.requests[0]!.url).searchParams.get("limit")).toBe("200");
+  });
+
+  it("introduces itself as KallyAI-Bridge/<version> on every request", async () => {
+    const f = fake(() => jsonResponse({ calls: [], total: 0 }));
+    await f.client().listCalls("tok", { limit: 1, offset: 0 });
+    expect(f.requests[0]!.headers.get("user-agent")).toMatch(/^KallyAI-Bridge\/\d+\.\d+\.\d+$/);
+  });
+
+  it("refreshes an OAuth client's tokens at /v1/auth/gpt/token with the client's credentials", async () => {
+    const f = fake(() => jsonResponse({ access_token: "a2", expires_in: 3600, scope: "calls:read calls:write" }));
+    const tokens = await f.client().refreshClient("r1", { client_id: "id", client_secret: "s" });
+    const req = f.requests[0]!;
+    expect(new URL(req.url).pathname).toBe("/v1/auth/gpt/token");
+    expect(Object.fromEntries(new URLSearchParams(await req.text()))).toEqual({
+      grant_type: "refresh_token",
+      refresh_token: "r1",
+      client_id: "id",
+      client_secret: "s",
+    });
+    expect(tokens).toMatchObject({ access_token: "a2" });
+    expect(tokens.refresh_token ?? null).toBeNull();
+  });
+
+  it("gives placeCall() its own timeout: KallyAI answers when the call has ended", async () => {
+    const f = fake(
+      () =>
+        new Promise<Response>((resolve) =>
+          setTimeout(() => resolve(jsonResponse({ call_id: "c1", status: "success" }, 201)), 800),
+        ),
+    );
+    expect(
+      (await f.client({ timeoutMs: 200 }).placeCall("tok", request("+14155551234"), "k", { timeoutMs: 3000 })).status,
+    ).toBe("success");
+  });
+
+  it("reads calendar.ics as text", async () => {
+    const f = fake(
+      () => new Response("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", { headers: { "content-type": "text/calendar" } }),
+    );
+    const ics = await f.client().calendar("tok", "c1");
+    expect(ics).toEqual({ text: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", contentType: "text/calendar" });
+    expect(new URL(f.requests[0]!.url).pathname).toBe("/v1/calls/c1/calendar.ics");
+    expect(f.requests[0]!.headers.get("accept")).toBe("text/calendar");
   });
 
   it("refuses a call id that is not a plain token before any request is sent", async () => {
@@ -239,6 +319,13 @@ describe("KallyAIClient parses leniently", () => {
     metadata: { created_at: "2026-01-01T00:00:00Z", ended_at: null },
   };
 
+  it("accepts the billing portal as {url} (the reference) or {portal_url}", async () => {
+    for (const body of [{ url: "https://billing.example/p/1" }, { portal_url: "https://billing.example/p/1" }]) {
+      const f = fake(() => jsonResponse(body));
+      expect(await f.client().billingPortal("tok")).toEqual({ portal_url: "https://billing.example/p/1" });
+    }
+  });
+
   it("accepts the list as {items, total}", async () => {
     const f = fake(() => jsonResponse({ items: [call], total: 7 }));
     expect(await f.client().listCalls("tok", { limit: 1, offset: 0 })).toMatchObject({
@@ -247,7 +334,7 @@ describe("KallyAIClient parses leniently", () => {
     });
   });
 
-  it("accepts the older {calls} list, counting the total itself when missing", async () => {
+  it("accepts the reference's {calls} list, counting the total itself when missing", async () => {
     const f = fake(() => jsonResponse({ calls: [call, { ...call, call_id: "c2" }] }));
     const list = await f.client().listCalls("tok", { limit: 10, offset: 0 });
     expect(list.items.map((c) => c.call_id)).toEqual(["c1", "c2"]);
@@ -324,14 +411,14 @@ describe("KallyAIClient parses leniently", () => {
 describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
   it("500 → 502 upstream_unavailable", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550500"), crypto.randomUUID()));
+    const err = await failure(client().placeCall(accessToken, request(sandboxPhone("fault:500")), crypto.randomUUID()));
     expect(err).toMatchObject({ status: 502, code: "upstream_unavailable" });
     expect(err.message).toMatch(/KallyAI/);
   });
 
   it("429 → 503 upstream_unavailable, with retryAfter from Retry-After", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550429"), crypto.randomUUID()));
+    const err = await failure(client().placeCall(accessToken, request(sandboxPhone("fault:429")), crypto.randomUUID()));
     expect(err).toMatchObject({ status: 503, code: "upstream_unavailable", extra: { retryAfter: 7 } });
   });
 
@@ -344,7 +431,9 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
 
   it("a hang → 504 upstream_unavailable (timeout)", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550408"), crypto.randomUUID()));
+    const err = await failure(
+      client().placeCall(accessToken, request(sandboxPhone("fault:hang")), crypto.randomUUID()),
+    );
     expect(err).toMatchObject({ status: 504, code: "upstream_unavailable" });
     expect(err.message).toMatch(/in time/);
   });
@@ -362,7 +451,9 @@ describe("KallyAIClient maps each upstream fault to the bridge's error", () => {
 
   it("malformed JSON → 502 upstream_invalid_response", async () => {
     const { accessToken } = await sandboxSignIn();
-    const err = await failure(client().placeCall(accessToken, request("+14155550206"), crypto.randomUUID()));
+    const err = await failure(
+      client().placeCall(accessToken, request(sandboxPhone("fault:malformed")), crypto.randomUUID()),
+    );
     expect(err).toMatchObject({ status: 502, code: "upstream_invalid_response" });
   });
 
@@ -428,7 +519,7 @@ describe("KallyAIClient passes upstream refusals through", () => {
 
   it.each([
     ["+19005551234", {}, 422, "toll_number"],
-    ["+14155550666", {}, 422, "blocked_number"],
+    [sandboxPhone("blocked"), {}, 403, "blocked_number"],
     ["+14155551234", { task_description: "Threaten them until they refund me" }, 422, "safety_violation"],
     ["+14155551234", { language: "fr" }, 422, "unsupported_language"],
     ["+1 415 555 1234", {}, 422, "missing_phone_number"],
@@ -448,6 +539,34 @@ describe("KallyAIClient passes upstream refusals through", () => {
   ])("%s from any upstream keeps its code with status %i", async (code, status) => {
     const f = fake(() => jsonResponse({ error: { code, message: "upstream says no" } }, status === 402 ? 402 : 400));
     expect(await failure(f.client().getCall("tok", "c1"))).toMatchObject({ status, code });
+  });
+
+  it("the reference's bare 402 → 402 quota_exceeded with its upgrade_url", async () => {
+    const f = fake(() =>
+      jsonResponse(
+        { plan_type: "trial", minutes_allocated: 30, minutes_used: 30, upgrade_url: "https://kallyai.com/pricing" },
+        402,
+      ),
+    );
+    const err = await failure(f.client().placeCall("tok", request("+14155551234"), "k"));
+    expect(err).toMatchObject({
+      status: 402,
+      code: "quota_exceeded",
+      extra: { upgradeUrl: "https://kallyai.com/pricing" },
+    });
+    expect(err.message).toContain("https://kallyai.com/pricing");
+  });
+
+  it.each([
+    ["blocked_number", 403],
+    ["suppression_violation", 403],
+    ["scheduling_violation", 422],
+    ["consent_denied", 422],
+  ])("%s → %i, the reference's status, with advice", async (code, status) => {
+    const f = fake(() => jsonResponse({ error: { code, details: { message: "no" } } }, status));
+    const err = await failure(f.client().placeCall("tok", request("+14155551234"), "k"));
+    expect(err).toMatchObject({ status, code });
+    expect(err.message).not.toBe("no");
   });
 
   it("quota_exceeded names the upgrade_url KallyAI sent", async () => {
@@ -582,7 +701,7 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
     const attempts = await attemptsOf("POST", "/v1/calls", async () => {
       const err = await failure(
         client().send(
-          { method: "POST", path: "/v1/calls", token: accessToken, json: callBody("+14155550500") },
+          { method: "POST", path: "/v1/calls", token: accessToken, json: callBody(sandboxPhone("fault:500")) },
           UpstreamCall,
         ),
       );
@@ -602,7 +721,9 @@ describe("KallyAIClient retries only what is safe to repeat", () => {
   it("retries a POST with an idempotency key", async () => {
     const { accessToken } = await sandboxSignIn();
     const attempts = await attemptsOf("POST", "/v1/calls", async () => {
-      const err = await failure(client().placeCall(accessToken, request("+14155550500"), crypto.randomUUID()));
+      const err = await failure(
+        client().placeCall(accessToken, request(sandboxPhone("fault:500")), crypto.randomUUID()),
+      );
       expect(err).toMatchObject({ status: 502 });
     });
     expect(attempts).toBe(3);

@@ -4,7 +4,7 @@ import { build } from "../../src/domain/deps";
 import { type Bindings, config } from "../../src/env";
 import { ownSandbox } from "../../src/sandbox/upstream";
 import { linkedUser } from "../support/accounts";
-import { getCall, placed } from "../support/calls";
+import { getCall, placed, upstreamIdOf } from "../support/calls";
 import { route } from "../support/network";
 
 /** The URLs a spied fetch function was called with. */
@@ -23,7 +23,7 @@ describe("how the bridge reaches KallyAI", () => {
     const inProcess = sandboxUrls(urlsOf(ownSandbox.dispatch));
     expect(inProcess).toContain("http://bridge.test/sandbox/v1/auth/refresh");
     expect(inProcess).toContain("http://bridge.test/sandbox/v1/calls");
-    expect(inProcess).toContain(`http://bridge.test/sandbox/v1/calls/${id}`);
+    expect(inProcess).toContain(`http://bridge.test/sandbox/v1/calls/${await upstreamIdOf(id)}`);
     expect(sandboxUrls(urlsOf(globalThis.fetch))).toEqual([]);
   });
 

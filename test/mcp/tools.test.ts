@@ -7,8 +7,11 @@ import { endSandboxCall } from "../support/sandbox";
 
 const submissionOf = async (id: string) =>
   JSON.parse(
-    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(id).first<{ request: string }>())!
-      .request,
+    (await env.DB.prepare(
+      "SELECT request FROM sandbox_calls WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+    )
+      .bind(id)
+      .first<{ request: string }>())!.request,
   );
 const reservation = {
   phone: "(415) 555-1234",

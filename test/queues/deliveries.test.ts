@@ -135,6 +135,9 @@ describe("delivering through the delivery queue", () => {
     expect(Object.fromEntries(producers)).toEqual({
       POLL_QUEUE: QUEUE_NAMES.polls,
       DELIVERY_QUEUE: QUEUE_NAMES.deliveries,
+      PLACEMENT_QUEUE: QUEUE_NAMES.placements,
     });
+    // A placement batch holds its requests until the calls end: at most 6, what an invocation may hold at once.
+    expect(Number(consumers.find((c) => c.queue === QUEUE_NAMES.placements)?.max_batch_size)).toBeLessThanOrEqual(6);
   });
 });

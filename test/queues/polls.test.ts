@@ -4,6 +4,7 @@ import { linkedUser } from "../support/accounts";
 import { placed } from "../support/calls";
 import { consume, consumeEnqueued, takeEnqueued } from "../support/queues";
 import { endSandboxCall } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { callRow, eventsOf, receiver, subscribe, tick, upstreamPolls } from "../support/webhooks";
 
 /** Makes the call's scheduled poll due now (as if its message's delay had passed), keeping the message's `due` in step. */
@@ -34,7 +35,7 @@ describe("polling through the poll queue", () => {
     const user = await linkedUser();
     const hook = receiver();
     await subscribe(user.apiKey, { url: hook.url, events: ["call.completed"] });
-    const running = await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" });
+    const running = await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" });
     const finished = await placed(user.apiKey);
     await endSandboxCall(finished.id);
     const bodies = await dueNow(takeEnqueued("polls"));
@@ -65,7 +66,7 @@ describe("polling through the poll queue", () => {
 
   it("keeps a call on its schedule: a poll taken 3 s late is followed by one due 10 s after the late one was due", async () => {
     const user = await linkedUser();
-    const call = await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" });
+    const call = await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" });
     const [message] = takeEnqueued("polls");
     const due = Date.now() - 3_000;
     await env.DB.prepare("UPDATE calls SET next_poll_at = ? WHERE id = ?").bind(due, call.id).run();
@@ -97,7 +98,9 @@ describe("polling through the poll queue", () => {
   it("two consumers with the same message at once poll the call once", async () => {
     const user = await linkedUser();
     const calls = await Promise.all(
-      [1, 2, 3, 4].map(() => placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" })),
+      [1, 2, 3, 4].map(() =>
+        placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" }),
+      ),
     );
     const bodies = await dueNow(takeEnqueued("polls"));
     await Promise.all([consume("polls", bodies), consume("polls", bodies), consume("polls", [...bodies].reverse())]);

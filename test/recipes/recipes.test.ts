@@ -22,8 +22,11 @@ import { endSandboxCall } from "../support/sandbox";
 /** What KallyAI was asked to do for a call: the submission the bridge built from the recipe's fields. */
 const upstreamSubmission = async (callId: string) =>
   JSON.parse(
-    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(callId).first<{ request: string }>())!
-      .request,
+    (await env.DB.prepare(
+      "SELECT request FROM sandbox_calls WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+    )
+      .bind(callId)
+      .first<{ request: string }>())!.request,
   ).submission as Record<string, unknown>;
 
 let values: Record<string, string>;

@@ -15,7 +15,8 @@ import {
 /** Access tokens are opaque to clients (the sandbox may issue random strings or JWTs). */
 const OPAQUE_TOKEN = /^[A-Za-z0-9._~-]{20,}$/;
 
-const CALLBACK = "http://127.0.0.1:8740/callback";
+/** The reference's CLI redirect: a bare loopback origin, no path (URLs normalise it with a trailing "/"). */
+const CALLBACK = "http://127.0.0.1:8740";
 
 const cliPost = (fields: Record<string, string>) =>
   bridge("/sandbox/v1/auth/cli", { method: "POST", body: new URLSearchParams(fields), redirect: "manual" });
@@ -29,17 +30,17 @@ describe("GET /sandbox/v1/auth/cli", () => {
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
     expect(html).toMatch(/<form[^>]*method="post"/);
-    expect(html).toContain(`<input type="hidden" name="redirect_uri" value="${CALLBACK}">`);
+    expect(html).toContain(`<input type="hidden" name="redirect_uri" value="${CALLBACK}/">`);
     expect(html).toContain('<input type="hidden" name="state" value="csrf-123">');
     expect(html).toMatch(/<input[^>]*type="email"[^>]*name="email"/);
   });
 
   it("accepts localhost as well as 127.0.0.1", async () => {
     const res = await bridge(
-      `/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent("http://localhost:8976/cb")}&state=x`,
+      `/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent("http://localhost:8976")}&state=x`,
     );
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('value="http://localhost:8976/cb"');
+    expect(await res.text()).toContain('value="http://localhost:8976/"');
   });
 
   it("escapes the state it echoes into the page", async () => {
@@ -56,6 +57,9 @@ describe("GET /sandbox/v1/auth/cli", () => {
     ["a look-alike host", "http://127.0.0.1.evil.example/callback"],
     ["credentials in front of another host", "http://localhost@evil.example/callback"],
     ["a non-http scheme", "javascript:alert(1)"],
+    ["https (the reference names http)", "https://127.0.0.1:8740"],
+    ["a path (the reference's redirect is a bare origin)", "http://127.0.0.1:8740/callback"],
+    ["a query", "http://127.0.0.1:8740/?next=/x"],
     ["not a URL", "callback"],
   ])("refuses a redirect_uri with %s with 400", async (_, uri) => {
     const res = await bridge(`/sandbox/v1/auth/cli?redirect_uri=${encodeURIComponent(uri)}&state=s`);
@@ -75,7 +79,7 @@ describe("POST /sandbox/v1/auth/cli", () => {
     const res = await cliPost({ redirect_uri: CALLBACK, state: "csrf-9", email: freshEmail() });
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get("location")!);
-    expect(`${location.origin}${location.pathname}`).toBe(CALLBACK);
+    expect(`${location.origin}${location.pathname}`).toBe(`${CALLBACK}/`);
     expect(location.searchParams.get("access_token")).toMatch(OPAQUE_TOKEN);
     expect(location.searchParams.get("refresh_token")).toMatch(/^sbx_rt_[0-9a-f]{48}$/);
     expect(location.searchParams.get("expires_in")).toBe("3600");
@@ -156,7 +160,7 @@ describe("OAuth2 code flow for the registered client", () => {
         response_type: "code",
         client_id: SANDBOX_OAUTH_CLIENT.id,
         redirect_uri: REDIRECT,
-        scope: "calls.write",
+        scope: "calls:read calls:write",
         state: "st",
       });
       const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
@@ -166,7 +170,21 @@ describe("OAuth2 code flow for the registered client", () => {
       expect(html).toContain(`name="client_id" value="${SANDBOX_OAUTH_CLIENT.id}"`);
       expect(html).toContain(`name="redirect_uri" value="${REDIRECT}"`);
       expect(html).toContain('name="state" value="st"');
+      expect(html).toContain('name="scope" value="calls:read calls:write"');
       expect(html).toMatch(/name="email"/);
+    });
+
+    it("refuses a scope the reference does not name (e.g. calls.write) with 400 invalid_scope", async () => {
+      const q = new URLSearchParams({
+        response_type: "code",
+        client_id: SANDBOX_OAUTH_CLIENT.id,
+        redirect_uri: REDIRECT,
+        scope: "calls.write",
+        state: "st",
+      });
+      const res = await bridge(`/sandbox/v1/auth/authorize?${q}`);
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toMatchObject({ code: "invalid_scope" });
     });
 
     it("refuses an unknown client with 400", async () => {

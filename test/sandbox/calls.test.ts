@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { bridge, errorOf, json } from "../support/bridge";
 import { auth, callBody, endSandboxCall, sandboxSignIn } from "../support/sandbox";
 import { createdCall, placeSandboxCall, type SandboxCall, sandboxCallRow, sandboxGet } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PHONE = "+14155551234";
@@ -120,11 +121,11 @@ describe("POST /sandbox/v1/calls", () => {
 });
 
 describe("GET /sandbox/v1/calls", () => {
-  it("lists nothing for a new user", async () => {
+  it("lists nothing for a new user, as the reference's {calls, total}", async () => {
     const { accessToken } = await sandboxSignIn();
     const res = await sandboxGet("/v1/calls", accessToken);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ items: [], total: 0 });
+    expect(await res.json()).toEqual({ calls: [], total: 0 });
   });
 
   it("lists the user's calls newest first, with the total", async () => {
@@ -134,10 +135,10 @@ describe("GET /sandbox/v1/calls", () => {
       ids.push(
         (await createdCall(accessToken, PHONE, { task_description: `Reserve a table, call number ${i}` })).call_id,
       );
-    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { items: SandboxCall[]; total: number };
+    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { calls: SandboxCall[]; total: number };
     expect(list.total).toBe(3);
-    expect(list.items.map((c) => c.call_id)).toEqual([...ids].reverse());
-    expect(list.items[0]).toMatchObject({
+    expect(list.calls.map((c) => c.call_id)).toEqual([...ids].reverse());
+    expect(list.calls[0]).toMatchObject({
       status: expect.any(String),
       submission: { task_description: "Reserve a table, call number 2" },
       metadata: { created_at: expect.any(String) },
@@ -151,8 +152,8 @@ describe("GET /sandbox/v1/calls", () => {
     await env.DB.prepare("UPDATE sandbox_calls SET created_at = 1700000000000 WHERE id IN (?, ?, ?, ?)")
       .bind(...ids)
       .run();
-    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { items: SandboxCall[] };
-    expect(list.items.map((c) => c.call_id)).toEqual([...ids].reverse());
+    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { calls: SandboxCall[] };
+    expect(list.calls.map((c) => c.call_id)).toEqual([...ids].reverse());
   });
 
   it("pages with limit and offset; total counts all calls", async () => {
@@ -161,15 +162,15 @@ describe("GET /sandbox/v1/calls", () => {
     for (let i = 0; i < 5; i++) ids.push((await createdCall(accessToken)).call_id);
     const newestFirst = [...ids].reverse();
     const page = async (q: string) =>
-      (await (await sandboxGet(`/v1/calls?${q}`, accessToken)).json()) as { items: SandboxCall[]; total: number };
+      (await (await sandboxGet(`/v1/calls?${q}`, accessToken)).json()) as { calls: SandboxCall[]; total: number };
     const first = await page("limit=2&offset=0");
     const second = await page("limit=2&offset=2");
     const last = await page("limit=2&offset=4");
     const beyond = await page("limit=2&offset=10");
-    expect(first.items.map((c) => c.call_id)).toEqual(newestFirst.slice(0, 2));
-    expect(second.items.map((c) => c.call_id)).toEqual(newestFirst.slice(2, 4));
-    expect(last.items.map((c) => c.call_id)).toEqual(newestFirst.slice(4));
-    expect(beyond.items).toEqual([]);
+    expect(first.calls.map((c) => c.call_id)).toEqual(newestFirst.slice(0, 2));
+    expect(second.calls.map((c) => c.call_id)).toEqual(newestFirst.slice(2, 4));
+    expect(last.calls.map((c) => c.call_id)).toEqual(newestFirst.slice(4));
+    expect(beyond.calls).toEqual([]);
     expect([first.total, second.total, last.total, beyond.total]).toEqual([5, 5, 5, 5]);
   });
 
@@ -180,9 +181,9 @@ describe("GET /sandbox/v1/calls", () => {
       await createdCall(accessToken);
       const res = await sandboxGet(`/v1/calls?${q}`, accessToken);
       expect(res.status).toBe(200);
-      const list = (await res.json()) as { items: SandboxCall[]; total: number };
+      const list = (await res.json()) as { calls: SandboxCall[]; total: number };
       expect(list.total).toBe(1);
-      expect(list.items).toHaveLength(1);
+      expect(list.calls).toHaveLength(1);
     },
   );
 
@@ -192,10 +193,10 @@ describe("GET /sandbox/v1/calls", () => {
     await createdCall(alice.accessToken);
     const mine = await createdCall(bob.accessToken);
     const list = (await (await sandboxGet("/v1/calls", bob.accessToken)).json()) as {
-      items: SandboxCall[];
+      calls: SandboxCall[];
       total: number;
     };
-    expect(list).toMatchObject({ total: 1, items: [{ call_id: mine.call_id }] });
+    expect(list).toMatchObject({ total: 1, calls: [{ call_id: mine.call_id }] });
   });
 });
 
@@ -261,7 +262,7 @@ describe("GET /sandbox/v1/calls/{id}/transcript", () => {
 
   it("is 404 transcript_not_found for a call nobody answered", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550001");
+    const call = await createdCall(accessToken, sandboxPhone("no_answer"));
     await endSandboxCall(call.call_id);
     const res = await sandboxGet(`/v1/calls/${call.call_id}/transcript`, accessToken);
     expect(res.status).toBe(404);
@@ -305,7 +306,7 @@ describe("GET /sandbox/v1/calls/{id}/recording", () => {
 
   it("has a recording for a voicemail too", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550004");
+    const call = await createdCall(accessToken, sandboxPhone("voicemail"));
     await endSandboxCall(call.call_id);
     expect((await sandboxGet(`/v1/calls/${call.call_id}/recording`, accessToken)).status).toBe(200);
   });
@@ -321,7 +322,7 @@ describe("GET /sandbox/v1/calls/{id}/recording", () => {
 
   it("is 404 for a busy call", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550002");
+    const call = await createdCall(accessToken, sandboxPhone("busy"));
     await endSandboxCall(call.call_id);
     expect((await sandboxGet(`/v1/calls/${call.call_id}/recording`, accessToken)).status).toBe(404);
   });
@@ -378,7 +379,7 @@ describe("POST /sandbox/v1/calls/{id}/cancel", () => {
 
   it("cancels a call that would never finish", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550005");
+    const call = await createdCall(accessToken, sandboxPhone("never"));
     await endSandboxCall(call.call_id, 3600);
     const res = await cancel(call.call_id, accessToken);
     expect(res.status).toBe(200);

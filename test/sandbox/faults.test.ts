@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { bridge, errorOf } from "../support/bridge";
 import { auth, sandboxRequestCount, sandboxSignIn } from "../support/sandbox";
 import { createdCall, placeSandboxCall, sandboxGet, sandboxWithVars, settledWithin } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 // SANDBOX_HANG_SECONDS is 5 in tests: a hanging request is still unanswered well after this.
 const HANG_PROBE_MS = 400;
@@ -12,12 +13,12 @@ const total = async (token: string) =>
 describe("fault injection by the number's last four digits (POST /sandbox/v1/calls)", () => {
   it("…0500 answers 500 with an error body, and places no call", async () => {
     const { accessToken } = await sandboxSignIn();
-    const res = await placeSandboxCall(accessToken, "+14155550500");
+    const res = await placeSandboxCall(accessToken, sandboxPhone("fault:500"));
     expect(res.status).toBe(500);
-    const body = (await res.json()) as { error: { code: string; message: string; correlation_id: string } };
+    const body = (await res.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({
       code: "internal_error",
-      message: expect.any(String),
+      details: { message: expect.any(String) },
       correlation_id: expect.any(String),
     });
     expect(await total(accessToken)).toBe(0);
@@ -25,7 +26,7 @@ describe("fault injection by the number's last four digits (POST /sandbox/v1/cal
 
   it("…0429 answers 429 with Retry-After, and places no call", async () => {
     const { accessToken } = await sandboxSignIn();
-    const res = await placeSandboxCall(accessToken, "+14155550429");
+    const res = await placeSandboxCall(accessToken, sandboxPhone("fault:429"));
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await errorOf(res)).toMatchObject({ code: "rate_limited" });
@@ -34,7 +35,7 @@ describe("fault injection by the number's last four digits (POST /sandbox/v1/cal
 
   it("…0408 hangs (no answer for SANDBOX_HANG_SECONDS)", async () => {
     const { accessToken } = await sandboxSignIn();
-    const pending = placeSandboxCall(accessToken, "+14155550408");
+    const pending = placeSandboxCall(accessToken, sandboxPhone("fault:hang"));
     expect(await settledWithin(pending, HANG_PROBE_MS)).toBe("pending");
   });
 
@@ -47,7 +48,7 @@ describe("fault injection by the number's last four digits (POST /sandbox/v1/cal
         submission: {
           task_category: "general",
           task_description: "Ask about opening hours",
-          respondent_phone: "+14155550408",
+          respondent_phone: sandboxPhone("fault:hang"),
         },
         timezone: "UTC",
       }),
@@ -59,7 +60,7 @@ describe("fault injection by the number's last four digits (POST /sandbox/v1/cal
 
   it("…0206 answers 200 with a JSON content type and a body that is not JSON", async () => {
     const { accessToken } = await sandboxSignIn();
-    const res = await placeSandboxCall(accessToken, "+14155550206");
+    const res = await placeSandboxCall(accessToken, sandboxPhone("fault:malformed"));
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/json");
     const text = await res.text();

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { bridge, errorOf, json } from "../support/bridge";
 import { auth, sandboxSignIn } from "../support/sandbox";
 import { placeSandboxCall, sandboxGet } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 /** Places a call and expects it refused with `status` and `code`; also checks nothing was stored. */
 async function expectRefused(res: Response, status: number, code: string, token: string) {
@@ -35,9 +36,14 @@ describe("POST /sandbox/v1/calls refusals (KallyAI's error table)", () => {
     await expectRefused(await placeSandboxCall(accessToken, phone), 422, "toll_number", accessToken);
   });
 
-  it("a number ending 0666 is 422 blocked_number", async () => {
+  it("a number ending 0666 is 403 blocked_number (the reference's status)", async () => {
     const { accessToken } = await sandboxSignIn();
-    await expectRefused(await placeSandboxCall(accessToken, "+14155550666"), 422, "blocked_number", accessToken);
+    await expectRefused(
+      await placeSandboxCall(accessToken, sandboxPhone("blocked")),
+      403,
+      "blocked_number",
+      accessToken,
+    );
   });
 
   it.each([

@@ -9,6 +9,7 @@ import {
   sandboxGet,
   sandboxWithVars,
 } from "../support/sandbox-extra";
+import { sandboxPhone } from "../support/sandbox-phones";
 
 const TERMINAL = ["success", "no_answer", "busy", "failed", "voicemail", "cancelled"];
 const TASK = "Book a table for two by the window";
@@ -113,19 +114,20 @@ describe("a call's progress", () => {
 
   it("shows the same status in the list as on its own", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550002");
+    const call = await createdCall(accessToken, sandboxPhone("busy"));
     await endSandboxCall(call.call_id);
-    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { items: SandboxCall[] };
-    expect(list.items[0]).toMatchObject({ call_id: call.call_id, status: "busy" });
+    const list = (await (await sandboxGet("/v1/calls", accessToken)).json()) as { calls: SandboxCall[] };
+    expect(list.calls[0]).toMatchObject({ call_id: call.call_id, status: "busy" });
   });
 });
 
 describe("outcome by the number's last four digits", () => {
   it.each([
-    ["+14155550001", "no_answer"],
-    ["+14155550002", "busy"],
-    ["+14155550003", "failed"],
-    ["+14155550004", "voicemail"],
+    [sandboxPhone("no_answer"), "no_answer"],
+    [sandboxPhone("busy"), "busy"],
+    [sandboxPhone("failed"), "failed"],
+    [sandboxPhone("voicemail"), "voicemail"],
+    [sandboxPhone("terminated"), "terminated"],
   ])("%s ends as %s", async (phone, outcome) => {
     const { accessToken } = await sandboxSignIn();
     const call = await createdCall(accessToken, phone, { task_description: TASK });
@@ -139,9 +141,9 @@ describe("outcome by the number's last four digits", () => {
     expect(ended.metadata.ended_at).toEqual(expect.any(String));
   });
 
-  it("+14155550004 (voicemail) leaves a message about the task, in the highlights and the transcript", async () => {
+  it("the voicemail number leaves a message about the task, in the highlights and the transcript", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550004", { task_description: TASK });
+    const call = await createdCall(accessToken, sandboxPhone("voicemail"), { task_description: TASK });
     await endSandboxCall(call.call_id);
     const ended = await read(accessToken, call.call_id);
     expect(ended.highlights).toContain(TASK);
@@ -152,9 +154,9 @@ describe("outcome by the number's last four digits", () => {
     expect(transcript.entries.map((e) => e.content).join(" ")).toContain(TASK);
   });
 
-  it("+14155550005 never finishes: still in progress long after", async () => {
+  it("the never-ending number never finishes: still in progress long after", async () => {
     const { accessToken } = await sandboxSignIn();
-    const call = await createdCall(accessToken, "+14155550005");
+    const call = await createdCall(accessToken, sandboxPhone("never"));
     await ageSandboxCall(call.call_id, 7 * 24 * 3600);
     const later = await read(accessToken, call.call_id);
     expect(later.status).toBe("in_progress");
@@ -228,7 +230,7 @@ describe("a faithful call: duration, minutes and timestamps match it", () => {
 
   it("every transcript line is timestamped between the call's start and its end", async () => {
     const { accessToken } = await sandboxSignIn();
-    for (const phone of ["+14155551234", "+14155550004"]) {
+    for (const phone of ["+14155551234", sandboxPhone("voicemail")]) {
       const call = await createdCall(accessToken, phone);
       await ageSandboxCall(call.call_id, 25);
       const ended = await read(accessToken, call.call_id);
@@ -260,7 +262,7 @@ describe("a faithful call: duration, minutes and timestamps match it", () => {
 describe("sentences without a business name", () => {
   it('name the number called, never "the business"', async () => {
     const { accessToken } = await sandboxSignIn();
-    for (const phone of ["+14155550001", "+14155551234"]) {
+    for (const phone of [sandboxPhone("no_answer"), "+14155551234"]) {
       const call = await createdCall(accessToken, phone, { business_name: undefined });
       await ageSandboxCall(call.call_id, 25);
       const ended = await read(accessToken, call.call_id);

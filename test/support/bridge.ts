@@ -21,9 +21,13 @@ export function json(path: string, body: unknown, init: RequestInit = {}): Promi
   });
 }
 
-export async function errorOf(res: Response): Promise<{ code: string; message: string }> {
-  const body = (await res.json()) as { error: { code: string; message: string } };
-  return body.error;
+/** The error of an answer: the bridge's `{code, message}`, or the sandbox's reference format (`details.message`). */
+export async function errorOf(res: Response): Promise<{ code: string; message: string; upgrade_url?: string }> {
+  const body = (await res.json()) as {
+    error: { code: string; message?: string; details?: { message?: string }; upgrade_url?: string };
+  };
+  const { details, ...error } = body.error;
+  return { ...error, message: error.message ?? details?.message ?? "" };
 }
 
 export const db = () => env.DB;

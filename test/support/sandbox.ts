@@ -5,7 +5,7 @@ import { bridge } from "./bridge";
 export async function sandboxSignIn(email = `user-${crypto.randomUUID()}@example.com`, state = "s1") {
   const res = await bridge("/sandbox/v1/auth/cli", {
     method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740/callback", state, email }),
+    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740", state, email }),
     redirect: "manual",
   });
   if (res.status !== 302) throw new Error(`sign-in answered ${res.status}: ${await res.text()}`);
@@ -20,9 +20,14 @@ export async function sandboxSignIn(email = `user-${crypto.randomUUID()}@example
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Moves a sandbox call's end into the past, instead of waiting SANDBOX_CALL_SECONDS. */
+/**
+ * Moves a sandbox call's end into the past, instead of waiting SANDBOX_CALL_SECONDS. `callId` is
+ * the sandbox's (KallyAI's) id, or the bridge's id of the call placed for it.
+ */
 export async function endSandboxCall(callId: string, secondsAgo = 1) {
-  await env.DB.prepare("UPDATE sandbox_calls SET ends_at = ? WHERE id = ?")
+  await env.DB.prepare(
+    "UPDATE sandbox_calls SET ends_at = ?1 WHERE id = ?2 OR id = (SELECT upstream_id FROM calls WHERE calls.id = ?2)",
+  )
     .bind(Date.now() - secondsAgo * 1000, callId)
     .run();
 }

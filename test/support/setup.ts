@@ -5,7 +5,7 @@ import { ownSandbox } from "../../src/sandbox/upstream";
 import { observed } from "./bridge";
 import { documentedStatuses } from "./documented-statuses";
 import { interceptedFetch, resetRoutes } from "./network";
-import { interceptQueues } from "./queues";
+import { interceptQueues, settlePlacements, stopPump } from "./queues";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 
@@ -16,7 +16,10 @@ beforeEach(() => {
   vi.spyOn(ownSandbox, "dispatch").mockImplementation((request) => interceptedFetch(request));
   interceptQueues();
 });
-afterEach(() => {
+afterEach(async () => {
+  // Background placement consumers finish inside the test that started them.
+  await settlePlacements();
+  stopPump();
   vi.restoreAllMocks();
 });
 

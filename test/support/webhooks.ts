@@ -86,9 +86,18 @@ export const eventsOf = async (callId: string) =>
       .all<{ id: string; type: string; payload: string }>()
   ).results;
 
-export const upstreamPolls = async (callId?: string) =>
-  (await env.DB.prepare(
-    `SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path ${callId ? "= ?" : "LIKE '/v1/calls/%'"}`,
+/** KallyAI's GETs of a call (the bridge's id, or KallyAI's), or of every call. */
+export const upstreamPolls = async (callId?: string) => {
+  const upstreamId = callId
+    ? ((
+        await env.DB.prepare("SELECT upstream_id FROM calls WHERE id = ?")
+          .bind(callId)
+          .first<{ upstream_id: string | null }>()
+      )?.upstream_id ?? callId)
+    : undefined;
+  return (await env.DB.prepare(
+    `SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path ${upstreamId ? "= ?" : "LIKE '/v1/calls/%'"}`,
   )
-    .bind(...(callId ? [`/v1/calls/${callId}`] : []))
+    .bind(...(upstreamId ? [`/v1/calls/${upstreamId}`] : []))
     .first<{ n: number }>())!.n;
+};

@@ -21,8 +21,11 @@ async function createTrigger(apiKey: string, body: Record<string, unknown> = tem
 const pathOf = (url: string) => new URL(url).pathname;
 const taskOf = async (callId: string) =>
   JSON.parse(
-    (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?").bind(callId).first<{ request: string }>())!
-      .request,
+    (await env.DB.prepare(
+      "SELECT request FROM sandbox_calls WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+    )
+      .bind(callId)
+      .first<{ request: string }>())!.request,
   ).submission.task_description as string;
 
 describe("POST /v1/triggers", () => {
@@ -117,7 +120,9 @@ describe("hitting a trigger URL", () => {
     const jsonCall = (await viaJson.json()) as { id: string };
     expect(await taskOf(jsonCall.id)).toBe("Reserve a table for 4 at 8pm");
     const sent = JSON.parse(
-      (await env.DB.prepare("SELECT request FROM sandbox_calls WHERE id = ?")
+      (await env.DB.prepare(
+        "SELECT request FROM sandbox_calls WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?)",
+      )
         .bind(jsonCall.id)
         .first<{ request: string }>())!.request,
     );

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { linkedUser } from "../support/accounts";
 import { placed } from "../support/calls";
 import { endSandboxCall } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { eventsOf, getJson, makeCallsDue, receiver, subscribe, tick } from "../support/webhooks";
 
 describe("outcome → signed webhook delivery", () => {
@@ -62,7 +63,7 @@ describe("outcome → signed webhook delivery", () => {
     const succeeded = receiver("https://succeeded.test");
     const subFailed = await subscribe(user.apiKey, { url: failed.url, events: ["call.failed"] });
     await subscribe(user.apiKey, { url: succeeded.url, events: ["call.succeeded"] });
-    const call = await placed(user.apiKey, { phone: "+14155550002", task: "Ask about store hours today" });
+    const call = await placed(user.apiKey, { phone: sandboxPhone("busy"), task: "Ask about store hours today" });
     await endSandboxCall(call.id);
     await makeCallsDue([call.id]);
     await tick();
@@ -101,7 +102,8 @@ describe("outcome → signed webhook delivery", () => {
     const ids = hook.received.map((r) => JSON.parse(r.body).data.id).sort();
     expect(ids).toEqual(calls.map((c) => c.id).sort());
     const polls = await env.DB.prepare(
-      "SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET' AND path IN (SELECT '/v1/calls/' || value FROM json_each(?))",
+      `SELECT count(*) AS n FROM sandbox_requests WHERE method = 'GET'
+       AND path IN (SELECT '/v1/calls/' || upstream_id FROM calls WHERE id IN (SELECT value FROM json_each(?)))`,
     )
       .bind(JSON.stringify(calls.map((c) => c.id)))
       .first<{ n: number }>();

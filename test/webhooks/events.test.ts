@@ -4,6 +4,7 @@ import { linkedUser, withKey } from "../support/accounts";
 import { bridge, errorOf } from "../support/bridge";
 import { placed } from "../support/calls";
 import { endSandboxCall } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { getJson, makeCallsDue, receiver, subscribe, tick } from "../support/webhooks";
 
 interface Feed {
@@ -20,7 +21,7 @@ describe("GET /v1/events", () => {
     await endSandboxCall(ok.id);
     await makeCallsDue([ok.id]);
     await tick();
-    const busy = await placed(user.apiKey, { phone: "+14155550002", task: "Ask about store hours today" });
+    const busy = await placed(user.apiKey, { phone: sandboxPhone("busy"), task: "Ask about store hours today" });
     await endSandboxCall(busy.id);
     await makeCallsDue([busy.id]);
     await tick();

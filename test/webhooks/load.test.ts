@@ -32,8 +32,9 @@ async function seed(userId: string, email: string) {
            SELECT json_extract(value, '$.id'), ?2, ?3, 'success', 60, ?4 - 120000, ?4 - 5000, 'x' FROM json_each(?1)`,
       ).bind(chunk, sandboxUser, request, now),
       env.DB.prepare(
-        `INSERT INTO calls (id, user_id, status, request, created_at, updated_at, next_poll_at)
-           SELECT json_extract(value, '$.id'), ?2, 'in_progress', ?3, ?4 - 120000, ?4, json_extract(value, '$.due') FROM json_each(?1)`,
+        `INSERT INTO calls (id, user_id, status, request, created_at, updated_at, next_poll_at, upstream_id)
+           SELECT json_extract(value, '$.id'), ?2, 'in_progress', ?3, ?4 - 120000, ?4, json_extract(value, '$.due'),
+                  json_extract(value, '$.id') FROM json_each(?1)`,
       ).bind(chunk, userId, request, now),
     ]);
   }

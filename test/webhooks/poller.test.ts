@@ -4,7 +4,9 @@ import { EXPIRE_AFTER_MS, PARK_MS, pollDelayMs } from "../../src/domain/poller";
 import { linkedUser } from "../support/accounts";
 import { place, placed } from "../support/calls";
 import { route } from "../support/network";
+import { consume, holdPlacements, takeEnqueued } from "../support/queues";
 import { endSandboxCall, expireSandboxAccessTokens } from "../support/sandbox";
+import { sandboxPhone } from "../support/sandbox-phones";
 import { callRow, eventsOf, makeCallsDue, receiver, subscribe, tick, upstreamPolls } from "../support/webhooks";
 
 const ageCall = (id: string, ms: number) =>
@@ -14,7 +16,9 @@ const ageCall = (id: string, ms: number) =>
       Date.now() - 1,
       id,
     ),
-    env.DB.prepare("UPDATE sandbox_calls SET created_at = created_at - ?1 WHERE id = ?2").bind(ms, id),
+    env.DB.prepare(
+      "UPDATE sandbox_calls SET created_at = created_at - ?1 WHERE id = (SELECT upstream_id FROM calls WHERE calls.id = ?2)",
+    ).bind(ms, id),
   ]);
 
 describe("the outcome poller", () => {
@@ -52,8 +56,8 @@ describe("the outcome poller", () => {
   it("looks every minute at a 10-minute-old call and every 5 minutes at a 1-hour-old one", async () => {
     const user = await linkedUser();
     const [a, b] = [
-      await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
-      await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
+      await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" }),
+      await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" }),
     ];
     await ageCall(a!.id, 10 * 60_000);
     await ageCall(b!.id, 60 * 60_000);
@@ -70,7 +74,7 @@ describe("the outcome poller", () => {
     const hook = receiver();
     await subscribe(user.apiKey, { url: hook.url, events: ["call.expired"] });
     // 0005: the sandbox call never ends.
-    const call = await placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" });
+    const call = await placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" });
     await ageCall(call.id, EXPIRE_AFTER_MS + 1000);
     await tick();
     expect(await callRow(call.id)).toMatchObject({ status: "expired", next_poll_at: null });
@@ -111,7 +115,7 @@ describe("the outcome poller", () => {
     const user = await linkedUser();
     const calls = await Promise.all(
       Array.from({ length: 12 }, () =>
-        placed(user.apiKey, { phone: "+14155550005", task: "Ask about store hours today" }),
+        placed(user.apiKey, { phone: sandboxPhone("never"), task: "Ask about store hours today" }),
       ),
     );
     await makeCallsDue(calls.map((c) => c.id));
@@ -120,38 +124,27 @@ describe("the outcome poller", () => {
     expect((await upstreamPolls()) - before).toBe(calls.length);
   });
 
-  it("completes a placement whose placer died: places again with the same idempotency key and records the call", async () => {
+  it("completes a placement whose request died before sending its message: the cron sends it once a minute overdue", async () => {
+    holdPlacements();
     const user = await linkedUser();
     const key = `crash-${crypto.randomUUID()}`;
-    // The first request placed the call at KallyAI and died before recording it.
-    const res = await place(
-      user.apiKey,
-      { phone: "+14155551234", task: "Ask about store hours today" },
-      { "idempotency-key": key },
-    );
-    const first = (await res.json()) as { id: string };
-    await env.DB.batch([
-      env.DB.prepare("DELETE FROM calls WHERE id = ?").bind(first.id),
-      env.DB.prepare(
-        "UPDATE placements SET state = 'placing', call_id = NULL, response = NULL, lease_until = ? WHERE idempotency_key = ?",
-      ).bind(Date.now() - 1, key),
-    ]);
-    const upstreamBefore = (await env.DB.prepare("SELECT count(*) AS n FROM sandbox_calls").first<{ n: number }>())!.n;
-    await tick();
-    const p = await env.DB.prepare("SELECT state, call_id FROM placements WHERE idempotency_key = ?")
-      .bind(key)
-      .first<{ state: string; call_id: string }>();
-    expect(p).toEqual({ state: "placed", call_id: first.id });
-    expect(await callRow(first.id)).toMatchObject({ id: first.id });
-    expect((await env.DB.prepare("SELECT count(*) AS n FROM sandbox_calls").first<{ n: number }>())!.n).toBe(
-      upstreamBefore,
-    );
-    // A retry by the caller now gets the same call.
-    const again = await place(
-      user.apiKey,
-      { phone: "+14155551234", task: "Ask about store hours today" },
-      { "idempotency-key": key },
-    );
+    const body = { phone: "+14155551234", task: "Ask about store hours today" };
+    const first = (await (await place(user.apiKey, body, { "idempotency-key": key })).json()) as { id: string };
+    // The message was lost with the request; the call waits in D1, queued.
+    takeEnqueued("placements");
+    await env.DB.prepare("UPDATE call_placements SET due_at = ? WHERE call_id = ?")
+      .bind(Date.now() - 61_000, first.id)
+      .run();
+    await tick({ POLLER_OVERDUE_SECONDS: "30" });
+    const [message] = takeEnqueued("placements");
+    expect(message!.body).toMatchObject({ kind: "placement", call: first.id });
+    await consume("placements", [message!.body]);
+    expect(await callRow(first.id)).toMatchObject({ id: first.id, status: "queued" });
+    expect(
+      (await env.DB.prepare("SELECT upstream_id FROM calls WHERE id = ?").bind(first.id).first())!.upstream_id,
+    ).toEqual(expect.any(String));
+    // A retry by the caller gets the same call.
+    const again = await place(user.apiKey, body, { "idempotency-key": key });
     expect(((await again.json()) as { id: string }).id).toBe(first.id);
   });
 

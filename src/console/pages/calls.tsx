@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { cancelCall, getCall, listCalls, placeCall, recording, transcript } from "../../domain/calls";
+import { calendar, cancelCall, getCall, listCalls, placeCall, recording, transcript } from "../../domain/calls";
 import { type Deps, deps } from "../../domain/deps";
 import { callSentence } from "../../domain/speech";
 import { toApiError } from "../../errors";
@@ -346,6 +346,9 @@ callPages.post("/calls", async (c) => {
 const statusText = (call: CallView) =>
   call.finished ? `Finished: ${statusLabel(call.status)}` : `Running: ${statusLabel(call.status)}`;
 
+/** A call that booked something (a table, an appointment, a room, on a date) may have a calendar event at KallyAI. */
+const mayHaveEvent = (call: CallView) => call.status === "success" && call.category !== "general" && Boolean(call.date);
+
 /** What KallyAI says now, or why it could not say (the rest of the page shows regardless). */
 async function optional<T>(work: Promise<T>): Promise<T | string> {
   try {
@@ -383,11 +386,24 @@ function CallStatusLine({ call, path }: { call: CallView; path: string }) {
   );
 }
 
-function Outcome({ call }: { call: CallView }) {
+/** A link to the event the call booked, which KallyAI serves as calendar.ics. */
+function AddToCalendar({ call, path }: { call: CallView; path: string }) {
+  if (!mayHaveEvent(call)) return null;
+  return (
+    <p>
+      <a class="button" href={`${path}/calendar.ics`} download={`call-${call.id}.ics`}>
+        Add to calendar
+      </a>
+    </p>
+  );
+}
+
+function Outcome({ call, path }: { call: CallView; path: string }) {
   return (
     <section class="card" aria-labelledby="outcome">
       <h2 id="outcome">Outcome</h2>
       <p>{callSentence(call)}</p>
+      <AddToCalendar call={call} path={path} />
       <dl class="facts">
         <dt>Highlights</dt>
         <dd>{call.highlights ?? "—"}</dd>
@@ -485,7 +501,7 @@ function CallPage({ call, csrf, afterwards }: { call: CallView; csrf: string; af
       <h1>{`Call to ${call.business ?? call.phone ?? "…"}`}</h1>
       <CallStatusLine call={call} path={path} />
       {call.finished ? (
-        <Outcome call={call} />
+        <Outcome call={call} path={path} />
       ) : (
         <>
           <p class="small muted">This page follows the call and shows the outcome when it ends.</p>
@@ -525,9 +541,26 @@ callPages.get("/calls/:id", async (c) => {
   });
 });
 
-callPages.post("/calls/:id/cancel", async (c) => {
-  const call = await cancelCall(deps(c.env), c.get("session").auth.userId, c.req.param("id"));
-  return redirectWith(c, `/console/calls/${encodeURIComponent(call.id)}`, {
-    notice: `The call is ${statusLabel(call.status)}.`,
+/** The event the call booked, for the calendar app ("Add to calendar"). */
+callPages.get("/calls/:id/calendar.ics", async (c) => {
+  const id = c.req.param("id");
+  const ics = await calendar(deps(c.env), c.get("session").auth.userId, id);
+  return c.body(ics, 200, {
+    "content-type": "text/calendar; charset=utf-8",
+    "content-disposition": `attachment; filename="call-${id.replace(/[^A-Za-z0-9_.-]/g, "")}.ics"`,
   });
+});
+
+callPages.post("/calls/:id/cancel", async (c) => {
+  const id = c.req.param("id");
+  try {
+    const call = await cancelCall(deps(c.env), c.get("session").auth.userId, id);
+    return redirectWith(c, `/console/calls/${encodeURIComponent(call.id)}`, {
+      notice: `The call is ${statusLabel(call.status)}.`,
+    });
+  } catch (err) {
+    const e = toApiError(err);
+    if (e.code !== "cannot_cancel" && e.code !== "call_already_ended") throw err;
+    return redirectWith(c, `/console/calls/${encodeURIComponent(id)}`, { notice: e.message });
+  }
 });
