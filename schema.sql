@@ -1,6 +1,6 @@
 -- KallyAI Bridge: the complete D1 schema (migrations/0001_sandbox.sql … 0014_delivery_log.sql; 0008 and 0009
--- alter tables, so their columns are written into the tables below, marked with their migration; 0010, 0011 and
--- 0012 follow at the end as their ALTER TABLE statements, and 0014's column of delivery_attempts is in that table).
+-- alter tables, so their columns are written into the tables below, marked with their migration; 0010 to 0014
+-- follow at the end, except 0014's column of delivery_attempts, which is in that table).
 -- Deployed databases are upgraded with `wrangler d1 migrations apply DB --remote`, never from this file.
 
 -- 0001_sandbox.sql
@@ -335,6 +335,37 @@ ALTER TABLE api_keys ADD COLUMN limit_chain TEXT NOT NULL DEFAULT '[]';
 -- any call field — marked by open_fields NULL ("open": true in the API, "open" in the console)
 -- until they are edited (PATCH /v1/triggers/{id}, or the console's Lock).
 ALTER TABLE triggers ADD COLUMN open_fields TEXT;
+
+-- 0013_ifttt.sql
+-- IFTTT as a published service (docs/ifttt.md).
+
+-- The trigger identities IFTTT polls (one per applet's trigger and fields), so that an event they
+-- would list can make the bridge tell IFTTT to poll at once (realtime). IFTTT deletes them when an
+-- applet is turned off or its fields change.
+CREATE TABLE ifttt_trigger_identities (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  trigger_slug TEXT NOT NULL,
+  -- the event type the trigger lists (call.completed, call.succeeded, call.failed)
+  event_type TEXT NOT NULL,
+  -- call_finished_from_number's number (E.164); NULL: any number
+  phone TEXT,
+  created_at INTEGER NOT NULL,
+  last_polled_at INTEGER NOT NULL
+);
+CREATE INDEX ifttt_trigger_identities_by_user ON ifttt_trigger_identities (user_id, event_type);
+
+-- Realtime notifications owed to IFTTT: one row per user with a new event a trigger identity
+-- would list, written in the batch that records the event. Sent (up to 1,000 users per request)
+-- by the delivery queue's consumer or the cron, and retried on the webhook schedule.
+CREATE TABLE ifttt_notifications (
+  user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  due_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX ifttt_notifications_due ON ifttt_notifications (due_at);
 
 -- 0014_delivery_log.sql (its column of delivery_attempts is in that table above)
 -- Test deliveries: not retried and without an event row (they must not reach the events feed),

@@ -8,6 +8,7 @@ import { errorHandler, errorResponse } from "./errors";
 import { bodyLimits } from "./http/body-limit";
 import { bearerChallenge } from "./http/challenge";
 import { d1TallyHeaders } from "./http/d1-tally-headers";
+import { iftttErrorShape } from "./http/ifttt-errors";
 import { routeNotFound, wrongMethods } from "./http/method-not-allowed";
 import { oauthErrorShape } from "./http/oauth-errors";
 import { serveOpenApiDocument } from "./http/openapi-served";
@@ -21,6 +22,7 @@ import { auth } from "./routes/auth";
 import { calls } from "./routes/calls";
 import { events } from "./routes/events";
 import { health } from "./routes/health";
+import { ifttt } from "./routes/ifttt";
 import { keys } from "./routes/keys";
 import { link } from "./routes/link";
 import { mcp } from "./routes/mcp";
@@ -40,6 +42,8 @@ export function createApp() {
   // The OAuth endpoints answer every error in OAuth's shape, the body limit's and 405s included.
   app.use("/oauth/*", oauthErrorShape);
   app.use("/.well-known/*", oauthErrorShape);
+  // IFTTT's Service API answers every error in IFTTT's shape, with the statuses IFTTT knows.
+  app.use("/ifttt/*", iftttErrorShape);
   app.use(bodyLimits());
   // A deployment on missing or public dev secrets serves nothing: every request but GET /health
   // (which says why) answers 503 misconfigured.
@@ -70,6 +74,7 @@ export function createApp() {
   app.route("/", events);
   app.route("/", mcp);
   app.route("/", oauth);
+  app.route("/ifttt/v1", ifttt);
 
   // Pages for people: the landing page, the console and the API reference.
   app.route("/", landing);

@@ -41,6 +41,13 @@ export interface Bindings extends Omit<WranglerEnv, "POLL_QUEUE" | "DELIVERY_QUE
   POLLER_OVERDUE_SECONDS?: string;
   WEBHOOKS_DELIVERY_BUDGET?: string;
   WEBHOOKS_ALLOW_LOOPBACK?: string;
+  /** IFTTT as a published service (docs/ifttt.md). Secrets: the service key and the OAuth client's secret. */
+  IFTTT_SERVICE_KEY?: string;
+  IFTTT_CLIENT_ID?: string;
+  IFTTT_CLIENT_SECRET?: string;
+  IFTTT_REDIRECT_URI?: string;
+  IFTTT_REALTIME_URL?: string;
+  IFTTT_TEST_USER_ID?: string;
 }
 
 declare global {
@@ -90,6 +97,15 @@ const ConfigSchema = z.object({
   POLLER_OVERDUE_SECONDS: seconds.max(3600).optional(),
   WEBHOOKS_DELIVERY_BUDGET: z.coerce.number().int().min(1).max(9_000).default(500),
   WEBHOOKS_ALLOW_LOOPBACK: flag.optional(),
+  IFTTT_SERVICE_KEY: z.string().min(16).max(200).optional(),
+  IFTTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, . _ and - only")
+    .optional(),
+  IFTTT_CLIENT_SECRET: z.string().min(16).max(200).optional(),
+  IFTTT_REDIRECT_URI: z.url().default("https://ifttt.com/channels/kallyai/authorize"),
+  IFTTT_REALTIME_URL: z.url().default("https://realtime.ifttt.com/v1/notifications"),
+  IFTTT_TEST_USER_ID: z.string().min(1).max(100).optional(),
 });
 
 /**
@@ -102,8 +118,12 @@ const DEV_SIGNING_KEY = "ZGV2LW9ubHktc2lnbmluZy1rZXktZG8tbm90LXVzZS1pbi1wcm9kdWN
 export const DEV_VAULT_KEYS = `dev:${DEV_VAULT_KEY}`;
 export const DEV_SIGNING_KEYS = JSON.stringify([{ kty: "oct", kid: "dev", alg: "HS256", k: DEV_SIGNING_KEY }]);
 
+/** IFTTT's service key and OAuth client under `npm run dev` and the tests (docs/ifttt.md). */
+export const DEV_IFTTT_SERVICE_KEY = "dev-ifttt-service-key-do-not-use-in-production";
+export const DEV_IFTTT_CLIENT = { id: "ifttt", secret: "dev-ifttt-client-secret-do-not-use-in-production" };
+
 /** The dev keys' bytes: a secret containing one (however formatted) is public. */
-const DEV_KEY_MATERIAL = [DEV_VAULT_KEY, DEV_SIGNING_KEY];
+const DEV_KEY_MATERIAL = [DEV_VAULT_KEY, DEV_SIGNING_KEY, DEV_IFTTT_SERVICE_KEY, DEV_IFTTT_CLIENT.secret];
 
 export interface Config {
   /** Development relaxes what only makes sense on localhost (plain-http webhooks, dev secrets). */
@@ -145,6 +165,17 @@ export interface Config {
   };
   /** Webhook delivery: attempts per invocation; whether plain-http and loopback/private targets are allowed (dev). */
   webhooks: { deliveryBudget: number; allowLoopback: boolean };
+  /**
+   * IFTTT as a published service (docs/ifttt.md); null (the /ifttt/v1 endpoints answer 404) until
+   * IFTTT_SERVICE_KEY is set. `client` is IFTTT's pre-registered OAuth client, null until its id and
+   * secret are set; `testUserId` is the account POST /test/setup acts as outside test mode.
+   */
+  ifttt: {
+    serviceKey: string;
+    client: { id: string; secret: string; redirectUri: string } | null;
+    realtimeUrl: string;
+    testUserId: string | null;
+  } | null;
 }
 
 export class ConfigError extends Error {}
@@ -210,6 +241,7 @@ export function config(env: Bindings): Config {
       deliveryBudget: v.WEBHOOKS_DELIVERY_BUDGET,
       allowLoopback: v.WEBHOOKS_ALLOW_LOOPBACK ?? v.BRIDGE_ENV === "development",
     },
+    ifttt: iftttConfig(v, local),
   };
   parsed.set(env, cfg);
   return cfg;
@@ -234,6 +266,32 @@ function required(
   if (value) return value;
   if (local && environment === "development") return devDefault;
   throw new ConfigError(`the secret ${name} is not set (see README, "Deploy")`);
+}
+
+/** IFTTT's settings: the dev service key and client fill in under a local runner; their public values are refused elsewhere. */
+function iftttConfig(v: z.infer<typeof ConfigSchema>, local: boolean): Config["ifttt"] {
+  const dev = local && v.BRIDGE_ENV === "development";
+  const serviceKey = v.IFTTT_SERVICE_KEY ?? (dev ? DEV_IFTTT_SERVICE_KEY : undefined);
+  if (!serviceKey) return null;
+  for (const [name, value] of [
+    ["IFTTT_SERVICE_KEY", v.IFTTT_SERVICE_KEY],
+    ["IFTTT_CLIENT_SECRET", v.IFTTT_CLIENT_SECRET],
+  ] as const) {
+    if (value && !local && DEV_KEY_MATERIAL.some((m) => value.includes(m)))
+      throw new ConfigError(
+        `the secret ${name} holds the public development value; use the one IFTTT's platform shows (see docs/ifttt.md)`,
+      );
+  }
+  if (!dev && new URL(v.IFTTT_REALTIME_URL).protocol !== "https:")
+    throw new ConfigError("IFTTT_REALTIME_URL must be an https URL (see docs/ifttt.md)");
+  const id = v.IFTTT_CLIENT_ID ?? (dev ? DEV_IFTTT_CLIENT.id : undefined);
+  const secret = v.IFTTT_CLIENT_SECRET ?? (dev ? DEV_IFTTT_CLIENT.secret : undefined);
+  return {
+    serviceKey,
+    client: id && secret ? { id, secret, redirectUri: v.IFTTT_REDIRECT_URI } : null,
+    realtimeUrl: v.IFTTT_REALTIME_URL,
+    testUserId: v.IFTTT_TEST_USER_ID ?? null,
+  };
 }
 
 function emptyAsMissing(env: Bindings): Record<string, unknown> {

@@ -3,9 +3,17 @@ import { logError, logEvent } from "../shared/log";
 import { metered } from "../storage/metered";
 import { deadLettered, deliverScheduled } from "./deliveries";
 import { build } from "./deps";
+import { sendRealtime } from "./ifttt-realtime";
 import { placeScheduled } from "./placement";
 import { pollScheduled } from "./poller";
-import { type DeliveryMessage, type PlacementMessage, type PollMessage, QUEUE_NAMES, QueueMessage } from "./queues";
+import {
+  type DeliveryMessage,
+  type PlacementMessage,
+  type PollMessage,
+  QUEUE_NAMES,
+  QueueMessage,
+  type RealtimeMessage,
+} from "./queues";
 
 interface Parsed<B> {
   message: Message<unknown>;
@@ -28,6 +36,7 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
   const polls: Array<Parsed<PollMessage>> = [];
   const deliveries: Array<Parsed<DeliveryMessage>> = [];
   const placements: Array<Parsed<PlacementMessage>> = [];
+  const realtime: Array<Parsed<RealtimeMessage>> = [];
   let invalid = 0;
   for (const message of batch.messages) {
     const parsed = QueueMessage.safeParse(message.body);
@@ -36,9 +45,10 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       message.ack();
     } else if (parsed.data.kind === "poll") polls.push({ message, body: parsed.data });
     else if (parsed.data.kind === "placement") placements.push({ message, body: parsed.data });
-    else deliveries.push({ message, body: parsed.data });
+    else if (parsed.data.kind === "delivery") deliveries.push({ message, body: parsed.data });
+    else realtime.push({ message, body: parsed.data });
   }
-  const result = { placed: 0, polled: 0, upstream_requests: 0, delivered: 0, dead_lettered: 0 };
+  const result = { placed: 0, polled: 0, upstream_requests: 0, delivered: 0, notified: 0, dead_lettered: 0 };
   const handle = async <M extends Parsed<QueueMessage>>(messages: M[], work: (messages: M[]) => Promise<unknown>) => {
     if (messages.length === 0) return;
     try {
@@ -58,8 +68,9 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
       );
       result.dead_lettered += ms.length;
     });
-    // A lost placement needs nothing here either: it stays queued in D1 and the cron sends it again.
-    for (const m of [...polls, ...placements]) m.message.ack();
+    // A lost placement needs nothing here either: it stays queued in D1 and the cron sends it again;
+    // nor a lost realtime wake-up: the notifications stay owed in D1 and the cron sends them.
+    for (const m of [...polls, ...placements, ...realtime]) m.message.ack();
   } else {
     await Promise.all([
       handle(placements, async (ms) => {
@@ -88,10 +99,13 @@ export async function consume(env: Bindings, batch: MessageBatch<unknown>) {
           ms.map((m) => ({ id: m.body.delivery, due: m.body.due })),
         );
       }),
+      handle(realtime, async () => {
+        result.notified += await sendRealtime(d, undefined, Date.now() + 1_000);
+      }),
     ]);
   }
   // How late the batch came: the longest any of its messages waited past its due time (queue lag + batching).
-  const lateMs = Math.max(0, ...[...polls, ...deliveries, ...placements].map((m) => started - m.body.due));
+  const lateMs = Math.max(0, ...[...polls, ...deliveries, ...placements, ...realtime].map((m) => started - m.body.due));
   return logEvent("queue_batch", {
     queue: batch.queue,
     messages: batch.messages.length,

@@ -10,6 +10,7 @@ import { ConsoleSessions } from "../storage/console-sessions";
 import { Counters } from "../storage/counters";
 import { countingD1 } from "../storage/d1-tally";
 import { Events } from "../storage/events";
+import { Ifttt } from "../storage/ifttt";
 import { LoginStates } from "../storage/login-states";
 import { Triggers } from "../storage/triggers";
 import { Webhooks } from "../storage/webhooks";
@@ -33,6 +34,7 @@ export interface Deps {
   events: Events;
   webhooks: Webhooks;
   triggers: Triggers;
+  ifttt: Ifttt;
   db: D1Database;
   /** Cloudflare Queues for polls, deliveries and placements; absent, the cron does that work. */
   queues: { polls?: Queue<unknown>; deliveries?: Queue<unknown>; placements?: Queue<unknown> };
@@ -71,6 +73,7 @@ export function build(env: Bindings, db: D1Database): Deps {
     events: new Events(db),
     webhooks: new Webhooks(db),
     triggers: new Triggers(db),
+    ifttt: new Ifttt(db),
     db,
     queues: {
       ...(cfg.poller.queues ? { polls: env.POLL_QUEUE, deliveries: env.DELIVERY_QUEUE } : {}),

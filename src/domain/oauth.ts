@@ -6,9 +6,9 @@ import {
   type OAuthHelpers,
   type TokenExchangeCallbackOptions,
 } from "@cloudflare/workers-oauth-provider";
-import type { Bindings } from "../env";
+import { type Bindings, config } from "../env";
 import { ApiError } from "../errors";
-import { randomBase64Url } from "../shared/encoding";
+import { randomBase64Url, sha256Hex } from "../shared/encoding";
 import type { ApiKeyRow } from "../storage/api-keys";
 import type { Authenticated } from "./api-keys";
 import type { Prefetched } from "./caller";
@@ -130,15 +130,79 @@ interface GrantProps {
 }
 
 /**
- * At every refresh: a grant whose key was revoked (its app revoked in the console, the account
- * unlinked) is refused, and the library then revokes the grant itself.
+ * IFTTT's tokens never expire on a timer (IFTTT's rule for services): a 10-year access token and
+ * no refresh token. They end when the person revokes IFTTT under "Connected apps" or unlinks.
  */
-async function grantStillLive(options: TokenExchangeCallbackOptions<Bindings>): Promise<void> {
+export const NON_EXPIRING_TOKEN_SECONDS = 10 * 365 * 86_400;
+/** What IFTTT's grant carries, whatever its authorization request asked for. */
+export const IFTTT_SCOPES: readonly Scope[] = ["calls:write", "calls:read"];
+
+/** The scopes a pre-registered client from configuration always gets (IFTTT's), or null for any other client. */
+export function fixedScopesFor(env: Bindings, clientId: string): readonly Scope[] | null {
+  return config(env).ifttt?.client?.id === clientId ? IFTTT_SCOPES : null;
+}
+
+/**
+ * At every refresh: a grant whose key was revoked (its app revoked in the console, the account
+ * unlinked) is refused, and the library then revokes the grant itself. At a code exchange, IFTTT's
+ * grant gets its non-expiring token.
+ */
+async function grantStillLive(options: TokenExchangeCallbackOptions<Bindings>) {
+  if (options.grantType === "authorization_code" && fixedScopesFor(options.env, options.clientId))
+    return { accessTokenTTL: NON_EXPIRING_TOKEN_SECONDS, refreshTokenTTL: 0 };
   if (options.grantType !== "refresh_token") return;
   const props = options.props as Partial<GrantProps> | undefined;
   const key = props?.keyId ? await deps(options.env).keys.get(props.keyId, options.userId) : null;
   if (!key || key.revoked_at !== null)
     throw new OAuthError("invalid_grant", { description: "This connection was revoked. Connect the app again." });
+}
+
+const registered = new WeakMap<KVNamespace, Promise<void>>();
+
+/**
+ * Pre-registered clients from configuration (IFTTT's id, secret and redirect URI) exist in the
+ * library's client store with exactly those values: written once per isolate when missing or
+ * changed (a rotated secret, a new redirect). The library keeps client secrets as SHA-256 hex.
+ */
+export function ensureConfiguredClients(oauth: OAuthServer): Promise<void> {
+  const kv = oauth.env.OAUTH_KV;
+  const client = config(oauth.env).ifttt?.client;
+  if (!kv || !client) return Promise.resolve();
+  let done = registered.get(kv);
+  if (!done) {
+    done = registerClient(oauth, kv, client).catch((err: unknown) => {
+      registered.delete(kv);
+      throw err;
+    });
+    registered.set(kv, done);
+  }
+  return done;
+}
+
+async function registerClient(
+  oauth: OAuthServer,
+  kv: KVNamespace,
+  client: { id: string; secret: string; redirectUri: string },
+): Promise<void> {
+  const stored = await kv.get<{ clientSecret?: string; redirectUris?: string[] }>(`client:${client.id}`, "json");
+  const secretHash = await sha256Hex(client.secret);
+  if (stored?.clientSecret === secretHash && stored.redirectUris?.join(" ") === client.redirectUri) return;
+  if (!stored)
+    await kv.put(
+      `client:${client.id}`,
+      JSON.stringify({
+        clientId: client.id,
+        clientName: "IFTTT",
+        redirectUris: [client.redirectUri],
+        grantTypes: ["authorization_code"],
+        responseTypes: ["code"],
+        registrationDate: Math.floor(Date.now() / 1000),
+        tokenEndpointAuthMethod: "client_secret_post",
+      }),
+    );
+  // The library hashes the secret and checks the redirect URI as it does for any client.
+  // Its auth method stays implicit, so IFTTT may send the secret in the body or as Basic.
+  await oauth.api.updateClient(client.id, { clientSecret: client.secret, redirectUris: [client.redirectUri] });
 }
 
 /** An OAuth access token, not an API key (those are JWTs): `userId:grantId:secret`. */

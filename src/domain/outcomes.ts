@@ -3,7 +3,7 @@ import type { CallRow, Outcome } from "../storage/calls";
 import type { CallWrite, EventRow } from "../storage/events";
 import type { Deps } from "./deps";
 import { eventsFor } from "./events";
-import { enqueueDeliveries, enqueuePolls } from "./queues";
+import { enqueueDeliveries, enqueuePolls, enqueueRealtime } from "./queues";
 
 /** A call with no outcome this long after it was placed is given up: status `expired`, call.expired. */
 export const EXPIRE_AFTER_MS = 6 * 3600_000;
@@ -25,7 +25,8 @@ export interface Observation {
  * events and their deliveries, so a crash can never record an outcome without its event or emit
  * an event twice. `before` runs first in that batch (settling a placement: a call is only recorded
  * once no placement holds it). Then (with queues) each call still running is enqueued for its
- * next poll, and each new delivery for its first attempt. Answers what `before` did.
+ * next poll, each new delivery for its first attempt, and IFTTT's realtime notifications for
+ * their sender. Answers what `before` did.
  */
 export async function recordObservations(
   d: Deps,
@@ -52,6 +53,8 @@ export async function recordObservations(
       writes.flatMap((w) => (w.next_poll_at === null ? [] : [{ id: w.id, due: w.next_poll_at }])),
     ),
     enqueueDeliveries(d, recorded.deliveries),
+    // IFTTT's realtime request is never made here: the poller only records that one is owed.
+    enqueueRealtime(d, recorded.notifications),
   ]);
   return recorded.before;
 }

@@ -9,6 +9,7 @@ import type { Scheduled } from "../storage/events";
 import { outcomeOf } from "./call-view";
 import { deliverDue } from "./deliveries";
 import type { Deps } from "./deps";
+import { sendRealtime } from "./ifttt-realtime";
 import { EXPIRE_AFTER_MS, type Observation, recordObservations } from "./outcomes";
 import { recoverPlacements } from "./placement";
 import { Budget, mapPool } from "./pool";
@@ -197,11 +198,13 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
   const totals = {
     polled: 0,
     delivered: 0,
+    notified: 0,
     recovered: await recoverPlacements(d, waitUntil).catch(loggedAs("recovery_failed", 0)),
   };
   for (;;) {
     totals.polled += (await sweepCalls(ctx, overdueMs).catch(loggedAs("sweep_failed", { polled: 0 }))).polled;
     totals.delivered += await deliverDue(d, deliveries, Date.now() - overdueMs).catch(loggedAs("delivery_failed", 0));
+    totals.notified += await sendRealtime(d, deliveries, Date.now() - overdueMs).catch(loggedAs("realtime_failed", 0));
     // A spent budget ends the invocation: what is left is taken first by the next one.
     if (ctx.budget.spent || deliveries.spent) break;
     const now = Date.now();
@@ -216,7 +219,7 @@ export async function runTick(d: Deps, waitUntil: (p: Promise<unknown>) => void 
     upstream_requests: d.cfg.poller.upstreamBudget - ctx.budget.left,
     ms: Date.now() - started,
   };
-  if (result.polled || result.delivered || result.recovered) logEvent("tick", result);
+  if (result.polled || result.delivered || result.notified || result.recovered) logEvent("tick", result);
   return result;
 }
 

@@ -29,10 +29,18 @@ export const PollMessage = z.object({ kind: z.literal("poll"), call: id, due });
 export const DeliveryMessage = z.object({ kind: z.literal("delivery"), delivery: id, due });
 /** "Place call X (its attempt due at `due`)": the placement consumer makes KallyAI's POST and waits for it. */
 export const PlacementMessage = z.object({ kind: z.literal("placement"), call: id, due });
-export const QueueMessage = z.discriminatedUnion("kind", [PollMessage, DeliveryMessage, PlacementMessage]);
+/** IFTTT's realtime notifications are due (all of them: one request carries up to 1,000 users). */
+export const RealtimeMessage = z.object({ kind: z.literal("ifttt_realtime"), due });
+export const QueueMessage = z.discriminatedUnion("kind", [
+  PollMessage,
+  DeliveryMessage,
+  PlacementMessage,
+  RealtimeMessage,
+]);
 export type PollMessage = z.infer<typeof PollMessage>;
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
 export type PlacementMessage = z.infer<typeof PlacementMessage>;
+export type RealtimeMessage = z.infer<typeof RealtimeMessage>;
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /** Whole seconds (Queues' unit), rounded: a message may come up to 0.5 s early, which a consumer allows for. */
@@ -51,6 +59,13 @@ export const enqueueDeliveries = (d: Deps, items: Scheduled[]) =>
   send(
     d.queues.deliveries,
     items.map((s): DeliveryMessage => ({ kind: "delivery", delivery: s.id, due: s.due })),
+  );
+
+/** One wake-up for the realtime notifications that fall due soonest (they are sent together, on the delivery queue). */
+export const enqueueRealtime = (d: Deps, items: Scheduled[]) =>
+  send(
+    d.queues.deliveries,
+    items.length === 0 ? [] : [{ kind: "ifttt_realtime", due: Math.min(...items.map((s) => s.due)) }],
   );
 
 /** One message per placement attempt, delivered when it is due. */

@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   payload_too_large: "The body is larger than the endpoint accepts.",
   unsupported_media_type: "The body's Content-Type is not one the endpoint reads.",
   validation_error: "A field is missing or invalid; `field` names it.",
+  action_skipped:
+    "IFTTT's place_call action was refused as invalid (an emergency number, a bad phone, a missing field): IFTTT skips it.",
   signed_out: "The console session ended (signed out, expired, unlinked, or its key revoked); sign in again.",
   cross_site_request: "A console form came from another site (its Origin is not this bridge's), so it was refused.",
   invalid_csrf_token: "A console form's CSRF token is missing or belongs to another session; reload the page.",

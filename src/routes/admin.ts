@@ -4,6 +4,7 @@ import { deps } from "../domain/deps";
 import { tooLongForOAuth } from "../domain/oauth";
 import { reencryptVault } from "../domain/vault-rotation";
 import { ApiError } from "../errors";
+import { timingSafeEqual } from "../http/timing-safe";
 import type { AppEnv } from "../http/types";
 import { requireOAuth } from "./oauth";
 
@@ -69,12 +70,3 @@ admin.delete("/admin/oauth/clients/:id", async (c) => {
   await api.deleteClient(id);
   return c.json({ deleted: true, client_id: id });
 });
-
-async function timingSafeEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [ha, hb] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(ha, hb);
-}

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import {
+  ensureConfiguredClients,
   type OAuthServer,
   oauthServer,
   onIssuer,
@@ -94,6 +95,7 @@ oauth.post("/oauth/token", async (c) => {
       "invalid_scope",
       "A token request may only narrow the scopes granted; ask for those, or fewer.",
     );
+  await ensureConfiguredClients(requireOAuth(c));
   return library(c);
 });
 oauth.on(["POST", "OPTIONS"], "/oauth/register", library);

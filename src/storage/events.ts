@@ -4,6 +4,7 @@
  * Work on many calls is one statement each (rows passed as one JSON parameter), never one per call.
  */
 import type { CallRow } from "./calls";
+import { owedNotifications } from "./ifttt";
 
 /** A call or delivery and when its next poll or attempt is due (epoch ms). */
 export interface Scheduled {
@@ -88,18 +89,19 @@ export class Events {
   }
 
   /**
-   * One transaction: \`before\` (e.g. settling the placement whose answer this is), the events
+   * One transaction: `before` (e.g. settling the placement whose answer this is), the events
    * (only for calls not finalised yet, so a late tick cannot emit a second, different outcome), one
-   * delivery per matching active subscription, then the calls' new state and the release of their
-   * leases. Returns the deliveries it created, and what \`before\` did.
+   * delivery per matching active subscription, the realtime notifications owed to IFTTT for users
+   * whose trigger identities would list a new event, then the calls' new state and the release of
+   * their leases. Returns the deliveries and notifications it created, and what `before` did.
    */
   async record(
     writes: CallWrite[],
     events: EventRow[],
     now: number,
     before: D1PreparedStatement[] = [],
-  ): Promise<{ deliveries: Scheduled[]; before: D1Result[] }> {
-    if (writes.length === 0) return { deliveries: [], before: [] };
+  ): Promise<{ deliveries: Scheduled[]; notifications: Scheduled[]; before: D1Result[] }> {
+    if (writes.length === 0) return { deliveries: [], notifications: [], before: [] };
     const statements: D1PreparedStatement[] = [...before];
     if (events.length > 0) {
       statements.push(
@@ -122,6 +124,11 @@ export class Events {
              RETURNING id, next_attempt_at AS due`,
           )
           .bind(JSON.stringify(events.map((e) => e.id)), now),
+        owedNotifications(
+          this.db,
+          events.map((e) => e.id),
+          now,
+        ),
       );
     }
     statements.push(
@@ -136,9 +143,10 @@ export class Events {
         .bind(JSON.stringify(writes), now),
     );
     const results = await this.db.batch<Scheduled>(statements);
-    // With events, the second statement after `before` returns (RETURNING) the deliveries it scheduled.
+    // With events, the second and third statements after `before` return (RETURNING) the deliveries and notifications they scheduled.
     const deliveries = events.length > 0 ? (results[before.length + 1]?.results ?? []) : [];
-    return { deliveries, before: results.slice(0, before.length) };
+    const notifications = events.length > 0 ? (results[before.length + 2]?.results ?? []) : [];
+    return { deliveries, notifications, before: results.slice(0, before.length) };
   }
 
   /** When the next call or delivery falls due (not leased by another tick), or null. */

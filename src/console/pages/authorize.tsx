@@ -12,6 +12,8 @@ import { deps } from "../../domain/deps";
 import type { Scope } from "../../domain/key-signing";
 import {
   APP_CALLS_PER_HOUR,
+  ensureConfiguredClients,
+  fixedScopesFor,
   grantAccess,
   OAUTH_SCOPES,
   type OAuthServer,
@@ -89,6 +91,7 @@ authorizePages.get("/authorize", async (c) => {
     const oauth = requireOAuth(c);
     if (tooLongForOAuth(c.req.query("client_id")))
       throw new ApiError(400, "bad_request", "This client id is longer than any this bridge knows.");
+    await ensureConfiguredClients(oauth);
     const request = await oauth.api.parseAuthRequest(onIssuer(c.req.raw, oauth.issuer));
     const session = await resolveSession(deps(c.env), readSessionCookie(c));
     if (!session) return c.redirect(signInUrl(returnPath(c)), 303);
@@ -140,7 +143,7 @@ async function approve(
   form: Record<string, unknown>,
 ) {
   const ticked = [form.scope].flat().filter((s): s is string => typeof s === "string");
-  const scopes = OAUTH_SCOPES.filter((s) => ticked.includes(s));
+  let scopes = OAUTH_SCOPES.filter((s) => ticked.includes(s));
   const callsPerHour = Number(form.calls_per_hour);
   const problem =
     scopes.length === 0
@@ -150,6 +153,8 @@ async function approve(
         : null;
   if (problem) return page(c, <FixForm message={problem} back={sameOriginReferer(c)} />, 422, pageHeaders());
   const approved = await oauth.api.approveConsent(raw, handle, { scope: [...scopes] });
+  // A client from configuration (IFTTT) gets its fixed scopes, whatever the form says (the page shows them without checkboxes).
+  scopes = [...(fixedScopesFor(c.env, approved.request.clientId) ?? scopes)];
   const details = await oauth.api.describeConsent(approved.request);
   const { redirectTo } = await grantAccess(deps(c.env), oauth, approved.request, {
     userId: session.auth.userId,
@@ -201,6 +206,7 @@ function ConsentPage({
   handle: string;
   csrf: string;
 }) {
+  const fixed = fixedScopesFor(oauth.env, request.clientId);
   const resource = resourceOf(new URL(request.resource ?? oauth.resourceUrl("v1")).pathname) ?? "v1";
   const name = details.clientName;
   return (
@@ -231,14 +237,21 @@ function ConsentPage({
         <input type="hidden" name="_csrf" value={csrf} />
         <fieldset>
           <legend>It may</legend>
-          {offeredScopes(details.scope).map((scope) => (
-            <label class="check">
-              <input type="checkbox" name="scope" value={scope} checked />
-              <span>
-                {SCOPE_HELP[scope]} (<code>{scope}</code>)
-              </span>
-            </label>
-          ))}
+          {fixed
+            ? fixed.map((scope) => (
+                <p>
+                  <input type="hidden" name="scope" value={scope} />
+                  {SCOPE_HELP[scope]} (<code>{scope}</code>)
+                </p>
+              ))
+            : offeredScopes(details.scope).map((scope) => (
+                <label class="check">
+                  <input type="checkbox" name="scope" value={scope} checked />
+                  <span>
+                    {SCOPE_HELP[scope]} (<code>{scope}</code>)
+                  </span>
+                </label>
+              ))}
         </fieldset>
         <Field
           label="Calls per hour"
