@@ -19,7 +19,7 @@ import { stripVTControlCharacters } from "node:util";
 export const PACKAGE_DIR = resolve(import.meta.dirname, "../../integrations/n8n");
 const requireFromPackage = createRequire(join(PACKAGE_DIR, "package.json"));
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- n8n's classes are loaded at run time from the package's node_modules */
+/** n8n's classes and objects, loaded at run time from the package's node_modules (not the root's). */
 type Any = any;
 
 export interface BridgeCredentials {
@@ -276,6 +276,35 @@ export async function testCredentials(loaded: Loaded, credentials: BridgeCredent
 }
 
 /**
+ * What n8n's webhook server makes of a POST: the raw body read (its rawBodyReader) and parsed, and
+ * the express-style request and response a webhook() works with.
+ */
+async function expressLike(req: IncomingMessage, res: ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const rawBody = Buffer.concat(chunks);
+  const request: Any = Object.assign(req, {
+    rawBody,
+    readRawBody: async () => undefined,
+    body: rawBody.length ? JSON.parse(rawBody.toString("utf8")) : {},
+    query: {},
+    params: {},
+  });
+  const response: Any = Object.assign(res, {
+    status: (code: number) => {
+      res.statusCode = code;
+      return response;
+    },
+    json: (body: unknown) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(body));
+      return response;
+    },
+  });
+  return { request, response };
+}
+
+/**
  * A KallyAI Trigger as an active workflow holds it: its webhook methods run through n8n-core's
  * HookContext, and a loopback server passes each POST to its webhook() through a WebhookContext.
  */
@@ -322,29 +351,8 @@ export async function startTrigger(loaded: Loaded, credentials: BridgeCredential
   const hook = (method: "checkExists" | "create" | "delete") =>
     nodeType.webhookMethods.default[method].call(hookContext()) as Promise<boolean>;
 
-  // What n8n's webhook server does with a POST: read the raw body (rawBodyReader), parse it, and
-  // hand request and response to the node; unless the node answered itself, answer 200.
   async function deliver(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const request: Any = Object.assign(req, {
-      rawBody: Buffer.concat(chunks),
-      readRawBody: async () => undefined,
-      query: {},
-      params: {},
-    });
-    request.body = request.rawBody.length ? JSON.parse(request.rawBody.toString("utf8")) : {};
-    const response: Any = Object.assign(res, {
-      status: (code: number) => {
-        res.statusCode = code;
-        return response;
-      },
-      json: (body: unknown) => {
-        res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify(body));
-        return response;
-      },
-    });
+    const { request, response } = await expressLike(req, res);
     const context = new loaded.core.WebhookContext(
       workflow,
       workflow.getNode(node.name),
@@ -354,6 +362,7 @@ export async function startTrigger(loaded: Loaded, credentials: BridgeCredential
       [],
       null,
     );
+    // Unless the node answered itself (a refusal), n8n answers 200 and runs the workflow with its output.
     const answer = await nodeType.webhook.call(context);
     const items = (answer.workflowData?.[0] ?? []).map((item: { json: Record<string, unknown> }) => item.json);
     if (!answer.noWebhookResponse) res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');

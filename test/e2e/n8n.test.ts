@@ -108,7 +108,7 @@ describe("the KallyAI Bridge API credential", () => {
 
   it("a wrong key fails the test", async () => {
     const result = await testCredentials(n8n, { ...credentials, apiKey: "not-a-key" });
-    expect(result.status).toBe("Error");
+    expect(result).toEqual({ status: "Error", message: expect.stringMatching(/authorization failed/i) });
   });
 });
 
