@@ -81,7 +81,8 @@ export const n8nNode = (command: "build" | "lint") =>
 /** Loads n8n-workflow, n8n-core and the built package (dist/) exactly as n8n would require them. */
 export function loadN8n() {
   // n8n-core keeps its instance settings under N8N_USER_FOLDER; a throwaway one per test run.
-  process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), "kallyai-n8n-"));
+  const userFolder = mkdtempSync(join(tmpdir(), "kallyai-n8n-"));
+  process.env.N8N_USER_FOLDER = userFolder;
   const workflowLib = requireFromPackage("n8n-workflow") as Any;
   const core = requireFromPackage("n8n-core") as Any;
   const built = (path: string) => requireFromPackage(join(PACKAGE_DIR, "dist", path)) as Any;
@@ -90,7 +91,7 @@ export function loadN8n() {
   const credentialClasses = packageJson.n8n.credentials.map(
     (p) => Object.values(built(p.replace(/^dist\//, "")))[0] as Any,
   );
-  return { workflowLib, core, nodeClasses, credentialClasses };
+  return { workflowLib, core, nodeClasses, credentialClasses, userFolder };
 }
 
 type Loaded = ReturnType<typeof loadN8n>;

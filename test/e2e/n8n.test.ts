@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer, until } from "./dev-server";
@@ -68,10 +68,12 @@ beforeAll(async () => {
   build = await n8nNode("build");
   n8n = loadN8n();
   credentials = { url: server.origin, apiKey: await signUp(server.origin) };
-}, 900_000);
+  // A ceiling, not a speed check: a fresh clone's first run installs the package (~900 MB) on a busy machine.
+}, 1_200_000);
 afterAll(async () => {
   await trigger?.stop();
   await server?.stop();
+  if (n8n) rmSync(n8n.userFolder, { recursive: true, force: true });
 });
 
 describe("the n8n package, with n8n's own tools", () => {
