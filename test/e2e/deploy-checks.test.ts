@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 
 // What `wrangler deploy` would refuse or regret, checked without a Cloudflare account.
 const run = promisify(execFile);
-const GZIP_LIMIT_BYTES = 220 * 1024;
+// 230 KiB since the third wave (223.2 KiB then): docs/configuration.md gives the start-up times measured.
+const GZIP_LIMIT_BYTES = 230 * 1024;
 const outdir = mkdtempSync(join(tmpdir(), "kallyai-bundle-"));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
