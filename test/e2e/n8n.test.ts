@@ -29,7 +29,7 @@ async function signUp(origin: string): Promise<string> {
   const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
     method: "POST",
     body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740/callback",
+      redirect_uri: "http://127.0.0.1:8740",
       state: "n8n",
       email: `n8n-${Date.now()}@example.com`,
     }),
