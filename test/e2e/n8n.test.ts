@@ -62,7 +62,9 @@ beforeAll(async () => {
   const [, dev] = await Promise.all([
     ensurePackageInstalled(),
     // Sandbox calls end after 1 s; one poller sweep per cron tick, fired by the test.
-    startDevServer(["--var", "SANDBOX_CALL_SECONDS:1", "--var", "POLLER_SWEEP_SECONDS:0"]),
+    // KallyAI answering at once (SANDBOX_PLACEMENT=async), so that Cancel meets a running call KallyAI
+    // can cancel: with its documented API a call it is placing answers 409 cannot_cancel (docs/architecture.md).
+    startDevServer(["--var", "SANDBOX_CALL_SECONDS:1", "POLLER_SWEEP_SECONDS:0", "SANDBOX_PLACEMENT:async"]),
   ]);
   server = dev;
   build = await n8nNode("build");
