@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxPhone } from "../support/sandbox-phones";
 import { type DevServer, startDevServer, until } from "./dev-server";
 import { Contract, type Operation } from "./openapi-contract";
+import { sandboxTokens } from "./sandbox-account";
 
 // The OpenAPI document against `npm run dev`: every operation is sent its documented example
 // (with real ids this test creates) and the answer's status, headers and body must match what the
@@ -20,16 +21,6 @@ let contract: Contract;
 const ctx: Record<string, string> = {};
 
 const fireCron = () => fetch(`${server.origin}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
-
-/** A sandbox sign-in: KallyAI's CLI flow answers a redirect carrying the tokens. */
-async function sandboxRefreshToken(email: string): Promise<string> {
-  const signIn = await fetch(`${server.origin}/sandbox/v1/auth/cli`, {
-    method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740", state: "contract", email }),
-    redirect: "manual",
-  });
-  return new URL(signIn.headers.get("location")!).searchParams.get("refresh_token")!;
-}
 
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${server.origin}${path}`, {
@@ -289,7 +280,7 @@ beforeAll(async () => {
     "SANDBOX_PLACEMENT:async",
   ]);
   contract = new Contract(await (await fetch(`${server.origin}/openapi.json`)).json());
-  ctx.refreshToken = await sandboxRefreshToken(`contract-${Date.now()}@example.com`);
+  ctx.refreshToken = (await sandboxTokens(server.origin, `contract-${Date.now()}@example.com`)).refresh_token;
 });
 afterAll(async () => {
   await server?.stop();
@@ -359,7 +350,9 @@ describe("the OpenAPI document is the contract of npm run dev", () => {
       await fetch(`${server.origin}/v1/link`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ refresh_token: await sandboxRefreshToken(`contract-bad-${Date.now()}@example.com`) }),
+        body: JSON.stringify({
+          refresh_token: (await sandboxTokens(server.origin, `contract-bad-${Date.now()}@example.com`)).refresh_token,
+        }),
       })
     ).json();
     const auth = { authorization: `Bearer ${linked.api_key}` };

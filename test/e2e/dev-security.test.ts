@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "./dev-server";
+import { linkedKey } from "./sandbox-account";
 
 /**
  * What `npm run dev` does with what a client sends it: an oversized chunked upload is answered,
@@ -61,29 +62,9 @@ function chunkedUpload(url: string, headers: Record<string, string>, total: numb
   });
 }
 
-async function linkedKey(origin: string): Promise<string> {
-  const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
-    method: "POST",
-    body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740",
-      state: "s",
-      email: "upload@example.com",
-    }),
-    redirect: "manual",
-  });
-  const refreshToken = new URL(String(signIn.headers.get("location"))).searchParams.get("refresh_token");
-  const res = await fetch(`${origin}/v1/link`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ refresh_token: refreshToken }),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { api_key: string }).api_key;
-}
-
 describe("npm run dev: a chunked upload over the body limit", () => {
   it("1 MB in 16 KB chunks to POST /v1/keys, 40 times: every answer is the 413 JSON with an X-Request-Id", async () => {
-    const apiKey = await linkedKey(server.origin);
+    const apiKey = await linkedKey(server.origin, "upload@example.com");
     const answers: Answer[] = [];
     for (let i = 0; i < 40; i++) {
       answers.push(

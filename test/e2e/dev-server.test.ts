@@ -2,6 +2,7 @@ import { validate } from "@readme/openapi-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KallyAIClient } from "../../src/kallyai/client";
 import { type DevServer, startDevServer } from "./dev-server";
+import { sandboxTokens } from "./sandbox-account";
 
 let server: DevServer;
 beforeAll(async () => {
@@ -43,16 +44,7 @@ describe("npm run dev", () => {
   });
 
   it("passes --var through to the sandbox: its POST /v1/calls answers once the call has ended, SANDBOX_CALL_SECONDS later", async () => {
-    const signIn = await fetch(`${server.origin}/sandbox/v1/auth/cli`, {
-      method: "POST",
-      body: new URLSearchParams({
-        redirect_uri: "http://127.0.0.1:8740",
-        state: "x",
-        email: "e2e@example.com",
-      }),
-      redirect: "manual",
-    });
-    const token = new URL(signIn.headers.get("location")!).searchParams.get("access_token")!;
+    const { access_token: token } = await sandboxTokens(server.origin, "e2e@example.com");
     // The upstream client over a real socket, exactly as in production but with another base URL.
     const client = new KallyAIClient({ baseUrl: `${server.origin}/sandbox`, timeoutMs: 5000 });
     const started = Date.now();

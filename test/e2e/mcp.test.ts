@@ -6,31 +6,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "./dev-server";
+import { linkedKey } from "./sandbox-account";
 
 // An MCP client (the SDK's own, over Streamable HTTP) against `npm run dev`, with bridge API keys.
 let server: DevServer;
 let ownerKey: string;
-
-async function linkedKey(origin: string): Promise<string> {
-  const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
-    method: "POST",
-    body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740",
-      state: "s",
-      email: "mcp-e2e@example.com",
-    }),
-    redirect: "manual",
-  });
-  const refreshToken = new URL(signIn.headers.get("location")!).searchParams.get("refresh_token")!;
-  const linked = await (
-    await fetch(`${origin}/v1/link`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ refresh_token: refreshToken }),
-    })
-  ).json();
-  return linked.api_key;
-}
 
 /** A key made for the assistant alone, as docs/platforms.md tells people to make one. */
 async function assistantKey(body: Record<string, unknown>): Promise<{ api_key: string; id: string }> {
@@ -57,7 +37,7 @@ const text = (result: { content: unknown }) =>
 
 beforeAll(async () => {
   server = await startDevServer(["--var", "SANDBOX_CALL_SECONDS:2"]);
-  ownerKey = await linkedKey(server.origin);
+  ownerKey = await linkedKey(server.origin, "mcp-e2e@example.com");
 });
 afterAll(async () => {
   await server?.stop();

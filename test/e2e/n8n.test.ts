@@ -12,6 +12,7 @@ import {
   startTrigger,
   testCredentials,
 } from "./n8n-harness";
+import { linkedKey } from "./sandbox-account";
 
 // The n8n community node package (integrations/n8n): built and linted with n8n's own CLI, then its
 // nodes run by n8n's engine (n8n-core, see n8n-harness.ts) against `npm run dev`: the trigger
@@ -26,27 +27,11 @@ let credentials: BridgeCredentials;
 let trigger: Awaited<ReturnType<typeof startTrigger>>;
 
 async function signUp(origin: string): Promise<string> {
-  const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
-    method: "POST",
-    body: new URLSearchParams({
-      redirect_uri: "http://127.0.0.1:8740",
-      state: "n8n",
-      email: `n8n-${Date.now()}@example.com`,
-    }),
-    redirect: "manual",
-  });
-  const refreshToken = new URL(signIn.headers.get("location")!).searchParams.get("refresh_token");
-  const linked = await (
-    await fetch(`${origin}/v1/link`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ refresh_token: refreshToken }),
-    })
-  ).json();
+  const signInKey = await linkedKey(origin, `n8n-${Date.now()}@example.com`);
   // A key for n8n alone, with the scopes the README's credential section asks for.
   const key = await fetch(`${origin}/v1/keys`, {
     method: "POST",
-    headers: { authorization: `Bearer ${linked.api_key}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${signInKey}`, "content-type": "application/json" },
     body: JSON.stringify({ name: "n8n", scopes: ["calls:write", "calls:read", "webhooks", "account:read"] }),
   });
   expect(key.status).toBe(201);

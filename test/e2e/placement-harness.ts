@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { d1Rows, until } from "./dev-server";
+import { linkedKey } from "./sandbox-account";
 
 /** One webhook delivery as a receiver on loopback got it. */
 export interface Delivery {
@@ -41,19 +42,7 @@ export async function startReceiver() {
 
 /** Signs a new sandbox user in (its CLI form), links it to the bridge and subscribes `hookUrl`: the API key. */
 export async function linkAndSubscribe(origin: string, hookUrl: string, email: string): Promise<string> {
-  const signIn = await fetch(`${origin}/sandbox/v1/auth/cli`, {
-    method: "POST",
-    body: new URLSearchParams({ redirect_uri: "http://127.0.0.1:8740", state: "s", email }),
-    redirect: "manual",
-  });
-  const refreshToken = new URL(signIn.headers.get("location") ?? "").searchParams.get("refresh_token");
-  const linked = await fetch(`${origin}/v1/link`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ refresh_token: refreshToken }),
-  });
-  if (linked.status !== 201) throw new Error(`linking answered ${linked.status}: ${await linked.text()}`);
-  const { api_key: apiKey } = (await linked.json()) as { api_key: string };
+  const apiKey = await linkedKey(origin, email);
   const subscribed = await fetch(`${origin}/v1/webhooks`, {
     method: "POST",
     headers: { "x-api-key": apiKey, "content-type": "application/json" },
