@@ -36,10 +36,25 @@ export interface DevServerOptions {
   env?: Record<string, string>;
 }
 
-/** Starts `npm run dev` exactly as a person would (scripts/dev.mjs), on its own port and database. */
+/**
+ * Starts `npm run dev` exactly as a person would (scripts/dev.mjs), on its own port and database.
+ * A free port asked of the OS can be taken by a parallel test file before wrangler binds it, so a
+ * start that fails with "Address already in use" is tried again on another port.
+ */
 export async function startDevServer(extraArgs: string[] = [], opts: DevServerOptions = {}): Promise<DevServer> {
-  const port = await freePort();
   const state = opts.stateDir ?? mkdtempSync(join(tmpdir(), "kallyai-dev-"));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(await freePort(), state, extraArgs, opts);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function launch(port: number, state: string, extraArgs: string[], opts: DevServerOptions): Promise<DevServer> {
   const child: ChildProcess = spawn(
     process.execPath,
     ["scripts/dev.mjs", "--port", String(port), "--persist-to", state, ...extraArgs],
@@ -62,7 +77,10 @@ export async function startDevServer(extraArgs: string[] = [], opts: DevServerOp
 
   const deadline = Date.now() + 120_000; // generous: wrangler takes 30–60 s to start on a busy machine
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`dev server exited early:\n${log}`);
+    if (child.exitCode !== null) {
+      if (log.includes("Address already in use")) throw new PortTaken(`port ${port} was taken`);
+      throw new Error(`dev server exited early:\n${log}`);
+    }
     try {
       if ((await fetch(`${origin}/health`)).ok) break;
     } catch {
