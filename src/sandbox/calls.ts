@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { config } from "../env";
 import { ApiError, kallyaiCode } from "../errors";
 import { CallRequest } from "../kallyai/schemas";
@@ -111,6 +111,16 @@ async function ownCall(c: { env: SandboxEnv["Bindings"]; get: (k: "user") => { i
   if (placesSynchronously(c.env) && callState(row, Date.now()).ended_at === null) throw notFound();
   return row;
 }
+
+/**
+ * Cancel and recording are not in KallyAI's reference. The documented mode answers them as an
+ * endpoint it does not have, so that the bridge's "not offered" path (cannot_cancel,
+ * recording_not_available) is what a developer meets; SANDBOX_PLACEMENT=async still offers them.
+ */
+const undocumented: MiddlewareHandler<SandboxEnv> = async (c, next) => {
+  if (placesSynchronously(c.env)) throw new ApiError(404, "not_found", "No such endpoint in the KallyAI API.");
+  await next();
+};
 
 const HOLD_CHECK_MS = 1_000;
 
@@ -251,14 +261,14 @@ export const sandboxCalls = new Hono<SandboxEnv>()
       "content-disposition": `attachment; filename="kallyai-${row.id}.ics"`,
     });
   })
-  .get("/:id/recording", async (c) => {
+  .get("/:id/recording", undocumented, async (c) => {
     const row = await ownCall(c, c.req.param("id"));
     const state = callState(row, Date.now());
     if (state.status !== "success" && state.status !== "voicemail")
       throw new ApiError(404, "recording_not_found", "No recording for this call.");
     return c.json({ recording_url: `${c.req.url.replace(/\/recording(\?.*)?$/, "")}/recording.wav` });
   })
-  .post("/:id/cancel", async (c) => {
+  .post("/:id/cancel", undocumented, async (c) => {
     const row = await ownCall(c, c.req.param("id"));
     const now = Date.now();
     if (row.cancelled_at === null && !(await new SandboxStore(c.env.DB).cancelCall(row.id, now))) {

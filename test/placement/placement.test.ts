@@ -237,6 +237,17 @@ describe("recording", () => {
     expect(res.status).toBe(404);
     expect(await errorOf(res)).toMatchObject({ code });
   });
+
+  it("the documented sandbox offers none, as KallyAI's reference: an ended call's recording is recording_not_available", async () => {
+    const { placeWith, request } = syncBridge();
+    const user = await linkedUser();
+    const placed = (await (await placeWith(user.apiKey)).json()) as Placed;
+    await settlePlacements();
+    expect((await callOf(placed.id))!.status).toBe("success");
+    const res = await request(`/v1/calls/${placed.id}/recording`, withKey(user.apiKey));
+    expect(res.status).toBe(404);
+    expect(await errorOf(res)).toMatchObject({ code: "recording_not_available" });
+  });
 });
 
 describe("recovery", () => {

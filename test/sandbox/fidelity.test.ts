@@ -107,6 +107,18 @@ describe("POST /v1/calls with synchronous placement (the documented behaviour)",
     expect((await res).status).toBe(201);
   });
 
+  it("cancel and recording, which KallyAI's reference does not have, answer 404 as unknown endpoints", async () => {
+    const { accessToken } = await sandboxSignIn();
+    const call = (await (await placeSync(accessToken, "+14155551234")).json()) as SandboxCall;
+    const cancel = await sync(`/v1/calls/${call.call_id}/cancel`, { method: "POST", headers: auth(accessToken) });
+    const recording = await sync(`/v1/calls/${call.call_id}/recording`, { headers: auth(accessToken) });
+    for (const res of [cancel, recording]) {
+      expect(res.status).toBe(404);
+      expect(await errorOf(res)).toMatchObject({ code: "not_found" });
+    }
+    expect((await sync(`/v1/calls/${call.call_id}`, { headers: auth(accessToken) })).status).toBe(200);
+  });
+
   it("refusals come at once, as before (a refused call is never held)", async () => {
     const { accessToken } = await sandboxSignIn();
     const started = Date.now();
@@ -123,6 +135,18 @@ describe("SANDBOX_PLACEMENT=async keeps the earlier behaviour", () => {
     const call = await createdCall(accessToken);
     expect(call.status).toBe("queued");
     expect((await sandboxGet(`/v1/calls/${call.call_id}`, accessToken)).status).toBe(200);
+  });
+
+  it("still offers cancel and recording, so that the bridge's cancel at KallyAI stays tested", async () => {
+    const { accessToken } = await sandboxSignIn();
+    const call = await createdCall(accessToken);
+    const cancel = await json(`/sandbox/v1/calls/${call.call_id}/cancel`, {}, { headers: auth(accessToken) });
+    expect(cancel.status).toBe(200);
+    expect(await cancel.json()).toMatchObject({ call_id: call.call_id, status: "cancelled" });
+    const ended = await createdCall(accessToken);
+    await endSandboxCall(ended.call_id);
+    const recording = await sandboxGet(`/v1/calls/${ended.call_id}/recording`, accessToken);
+    expect(await recording.json()).toEqual({ recording_url: expect.stringMatching(/\/recording\.wav$/) });
   });
 });
 
