@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { stripVTControlCharacters } from "node:util";
+import { ensureInstalled, run } from "./package-install";
 
 // The n8n nodes of integrations/n8n run by n8n's own engine, without the n8n server: n8n-core's
 // WorkflowExecute (the declarative RoutingNode, expressions, httpRequestWithAuthentication) runs the
@@ -37,42 +36,12 @@ export interface Delivery {
   items: Record<string, unknown>[];
 }
 
-/** A command's exit code and its output, without terminal colours and spinners. */
-export function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun, reject) => {
-    // Without vitest's NODE_ENV=test: n8n's lint rules read it as "linting the plugin's own fixtures".
-    const { NODE_ENV: _testEnv, ...env } = process.env;
-    const child = spawn(command, args, { cwd, env: { ...env, CI: "true" } });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("error", reject);
-    child.on("exit", (code) => resolveRun({ code, output: stripVTControlCharacters(output) }));
-  });
-}
-
 /**
- * The package's own devDependencies (n8n's node CLI, n8n-workflow, n8n-core), installed from its
- * committed lockfile into integrations/n8n/node_modules — outside the root install, which stays
- * fast — and only when the lockfile changed since the last install.
+ * The package's own devDependencies (n8n's node CLI, n8n-workflow, n8n-core). Its .npmrc sets
+ * ignore-scripts: n8n's lint plugin has a preinstall that only pnpm passes, and nothing here needs a
+ * build step.
  */
-export async function ensurePackageInstalled(): Promise<{ installed: boolean; seconds: number }> {
-  const lockHash = createHash("sha256")
-    .update(readFileSync(join(PACKAGE_DIR, "package-lock.json")))
-    .digest("hex");
-  const stamp = join(PACKAGE_DIR, "node_modules", ".installed-from-lock");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === lockHash) return { installed: false, seconds: 0 };
-  const started = Date.now();
-  // .npmrc sets ignore-scripts: n8n's lint plugin has a preinstall that only pnpm passes, and nothing here needs a build step.
-  const install = await run(
-    "npm",
-    ["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefer-offline"],
-    PACKAGE_DIR,
-  );
-  if (install.code !== 0) throw new Error(`npm ci in integrations/n8n failed:\n${install.output}`);
-  writeFileSync(stamp, lockHash);
-  return { installed: true, seconds: (Date.now() - started) / 1000 };
-}
+export const ensurePackageInstalled = () => ensureInstalled(PACKAGE_DIR);
 
 /** Runs n8n's node CLI (`n8n-node build`, `n8n-node lint`) in the package, as its npm scripts do. */
 export const n8nNode = (command: "build" | "lint") =>
@@ -83,6 +52,8 @@ export function loadN8n() {
   // n8n-core keeps its instance settings under N8N_USER_FOLDER; a throwaway one per test run.
   const userFolder = mkdtempSync(join(tmpdir(), "kallyai-n8n-"));
   process.env.N8N_USER_FOLDER = userFolder;
+  // n8n's logger would print every node error the tests provoke on purpose, stack and all.
+  process.env.N8N_LOG_LEVEL = "silent";
   const workflowLib = requireFromPackage("n8n-workflow") as Any;
   const core = requireFromPackage("n8n-core") as Any;
   const built = (path: string) => requireFromPackage(join(PACKAGE_DIR, "dist", path)) as Any;

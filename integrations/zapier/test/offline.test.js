@@ -3,6 +3,8 @@
 // `npm test` / `zapier-platform test` of the integration, offline: the definition is what Zapier
 // accepts, and the operations run with Zapier's app tester against a stand-in bridge on loopback.
 // (The root's test/e2e/zapier.test.ts runs every operation against a real `npm run dev`.)
+// Zapier's core prints its memory use on every run unless it knows it is under test.
+process.env.NODE_ENV = "test";
 const assert = require("node:assert/strict");
 const { createServer } = require("node:http");
 const { after, before, describe, it } = require("node:test");
