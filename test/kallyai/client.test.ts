@@ -245,7 +245,7 @@ describe("KallyAIClient requests", () => {
     const tokens = await f.client().refreshClient("r1", { client_id: "id", client_secret: "s" });
     const req = f.requests[0]!;
     expect(new URL(req.url).pathname).toBe("/v1/auth/gpt/token");
-    expect(Object.fromEntries(new URLSearchParams(await req.text()))).toEqual({
+    expect(Object.fromEntries(await req.formData())).toEqual({
       grant_type: "refresh_token",
       refresh_token: "r1",
       client_id: "id",
@@ -299,7 +299,7 @@ describe("KallyAIClient requests", () => {
       .exchangeCode({ code: "c", redirect_uri: "https://x.example/cb", client_id: "id", client_secret: "s" });
     const req = f.requests[0]!;
     expect(req.headers.get("content-type")).toBe("application/x-www-form-urlencoded");
-    expect(Object.fromEntries(new URLSearchParams(await req.text()))).toEqual({
+    expect(Object.fromEntries(await req.formData())).toEqual({
       grant_type: "authorization_code",
       code: "c",
       redirect_uri: "https://x.example/cb",
