@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import callFinishedBlueprint from "../../integrations/make/call-finished.blueprint.json";
 import placeCallBlueprint from "../../integrations/make/place-call.blueprint.json";
 import makeReadme from "../../integrations/make/README.md?raw";
+import n8nCredential from "../../integrations/n8n/credentials/KallyAiBridgeApi.credentials.ts?raw";
 import n8nWorkflow from "../../integrations/n8n/kallyai-bridge.workflow.json";
+import n8nReadme from "../../integrations/n8n/README.md?raw";
 import { CallInputSchema } from "../../src/shared/call-input";
 import { RECIPES } from "../../src/shared/recipes";
 import { linkedUser, withKey } from "../support/accounts";
@@ -64,6 +66,13 @@ describe("the help texts of the integrations lead to the console", () => {
   it("the n8n webhook note and the Make README name the console page before the request", () => {
     consoleFirst(node("n8n-nodes-base.webhook").notes ?? "", "Webhooks → Add a webhook", "POST /v1/webhooks");
     consoleFirst(makeReadme, "**Webhooks → Add a webhook**", "POST /v1/webhooks");
+  });
+
+  it("the n8n credential's key help and README, and the Make README, name the console's Keys page first", () => {
+    consoleFirst(n8nCredential, "Keys → Create a key", "POST /v1/keys");
+    consoleFirst(n8nReadme, "**Keys → Create a key**", "POST /v1/keys");
+    expect(makeReadme).toContain("**Keys → Create a key**");
+    expect(makeReadme).not.toContain("POST /v1/keys");
   });
 });
 

@@ -34,7 +34,7 @@ export class KallyAiBridgeApi implements ICredentialType {
       default: "",
       required: true,
       description:
-        'A bridge API key for n8n alone, with the scopes calls:write, calls:read, webhooks and account:read: create it with POST /v1/keys {"name": "n8n"} on your bridge, or take the one shown after signing in at /auth/login. Revoke it to disconnect n8n.',
+        'A bridge API key for n8n alone, with the scopes calls:write, calls:read, webhooks and account:read: in your bridge\'s console (<bridge>/console), Keys → Create a key, named n8n. (Or POST /v1/keys {"name": "n8n"}.) Revoke it there to disconnect n8n.',
     },
   ];
 
