@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { openBrowser } from "./browser";
 import { CliError, EXIT } from "./errors";
 import type { LoginOptions } from "./targets/types";
@@ -51,18 +51,17 @@ const sameText = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/**
- * KallyAI's CLI sign-in: a one-shot server on 127.0.0.1 receives the tokens at its root (the
- * reference and KallyAI's own clients use a bare `http://127.0.0.1:PORT`, with no path), after the
- * browser signed in at `${apiBase}/v1/auth/cli`. The random `state` must come back unchanged
- * (CSRF); anything else is refused and the wait goes on, for up to 180 s.
- */
-export async function signIn(apiBase: string, opts: LoginOptions): Promise<SignedIn> {
-  const state = randomBytes(24).toString("base64url");
-  let settle!: { resolve: (t: SignedIn) => void; reject: (e: Error) => void };
-  const done = new Promise<SignedIn>((resolve, reject) => (settle = { resolve, reject }));
+interface Settle {
+  resolve: (t: SignedIn) => void;
+  reject: (e: Error) => void;
+}
 
-  const server = createServer((req, res) => {
+/**
+ * The one-shot server's only page: KallyAI's redirect with the tokens (or an error) and the state.
+ * A request that is not that answers a page and leaves the wait alone.
+ */
+function callbackHandler(state: string, settlement: () => Settle) {
+  return (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const reply = (status: number, title: string, text: string) => {
       res.writeHead(status, {
@@ -85,7 +84,7 @@ export async function signIn(apiBase: string, opts: LoginOptions): Promise<Signe
     if (q.get("error")) {
       reply(400, "Sign-in failed", "KallyAI did not complete the sign-in. You can close this window and try again.");
       return res.once("finish", () =>
-        settle.reject(
+        settlement().reject(
           new CliError(
             EXIT.auth,
             "sign_in_failed",
@@ -106,13 +105,26 @@ export async function signIn(apiBase: string, opts: LoginOptions): Promise<Signe
     );
     // Settled once the page is sent, so closing the server cannot cut it short.
     res.once("finish", () =>
-      settle.resolve({
+      settlement().resolve({
         access_token: access,
         refresh_token: refresh,
         expires_in: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600,
       }),
     );
-  });
+  };
+}
+
+/**
+ * KallyAI's CLI sign-in: a one-shot server on 127.0.0.1 receives the tokens at its root (the
+ * reference and KallyAI's own clients use a bare `http://127.0.0.1:PORT`, with no path), after the
+ * browser signed in at `${apiBase}/v1/auth/cli`. The random `state` must come back unchanged
+ * (CSRF); anything else is refused and the wait goes on, for up to 180 s.
+ */
+export async function signIn(apiBase: string, opts: LoginOptions): Promise<SignedIn> {
+  const state = randomBytes(24).toString("base64url");
+  let settle!: Settle;
+  const done = new Promise<SignedIn>((resolve, reject) => (settle = { resolve, reject }));
+  const server = createServer(callbackHandler(state, () => settle));
 
   const port = await listenOnFreePort(server);
   const signInUrl = new URL(`${apiBase.replace(/\/+$/, "")}/v1/auth/cli`);

@@ -86,24 +86,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
   );
 
   switch (action) {
-    case "call": {
-      // Bridge mode: national formats are read with the bridge's own default country.
-      const input = validateCall(values, target.kind === "direct" ? DEFAULT_COUNTRY : undefined);
-      const placing = target.placeCall(input, values.timezone ?? localTimeZone(), randomUUID());
-      // Direct: KallyAI answers when the call has ended, so this is the wait (like KallyAI's CLI).
-      const call =
-        target.kind === "direct"
-          ? await whilePlacing(
-              placing,
-              [input.phone, input.business ? `(${input.business})` : ""].join(" ").trim(),
-              o.json,
-            )
-          : await placing;
-      if (call.finished) return finish({ call, gaveUp: false }, o, "Call completed.");
-      if (!values.wait) return o.done(out.placedText(call), call);
-      if (!o.json) process.stderr.write(`Call ${call.id} placed; waiting for the outcome…\n`);
-      return finish(await waitForOutcome(target, call, o.json), o);
-    }
+    case "call":
+      return placeAndFollow(target, values, o);
     case "call-info": {
       const call = await target.getCall(callIdOf(values, "call-info"));
       if (!values.wait || call.finished) return o.done(out.callText(call), call);
@@ -144,6 +128,22 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, o: Io): Promise<numbe
       return s.signed_in && s.linked !== false ? EXIT.ok : EXIT.auth;
     }
   }
+}
+
+/** --phone/--task: places the call; in direct mode KallyAI answers when it has ended (the wait). */
+async function placeAndFollow(target: Target, values: Values, o: Io): Promise<number> {
+  // Bridge mode: national formats are read with the bridge's own default country.
+  const input = validateCall(values, target.kind === "direct" ? DEFAULT_COUNTRY : undefined);
+  const placing = target.placeCall(input, values.timezone ?? localTimeZone(), randomUUID());
+  // Direct: KallyAI answers when the call has ended, so this is the wait (like KallyAI's CLI).
+  const call =
+    target.kind === "direct"
+      ? await whilePlacing(placing, [input.phone, input.business ? `(${input.business})` : ""].join(" ").trim(), o.json)
+      : await placing;
+  if (call.finished) return finish({ call, gaveUp: false }, o, "Call completed.");
+  if (!values.wait) return o.done(out.placedText(call), call);
+  if (!o.json) process.stderr.write(`Call ${call.id} placed; waiting for the outcome…\n`);
+  return finish(await waitForOutcome(target, call, o.json), o);
 }
 
 /** The outcome of a followed call: exit 0 for success, 8 for any other end, 9 when the wait gave up. */

@@ -244,29 +244,32 @@ export class BridgeTarget implements Target {
         await sleep(300 * attempt);
         continue;
       }
-      const error = (body as { error?: { code?: unknown; message?: unknown; upgrade_url?: unknown } } | undefined)
-        ?.error;
-      if (typeof error?.code === "string") {
-        const failure = fromHttp(
-          res.status,
-          error.code,
-          typeof error.message === "string" ? error.message : `The bridge answered ${res.status}.`,
-          typeof error.upgrade_url === "string" ? error.upgrade_url : undefined,
-        );
-        if (failure.exitCode !== EXIT.auth) throw failure;
-        throw new CliError(
-          EXIT.auth,
-          failure.code,
-          failure.message,
-          `Get a new key with kallyai --bridge ${this.baseUrl} --login (or pass another with --api-key).`,
-        );
-      }
-      throw new CliError(
-        res.ok ? EXIT.unavailable : fromHttp(res.status, "bridge_error", "").exitCode,
-        "bridge_error",
-        `The bridge at ${this.baseUrl} answered ${res.status} with no readable body. Is --bridge the bridge's address?`,
-      );
+      throw this.failureOf(res.status, body);
     }
+  }
+
+  /** The bridge's error answer as the CLI's error (and exit code); one with no readable body says so. */
+  private failureOf(status: number, body: unknown): CliError {
+    const error = (body as { error?: { code?: unknown; message?: unknown; upgrade_url?: unknown } } | undefined)?.error;
+    if (typeof error?.code !== "string")
+      return new CliError(
+        status >= 200 && status < 300 ? EXIT.unavailable : fromHttp(status, "bridge_error", "").exitCode,
+        "bridge_error",
+        `The bridge at ${this.baseUrl} answered ${status} with no readable body. Is --bridge the bridge's address?`,
+      );
+    const failure = fromHttp(
+      status,
+      error.code,
+      typeof error.message === "string" ? error.message : `The bridge answered ${status}.`,
+      typeof error.upgrade_url === "string" ? error.upgrade_url : undefined,
+    );
+    if (failure.exitCode !== EXIT.auth) return failure;
+    return new CliError(
+      EXIT.auth,
+      failure.code,
+      failure.message,
+      `Get a new key with kallyai --bridge ${this.baseUrl} --login (or pass another with --api-key).`,
+    );
   }
 }
 

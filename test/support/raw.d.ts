@@ -6,3 +6,7 @@ declare module "*.toml?raw" {
   const text: string;
   export default text;
 }
+declare module "*.ts?raw" {
+  const text: string;
+  export default text;
+}

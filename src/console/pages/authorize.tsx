@@ -206,53 +206,15 @@ function ConsentPage({
   handle: string;
   csrf: string;
 }) {
-  const fixed = fixedScopesFor(oauth.env, request.clientId);
   const resource = resourceOf(new URL(request.resource ?? oauth.resourceUrl("v1")).pathname) ?? "v1";
-  const name = details.clientName;
   return (
-    <Layout title={`Connect ${name}`}>
-      <h1>Allow {name} to use your KallyAI account?</h1>
-      <section class="card" aria-label="Who is asking">
-        {details.clientDomain ? (
-          <p>
-            Published by <strong>{details.clientDomain}</strong>: its identity is a document on that domain.
-          </p>
-        ) : (
-          <p>This app registered itself; its name is not verified.</p>
-        )}
-        <p>
-          Access goes to <strong>{details.redirectHost}</strong>.
-        </p>
-        {details.redirectIsLoopback ? (
-          <p class="alert" role="alert">
-            This sends access to a program on your computer. Allow only if you started connecting from it just now.
-          </p>
-        ) : null}
-        <p class="small muted">
-          For the {RESOURCES[resource].name} at <code>{oauth.resourceUrl(resource)}</code>.
-        </p>
-      </section>
+    <Layout title={`Connect ${details.clientName}`}>
+      <h1>Allow {details.clientName} to use your KallyAI account?</h1>
+      <WhoAsks details={details} resourceName={RESOURCES[resource].name} resourceUrl={oauth.resourceUrl(resource)} />
       <form method="post" action="/authorize">
         <input type="hidden" name="handle" value={handle} />
         <input type="hidden" name="_csrf" value={csrf} />
-        <fieldset>
-          <legend>It may</legend>
-          {fixed
-            ? fixed.map((scope) => (
-                <p>
-                  <input type="hidden" name="scope" value={scope} />
-                  {SCOPE_HELP[scope]} (<code>{scope}</code>)
-                </p>
-              ))
-            : offeredScopes(details.scope).map((scope) => (
-                <label class="check">
-                  <input type="checkbox" name="scope" value={scope} checked />
-                  <span>
-                    {SCOPE_HELP[scope]} (<code>{scope}</code>)
-                  </span>
-                </label>
-              ))}
-        </fieldset>
+        <ScopeChoice fixed={fixedScopesFor(oauth.env, request.clientId)} requested={details.scope} />
         <Field
           label="Calls per hour"
           name="calls_per_hour"
@@ -283,5 +245,63 @@ function ConsentPage({
         console.
       </p>
     </Layout>
+  );
+}
+
+/** Who the app is (as far as the bridge can tell), where access goes, and what it is for. */
+function WhoAsks({
+  details,
+  resourceName,
+  resourceUrl,
+}: {
+  details: ConsentDescription;
+  resourceName: string;
+  resourceUrl: string;
+}) {
+  return (
+    <section class="card" aria-label="Who is asking">
+      {details.clientDomain ? (
+        <p>
+          Published by <strong>{details.clientDomain}</strong>: its identity is a document on that domain.
+        </p>
+      ) : (
+        <p>This app registered itself; its name is not verified.</p>
+      )}
+      <p>
+        Access goes to <strong>{details.redirectHost}</strong>.
+      </p>
+      {details.redirectIsLoopback ? (
+        <p class="alert" role="alert">
+          This sends access to a program on your computer. Allow only if you started connecting from it just now.
+        </p>
+      ) : null}
+      <p class="small muted">
+        For the {resourceName} at <code>{resourceUrl}</code>.
+      </p>
+    </section>
+  );
+}
+
+/** The scopes: fixed ones (a client from configuration) shown as they are, otherwise checkboxes. */
+function ScopeChoice({ fixed, requested }: { fixed: readonly Scope[] | null; requested: string[] }) {
+  return (
+    <fieldset>
+      <legend>It may</legend>
+      {fixed
+        ? fixed.map((scope) => (
+            <p>
+              <input type="hidden" name="scope" value={scope} />
+              {SCOPE_HELP[scope]} (<code>{scope}</code>)
+            </p>
+          ))
+        : offeredScopes(requested).map((scope) => (
+            <label class="check">
+              <input type="checkbox" name="scope" value={scope} checked />
+              <span>
+                {SCOPE_HELP[scope]} (<code>{scope}</code>)
+              </span>
+            </label>
+          ))}
+    </fieldset>
   );
 }
