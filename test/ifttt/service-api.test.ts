@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { RETRY_SCHEDULE_MS } from "../../src/domain/deliveries";
 import { deps } from "../../src/domain/deps";
+import { sendRealtime } from "../../src/domain/ifttt-realtime";
 import { connectedApps, NON_EXPIRING_TOKEN_SECONDS, oauthServer, revokeApp } from "../../src/domain/oauth";
 import { DEV_IFTTT_CLIENT, DEV_IFTTT_SERVICE_KEY } from "../../src/env";
 import { bridgeWith, linkedUser, withKey } from "../support/accounts";
@@ -86,6 +88,24 @@ describe("service key endpoints", () => {
     const message = await expectIftttError(dev, 503);
     expect(message).toContain("IFTTT_SERVICE_KEY");
     expect(message).not.toContain(DEV_IFTTT_SERVICE_KEY);
+  });
+});
+
+describe("POST /test/setup outside test mode", () => {
+  it("acts as the linked account IFTTT_TEST_USER_ID names", async () => {
+    const user = await linkedUser();
+    const res = await setupWith({ IFTTT_TEST_USER_ID: user.userId });
+    expect(res.status).toBe(200);
+    const token = ((await res.json()) as { data: Setup }).data.accessToken;
+    const info = (await (await bridge("/ifttt/v1/user/info", withKey(token))).json()) as { data: { id: string } };
+    expect(info.data.id).toBe(user.userId);
+  });
+
+  it("answers 503 when IFTTT_TEST_USER_ID names no linked account, or when there is neither it nor the sandbox", async () => {
+    const unknown = await setupWith({ IFTTT_TEST_USER_ID: "usr_nobody" });
+    expect(await expectIftttError(unknown, 503)).toContain("IFTTT_TEST_USER_ID");
+    const noSandbox = await setupWith({ KALLYAI_API_BASE: "https://api.kallyai.example", SANDBOX_ENABLED: "false" });
+    expect(await expectIftttError(noSandbox, 503)).toContain("IFTTT_TEST_USER_ID");
   });
 });
 
@@ -361,4 +381,54 @@ describe("realtime", () => {
     );
     expect(((await newest.json()) as { data: Item[] }).data[0]?.call_id).toBe(callId);
   });
+
+  it("a notification IFTTT refuses is tried again on the webhook schedule, then dropped; the trigger still lists the call", async () => {
+    const user = await linkedUser();
+    const token = ((await (await setupWith({ IFTTT_TEST_USER_ID: user.userId })).json()) as { data: Setup }).data
+      .accessToken;
+    await ifttt("/triggers/call_finished", { trigger_identity: "rt-2", triggerFields: { outcome: "any" } }, token);
+    let refused = 0;
+    route("https://realtime.ifttt.com", () => {
+      refused++;
+      return new Response("{}", { status: 500 });
+    });
+    const placed = await ifttt(
+      "/actions/place_call",
+      { actionFields: { phone: "+14155550143", task: "Ask about the menu" } },
+      token,
+    );
+    const callId = ((await placed.json()) as { data: Array<{ id: string }> }).data[0]?.id ?? "";
+    await endSandboxCall(callId);
+    expect((await bridge(`/v1/calls/${callId}`, withKey(token))).status).toBe(200);
+    const owed = () =>
+      env.DB.prepare("SELECT attempts, due_at FROM ifttt_notifications WHERE user_id = ?")
+        .bind(user.userId)
+        .first<{ attempts: number; due_at: number }>();
+    const d = deps(env);
+    expect(await sendRealtime(d)).toBe(0);
+    expect(refused).toBe(1);
+    expect(await owed()).toMatchObject({ attempts: 1, due_at: expect.any(Number) });
+    expect((await owed())!.due_at).toBeGreaterThan(Date.now());
+    // The last try of the schedule: refused once more, the notification is dropped.
+    await env.DB.prepare("UPDATE ifttt_notifications SET attempts = ?, due_at = 0 WHERE user_id = ?")
+      .bind(RETRY_SCHEDULE_MS.length - 1, user.userId)
+      .run();
+    expect(await sendRealtime(d)).toBe(0);
+    expect(refused).toBe(2);
+    expect(await owed()).toBeNull();
+    const listed = await ifttt(
+      "/triggers/call_finished",
+      { trigger_identity: "rt-2", triggerFields: { outcome: "any" }, limit: 1 },
+      token,
+    );
+    expect(((await listed.json()) as { data: Item[] }).data[0]?.call_id).toBe(callId);
+  });
 });
+
+/** POST /test/setup on a bridge with other configuration (IFTTT_TEST_USER_ID, another upstream). */
+const setupWith = (vars: Record<string, string>) =>
+  bridgeWith(vars)("/ifttt/v1/test/setup", {
+    method: "POST",
+    headers: { ...SERVICE, "content-type": "application/json" },
+    body: "{}",
+  });
