@@ -1,7 +1,16 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, cleanEnv, loginThroughBrowser, type Run, recordingServer, runCli, tempDir } from "./cli-harness";
+import {
+  buildCli,
+  cleanEnv,
+  EVERY_CALL_FLAG,
+  loginThroughBrowser,
+  type Run,
+  recordingServer,
+  runCli,
+  tempDir,
+} from "./cli-harness";
 import { type DevServer, startDevServer } from "./dev-server";
 
 // The built CLI in bridge mode (--bridge URL) against `npm run dev`: the bridge in front of its sandbox.
@@ -92,33 +101,7 @@ describe("kallyai, bridge mode", () => {
 
   let reservationId = "";
   it("places a call with every flag through the bridge, and --wait ends with the outcome", async () => {
-    const run = await cli([
-      "-p",
-      "(415) 555-1234",
-      "-t",
-      "Reserve a table for 4 at 8pm",
-      "-c",
-      "restaurant",
-      "-l",
-      "es",
-      "--name",
-      "John Smith",
-      "--business",
-      "Italian Bistro",
-      "--party-size",
-      "4",
-      "--date",
-      "2026-01-28",
-      "--time",
-      "20:00",
-      "--timezone",
-      "Europe/Madrid",
-      "--time-preference",
-      "evening, by the window",
-      "--country",
-      "US",
-      "--wait",
-    ]);
+    const run = await cli([...EVERY_CALL_FLAG, "--wait"]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("waiting for the outcome");
     expect(run.stdout).toMatch(/Status:\s+success/);

@@ -158,3 +158,31 @@ export async function recordingServer() {
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+/** Every flag of a call, short and long forms mixed, as both CLI modes' tests place it. */
+export const EVERY_CALL_FLAG = [
+  "-p",
+  "(415) 555-1234",
+  "-t",
+  "Reserve a table for 4 at 8pm",
+  "-c",
+  "restaurant",
+  "-l",
+  "es",
+  "--name",
+  "John Smith",
+  "--business",
+  "Italian Bistro",
+  "--party-size",
+  "4",
+  "--date",
+  "2026-01-28",
+  "--time",
+  "20:00",
+  "--timezone",
+  "Europe/Madrid",
+  "--time-preference",
+  "evening, by the window",
+  "--country",
+  "US",
+];

@@ -6,6 +6,7 @@ import {
   buildCli,
   cleanEnv,
   completeSignIn,
+  EVERY_CALL_FLAG,
   loginThroughBrowser,
   printedSignInUrl,
   type Run,
@@ -169,33 +170,7 @@ await fetch(res.headers.get("location"));
 
   let reservationId = "";
   it("places a call with every flag, and --wait ends with the outcome", async () => {
-    const run = await cli([
-      "-p",
-      "(415) 555-1234",
-      "-t",
-      "Reserve a table for 4 at 8pm",
-      "-c",
-      "restaurant",
-      "-l",
-      "es",
-      "--name",
-      "John Smith",
-      "--business",
-      "Italian Bistro",
-      "--party-size",
-      "4",
-      "--date",
-      "2026-01-28",
-      "--time",
-      "20:00",
-      "--timezone",
-      "Europe/Madrid",
-      "--time-preference",
-      "evening, by the window",
-      "--country",
-      "US",
-      "--wait",
-    ]);
+    const run = await cli([...EVERY_CALL_FLAG, "--wait"]);
     expect(run.code).toBe(0);
     // Like KallyAI's own CLI: the POST is held until the call has ended. Progress on stderr, the outcome on stdout.
     expect(run.stderr).toContain("Calling (415) 555-1234 (Italian Bistro); KallyAI answers once the call has ended");
