@@ -74,40 +74,7 @@ export async function placeCall(
   const hash = await sha256Hex(requestJson);
   for (let tries = 0; ; tries++) {
     const now = Date.now();
-    const callId = crypto.randomUUID();
-    const placed: Placed = {
-      id: callId,
-      status: "queued",
-      created_at: new Date(now).toISOString(),
-      links: links(callId),
-    };
-    const bucket = allowanceBucket(auth.limits, now);
-    const record = await d.calls.accept(
-      {
-        userId: auth.userId,
-        keyId: auth.key.id,
-        idempotencyKey: key,
-        requestHash: hash,
-        request: requestJson,
-        callId,
-        response: JSON.stringify(placed),
-        expiresAt: now + EXPIRE_AFTER_MS,
-        now,
-      },
-      [
-        d.placements.insertStatement(
-          {
-            call_id: callId,
-            user_id: auth.userId,
-            upstream_key: `bridge-${callId}`,
-            due_at: now,
-            allowance_bucket: bucket,
-            created_at: now,
-          },
-          key,
-        ),
-      ],
-    );
+    const { callId, placed, bucket, record } = await accept(d, auth, key, { json: requestJson, hash }, now);
     if (record.call_id !== callId) {
       const replayed = await replay(d, record, hash);
       if (replayed) return replayed;
@@ -125,6 +92,44 @@ export async function placeCall(
     await enqueuePlacements(d, [{ id: callId, due: now }]);
     return answerWhenHeard(d, { userId: auth.userId, key, callId, bucket }, placed);
   }
+}
+
+/** Records the call, its idempotency key and its placement row in one batch; `record` is the key's call. */
+async function accept(d: Deps, auth: Authenticated, key: string, request: { json: string; hash: string }, now: number) {
+  const callId = crypto.randomUUID();
+  const placed: Placed = {
+    id: callId,
+    status: "queued",
+    created_at: new Date(now).toISOString(),
+    links: links(callId),
+  };
+  const bucket = allowanceBucket(auth.limits, now);
+  const placement = d.placements.insertStatement(
+    {
+      call_id: callId,
+      user_id: auth.userId,
+      upstream_key: `bridge-${callId}`,
+      due_at: now,
+      allowance_bucket: bucket,
+      created_at: now,
+    },
+    key,
+  );
+  const record = await d.calls.accept(
+    {
+      userId: auth.userId,
+      keyId: auth.key.id,
+      idempotencyKey: key,
+      requestHash: request.hash,
+      request: request.json,
+      callId,
+      response: JSON.stringify(placed),
+      expiresAt: now + EXPIRE_AFTER_MS,
+      now,
+    },
+    [placement],
+  );
+  return { callId, placed, bucket, record };
 }
 
 /**
