@@ -11,6 +11,11 @@ function fromEntries(entries: Iterable<[string, string]>): Record<string, unknow
   return out;
 }
 
+/** A body's text, decoded from its bytes: text() makes workerd warn for any type that is not text. */
+export async function textOf(body: Pick<Request, "arrayBuffer">): Promise<string> {
+  return new TextDecoder().decode(await body.arrayBuffer());
+}
+
 /**
  * The fields of a request however a no-code tool sends them: JSON, a urlencoded or multipart
  * form, or the query string (body fields win). Empty values count as absent, as Shortcuts and
@@ -29,9 +34,8 @@ export async function readFields(c: Context): Promise<Record<string, unknown>> {
     });
     body = fromEntries([...form.entries()].filter((e): e is [string, string] => typeof e[1] === "string"));
   } else {
-    // Decoded here rather than with text(), which makes workerd warn for a type that is not text
-    // (the 415 below). Its size is bounded by bodyLimits (src/http/body-limit.ts).
-    const text = new TextDecoder().decode(await c.req.arrayBuffer());
+    // Its size is bounded by bodyLimits (src/http/body-limit.ts).
+    const text = await textOf(c.req.raw);
     if (text.trim() !== "") {
       if (type === "application/json" || type.endsWith("+json")) {
         let parsed: unknown;

@@ -3,6 +3,7 @@ import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { Hono } from "hono";
 import { deps } from "../domain/deps";
 import { requireKey } from "../http/auth";
+import { textOf } from "../http/fields";
 import type { AppEnv } from "../http/types";
 import { serveMcp } from "../mcp/server";
 import { CallWaits } from "../mcp/waits";
@@ -42,7 +43,7 @@ mcp.post("/mcp", requireKey(), async (c) => {
 async function parsedMessages(request: Request): Promise<{ refused?: Response; parsedBody?: unknown }> {
   let body: unknown;
   try {
-    body = JSON.parse(await request.clone().text());
+    body = JSON.parse(await textOf(request.clone()));
   } catch {
     return {};
   }

@@ -10,6 +10,7 @@ import {
   widensScope,
 } from "../domain/oauth";
 import { ApiError } from "../errors";
+import { textOf } from "../http/fields";
 import { router } from "../http/openapi";
 import type { AppEnv } from "../http/types";
 
@@ -83,7 +84,7 @@ oauth.on(["GET", "OPTIONS"], "/.well-known/oauth-authorization-server", library)
 oauth.options("/oauth/token", library);
 oauth.post("/oauth/token", async (c) => {
   const form = /^application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "")
-    ? new URLSearchParams(await c.req.raw.clone().text())
+    ? new URLSearchParams(await textOf(c.req.raw.clone()))
     : null;
   const credentials = ["client_id", "code", "refresh_token", "token", "subject_token", "client_assertion"];
   if (form && credentials.some((name) => form.getAll(name).some(tooLongForOAuth)))

@@ -22,7 +22,7 @@ const tokenRequests: URLSearchParams[] = [];
 const recording = async (input: string | URL | Request, init?: RequestInit) => {
   const request = new Request(input, init);
   if (new URL(request.url).pathname === "/oauth/token")
-    tokenRequests.push(new URLSearchParams(await request.clone().text()));
+    tokenRequests.push(new URLSearchParams(new TextDecoder().decode(await request.clone().arrayBuffer())));
   return fetch(request);
 };
 
