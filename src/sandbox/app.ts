@@ -2,7 +2,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { config } from "../env";
 import { ApiError, kallyaiCode, toApiError } from "../errors";
 import { SANDBOX_PLAN, sandboxAuth } from "./auth";
-import { sandboxCalls, sandboxRecordings } from "./calls";
+import { noSuchEndpoint, sandboxCalls, sandboxRecordings } from "./calls";
 import { FAULT_HEADER, injectFault, isFault } from "./faults";
 import { topUpPage } from "./pages";
 import { SandboxStore } from "./store";
@@ -123,7 +123,7 @@ export function referenceError(err: ApiError): Response {
   return new Response(JSON.stringify(body), { status: err.status, headers });
 }
 
-sandbox.notFound(() => referenceError(new ApiError(404, "not_found", "No such endpoint in the KallyAI API.")));
+sandbox.notFound(() => referenceError(noSuchEndpoint()));
 sandbox.onError((err) => referenceError(toApiError(err)));
 
 /** Guards the mount: the sandbox answers only when test mode is on, so production never routes to it. */

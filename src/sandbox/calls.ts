@@ -112,13 +112,16 @@ async function ownCall(c: { env: SandboxEnv["Bindings"]; get: (k: "user") => { i
   return row;
 }
 
+/** What KallyAI's API answers for a path it does not have. */
+export const noSuchEndpoint = () => new ApiError(404, "not_found", "No such endpoint in the KallyAI API.");
+
 /**
  * Cancel and recording are not in KallyAI's reference. The documented mode answers them as an
  * endpoint it does not have, so that the bridge's "not offered" path (cannot_cancel,
  * recording_not_available) is what a developer meets; SANDBOX_PLACEMENT=async still offers them.
  */
 const undocumented: MiddlewareHandler<SandboxEnv> = async (c, next) => {
-  if (placesSynchronously(c.env)) throw new ApiError(404, "not_found", "No such endpoint in the KallyAI API.");
+  if (placesSynchronously(c.env)) throw noSuchEndpoint();
   await next();
 };
 
@@ -279,7 +282,7 @@ export const sandboxCalls = new Hono<SandboxEnv>()
   });
 
 /** Served without a token, like a signed media URL: the call id is the capability. */
-export const sandboxRecordings = new Hono<SandboxEnv>().get("/:id/recording.wav", async (c) => {
+export const sandboxRecordings = new Hono<SandboxEnv>().get("/:id/recording.wav", undocumented, async (c) => {
   const row = await new SandboxStore(c.env.DB).call(c.req.param("id"));
   if (!row || !["success", "voicemail"].includes(callState(row, Date.now()).status))
     throw new ApiError(404, "recording_not_found", "No recording for this call.");

@@ -359,16 +359,7 @@ describe("realtime", () => {
       received.push({ key: req.headers.get("ifttt-service-key"), body: await req.json() });
       return new Response("{}", { status: 200 });
     });
-    const placed = await ifttt(
-      "/actions/place_call",
-      { actionFields: { phone: "+14155550142", task: "Ask about the opening hours" } },
-      token,
-    );
-    const callId = ((await placed.json()) as { data: Array<{ id: string }> }).data[0]?.id ?? "";
-    takeEnqueued("deliveries");
-    await endSandboxCall(callId);
-    // Reading the finished call records its outcome (the poller does the same).
-    expect((await bridge(`/v1/calls/${callId}`, withKey(token))).status).toBe(200);
+    const callId = await placeThroughIfttt(token, "+14155550142", () => takeEnqueued("deliveries"));
     expect(received).toEqual([]);
     const wakeUps = takeEnqueued("deliveries").filter((m) => m.body.kind === "ifttt_realtime");
     expect(wakeUps).toHaveLength(1);
@@ -392,14 +383,7 @@ describe("realtime", () => {
       refused++;
       return new Response("{}", { status: 500 });
     });
-    const placed = await ifttt(
-      "/actions/place_call",
-      { actionFields: { phone: "+14155550143", task: "Ask about the menu" } },
-      token,
-    );
-    const callId = ((await placed.json()) as { data: Array<{ id: string }> }).data[0]?.id ?? "";
-    await endSandboxCall(callId);
-    expect((await bridge(`/v1/calls/${callId}`, withKey(token))).status).toBe(200);
+    const callId = await placeThroughIfttt(token, "+14155550143");
     const owed = () =>
       env.DB.prepare("SELECT attempts, due_at FROM ifttt_notifications WHERE user_id = ?")
         .bind(user.userId)
@@ -424,6 +408,23 @@ describe("realtime", () => {
     expect(((await listed.json()) as { data: Item[] }).data[0]?.call_id).toBe(callId);
   });
 });
+
+/**
+ * A call placed by IFTTT's place_call action and finished at the sandbox; `beforeEnd` runs once it
+ * is placed. Reading the finished call records its outcome (the poller does the same).
+ */
+async function placeThroughIfttt(token: string, phone: string, beforeEnd: () => void = () => undefined) {
+  const placed = await ifttt(
+    "/actions/place_call",
+    { actionFields: { phone, task: "Ask about the opening hours" } },
+    token,
+  );
+  const callId = ((await placed.json()) as { data: Array<{ id: string }> }).data[0]?.id ?? "";
+  beforeEnd();
+  await endSandboxCall(callId);
+  expect((await bridge(`/v1/calls/${callId}`, withKey(token))).status).toBe(200);
+  return callId;
+}
 
 /** POST /test/setup on a bridge with other configuration (IFTTT_TEST_USER_ID, another upstream). */
 const setupWith = (vars: Record<string, string>) =>

@@ -112,7 +112,8 @@ describe("POST /v1/calls with synchronous placement (the documented behaviour)",
     const call = (await (await placeSync(accessToken, "+14155551234")).json()) as SandboxCall;
     const cancel = await sync(`/v1/calls/${call.call_id}/cancel`, { method: "POST", headers: auth(accessToken) });
     const recording = await sync(`/v1/calls/${call.call_id}/recording`, { headers: auth(accessToken) });
-    for (const res of [cancel, recording]) {
+    const audio = await sync(`/v1/calls/${call.call_id}/recording.wav`);
+    for (const res of [cancel, recording, audio]) {
       expect(res.status).toBe(404);
       expect(await errorOf(res)).toMatchObject({ code: "not_found" });
     }
